@@ -1,0 +1,174 @@
+//! Authorization, in one place. Every handler asks [`authorize`] (or one of the
+//! resource-level functions below) before it acts; anything not granted here is denied.
+
+use crate::ids::StaffId;
+use crate::principal::Principal;
+use crate::roles::{MatterRole, StaffRole};
+use crate::scope::ApiScope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadFirm,
+    UpdateFirm,
+    ReadStaff,
+    ManageStaff,
+    ReadOffices,
+    ManageOffices,
+    ReadClients,
+    WriteClients,
+    ReadContacts,
+    WriteContacts,
+    ReadMatters,
+    WriteMatters,
+    ManageApiKeys,
+    ReadAudit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub &'static str);
+
+pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
+    match principal {
+        Principal::Staff(staff) => staff_may(staff.role, action),
+        Principal::Integration(key) => match scope_for(action) {
+            Some(scope) if key.scopes.contains(&scope) => Ok(()),
+            Some(_) => Err(Denied("the API key lacks the scope this action needs")),
+            None => Err(Denied("API keys cannot perform this action")),
+        },
+        Principal::Contact(_) => Err(Denied("portal contacts cannot perform this action")),
+    }
+}
+
+fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
+    let admin_only = matches!(
+        action,
+        Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys | Action::ReadAudit
+    );
+    if admin_only && !role.is_admin() {
+        return Err(Denied("only owners and admins may do this"));
+    }
+    Ok(())
+}
+
+fn scope_for(action: Action) -> Option<ApiScope> {
+    Some(match action {
+        Action::ReadClients => ApiScope::ClientsRead,
+        Action::WriteClients => ApiScope::ClientsWrite,
+        Action::ReadContacts => ApiScope::ContactsRead,
+        Action::WriteContacts => ApiScope::ContactsWrite,
+        Action::ReadMatters => ApiScope::MattersRead,
+        Action::WriteMatters => ApiScope::MattersWrite,
+        Action::ReadStaff => ApiScope::StaffRead,
+        Action::ReadOffices => ApiScope::OfficesRead,
+        Action::ReadAudit => ApiScope::AuditRead,
+        Action::ReadFirm | Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys => {
+            return None;
+        }
+    })
+}
+
+/// Which matters a principal can see at all. A restricted matter is visible only to its
+/// members and to the firm's owners and admins; an inaccessible matter answers 404.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatterVisibility {
+    All,
+    UnrestrictedOrMemberOf(StaffId),
+    None,
+}
+
+pub fn matter_visibility(principal: &Principal) -> MatterVisibility {
+    match principal {
+        Principal::Staff(staff) if staff.role.is_admin() => MatterVisibility::All,
+        Principal::Staff(staff) => MatterVisibility::UnrestrictedOrMemberOf(staff.staff_id.clone()),
+        Principal::Integration(_) => MatterVisibility::All,
+        Principal::Contact(_) => MatterVisibility::None,
+    }
+}
+
+/// Adding, changing or removing members of a matter: its case handlers and the firm's
+/// admins decide who works on it; assistants and non-members may not.
+pub fn may_manage_matter_members(principal: &Principal, caller_role_on_matter: Option<MatterRole>) -> Result<(), Denied> {
+    authorize(principal, Action::WriteMatters)?;
+    match principal {
+        Principal::Staff(staff) if staff.role.is_admin() => Ok(()),
+        Principal::Staff(_) if caller_role_on_matter == Some(MatterRole::CaseHandler) => Ok(()),
+        Principal::Staff(_) => Err(Denied("only the matter's case handlers and the firm's admins manage its members")),
+        _ => Ok(()),
+    }
+}
+
+/// Changes to staff accounts: admins manage members and admins; only an owner may create,
+/// change or disable an owner; nobody may disable or demote themselves, so a firm can
+/// never lock out its last owner by accident.
+pub fn may_change_staff(
+    principal: &Principal,
+    target: Option<(&StaffId, StaffRole)>,
+    new_role: Option<StaffRole>,
+    disabling: bool,
+) -> Result<(), Denied> {
+    authorize(principal, Action::ManageStaff)?;
+    let Principal::Staff(actor) = principal else {
+        return Err(Denied("only staff manage staff"));
+    };
+    let touches_owner =
+        target.is_some_and(|(_, role)| role == StaffRole::Owner) || new_role == Some(StaffRole::Owner);
+    if touches_owner && actor.role != StaffRole::Owner {
+        return Err(Denied("only an owner may create, change or disable an owner"));
+    }
+    if let Some((id, role)) = target {
+        let demoting = new_role.is_some_and(|new| new != role);
+        if id == &actor.staff_id && (disabling || demoting) {
+            return Err(Denied("you cannot disable or change the role of your own account"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ApiKeyId, FirmId, SessionId};
+    use crate::principal::{IntegrationPrincipal, StaffPrincipal};
+
+    fn staff(role: StaffRole) -> Principal {
+        Principal::Staff(StaffPrincipal {
+            firm_id: FirmId::generate(),
+            staff_id: StaffId::generate(),
+            session_id: SessionId::generate(),
+            role,
+            portal_permission: false,
+        })
+    }
+
+    #[test]
+    fn members_cannot_administer_the_firm() {
+        let member = staff(StaffRole::Member);
+        assert!(authorize(&member, Action::ManageApiKeys).is_err());
+        assert!(authorize(&member, Action::ReadAudit).is_err());
+        assert!(authorize(&member, Action::WriteClients).is_ok());
+    }
+
+    #[test]
+    fn api_keys_get_only_their_scopes() {
+        let key = Principal::Integration(IntegrationPrincipal {
+            firm_id: FirmId::generate(),
+            api_key_id: ApiKeyId::generate(),
+            scopes: vec![ApiScope::ClientsRead],
+        });
+        assert!(authorize(&key, Action::ReadClients).is_ok());
+        assert!(authorize(&key, Action::WriteClients).is_err());
+        assert!(authorize(&key, Action::ManageApiKeys).is_err());
+    }
+
+    #[test]
+    fn an_admin_cannot_touch_an_owner_and_nobody_disables_themselves() {
+        let admin = staff(StaffRole::Admin);
+        let other = StaffId::generate();
+        assert!(may_change_staff(&admin, Some((&other, StaffRole::Owner)), None, true).is_err());
+        assert!(may_change_staff(&admin, None, Some(StaffRole::Owner), false).is_err());
+        let Principal::Staff(me) = &admin else { unreachable!() };
+        assert!(may_change_staff(&admin, Some((&me.staff_id, StaffRole::Admin)), None, true).is_err());
+        assert!(may_change_staff(&admin, Some((&other, StaffRole::Member)), Some(StaffRole::Admin), false).is_ok());
+    }
+}

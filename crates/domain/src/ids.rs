@@ -1,0 +1,121 @@
+//! Typed, prefixed ids (`cli_0193…`). The suffix is a UUIDv7 in simple form, so ids sort by
+//! creation time, which is what cursor pagination orders by.
+
+use std::fmt;
+
+use crate::FieldError;
+
+macro_rules! typed_id {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+
+            /// Accepts only ids of this type, so a matter id passed where a client id is
+            /// expected is rejected before any query runs.
+            pub fn parse(raw: &str) -> Result<Self, FieldError> {
+                parse_prefixed(raw, $prefix).map(|()| Self(raw.to_owned())).ok_or_else(|| {
+                    FieldError::new("", "invalid_id", format!("expected an id starting with `{}_`", $prefix))
+                })
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// For rows read back from the database, which only ever hold ids we generated.
+            pub fn from_trusted(raw: String) -> Self {
+                Self(raw)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw).map_err(|e| e.detail)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(concat!("^", $prefix, "_[0-9a-f]{32}$")))
+                    .examples([serde_json::json!(concat!($prefix, "_0193a3b2c4d57e8f9a0b1c2d3e4f5a6b"))])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+fn parse_prefixed(raw: &str, prefix: &str) -> Option<()> {
+    let rest = raw.strip_prefix(prefix)?.strip_prefix('_')?;
+    (rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(())
+}
+
+typed_id!(/// A firm: the tenant.
+    FirmId, "frm");
+typed_id!(/// A staff member of a firm.
+    StaffId, "stf");
+typed_id!(/// An office of a firm.
+    OfficeId, "ofc");
+typed_id!(/// A client (person or organisation).
+    ClientId, "cli");
+typed_id!(/// A contact person.
+    ContactId, "con");
+typed_id!(/// A matter of a client.
+    MatterId, "mat");
+typed_id!(/// An integration API key.
+    ApiKeyId, "key");
+typed_id!(/// A login session (a chain of refresh tokens).
+    SessionId, "ses");
+typed_id!(/// An audit event.
+    AuditEventId, "aud");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_id_parses_back() {
+        let id = ClientId::generate();
+        assert_eq!(ClientId::parse(id.as_str()).unwrap(), id);
+    }
+
+    #[test]
+    fn an_id_of_another_type_is_rejected() {
+        let id = MatterId::generate();
+        assert!(ClientId::parse(id.as_str()).is_err());
+        assert!(ClientId::parse("cli_../../etc").is_err());
+        assert!(ClientId::parse("cli_0193A3B2C4D57E8F9A0B1C2D3E4F5A6B").is_err());
+    }
+
+    #[test]
+    fn later_ids_sort_after_earlier_ones() {
+        let first = ClientId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(ClientId::generate() > first);
+    }
+}

@@ -1,0 +1,16 @@
+//! The vocabulary of Vestibule: typed ids, value objects that validate on construction,
+//! principals and the permission rules that decide what each may do. No I/O lives here.
+
+pub mod audit;
+pub mod authz;
+pub mod cursor;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod password;
+pub mod principal;
+pub mod roles;
+pub mod scope;
+pub mod text;
+
+pub use error::{FieldError, ValidationErrors};

@@ -1,0 +1,57 @@
+//! Bounded, trimmed text fields.
+
+use crate::FieldError;
+
+/// Trims `raw` and checks it is between 1 and `max` characters.
+pub fn required(raw: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new("", "required", "must not be blank"));
+    }
+    bounded(trimmed, max)
+}
+
+/// Trims `raw`; blank becomes `None`.
+pub fn optional(raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => bounded(value, max).map(Some),
+    }
+}
+
+fn bounded(value: &str, max: usize) -> Result<String, FieldError> {
+    if value.chars().count() > max {
+        return Err(FieldError::new("", "too_long", format!("must be at most {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new("", "invalid_characters", "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// A firm slug: what users type at login to name their firm.
+pub fn slug(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim().to_lowercase();
+    let valid = (2..=63).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if valid {
+        Ok(value)
+    } else {
+        Err(FieldError::new("", "invalid_slug", "2–63 lowercase letters, digits or inner hyphens"))
+    }
+}
+
+/// An id assigned by another system (practice-management software).
+pub fn external_id(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let valid = !value.is_empty()
+        && value.len() <= 128
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new("", "invalid_external_id", "1–128 characters of letters, digits and - _ . : @"))
+    }
+}

@@ -1,0 +1,238 @@
+// One schema for both backends: the migrations in migrations/sqlite and migrations/postgres
+// produce these same columns.
+
+diesel::table! {
+    firms (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        email_display_name -> Text,
+        thread_notification_policy -> Text,
+        default_link_expiry_days -> Integer,
+        upload_limit_bytes -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offices (id) {
+        id -> Text,
+        firm_id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> Text,
+        firm_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        portal_permission -> Bool,
+        office_id -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        firm_id -> Text,
+        kind -> Text,
+        name -> Text,
+        external_id -> Nullable<Text>,
+        owner_staff_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_emails (client_id, position) {
+        client_id -> Text,
+        position -> Integer,
+        firm_id -> Text,
+        email -> Text,
+    }
+}
+
+diesel::table! {
+    client_assignees (client_id, staff_id) {
+        client_id -> Text,
+        staff_id -> Text,
+        firm_id -> Text,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        firm_id -> Text,
+        external_id -> Nullable<Text>,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        staff_id -> Nullable<Text>,
+        office_id -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    matters (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        title -> Text,
+        reference -> Nullable<Text>,
+        email -> Nullable<Text>,
+        restricted -> Bool,
+        external_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    matter_members (matter_id, staff_id) {
+        matter_id -> Text,
+        staff_id -> Text,
+        firm_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credentials (owner_id) {
+        owner_id -> Text,
+        firm_id -> Text,
+        password_hash -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        firm_id -> Text,
+        staff_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        firm_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_heads (firm_id) {
+        firm_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        firm_id -> Text,
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        outcome -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal_id, idempotency_key) {
+        principal_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(offices -> firms (firm_id));
+diesel::joinable!(staff -> firms (firm_id));
+diesel::joinable!(clients -> firms (firm_id));
+diesel::joinable!(client_emails -> clients (client_id));
+diesel::joinable!(client_assignees -> clients (client_id));
+diesel::joinable!(client_assignees -> staff (staff_id));
+diesel::joinable!(matters -> clients (client_id));
+diesel::joinable!(matter_members -> matters (matter_id));
+diesel::joinable!(matter_members -> staff (staff_id));
+diesel::joinable!(sessions -> firms (firm_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(api_keys -> firms (firm_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    firms,
+    offices,
+    staff,
+    clients,
+    client_emails,
+    client_assignees,
+    contacts,
+    matters,
+    matter_members,
+    credentials,
+    sessions,
+    refresh_tokens,
+    api_keys,
+    audit_heads,
+    audit_events,
+    idempotency_keys,
+);

@@ -1,0 +1,111 @@
+//! Login sessions and their rotating refresh tokens. A session is one login; each refresh
+//! replaces its token. Presenting a token that was already used means it leaked, so the
+//! whole session is revoked.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::StorageResult;
+use crate::schema::{refresh_tokens, sessions};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub firm_id: String,
+    pub staff_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug)]
+pub enum Rotation {
+    Rotated(SessionRow),
+    /// The token had been used before: the session is now revoked.
+    Reused(SessionRow),
+    /// No such token, or its session is expired or revoked.
+    Invalid,
+}
+
+pub fn create(conn: &mut DbConnection, session: &SessionRow, token_hash: &str) -> StorageResult<()> {
+    diesel::insert_into(sessions::table).values(session).execute(conn)?;
+    insert_token(conn, &session.id, token_hash, session.created_at)
+}
+
+fn insert_token(conn: &mut DbConnection, session_id: &str, token_hash: &str, now: NaiveDateTime) -> StorageResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_active(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> StorageResult<Option<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Call inside a write transaction.
+pub fn rotate(conn: &mut DbConnection, old_hash: &str, new_hash: &str, now: NaiveDateTime) -> StorageResult<Rotation> {
+    let found = refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(old_hash))
+        .select((refresh_tokens::used_at, SessionRow::as_select()))
+        .first::<(Option<NaiveDateTime>, SessionRow)>(conn)
+        .optional()?;
+    let Some((used_at, session)) = found else {
+        return Ok(Rotation::Invalid);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Ok(Rotation::Invalid);
+    }
+    let claimed = used_at.is_none()
+        && diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(old_hash).and(refresh_tokens::used_at.is_null())))
+            .set(refresh_tokens::used_at.eq(now))
+            .execute(conn)?
+            == 1;
+    if !claimed {
+        revoke(conn, &session.id, now)?;
+        return Ok(Rotation::Reused(session));
+    }
+    insert_token(conn, &session.id, new_hash, now)?;
+    Ok(Rotation::Rotated(session))
+}
+
+pub fn find_by_token(conn: &mut DbConnection, token_hash: &str) -> StorageResult<Option<SessionRow>> {
+    Ok(refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn revoke(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> StorageResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null())))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a staff member or contact (disabling, password change).
+pub fn revoke_all_of(conn: &mut DbConnection, owner_id: &str, now: NaiveDateTime) -> StorageResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?)
+}

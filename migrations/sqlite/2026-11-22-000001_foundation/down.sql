@@ -1,0 +1,16 @@
+DROP TABLE idempotency_keys;
+DROP TABLE audit_events;
+DROP TABLE audit_heads;
+DROP TABLE api_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE credentials;
+DROP TABLE matter_members;
+DROP TABLE matters;
+DROP TABLE contacts;
+DROP TABLE client_assignees;
+DROP TABLE client_emails;
+DROP TABLE clients;
+DROP TABLE staff;
+DROP TABLE offices;
+DROP TABLE firms;
