@@ -16,6 +16,12 @@ impl FieldError {
     pub fn new(pointer: impl Into<String>, code: &str, detail: impl Into<String>) -> Self {
         Self { pointer: pointer.into(), code: code.to_owned(), detail: detail.into() }
     }
+
+    /// Places an error found by a value parser at the field it came from.
+    pub fn at(mut self, pointer: &str) -> Self {
+        self.pointer = format!("{pointer}{}", self.pointer);
+        self
+    }
 }
 
 /// Every field error found in one input; validation collects them all rather than
@@ -29,12 +35,12 @@ impl ValidationErrors {
         self.0.push(error);
     }
 
-    /// Records the error of a parse result and returns its value, if any.
-    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+    /// Records the error of a parse result, placed at `pointer`, and returns its value, if any.
+    pub fn check<T>(&mut self, pointer: &str, result: Result<T, FieldError>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
-                self.push(error);
+                self.push(error.at(pointer));
                 None
             }
         }

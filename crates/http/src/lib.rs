@@ -1,1 +1,20 @@
+//! The HTTP face of Vestibule: actix-web routes, the principal extractor, problem+json
+//! errors and the OpenAPI document generated from the handlers.
 
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod etag;
+pub mod json;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+pub use app::{configure_app, openapi_document};
+pub use error::ApiError;
+pub use state::{AppState, HttpSettings};

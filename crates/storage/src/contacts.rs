@@ -125,7 +125,11 @@ pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &Contac
     get(conn, firm_id, id)
 }
 
+/// Deletes the contact with its password and sessions. Call inside a transaction.
 pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<()> {
+    get(conn, firm_id, id)?;
+    diesel::delete(crate::schema::sessions::table.filter(crate::schema::sessions::contact_id.eq(id))).execute(conn)?;
+    diesel::delete(crate::schema::credentials::table.find(id)).execute(conn)?;
     let deleted =
         diesel::delete(contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id)))).execute(conn)?;
     if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }

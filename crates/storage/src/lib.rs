@@ -31,3 +31,5 @@ fn like_pattern(needle: &str) -> String {
     let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
+
+pub use diesel::result::Error as DieselError;

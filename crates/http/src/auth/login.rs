@@ -1,0 +1,244 @@
+//! Password login, refresh-token rotation and logout, the same for staff and portal
+//! contacts; only the account table and the token audience differ.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vestibule_domain::audit::Outcome;
+use vestibule_domain::email::EmailAddress;
+use vestibule_domain::ids::SessionId;
+use vestibule_storage::sessions::{Rotation, SessionRow};
+use vestibule_storage::{DbConnection, contacts, credentials, firms, sessions, staff, write_tx};
+
+use crate::audit::{self, Entry, Origin};
+use crate::auth::jwt::Audience;
+use crate::auth::{password, secrets};
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The firm's slug, as shown in its portal address.
+    #[schema(example = "harbor-law")]
+    pub firm: String,
+    #[schema(example = "owner@harbor-law.example")]
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token of the last login or refresh; each works once.
+    pub refresh_token: String,
+}
+
+/// A fresh token pair.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Exchange at the refresh endpoint for a new pair; single use.
+    pub refresh_token: String,
+    /// Seconds until the session ends and a new login is needed.
+    pub refresh_expires_in: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum AccountKind {
+    Staff,
+    Contact,
+}
+
+impl AccountKind {
+    fn audience(self) -> Audience {
+        match self {
+            Self::Staff => Audience::Staff,
+            Self::Contact => Audience::Portal,
+        }
+    }
+
+    fn actor_kind(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Contact => "contact",
+        }
+    }
+
+    /// The account's id and whether it is disabled.
+    fn find(self, conn: &mut DbConnection, firm_id: &str, email: &str) -> Result<Option<(String, bool)>, ApiError> {
+        Ok(match self {
+            Self::Staff => staff::find_by_email(conn, firm_id, email)?.map(|s| (s.id, s.disabled_at.is_some())),
+            Self::Contact => contacts::find_by_email(conn, firm_id, email)?.map(|c| (c.id, c.disabled_at.is_some())),
+        })
+    }
+
+    fn is_active(self, conn: &mut DbConnection, session: &SessionRow) -> Result<bool, ApiError> {
+        Ok(match (self, &session.staff_id, &session.contact_id) {
+            (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
+            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
+            _ => false,
+        })
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthenticated { code: "invalid_credentials", detail: "the firm, email or password is wrong" }
+}
+
+pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: LoginRequest) -> Result<TokenPair, ApiError> {
+    let ip = origin.ip.clone().unwrap_or_default();
+    if let Err(retry_after_secs) = state.login_limiter.check(&ip) {
+        return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many login attempts from this address" });
+    }
+    let settings = state.settings.clone();
+    let refresh_token = secrets::new_refresh_token();
+    let refresh_digest = secrets::digest(&refresh_token);
+    let (firm_id, account_id, session_id, expires_at) = db::run(state, move |conn| {
+        let slug = body.firm.trim().to_lowercase();
+        let email = EmailAddress::parse(&body.email).map(String::from).unwrap_or_default();
+        let Some(firm) = firms::find_by_slug(conn, &slug)? else {
+            password::verify_against_nothing(&body.password);
+            return Err(invalid_credentials());
+        };
+        let account = kind.find(conn, &firm.id, &email)?;
+        let credential = match &account {
+            Some((id, _)) => credentials::find(conn, id)?,
+            None => None,
+        };
+        let fail = |conn: &mut DbConnection, account_id: Option<&str>, reason: &str| {
+            let entry = Entry {
+                action: "auth.login",
+                target: account_id.map(|id| (kind.actor_kind(), id)),
+                outcome: Outcome::Failure,
+                details: serde_json::json!({ "email": email, "reason": reason }),
+            };
+            write_tx(conn, |conn| audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), account_id, entry))
+        };
+        let (Some((account_id, disabled)), Some(credential)) = (account, credential) else {
+            password::verify_against_nothing(&body.password);
+            fail(conn, None, "unknown_account")?;
+            return Err(invalid_credentials());
+        };
+        let now = vestibule_storage::now();
+        if let Some(until) = credential.locked_until.filter(|until| *until > now) {
+            fail(conn, Some(&account_id), "locked")?;
+            let retry_after_secs = u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1);
+            return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many failed logins; the account is locked for a while" });
+        }
+        if !password::verify(&credential.password_hash, &body.password) {
+            let lock_until = now + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
+            credentials::record_failure(conn, &account_id, settings.lockout_threshold, lock_until)?;
+            fail(conn, Some(&account_id), "wrong_password")?;
+            return Err(invalid_credentials());
+        }
+        if disabled {
+            fail(conn, Some(&account_id), "disabled")?;
+            return Err(ApiError::Forbidden("this account is disabled".to_owned()));
+        }
+        let session = SessionRow {
+            id: SessionId::generate().into(),
+            firm_id: firm.id.clone(),
+            staff_id: matches!(kind, AccountKind::Staff).then(|| account_id.clone()),
+            contact_id: matches!(kind, AccountKind::Contact).then(|| account_id.clone()),
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            created_at: now,
+            expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
+            revoked_at: None,
+        };
+        write_tx(conn, |conn| {
+            credentials::record_success(conn, &account_id)?;
+            sessions::create(conn, &session, &refresh_digest)?;
+            let entry = Entry::success("auth.login", kind.actor_kind(), &account_id)
+                .with_details(serde_json::json!({ "session_id": session.id }));
+            audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), Some(&account_id), entry)?;
+            Ok::<_, ApiError>(())
+        })?;
+        Ok((firm.id, account_id, session.id, session.expires_at))
+    })
+    .await?;
+    token_pair(state, kind, &firm_id, &account_id, &session_id, refresh_token, expires_at)
+}
+
+pub async fn refresh(state: &AppState, origin: Origin, kind: AccountKind, body: RefreshRequest) -> Result<TokenPair, ApiError> {
+    let new_token = secrets::new_refresh_token();
+    let new_digest = secrets::digest(&new_token);
+    let old_digest = secrets::digest(body.refresh_token.trim());
+    let session = db::run(state, move |conn| {
+        let rotation = write_tx(conn, |conn| {
+            let rotation = sessions::rotate(conn, &old_digest, &new_digest, vestibule_storage::now())?;
+            if let Rotation::Reused(session) = &rotation {
+                let owner = session.staff_id.as_deref().or(session.contact_id.as_deref());
+                let entry = Entry {
+                    action: "auth.refresh_token_reused",
+                    target: Some(("session", &session.id)),
+                    outcome: Outcome::Failure,
+                    details: serde_json::json!({}),
+                };
+                audit::record_as(conn, &origin, &session.firm_id, kind.actor_kind(), owner, entry)?;
+            }
+            Ok::<_, ApiError>(rotation)
+        })?;
+        match rotation {
+            Rotation::Rotated(session) if kind.is_active(conn, &session)? => Ok(session),
+            Rotation::Reused(_) => Err(ApiError::Unauthenticated {
+                code: "refresh_token_reused",
+                detail: "this refresh token was already used; the session has been ended, sign in again",
+            }),
+            Rotation::Rotated(_) | Rotation::Invalid => Err(ApiError::invalid_token()),
+        }
+    })
+    .await?;
+    let account_id = match kind {
+        AccountKind::Staff => session.staff_id.clone(),
+        AccountKind::Contact => session.contact_id.clone(),
+    }
+    .ok_or_else(ApiError::invalid_token)?;
+    token_pair(state, kind, &session.firm_id, &account_id, &session.id, new_token, session.expires_at)
+}
+
+/// Ends the session behind the current access token; its refresh token stops working too.
+pub async fn logout(state: &AppState, origin: Origin, principal: vestibule_domain::principal::Principal) -> Result<(), ApiError> {
+    db::run(state, move |conn| {
+        let session_id = match &principal {
+            vestibule_domain::principal::Principal::Staff(p) => p.session_id.to_string(),
+            vestibule_domain::principal::Principal::Contact(p) => p.session_id.to_string(),
+            vestibule_domain::principal::Principal::Integration(_) => return Err(ApiError::Forbidden("API keys have no session".to_owned())),
+        };
+        write_tx(conn, |conn| {
+            sessions::revoke(conn, &session_id, vestibule_storage::now())?;
+            let (kind, id) = principal.actor();
+            audit::record(conn, &origin, &principal, Entry::success("auth.logout", kind, id))?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+fn token_pair(
+    state: &AppState,
+    kind: AccountKind,
+    firm_id: &str,
+    account_id: &str,
+    session_id: &str,
+    refresh_token: String,
+    session_expires_at: chrono::NaiveDateTime,
+) -> Result<TokenPair, ApiError> {
+    let ttl = state.settings.access_token_ttl;
+    let access_token = state.keys.issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl.as_secs(),
+        refresh_token,
+        refresh_expires_in: u64::try_from((session_expires_at - vestibule_storage::now()).num_seconds()).unwrap_or(0),
+    })
+}

@@ -1,0 +1,166 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use vestibule_domain::authz::Denied;
+use vestibule_domain::{FieldError, ValidationErrors};
+use vestibule_storage::StorageError;
+
+use crate::problem::Problem;
+
+/// Every way a request can fail, mapped once to a status and a problem+json body.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    #[error("{detail}")]
+    Unauthenticated { code: &'static str, detail: &'static str },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("the Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    #[error("{detail}")]
+    TooManyRequests { retry_after_secs: u64, detail: &'static str },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn unauthenticated() -> Self {
+        Self::Unauthenticated { code: "unauthenticated", detail: "send a valid access token or API key" }
+    }
+
+    pub fn invalid_token() -> Self {
+        Self::Unauthenticated { code: "invalid_token", detail: "the token is invalid, expired or revoked" }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { code, detail: detail.into() }
+    }
+
+    pub fn field(pointer: &str, code: &str, detail: impl Into<String>) -> Self {
+        Self::Validation(FieldError::new(pointer, code, detail).into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Unauthenticated { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Validation(_) => "validation_failed",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::TooManyRequests { .. } => "rate_limited",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Validation(errors) => format!("{} field(s) are invalid", errors.0.len()),
+            Self::NotFound => "no such resource, or it is not visible to you".to_owned(),
+            // Opaque on purpose: the cause is logged with the request id, never sent.
+            Self::Internal(_) => "an unexpected error occurred".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let errors = match self {
+            Self::Validation(errors) => Some(errors.0.clone()),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            Self::TooManyRequests { retry_after_secs, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unauthenticated { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            _ => {}
+        }
+        response.json(Problem::new(status, self.code(), self.detail(), errors))
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound => Self::NotFound,
+            StorageError::VersionMismatch => Self::PreconditionFailed,
+            StorageError::Conflict(constraint) => conflict_for(&constraint),
+            StorageError::ForeignKey => {
+                Self::conflict("in_use", "other records still refer to this one; remove or move them first")
+            }
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<vestibule_storage::DieselError> for ApiError {
+    fn from(error: vestibule_storage::DieselError) -> Self {
+        StorageError::from(error).into()
+    }
+}
+
+/// Names the unique field both backends report, whatever their message format.
+fn conflict_for(constraint: &str) -> ApiError {
+    if constraint.contains("email") {
+        ApiError::conflict("email_taken", "this email address is already in use in this firm")
+    } else if constraint.contains("external_id") {
+        ApiError::conflict("external_id_taken", "another record already has this external_id")
+    } else if constraint.contains("slug") {
+        ApiError::conflict("slug_taken", "a firm with this slug already exists")
+    } else {
+        ApiError::conflict("conflict", "a record with these values already exists")
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        Self::Forbidden(denied.0.to_owned())
+    }
+}

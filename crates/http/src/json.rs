@@ -1,0 +1,115 @@
+//! The JSON body extractor and the error handlers of actix's own extractors, so that every
+//! malformed input gets a problem+json answer with a pointer to the offending field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, PayloadError, QueryPayloadError};
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use vestibule_domain::FieldError;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON request body. Unlike `web::Json`, a type or missing-field error names the field
+/// (`/emails/1`) and answers 422; only unparseable JSON answers 400.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(payload_error)?;
+            parse(&bytes).map(ApiJson)
+        })
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let pointer = pointer_of(error.path());
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::Validation(FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string())).into())
+            }
+            _ => ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {inner}") },
+        }
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                Some(format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// serde appends " at line 1 column 17", which means nothing to an API client.
+fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+fn payload_error(error: actix_web::Error) -> ApiError {
+    match error.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".to_owned()),
+        _ => ApiError::BadRequest { code: "unreadable_body", detail: "the request body could not be read".to_owned() },
+    }
+}
+
+/// Configuration of actix's own extractors, so their failures answer problem+json too.
+pub fn payload_config(state: &AppState) -> web::PayloadConfig {
+    web::PayloadConfig::new(state.settings.json_body_limit)
+}
+
+/// A path segment that does not parse as the id it should be cannot name an existing
+/// resource: 404, like any unknown id.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_: PathError, _| ApiError::NotFound.into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+        let detail = match &error {
+            QueryPayloadError::Deserialize(inner) => inner.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::BadRequest { code: "invalid_query", detail }.into()
+    })
+}
+
+/// For PATCH fields that may be set to `null`: absent → `None`, `null` → `Some(None)`.
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

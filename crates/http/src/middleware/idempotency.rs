@@ -1,0 +1,111 @@
+//! `Idempotency-Key` on POST: the first response is stored and replayed for retries with
+//! the same key and body; the same key with another body is refused (422), and a retry
+//! while the first request still runs gets 409. Keys are scoped to the principal.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, ResponseError, web};
+use sha2::{Digest, Sha256};
+use vestibule_storage::idempotency::{self, Begin};
+
+use crate::auth::principal;
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Response headers worth replaying; others (dates, request ids) belong to each response.
+const KEPT_HEADERS: [&str; 3] = ["location", "etag", "content-type"];
+
+pub async fn idempotency(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(key) = key_of(&req)? else {
+        return next.call(req).await;
+    };
+    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+    let principal = principal::resolve(req.request()).await?;
+    let (actor_kind, actor_id) = principal.actor();
+    let scope = format!("{actor_kind}:{actor_id}");
+    let body = req.extract::<Bytes>().await?;
+    let request_hash = hex::encode(Sha256::new().chain_update(req.path().as_bytes()).chain_update(b"\n").chain_update(&body).finalize());
+    req.set_payload(bytes_payload(body));
+
+    let (scope_c, key_c) = (scope.clone(), key.clone());
+    let begun = db::run(&state, move |conn| {
+        Ok(idempotency::begin(conn, &scope_c, &key_c, &request_hash, vestibule_storage::now())?)
+    })
+    .await?;
+    match begun {
+        Begin::Started => {}
+        Begin::Replay { status, headers, body } => return Ok(req.into_response(replay(status, headers, body))),
+        Begin::InFlight => {
+            let error = ApiError::conflict("idempotency_in_flight", "a request with this Idempotency-Key is still being processed");
+            return Ok(req.into_response(error.error_response()));
+        }
+        Begin::Mismatch => return Ok(req.into_response(ApiError::IdempotencyKeyReused.error_response())),
+    }
+
+    let res = next.call(req).await?;
+    let status = res.status();
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = body.try_into_bytes().unwrap_or_default();
+    let headers: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
+        .collect();
+    let stored_body = String::from_utf8_lossy(&bytes).into_owned();
+    db::run(&state, move |conn| {
+        // A server error is not an answer: free the key so the client can retry.
+        if status.is_server_error() {
+            idempotency::release(conn, &scope, &key)?;
+        } else {
+            let headers = serde_json::Value::Object(headers).to_string();
+            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, &stored_body)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(ServiceResponse::new(request, head.set_body(BoxBody::new(bytes))))
+}
+
+fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
+    if req.method() != Method::POST {
+        return Ok(None);
+    }
+    let Some(raw) = req.headers().get(&IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = raw.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            detail: "Idempotency-Key must be 1–255 visible ASCII characters".to_owned(),
+        });
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn replay(status: i32, headers: Option<String>, body: Option<String>) -> HttpResponse {
+    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    let headers: serde_json::Map<String, serde_json::Value> =
+        headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    for (name, value) in headers {
+        if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(name), value.as_str().map(HeaderValue::from_str)) {
+            response.insert_header((name, value));
+        }
+    }
+    response.insert_header((REPLAYED, HeaderValue::from_static("true")));
+    response.body(body.unwrap_or_default())
+}
+
+fn bytes_payload(bytes: Bytes) -> actix_web::dev::Payload {
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(bytes);
+    payload.into()
+}

@@ -1,0 +1,48 @@
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::problem::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Vestibule API",
+        description = "Client portal backend for law and accounting firms. See docs/api-guide.md for authentication, errors, pagination and idempotency.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    components(schemas(Problem, vestibule_domain::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Staff sign-in"),
+        (name = "portal", description = "Portal contacts' sign-in"),
+        (name = "firm", description = "The caller's firm and settings"),
+        (name = "staff", description = "Staff members"),
+        (name = "offices", description = "Offices"),
+        (name = "clients", description = "Clients (people and organisations)"),
+        (name = "contacts", description = "Contact persons of clients, staff or offices"),
+        (name = "matters", description = "Matters of clients, their members and access"),
+        (name = "api-keys", description = "Integration API keys"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A staff or portal access token (JWT) from a login, or an integration API key (`vsk_…`).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! RFC 9457 problem details, and the error responses each path declares in the spec.
+
+use actix_web::http::StatusCode;
+use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
+use utoipa::{IntoResponses, ToSchema};
+use vestibule_domain::FieldError;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, one per `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:vestibule:problem:not_found")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Stable machine-readable code; switch on this.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// For `validation_failed`: every invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: String, errors: Option<Vec<FieldError>>) -> Self {
+        Self {
+            problem_type: format!("urn:vestibule:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
+    }
+}
+
+fn problem_response(status: &str, description: &str, header: Option<(&str, &str)>) -> ResponsesBuilder {
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_CONTENT_TYPE, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build());
+    if let Some((name, about)) = header {
+        let string = ObjectBuilder::new().schema_type(Type::String).build();
+        response = response.header(name, HeaderBuilder::new().schema(string).description(Some(about)).build());
+    }
+    ResponsesBuilder::new().response(status, response.build())
+}
+
+macro_rules! problem_responses {
+    ($($name:ident => $status:literal, $description:literal $(, header $header:literal : $about:literal)?;)+) => {
+        $(
+            #[doc = $description]
+            pub struct $name;
+
+            impl IntoResponses for $name {
+                fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+                    let header: Option<(&str, &str)> = None $(.or(Some(($header, $about))))?;
+                    problem_response($status, $description, header).build().into()
+                }
+            }
+        )+
+    };
+}
+
+problem_responses! {
+    BadRequest => "400", "The request is malformed: invalid JSON or query parameters.";
+    Unauthorized => "401", "No valid credentials were sent.", header "WWW-Authenticate": "Always `Bearer`.";
+    Forbidden => "403", "The principal may not perform this action.";
+    NotFound => "404", "No such resource, or it belongs to another firm or is not visible to the caller.";
+    Conflict => "409", "The request conflicts with the current state (a taken unique value, records still in use, or a request with the same Idempotency-Key still in flight).";
+    PreconditionFailed => "412", "`If-Match` does not match the current `ETag`.";
+    PayloadTooLarge => "413", "The request body exceeds the configured limit.";
+    UnsupportedMediaType => "415", "The body is not `application/json`.";
+    Unprocessable => "422", "The body is well-formed but invalid (see `errors`), or the Idempotency-Key was used with a different request.";
+    TooManyRequests => "429", "Too many attempts; retry after the given delay.", header "Retry-After": "Seconds to wait before retrying.";
+    InternalError => "500", "An unexpected error; the details are logged under the response's `x-request-id`.";
+}

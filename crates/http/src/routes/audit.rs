@@ -1,0 +1,151 @@
+//! The audit log: list with filters, and verification of the hash chain.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_domain::audit::Outcome;
+use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::ids::AuditEventId;
+use vestibule_storage::audit::{self as log, AuditEventRow, AuditFilter};
+
+use crate::auth::principal::Authenticated;
+use crate::db;
+use crate::error::ApiError;
+use crate::pagination::{PageQuery, Paginated};
+use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
+use crate::routes::utc;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(list_audit_events).service(verify_audit_chain);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    /// Position in the firm's chain, from 1.
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// `staff`, `contact` or `api_key`.
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    #[schema(example = "client.updated")]
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Outcome,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: serde_json::Value,
+    /// SHA-256 (hex) over the previous hash and this event's content.
+    pub hash: String,
+}
+
+impl From<AuditEventRow> for AuditEvent {
+    fn from(row: AuditEventRow) -> Self {
+        Self {
+            id: AuditEventId::from_trusted(row.id),
+            seq: row.seq,
+            occurred_at: utc(row.occurred_at),
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            action: row.action,
+            target_kind: row.target_kind,
+            target_id: row.target_id,
+            outcome: if row.outcome == "success" { Outcome::Success } else { Outcome::Failure },
+            ip: row.ip,
+            user_agent: row.user_agent,
+            details: serde_json::from_str(&row.details).unwrap_or_default(),
+            hash: row.hash,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditListQuery {
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    #[param(example = "auth.login")]
+    pub action: Option<String>,
+    /// Events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Events before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The result of recomputing the firm's hash chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainVerification {
+    /// True when every event matches its hash and link, and none is missing.
+    pub intact: bool,
+    pub events_checked: i64,
+    /// The sequence number of the newest event the chain head records.
+    pub head_seq: i64,
+    pub first_break: Option<ChainBreak>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub event_id: Option<String>,
+    pub reason: String,
+}
+
+/// Audit events of the caller's firm, oldest first (owners, admins, `audit:read` keys).
+#[utoipa::path(
+    tag = "audit",
+    params(AuditListQuery, PageQuery),
+    responses((status = 200, body = Paginated<AuditEvent>), BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    query: web::Query<AuditListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<AuditEvent>>, ApiError> {
+    authorize(&principal, Action::ReadAudit)?;
+    let page = page.page()?;
+    let query = query.into_inner();
+    let filter = AuditFilter {
+        actor_id: query.actor_id,
+        target_id: query.target_id,
+        action: query.action,
+        from: query.from.map(|t| t.naive_utc()),
+        to: query.to.map(|t| t.naive_utc()),
+    };
+    db::run(&state, move |conn| {
+        let rows = log::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, AuditEvent::from)))
+    })
+    .await
+}
+
+/// Recomputes the firm's chain and reports the first event that was altered, removed or
+/// reordered.
+#[utoipa::path(
+    tag = "audit",
+    responses((status = 200, body = ChainVerification), Unauthorized, Forbidden, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/audit-events/verification")]
+pub async fn verify_audit_chain(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<web::Json<ChainVerification>, ApiError> {
+    authorize(&principal, Action::ReadAudit)?;
+    db::run(&state, move |conn| {
+        let result = log::verify(conn, principal.firm_id().as_str())?;
+        Ok(web::Json(ChainVerification {
+            intact: result.first_break.is_none(),
+            events_checked: result.events_checked,
+            head_seq: result.head_seq,
+            first_break: result.first_break.map(|b| ChainBreak { seq: b.seq, event_id: b.event_id, reason: b.reason.to_owned() }),
+        }))
+    })
+    .await
+}

@@ -1,0 +1,84 @@
+//! Staff sign-in: password login, token refresh, logout, and who am I.
+
+use actix_web::{HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_domain::principal::Principal;
+use vestibule_storage::{firms, staff};
+
+use crate::audit::Origin;
+use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair};
+use crate::auth::principal::StaffUser;
+use crate::db;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+use crate::problem::{BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType};
+use crate::routes::firm::Firm;
+use crate::routes::staff::StaffMember;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(login_staff).service(refresh_staff_token).service(logout_staff).service(get_me);
+}
+
+/// Signs a staff member in with firm, email and password.
+///
+/// Failed attempts count towards a lockout (429 with `Retry-After`); attempts per client
+/// address are limited too.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, InternalError
+    )
+)]
+#[post("/auth/login")]
+pub async fn login_staff(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<LoginRequest>) -> Result<web::Json<TokenPair>, ApiError> {
+    login::login(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+}
+
+/// Exchanges a refresh token for a new token pair. Each refresh token works once; using one
+/// twice ends the session (it was probably stolen).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
+)]
+#[post("/auth/refresh")]
+pub async fn refresh_staff_token(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<RefreshRequest>) -> Result<web::Json<TokenPair>, ApiError> {
+    login::refresh(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+}
+
+/// Ends the current session: its access and refresh tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 204, description = "Signed out."), Unauthorized, Forbidden, InternalError),
+    security(("bearer" = []))
+)]
+#[post("/auth/logout")]
+pub async fn logout_staff(state: web::Data<AppState>, origin: Origin, StaffUser(me): StaffUser) -> Result<HttpResponse, ApiError> {
+    login::logout(&state, origin, Principal::Staff(me)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in staff member and their firm.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub staff: StaffMember,
+    pub firm: Firm,
+}
+
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, body = Me), Unauthorized, Forbidden, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, StaffUser(me): StaffUser) -> Result<web::Json<Me>, ApiError> {
+    db::run(&state, move |conn| {
+        let member = staff::get(conn, me.firm_id.as_str(), me.staff_id.as_str())?;
+        let firm = firms::get(conn, me.firm_id.as_str())?;
+        Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
+    })
+    .await
+}

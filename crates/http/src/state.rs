@@ -1,0 +1,48 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use vestibule_storage::DbPool;
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::rate_limit::RateLimiter;
+use crate::middleware::metrics::Metrics;
+
+/// What the HTTP layer needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub issuer: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub json_body_limit: usize,
+    /// Consecutive failed logins that lock an account.
+    pub lockout_threshold: i32,
+    pub lockout_duration: Duration,
+    /// Login attempts allowed per client IP per minute.
+    pub login_attempts_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    pub cors_origins: Vec<String>,
+}
+
+/// Shared by every worker; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub keys: Arc<TokenKeys>,
+    pub settings: Arc<HttpSettings>,
+    pub login_limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, keys: TokenKeys, settings: HttpSettings) -> anyhow::Result<Self> {
+        let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, Duration::from_secs(60));
+        Ok(Self {
+            pool,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            login_limiter: Arc::new(login_limiter),
+            metrics: Arc::new(Metrics::new()?),
+        })
+    }
+}
