@@ -1,1 +1,15 @@
+//! The `vestibule` binary's library: configuration, startup and admin commands, shared
+//! with the test harness so tests run exactly what `vestibule serve` runs.
 
+pub mod config;
+pub mod keys;
+pub mod provision;
+pub mod startup;
+pub mod telemetry;
+
+/// The OpenAPI document as checked in at `openapi/openapi.json`: pretty JSON, newline-terminated.
+pub fn openapi_json() -> anyhow::Result<String> {
+    let mut json = vestibule_http::openapi_document().to_pretty_json()?;
+    json.push('\n');
+    Ok(json)
+}

@@ -1,1 +1,182 @@
-fn main() {}
+//! `vestibule`: serve the API, migrate, export the OpenAPI document, administer firms.
+#![allow(clippy::print_stdout)] // a command-line tool answers on stdout
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rand::RngCore;
+use vestibule_server::config::Config;
+use vestibule_server::provision::{self, NewFirm};
+use vestibule_server::startup::{self, Application};
+use vestibule_server::telemetry;
+
+#[derive(Parser)]
+#[command(name = "vestibule", version, about = "Client portal backend for law and accounting firms")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (migrates the database first).
+    Serve {
+        /// Create the demo firm with sample data if it does not exist yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document, or write it to a file.
+    Openapi {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a firm and its owner.
+    CreateFirm {
+        /// What users type at sign-in, e.g. `harbor-law`.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        owner_name: String,
+        /// The owner's password; generated and printed when absent.
+        #[arg(long, env = "VESTIBULE_OWNER_PASSWORD", hide_env_values = true)]
+        owner_password: Option<String>,
+    },
+    /// Create the demo firm with sample data.
+    SeedDemo,
+    /// Recompute a firm's audit hash chain; exits non-zero when it is broken.
+    VerifyAudit {
+        #[arg(long)]
+        firm: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    if let Command::Openapi { output } = &cli.command {
+        return report(export_openapi(output.as_deref()));
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    report(run(cli.command, &config))
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: &Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => serve(config, demo),
+        Command::Migrate => startup::connect(config).map(|_| println!("database is up to date")),
+        Command::Openapi { .. } => Ok(()),
+        Command::Admin(admin) => {
+            let pool = startup::connect(config)?;
+            let mut conn = pool.get()?;
+            match admin {
+                AdminCommand::CreateFirm { slug, name, owner_email, owner_name, owner_password } => {
+                    let generated = owner_password.is_none();
+                    let owner_password = owner_password.unwrap_or_else(generate_password);
+                    let new = NewFirm { slug, name, owner_email, owner_name, owner_password: owner_password.clone() };
+                    let firm = provision::create_firm(&mut conn, &new)?;
+                    println!("Created firm `{}` ({}) with owner {}.", firm.slug, firm.firm_id, firm.owner_email);
+                    if generated {
+                        println!("Owner password (shown once): {owner_password}");
+                    }
+                    print_login_hint(config, &firm.slug, &firm.owner_email, if generated { "<the password above>" } else { "<the password you chose>" });
+                    Ok(())
+                }
+                AdminCommand::SeedDemo => {
+                    if provision::seed_demo(&mut conn)? {
+                        println!("Created the demo firm.");
+                    } else {
+                        println!("The demo firm already exists.");
+                    }
+                    print_login_hint(config, provision::DEMO_SLUG, provision::DEMO_OWNER_EMAIL, provision::DEMO_OWNER_PASSWORD);
+                    Ok(())
+                }
+                AdminCommand::VerifyAudit { firm } => {
+                    let firm = vestibule_storage::firms::find_by_slug(&mut conn, &firm)?.context("no firm with this slug")?;
+                    let result = vestibule_storage::audit::verify(&mut conn, &firm.id)?;
+                    match result.first_break {
+                        None => {
+                            println!("audit chain intact: {} events", result.events_checked);
+                            Ok(())
+                        }
+                        Some(broken) => anyhow::bail!(
+                            "audit chain broken at seq {} ({}): {}",
+                            broken.seq,
+                            broken.event_id.unwrap_or_else(|| "-".to_owned()),
+                            broken.reason
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    let pool = startup::connect(config)?;
+    if demo && provision::seed_demo(&mut *pool.get()?)? {
+        tracing::info!("created the demo firm");
+    }
+    actix_web::rt::System::new().block_on(async {
+        let app = Application::build(config, pool)?;
+        tracing::info!(address = %config.bind_address, port = app.port(), "serving the API");
+        if demo {
+            print_login_hint(config, provision::DEMO_SLUG, provision::DEMO_OWNER_EMAIL, provision::DEMO_OWNER_PASSWORD);
+        }
+        app.run_until_stopped().await.context("server stopped with an error")
+    })
+}
+
+fn print_login_hint(config: &Config, firm: &str, email: &str, password: &str) {
+    let base = format!("http://{}", config.bind_address);
+    println!("\nAPI docs: {base}/docs/\nSign in:\n  curl -s {base}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"firm\":\"{firm}\",\"email\":\"{email}\",\"password\":\"{password}\"}}'\n");
+}
+
+fn generate_password() -> String {
+    use base64::Engine;
+    let mut bytes = [0_u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn export_openapi(output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let json = vestibule_server::openapi_json()?;
+    match output {
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{json}");
+            Ok(())
+        }
+    }
+}

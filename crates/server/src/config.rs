@@ -1,0 +1,302 @@
+//! Typed settings from the environment (and `.env`). Every value is checked at startup; a
+//! bad one stops the server with a message naming the variable. Secrets never print.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// A value that must not appear in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum BlobStoreConfig {
+    Filesystem { path: PathBuf },
+    S3 { endpoint: Option<Url>, bucket: String, region: String, access_key_id: Option<String>, secret_access_key: Option<Secret>, path_style: bool },
+}
+
+#[derive(Debug, Clone)]
+pub enum MailConfig {
+    /// Writes each email as an `.eml` file (the embedded default).
+    Folder { path: PathBuf },
+    Smtp { url: Secret },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub enum JwtKeySource {
+    /// `kid:base64secret` pairs; the first signs.
+    Configured(Vec<(String, Secret)>),
+    /// Generated on first start and kept in this file (the embedded default).
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Secret,
+    pub database_pool_size: u32,
+    pub bind_address: SocketAddr,
+    pub workers: usize,
+    pub public_base_url: Url,
+    pub jwt_issuer: String,
+    pub jwt_keys: JwtKeySource,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub blob_store: BlobStoreConfig,
+    pub mail: MailConfig,
+    pub mail_from: String,
+    pub cors_origins: Vec<String>,
+    pub json_body_limit: usize,
+    pub login_lockout_threshold: i32,
+    pub login_lockout: Duration,
+    pub login_attempts_per_minute: u32,
+    pub trust_forwarded_for: bool,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Where settings come from; the process environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+pub struct Environment;
+
+impl Source for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<S: std::hash::BuildHasher> Source for std::collections::HashMap<String, String, S> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+struct Reader<'a>(&'a dyn Source);
+
+impl Reader<'_> {
+    fn string(&self, name: &'static str, default: &str) -> String {
+        self.0.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.0.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError { name, reason: format!("`{raw}`: {e}") }),
+        }
+    }
+
+    fn positive<T: std::str::FromStr + PartialOrd + Default + fmt::Display>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if value <= T::default() {
+            return Err(ConfigError { name, reason: format!("must be positive, got {value}") });
+        }
+        Ok(value)
+    }
+
+    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.positive(name, default).map(Duration::from_secs)
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.0.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+            Some(v) => Err(ConfigError { name, reason: format!("`{v}` is not true or false") }),
+        }
+    }
+
+    fn url(&self, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+        let raw = self.string(name, default);
+        let url = Url::parse(&raw).map_err(|e| ConfigError { name, reason: format!("`{raw}`: {e}") })?;
+        if !["http", "https"].contains(&url.scheme()) {
+            return Err(ConfigError { name, reason: "must be an http or https URL".to_owned() });
+        }
+        Ok(url)
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Environment)
+    }
+
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let r = Reader(source);
+        let database_url = r.string("DATABASE_URL", "sqlite://./data/vestibule.db");
+        let is_postgres = database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        if !is_postgres && database_url.contains("://") && !database_url.starts_with("sqlite://") {
+            return Err(ConfigError { name: "DATABASE_URL", reason: "use sqlite://<path>, a file path, or postgres://…".to_owned() });
+        }
+        let public_base_url = r.url("PUBLIC_BASE_URL", "http://localhost:8080")?;
+        let data_dir = PathBuf::from(r.string("DATA_DIR", "./data"));
+        let jwt_keys = match source.get("JWT_SIGNING_KEYS") {
+            Some(raw) => JwtKeySource::Configured(parse_key_list(&raw)?),
+            None => JwtKeySource::File(data_dir.join("jwt-keys.json")),
+        };
+        Ok(Self {
+            database_pool_size: r.positive("DATABASE_POOL_SIZE", if is_postgres { 16 } else { 8 })?,
+            database_url: Secret::new(database_url),
+            bind_address: r.parse("BIND_ADDRESS", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            workers: r.positive("WORKERS", std::thread::available_parallelism().map_or(2, usize::from))?,
+            jwt_issuer: r.string("JWT_ISSUER", public_base_url.as_str().trim_end_matches('/')),
+            public_base_url,
+            jwt_keys,
+            access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
+            refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            blob_store: blob_store(&r, &data_dir)?,
+            mail: mail(&r, &data_dir)?,
+            mail_from: r.string("MAIL_FROM", "Vestibule <no-reply@localhost>"),
+            cors_origins: cors_origins(&r)?,
+            json_body_limit: r.positive("JSON_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            login_lockout_threshold: r.positive("LOGIN_LOCKOUT_THRESHOLD", 5)?,
+            login_lockout: r.seconds("LOGIN_LOCKOUT_SECS", 15 * 60)?,
+            login_attempts_per_minute: r.positive("LOGIN_ATTEMPTS_PER_MINUTE", 20)?,
+            trust_forwarded_for: r.flag("TRUST_FORWARDED_FOR", false)?,
+            log_format: match r.string("LOG_FORMAT", "text").as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => return Err(ConfigError { name: "LOG_FORMAT", reason: format!("`{other}` is not text or json") }),
+            },
+        })
+    }
+}
+
+fn parse_key_list(raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
+    use base64::Engine;
+    let invalid = |reason: String| ConfigError { name: "JWT_SIGNING_KEYS", reason };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (kid, secret) = entry.split_once(':').ok_or_else(|| invalid("expected kid:base64secret[,kid:base64secret…]".to_owned()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(secret.trim())
+                .map_err(|e| invalid(format!("key `{kid}` is not base64: {e}")))?;
+            if bytes.len() < 32 {
+                return Err(invalid(format!("key `{kid}` must be at least 32 bytes")));
+            }
+            Ok((kid.trim().to_owned(), Secret::new(secret.trim().to_owned())))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|keys| if keys.is_empty() { Err(invalid("no keys given".to_owned())) } else { Ok(keys) })
+}
+
+fn blob_store(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<BlobStoreConfig, ConfigError> {
+    match r.string("BLOB_STORE", "fs").as_str() {
+        "fs" => Ok(BlobStoreConfig::Filesystem { path: PathBuf::from(r.string("BLOB_FS_PATH", &data_dir.join("blobs").to_string_lossy())) }),
+        "s3" => {
+            let bucket = r.0.get("S3_BUCKET").ok_or(ConfigError { name: "S3_BUCKET", reason: "required when BLOB_STORE=s3".to_owned() })?;
+            let endpoint = r.0.get("S3_ENDPOINT").map(|_| r.url("S3_ENDPOINT", "")).transpose()?;
+            Ok(BlobStoreConfig::S3 {
+                endpoint,
+                bucket,
+                region: r.string("S3_REGION", "us-east-1"),
+                access_key_id: r.0.get("S3_ACCESS_KEY_ID"),
+                secret_access_key: r.0.get("S3_SECRET_ACCESS_KEY").map(Secret::new),
+                path_style: r.flag("S3_PATH_STYLE", false)?,
+            })
+        }
+        other => Err(ConfigError { name: "BLOB_STORE", reason: format!("`{other}` is not fs or s3") }),
+    }
+}
+
+fn mail(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<MailConfig, ConfigError> {
+    match r.string("MAIL_TRANSPORT", "folder").as_str() {
+        "folder" => Ok(MailConfig::Folder { path: PathBuf::from(r.string("MAIL_FOLDER", &data_dir.join("mail").to_string_lossy())) }),
+        "smtp" => {
+            let raw = r.0.get("SMTP_URL").ok_or(ConfigError { name: "SMTP_URL", reason: "required when MAIL_TRANSPORT=smtp".to_owned() })?;
+            let url = Url::parse(&raw).map_err(|e| ConfigError { name: "SMTP_URL", reason: e.to_string() })?;
+            if !["smtp", "smtps"].contains(&url.scheme()) {
+                return Err(ConfigError { name: "SMTP_URL", reason: "must start with smtp:// or smtps://".to_owned() });
+            }
+            Ok(MailConfig::Smtp { url: Secret::new(raw) })
+        }
+        other => Err(ConfigError { name: "MAIL_TRANSPORT", reason: format!("`{other}` is not folder or smtp") }),
+    }
+}
+
+fn cors_origins(r: &Reader<'_>) -> Result<Vec<String>, ConfigError> {
+    r.string("CORS_ALLOWED_ORIGINS", "")
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let url = Url::parse(origin).map_err(|e| ConfigError { name: "CORS_ALLOWED_ORIGINS", reason: format!("`{origin}`: {e}") })?;
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_source(&map)
+    }
+
+    #[test]
+    fn the_defaults_make_a_working_embedded_setup() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url.expose(), "sqlite://./data/vestibule.db");
+        assert!(matches!(config.blob_store, BlobStoreConfig::Filesystem { .. }));
+        assert!(matches!(config.mail, MailConfig::Folder { .. }));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_setting() {
+        assert_eq!(config(&[("ACCESS_TOKEN_TTL_SECS", "soon")]).unwrap_err().name, "ACCESS_TOKEN_TTL_SECS");
+        assert_eq!(config(&[("BLOB_STORE", "s3")]).unwrap_err().name, "S3_BUCKET");
+        assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
+        assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = config(&[("DATABASE_URL", "postgres://app:hunter2@db/vestibule")]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

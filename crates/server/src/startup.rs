@@ -1,0 +1,69 @@
+use std::net::TcpListener;
+
+use actix_web::HttpServer;
+use actix_web::dev::Server;
+use anyhow::Context;
+use vestibule_http::{AppState, HttpSettings, configure_app};
+use vestibule_storage::{DbPool, PoolOptions};
+
+use crate::config::Config;
+use crate::keys;
+
+/// Connects the pool and brings the schema up to date.
+pub fn connect(config: &Config) -> anyhow::Result<DbPool> {
+    let pool = vestibule_storage::db::connect(
+        config.database_url.expose(),
+        &PoolOptions { max_size: config.database_pool_size, connect_timeout: std::time::Duration::from_secs(10) },
+    )
+    .context("connecting to the database (DATABASE_URL)")?;
+    let mut conn = pool.get().context("connecting to the database (DATABASE_URL)")?;
+    let applied = vestibule_storage::db::run_migrations(&mut conn).context("running migrations")?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(pool)
+}
+
+pub fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        issuer: config.jwt_issuer.clone(),
+        access_token_ttl: config.access_token_ttl,
+        refresh_token_ttl: config.refresh_token_ttl,
+        json_body_limit: config.json_body_limit,
+        lockout_threshold: config.login_lockout_threshold,
+        lockout_duration: config.login_lockout,
+        login_attempts_per_minute: config.login_attempts_per_minute,
+        trust_forwarded_for: config.trust_forwarded_for,
+        cors_origins: config.cors_origins.clone(),
+    }
+}
+
+/// The running server, as `vestibule serve` and the tests start it.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
+        let settings = http_settings(config);
+        let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
+        let state = AppState::new(pool, keys, settings)?;
+        let listener = TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || configure_app(state.clone()))
+            .listen(listener)?
+            .workers(config.workers)
+            .shutdown_timeout(30)
+            .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
