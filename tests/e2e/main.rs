@@ -1,0 +1,6 @@
+//! End-to-end suites. Every scenario runs on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::large_futures)]
+
+mod support;
+
+mod auth;

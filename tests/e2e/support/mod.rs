@@ -1,0 +1,190 @@
+//! The harness: each test gets the real application on port 0 with a database of its own,
+//! and talks to it over HTTP as a frontend would.
+
+pub mod database;
+pub mod fixtures;
+
+use std::collections::HashMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use vestibule_server::config::Config;
+use vestibule_server::startup::{self, Application};
+use vestibule_storage::{DbPool, PooledDb};
+
+pub use database::Backend;
+
+/// The signing key tests use, so they can forge tokens the server must refuse.
+pub const TEST_JWT_SECRET: &[u8; 32] = b"test-signing-key-0123456789abcde";
+pub const TEST_JWT_KID: &str = "test";
+pub const TEST_ISSUER: &str = "http://vestibule.test";
+
+/// Generates one test per backend from one scenario: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($backend:ident) $body:block)+) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn scenario($backend: $crate::support::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    scenario($crate::support::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::support::database::postgres_available() {
+                        scenario($crate::support::Backend::Postgres).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub pool: DbPool,
+    pub backend: Backend,
+    _database: database::TestDatabase,
+}
+
+/// A response read whole: status, headers and JSON body (Null when not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.body)).to_owned()
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert_eq!(self.body["type"], format!("urn:vestibule:problem:{code}"));
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        use base64::Engine;
+        let database = database::TestDatabase::create(backend);
+        let mut settings: HashMap<String, String> = [
+            ("DATABASE_URL", database.url.as_str()),
+            ("BIND_ADDRESS", "127.0.0.1:0"),
+            ("WORKERS", "1"),
+            ("DATABASE_POOL_SIZE", "4"),
+            ("PUBLIC_BASE_URL", "http://vestibule.test"),
+            ("JWT_ISSUER", TEST_ISSUER),
+            ("LOGIN_ATTEMPTS_PER_MINUTE", "1000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        settings.insert(
+            "JWT_SIGNING_KEYS".to_owned(),
+            format!("{TEST_JWT_KID}:{}", base64::engine::general_purpose::STANDARD.encode(TEST_JWT_SECRET)),
+        );
+        settings.insert("DATA_DIR".to_owned(), database.scratch_dir().to_string_lossy().into_owned());
+        for (key, value) in overrides {
+            settings.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let config = Config::from_source(&settings).expect("test configuration");
+        let pool = startup::connect(&config).expect("database");
+        let app = Application::build(&config, pool.clone()).expect("application");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+        Self { base, http, pool, backend, _database: database }
+    }
+
+    pub fn conn(&self) -> PooledDb {
+        self.pool.get().expect("database connection")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; `token` goes into `Authorization: Bearer`.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request failed");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn send_raw(&self, method: Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request failed");
+        read(response).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("response body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, headers, body }
+}
