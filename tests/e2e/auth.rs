@@ -3,7 +3,7 @@ use serde_json::json;
 
 use crate::on_both_backends;
 use crate::support::fixtures::PASSWORD;
-use crate::support::{Backend, TestApp};
+use crate::support::TestApp;
 
 on_both_backends! {
     async fn an_owner_signs_in_and_sees_their_firm(backend) {

@@ -3,4 +3,13 @@
 
 mod support;
 
+mod api_keys;
+mod audit;
 mod auth;
+mod clients;
+mod idempotency;
+mod isolation;
+mod matters;
+mod people;
+mod problems;
+mod spec;

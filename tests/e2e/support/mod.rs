@@ -50,7 +50,6 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub pool: DbPool,
-    pub backend: Backend,
     _database: database::TestDatabase,
 }
 
@@ -115,7 +114,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
-        Self { base, http, pool, backend, _database: database }
+        Self { base, http, pool, _database: database }
     }
 
     pub fn conn(&self) -> PooledDb {

@@ -509,6 +509,7 @@ pub async fn put_matter_member(
     path: web::Path<(MatterId, StaffId)>,
     ApiJson(body): ApiJson<PutMember>,
 ) -> Result<web::Json<MatterMember>, ApiError> {
+    authorize(&principal, Action::WriteMatters)?;
     let (matter_id, staff_id) = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -549,6 +550,7 @@ pub async fn remove_matter_member(
     Authenticated(principal): Authenticated,
     path: web::Path<(MatterId, StaffId)>,
 ) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteMatters)?;
     let (matter_id, staff_id) = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {

@@ -1,0 +1,264 @@
+//! Every endpoint, tried by the wrong principal: a staff member of another firm, a plain
+//! member where an admin is needed, a portal contact on staff endpoints and staff on
+//! portal endpoints. The table must have a row for every operation in the OpenAPI document,
+//! so a new endpoint without one fails this test.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::{Reply, TestApp};
+
+/// How the owner of another firm fares when the request carries this firm's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Foreign {
+    /// The id names nothing for them: 404.
+    NotFound,
+    /// Their own data (a list, their firm): this status, and no trace of the other firm.
+    Own(u16),
+    /// A create or upsert naming the other firm's records: 422, nothing created.
+    Rejected,
+    /// Not about another firm's data: public endpoints and the caller's own session.
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Public,
+    Staff,
+    Portal,
+}
+
+struct Row {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    audience: Audience,
+    foreign: Foreign,
+    /// A plain member of the same firm gets 403.
+    admin_only: bool,
+}
+
+struct Ids {
+    staff_id: String,
+    office_id: String,
+    client_id: String,
+    contact_id: String,
+    matter_id: String,
+    api_key_id: String,
+}
+
+fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
+    Row { method, path: path.to_owned(), body: None, audience, foreign, admin_only: false }
+}
+
+impl Row {
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn admin_only(mut self) -> Self {
+        self.admin_only = true;
+        self
+    }
+
+    fn concrete_path(&self, ids: &Ids) -> String {
+        self.path
+            .replace("{staff_id}", &ids.staff_id)
+            .replace("{office_id}", &ids.office_id)
+            .replace("{client_id}", &ids.client_id)
+            .replace("{contact_id}", &ids.contact_id)
+            .replace("{matter_id}", &ids.matter_id)
+            .replace("{api_key_id}", &ids.api_key_id)
+            .replace("{external_id}", "EXT-1")
+    }
+}
+
+fn table(ids: &Ids) -> Vec<Row> {
+    use Audience::{Portal, Public, Staff};
+    use Foreign::{NotApplicable, NotFound, Own, Rejected};
+    let client_body = json!({ "kind": "person", "name": "Probe", "owner_staff_id": ids.staff_id });
+    let contact_body = json!({ "first_name": "P", "last_name": "Q", "of": { "kind": "client", "id": ids.client_id } });
+    let matter_body = json!({ "client_id": ids.client_id, "title": "Probe" });
+    let login = json!({ "firm": "x", "email": "x@x.test", "password": "whatever1" });
+    let refresh = json!({ "refresh_token": "vrt_nothing" });
+    vec![
+        row(Method::GET, "/healthz", Public, NotApplicable),
+        row(Method::GET, "/readyz", Public, NotApplicable),
+        row(Method::GET, "/metrics", Public, NotApplicable),
+        row(Method::POST, "/v1/auth/login", Public, NotApplicable).body(login.clone()),
+        row(Method::POST, "/v1/auth/refresh", Public, NotApplicable).body(refresh.clone()),
+        row(Method::POST, "/v1/auth/logout", Staff, NotApplicable),
+        row(Method::GET, "/v1/me", Staff, Own(200)),
+        row(Method::POST, "/v1/portal/auth/login", Public, NotApplicable).body(login),
+        row(Method::POST, "/v1/portal/auth/refresh", Public, NotApplicable).body(refresh),
+        row(Method::POST, "/v1/portal/auth/logout", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/me", Portal, NotApplicable),
+        row(Method::GET, "/v1/firm", Staff, Own(200)),
+        row(Method::PATCH, "/v1/firm", Staff, Own(200)).body(json!({ "email_display_name": "Probe" })).admin_only(),
+        row(Method::GET, "/v1/staff", Staff, Own(200)),
+        row(Method::POST, "/v1/staff", Staff, Rejected)
+            .body(json!({ "email": "probe@x.test", "name": "P", "role": "member", "password": "a sturdy passphrase", "office_id": ids.office_id }))
+            .admin_only(),
+        row(Method::GET, "/v1/staff/{staff_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/staff/{staff_id}", Staff, NotFound).body(json!({ "name": "Probe" })).admin_only(),
+        row(Method::POST, "/v1/staff/{staff_id}/disable", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/staff/{staff_id}/enable", Staff, NotFound).admin_only(),
+        row(Method::GET, "/v1/offices", Staff, Own(200)),
+        row(Method::POST, "/v1/offices", Staff, Own(201)).body(json!({ "name": "Probe office" })).admin_only(),
+        row(Method::GET, "/v1/offices/{office_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/offices/{office_id}", Staff, NotFound).body(json!({ "name": "Probe" })).admin_only(),
+        row(Method::DELETE, "/v1/offices/{office_id}", Staff, NotFound).admin_only(),
+        row(Method::GET, "/v1/clients", Staff, Own(200)),
+        row(Method::POST, "/v1/clients", Staff, Rejected).body(client_body.clone()),
+        row(Method::GET, "/v1/clients/{client_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/clients/{client_id}", Staff, NotFound).body(json!({ "name": "Probe" })),
+        row(Method::DELETE, "/v1/clients/{client_id}", Staff, NotFound),
+        row(Method::PUT, "/v1/clients/external/{external_id}", Staff, Rejected).body(client_body),
+        row(Method::GET, "/v1/contacts", Staff, Own(200)),
+        row(Method::POST, "/v1/contacts", Staff, Rejected).body(contact_body.clone()),
+        row(Method::GET, "/v1/contacts/{contact_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/contacts/{contact_id}", Staff, NotFound).body(json!({ "first_name": "Probe" })),
+        row(Method::DELETE, "/v1/contacts/{contact_id}", Staff, NotFound),
+        row(Method::PUT, "/v1/contacts/external/{external_id}", Staff, Rejected).body(contact_body),
+        row(Method::GET, "/v1/matters", Staff, Own(200)),
+        row(Method::POST, "/v1/matters", Staff, Rejected).body(matter_body.clone()),
+        row(Method::GET, "/v1/matters/{matter_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/matters/{matter_id}", Staff, NotFound).body(json!({ "title": "Probe" })),
+        row(Method::DELETE, "/v1/matters/{matter_id}", Staff, NotFound),
+        row(Method::PUT, "/v1/matters/external/{external_id}", Staff, Rejected).body(matter_body),
+        row(Method::GET, "/v1/matters/{matter_id}/members", Staff, NotFound),
+        row(Method::PUT, "/v1/matters/{matter_id}/members/{staff_id}", Staff, NotFound).body(json!({ "role": "assistant" })),
+        row(Method::DELETE, "/v1/matters/{matter_id}/members/{staff_id}", Staff, NotFound),
+        row(Method::GET, "/v1/api-keys", Staff, Own(200)).admin_only(),
+        row(Method::POST, "/v1/api-keys", Staff, Own(201)).body(json!({ "name": "probe", "scopes": ["clients:read"] })).admin_only(),
+        row(Method::GET, "/v1/api-keys/{api_key_id}", Staff, NotFound).admin_only(),
+        row(Method::DELETE, "/v1/api-keys/{api_key_id}", Staff, NotFound).admin_only(),
+        row(Method::GET, "/v1/audit-events", Staff, Own(200)).admin_only(),
+        row(Method::GET, "/v1/audit-events/verification", Staff, Own(200)).admin_only(),
+    ]
+}
+
+#[test]
+fn every_operation_in_the_spec_has_a_row() {
+    let spec = serde_json::to_value(vestibule_http::openapi_document()).unwrap();
+    let documented: BTreeSet<String> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase())))
+        .collect();
+    let ids = Ids {
+        staff_id: String::new(),
+        office_id: String::new(),
+        client_id: String::new(),
+        contact_id: String::new(),
+        matter_id: String::new(),
+        api_key_id: String::new(),
+    };
+    let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    let stale: Vec<_> = tabled.difference(&documented).collect();
+    assert!(missing.is_empty(), "endpoints without an isolation row: {missing:?}");
+    assert!(stale.is_empty(), "rows for endpoints that do not exist: {stale:?}");
+}
+
+/// Everything firm A has, as its owner sees it, to show nothing changed.
+async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for path in [
+        "/v1/firm".to_owned(),
+        format!("/v1/staff/{}", ids.staff_id),
+        format!("/v1/offices/{}", ids.office_id),
+        format!("/v1/clients/{}", ids.client_id),
+        format!("/v1/contacts/{}", ids.contact_id),
+        format!("/v1/matters/{}", ids.matter_id),
+        format!("/v1/matters/{}/members", ids.matter_id),
+        format!("/v1/api-keys/{}", ids.api_key_id),
+        "/v1/clients".to_owned(),
+        "/v1/staff".to_owned(),
+    ] {
+        let reply = app.get(&path, token).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let mut body = reply.body;
+        // Using the key is recorded on it; that is not a change by the other principals.
+        if let Some(key) = body.as_object_mut() {
+            key.remove("last_used_at");
+        }
+        seen.push(body);
+    }
+    seen.push(json!(app.audit_count(firm_id)));
+    seen
+}
+
+fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
+    let text = reply.body.to_string();
+    for id in [firm_id, &ids.staff_id, &ids.office_id, &ids.client_id, &ids.contact_id, &ids.matter_id, &ids.api_key_id] {
+        assert!(!text.contains(id), "{what} revealed {id}: {text}");
+    }
+}
+
+on_both_backends! {
+    async fn no_endpoint_lets_the_wrong_principal_see_or_change_anything(backend) {
+        let app = TestApp::spawn(backend).await;
+        let a = app.firm("alpha").await;
+        let b = app.firm("bravo").await;
+        let (member_id, member_token) = app.staff(&a, "member", "mia@alpha.test").await;
+        let office = app.office(&a.owner_token).await;
+        let client = app.client(&a.owner_token, "Ada Lovelace").await;
+        let client_id = client["id"].as_str().unwrap().to_owned();
+        let contact = app.contact(&a.owner_token, &client_id, "cora@client.test").await;
+        let matter = app.matter(&a.owner_token, &client_id, false).await;
+        let (api_key_id, _) = app.api_key(&a.owner_token, &["clients:read"]).await;
+        let ids = Ids {
+            staff_id: member_id,
+            office_id: office["id"].as_str().unwrap().to_owned(),
+            client_id,
+            contact_id: contact["id"].as_str().unwrap().to_owned(),
+            matter_id: matter["id"].as_str().unwrap().to_owned(),
+            api_key_id,
+        };
+        let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
+        let before = snapshot(&app, &a.owner_token, &ids, &a.id).await;
+
+        for row in table(&ids) {
+            let path = row.concrete_path(&ids);
+            let what = format!("{} {}", row.method, row.path);
+            let call = |token: &str| {
+                let token = token.to_owned();
+                let (method, path, body) = (row.method.clone(), path.clone(), row.body.clone());
+                let app = &app;
+                async move { app.call(method, &path, Some(&token), body.as_ref()).await }
+            };
+            if row.audience == Audience::Staff {
+                match row.foreign {
+                    Foreign::NotFound => call(&b.owner_token).await.assert_problem(404, "not_found"),
+                    Foreign::Rejected => call(&b.owner_token).await.assert_problem(422, "validation_failed"),
+                    Foreign::Own(status) => {
+                        let reply = call(&b.owner_token).await;
+                        assert_eq!(reply.status.as_u16(), status, "{what} as another firm: {}", reply.body);
+                        assert_no_trace(&reply, &ids, &a.id, &what);
+                    }
+                    Foreign::NotApplicable => {}
+                }
+                let as_contact = call(&contact_token).await;
+                assert_eq!(as_contact.status, 403, "{what} as a portal contact: {}", as_contact.body);
+                if row.admin_only {
+                    let as_member = call(&member_token).await;
+                    assert_eq!(as_member.status, 403, "{what} as a plain member: {}", as_member.body);
+                }
+            }
+            if row.audience == Audience::Portal {
+                let as_staff = call(&a.owner_token).await;
+                assert_eq!(as_staff.status, 403, "{what} as staff: {}", as_staff.body);
+            }
+        }
+
+        let after = snapshot(&app, &a.owner_token, &ids, &a.id).await;
+        assert_eq!(before, after, "firm A changed");
+        assert_eq!(app.get("/v1/me", &member_token).await.status, 200, "the member's session survived");
+    }
+}

@@ -1,0 +1,89 @@
+//! Bad input gets a clear problem+json answer and changes nothing.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+on_both_backends! {
+    async fn malformed_and_mistyped_bodies_are_refused_without_side_effects(backend) {
+        let app = TestApp::spawn_with(backend, &[("JSON_BODY_LIMIT_BYTES", "2048")]).await;
+        let firm = app.firm("harbor").await;
+        let token = &firm.owner_token;
+        let clients_before = app.count("clients");
+        let audit_before = app.audit_count(&firm.id);
+
+        app.send_raw(Method::POST, "/v1/clients", token, "application/json", b"{\"kind\": \"person\",".to_vec()).await.assert_problem(400, "malformed_json");
+        app.send_raw(Method::POST, "/v1/clients", token, "application/json", Vec::new()).await.assert_problem(400, "malformed_json");
+        app.send_raw(Method::POST, "/v1/clients", token, "text/plain", b"{}".to_vec()).await.assert_problem(415, "unsupported_media_type");
+
+        let missing = app.post("/v1/clients", token, &json!({ "kind": "person" })).await;
+        missing.assert_problem(422, "validation_failed");
+        assert!(missing.body["errors"][0]["detail"].as_str().unwrap().contains("name"));
+        let wrong_type = app.post("/v1/clients", token, &json!({ "kind": "person", "name": "A", "emails": "a@b.test" })).await;
+        wrong_type.assert_problem(422, "validation_failed");
+        assert_eq!(wrong_type.body["errors"][0]["pointer"], "/emails");
+        let nested = app.post("/v1/clients", token, &json!({ "kind": "person", "name": "A", "emails": ["a@b.test", 7] })).await;
+        assert_eq!(nested.body["errors"][0]["pointer"], "/emails/1");
+        let unknown_field = app.post("/v1/clients", token, &json!({ "kind": "person", "name": "A", "nmae": "typo" })).await;
+        unknown_field.assert_problem(422, "validation_failed");
+        let bad_enum = app.post("/v1/clients", token, &json!({ "kind": "robot", "name": "A" })).await;
+        assert_eq!(bad_enum.body["errors"][0]["pointer"], "/kind");
+
+        let huge = json!({ "kind": "person", "name": "x".repeat(5000) });
+        app.post("/v1/clients", token, &huge).await.assert_problem(413, "payload_too_large");
+
+        assert_eq!(app.count("clients"), clients_before);
+        assert_eq!(app.audit_count(&firm.id), audit_before);
+    }
+
+    async fn unknown_and_malformed_ids_are_not_found(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = &firm.owner_token;
+        app.get("/v1/clients/cli_00000000000000000000000000000000", token).await.assert_problem(404, "not_found");
+        app.get("/v1/clients/not-an-id", token).await.assert_problem(404, "not_found");
+        app.get("/v1/clients/mat_00000000000000000000000000000000", token).await.assert_problem(404, "not_found");
+        app.patch("/v1/matters/mat_00000000000000000000000000000000", token, &json!({ "title": "x" })).await.assert_problem(404, "not_found");
+        app.delete("/v1/offices/ofc_00000000000000000000000000000000", token).await.assert_problem(404, "not_found");
+        app.get("/v1/no-such-thing", token).await.assert_problem(404, "not_found");
+    }
+
+    async fn bad_pagination_parameters_are_refused(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = &firm.owner_token;
+        let too_many = app.get("/v1/clients?limit=500", token).await;
+        too_many.assert_problem(422, "validation_failed");
+        assert_eq!(too_many.body["errors"][0]["pointer"], "#/query/limit");
+        app.get("/v1/clients?limit=0", token).await.assert_problem(422, "validation_failed");
+        app.get("/v1/clients?limit=ten", token).await.assert_problem(400, "invalid_query");
+        app.get("/v1/clients?cursor=%25%25%25", token).await.assert_problem(422, "validation_failed");
+    }
+
+    async fn every_answer_carries_a_request_id(backend) {
+        let app = TestApp::spawn(backend).await;
+        let given = app.call_with(Method::GET, "/healthz", None, None, &[("x-request-id", "trace-abc_123")]).await;
+        assert_eq!(given.header("x-request-id"), Some("trace-abc_123"));
+        let generated = app.call_with(Method::GET, "/v1/me", None, None, &[("x-request-id", "bad id with spaces")]).await;
+        let id = generated.header("x-request-id").unwrap();
+        assert_ne!(id, "bad id with spaces");
+        assert_eq!(id.len(), 36);
+        generated.assert_problem(401, "unauthenticated");
+    }
+
+    async fn health_readiness_metrics_and_docs_answer(backend) {
+        let app = TestApp::spawn(backend).await;
+        assert_eq!(app.call(Method::GET, "/healthz", None, None).await.body["status"], "ok");
+        assert_eq!(app.call(Method::GET, "/readyz", None, None).await.body["status"], "ok");
+        let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"), "{metrics}");
+        assert!(metrics.contains("db_pool_connections"));
+        let spec = app.call(Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(spec.body["openapi"], "3.1.0");
+        let docs = app.http.get(app.url("/docs/")).send().await.unwrap();
+        assert_eq!(docs.status(), 200);
+        assert!(docs.text().await.unwrap().contains("swagger"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The checked-in OpenAPI document is the one the code generates, and it declares what
+//! handlers answer.
+
+use std::path::Path;
+
+/// Regenerate with `make openapi` (or `UPDATE_OPENAPI=1 cargo test`).
+#[test]
+fn the_checked_in_openapi_document_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+    let generated = vestibule_server::openapi_json().unwrap();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(checked_in == generated, "openapi/openapi.json is stale: run `make openapi` and commit the result");
+}
+
+#[test]
+fn every_operation_declares_its_errors_and_security() {
+    let spec = serde_json::to_value(vestibule_http::openapi_document()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let what = format!("{} {path}", method.to_uppercase());
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(operation["operationId"].is_string(), "{what} has no operationId");
+            if path.starts_with("/v1/") {
+                for code in responses.keys().filter(|c| c.starts_with('4') || c.starts_with('5')) {
+                    assert_eq!(
+                        responses[code]["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{what} {code} is not a problem"
+                    );
+                }
+                assert!(responses.contains_key("500"), "{what} does not declare 500");
+            }
+            let secured = operation.get("security").is_some();
+            if secured {
+                assert!(responses.contains_key("401"), "{what} is secured but does not declare 401");
+                assert!(responses.contains_key("403"), "{what} is secured but does not declare 403");
+            }
+            if operation.get("requestBody").is_some() {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(code), "{what} takes a body but does not declare {code}");
+                }
+            }
+        }
+    }
+}
