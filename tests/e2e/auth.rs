@@ -2,8 +2,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::fixtures::PASSWORD;
 use crate::support::TestApp;
+use crate::support::fixtures::PASSWORD;
 
 on_both_backends! {
     async fn an_owner_signs_in_and_sees_their_firm(backend) {
@@ -177,6 +177,10 @@ fn b64(text: &str) -> String {
 fn decode_claims(token: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
-

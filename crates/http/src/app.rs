@@ -18,24 +18,41 @@ use crate::state::AppState;
 
 /// The OpenAPI document, as `vestibule openapi` exports it.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).service(scope::scope("/v1").configure(routes::v1)).configure(routes::health::routes).split_for_parts();
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/v1").configure(routes::v1))
+        .configure(routes::health::routes)
+        .split_for_parts();
     api
 }
 
 /// The whole application for one worker.
 pub fn configure_app(
     state: AppState,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>>
-{
-    let data = web::Data::new(state.clone());
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let payload_config = json::payload_config(&state);
+    let cors = crate::middleware::cors::cors(&state.settings.cors_origins);
     let (app, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .app_data(data)
-        .app_data(json::payload_config(&state))
+        .app_data(web::Data::new(state))
+        .app_data(payload_config)
         .app_data(json::path_config())
         .app_data(json::query_config())
-        .service(scope::scope("/v1").wrap(from_fn(idempotency::idempotency)).configure(routes::v1))
+        .service(
+            scope::scope("/v1")
+                .wrap(from_fn(idempotency::idempotency))
+                .configure(routes::v1),
+        )
         .configure(routes::health::routes)
         .split_for_parts();
     app.service(web::resource("/openapi.json").route(web::get().to({
@@ -46,8 +63,10 @@ pub fn configure_app(
         }
     })))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", api))
-    .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
-    .wrap(crate::middleware::cors::cors(&state.settings.cors_origins))
+    .default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::NotFound)
+    }))
+    .wrap(cors)
     .wrap(from_fn(metrics::record))
     .wrap(from_fn(request_id::request_id))
 }

@@ -21,9 +21,13 @@ pub struct Origin {
 
 impl Origin {
     pub fn of(req: &HttpRequest) -> Self {
-        let trust_forwarded = req.app_data::<actix_web::web::Data<AppState>>().is_some_and(|s| s.settings.trust_forwarded_for);
+        let trust_forwarded = req
+            .app_data::<actix_web::web::Data<AppState>>()
+            .is_some_and(|s| s.settings.trust_forwarded_for);
         let ip = if trust_forwarded {
-            req.connection_info().realip_remote_addr().map(str::to_owned)
+            req.connection_info()
+                .realip_remote_addr()
+                .map(str::to_owned)
         } else {
             req.peer_addr().map(|addr| addr.ip().to_string())
         };
@@ -55,7 +59,12 @@ pub struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     pub fn success(action: &'a str, target_kind: &'a str, target_id: &'a str) -> Self {
-        Self { action, target: Some((target_kind, target_id)), outcome: Outcome::Success, details: Value::Object(Default::default()) }
+        Self {
+            action,
+            target: Some((target_kind, target_id)),
+            outcome: Outcome::Success,
+            details: Value::Object(Default::default()),
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -65,9 +74,21 @@ impl<'a> Entry<'a> {
 }
 
 /// Records an action of an authenticated principal, in the caller's transaction.
-pub fn record(conn: &mut DbConnection, origin: &Origin, principal: &Principal, entry: Entry<'_>) -> StorageResult<()> {
+pub fn record(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    entry: Entry<'_>,
+) -> StorageResult<()> {
     let (actor_kind, actor_id) = principal.actor();
-    record_as(conn, origin, principal.firm_id().as_str(), actor_kind, Some(actor_id), entry)
+    record_as(
+        conn,
+        origin,
+        principal.firm_id().as_str(),
+        actor_kind,
+        Some(actor_id),
+        entry,
+    )
 }
 
 /// Records an action whose actor may be unknown (a failed login for an unknown email).
@@ -79,19 +100,25 @@ pub fn record_as(
     actor_id: Option<&str>,
     entry: Entry<'_>,
 ) -> StorageResult<()> {
+    let Entry {
+        action,
+        target,
+        outcome,
+        details,
+    } = entry;
     append(
         conn,
         &NewAuditEvent {
             firm_id: firm_id.to_owned(),
             actor_kind: actor_kind.to_owned(),
             actor_id: actor_id.map(str::to_owned),
-            action: entry.action.to_owned(),
-            target_kind: entry.target.map(|(kind, _)| kind.to_owned()),
-            target_id: entry.target.map(|(_, id)| id.to_owned()),
-            outcome: entry.outcome.as_str().to_owned(),
+            action: action.to_owned(),
+            target_kind: target.map(|(kind, _)| kind.to_owned()),
+            target_id: target.map(|(_, id)| id.to_owned()),
+            outcome: outcome.as_str().to_owned(),
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
-            details: entry.details.to_string(),
+            details: details.to_string(),
         },
     )
     .map(|_| ())

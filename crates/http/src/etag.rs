@@ -7,7 +7,11 @@ use actix_web::http::header::{ETAG, HeaderValue, IF_MATCH};
 use crate::error::ApiError;
 
 pub fn etag(version: i64) -> (actix_web::http::header::HeaderName, HeaderValue) {
-    (ETAG, HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\"")))
+    (
+        ETAG,
+        HeaderValue::from_str(&format!("\"{version}\""))
+            .unwrap_or(HeaderValue::from_static("\"0\"")),
+    )
 }
 
 /// The version `If-Match` demands, or `None` when absent or `*`. A value that is not one of
@@ -16,7 +20,10 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(raw) = req.headers().get(IF_MATCH) else {
         return Ok(None);
     };
-    let raw = raw.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
+    let raw = raw
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed)?
+        .trim();
     if raw == "*" {
         return Ok(None);
     }

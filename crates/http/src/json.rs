@@ -31,7 +31,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         let bytes = Bytes::from_request(req, payload);
@@ -39,7 +40,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let bytes = bytes.await.map_err(payload_error)?;
+            let bytes = bytes.await.map_err(|e| payload_error(&e))?;
             parse(&bytes).map(ApiJson)
         })
     }
@@ -51,10 +52,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let pointer = pointer_of(error.path());
         let inner = error.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                ApiError::Validation(FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string())).into())
-            }
-            _ => ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {inner}") },
+            serde_json::error::Category::Data => ApiError::Validation(
+                FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string()))
+                    .into(),
+            ),
+            _ => ApiError::BadRequest {
+                code: "malformed_json",
+                detail: format!("the body is not valid JSON: {inner}"),
+            },
         }
     })
 }
@@ -74,13 +79,22 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 
 /// serde appends " at line 1 column 17", which means nothing to an API client.
 fn strip_position(message: &str) -> String {
-    message.split(" at line ").next().unwrap_or(message).to_owned()
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
 }
 
-fn payload_error(error: actix_web::Error) -> ApiError {
+fn payload_error(error: &actix_web::Error) -> ApiError {
     match error.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".to_owned()),
-        _ => ApiError::BadRequest { code: "unreadable_body", detail: "the request body could not be read".to_owned() },
+        Some(PayloadError::Overflow) => {
+            ApiError::PayloadTooLarge("the request body is too large".to_owned())
+        }
+        _ => ApiError::BadRequest {
+            code: "unreadable_body",
+            detail: "the request body could not be read".to_owned(),
+        },
     }
 }
 
@@ -101,7 +115,11 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(inner) => inner.to_string(),
             other => other.to_string(),
         };
-        ApiError::BadRequest { code: "invalid_query", detail }.into()
+        ApiError::BadRequest {
+            code: "invalid_query",
+            detail,
+        }
+        .into()
     })
 }
 

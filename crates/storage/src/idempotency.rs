@@ -21,7 +21,11 @@ pub struct StoredRequest {
 pub enum Begin {
     /// This request holds the key now and must complete or release it.
     Started,
-    Replay { status: i32, headers: Option<String>, body: Option<String> },
+    Replay {
+        status: i32,
+        headers: Option<String>,
+        body: Option<String>,
+    },
     /// The first request with this key has not finished yet.
     InFlight,
     /// The key was used with a different request.
@@ -58,7 +62,11 @@ pub fn begin(
         Begin::Mismatch
     } else {
         match stored.response_status {
-            Some(status) => Begin::Replay { status, headers: stored.response_headers, body: stored.response_body },
+            Some(status) => Begin::Replay {
+                status,
+                headers: stored.response_headers,
+                body: stored.response_body,
+            },
             None => Begin::InFlight,
         }
     })
@@ -89,5 +97,8 @@ pub fn release(conn: &mut DbConnection, principal_id: &str, key: &str) -> Storag
 }
 
 pub fn purge_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
-    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
 }

@@ -28,7 +28,10 @@ pub fn now() -> chrono::NaiveDateTime {
 
 /// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
 fn like_pattern(needle: &str) -> String {
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 

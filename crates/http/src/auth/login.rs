@@ -73,37 +73,62 @@ impl AccountKind {
     }
 
     /// The account's id and whether it is disabled.
-    fn find(self, conn: &mut DbConnection, firm_id: &str, email: &str) -> Result<Option<(String, bool)>, ApiError> {
+    fn find(
+        self,
+        conn: &mut DbConnection,
+        firm_id: &str,
+        email: &str,
+    ) -> Result<Option<(String, bool)>, ApiError> {
         Ok(match self {
-            Self::Staff => staff::find_by_email(conn, firm_id, email)?.map(|s| (s.id, s.disabled_at.is_some())),
-            Self::Contact => contacts::find_by_email(conn, firm_id, email)?.map(|c| (c.id, c.disabled_at.is_some())),
+            Self::Staff => {
+                staff::find_by_email(conn, firm_id, email)?.map(|s| (s.id, s.disabled_at.is_some()))
+            }
+            Self::Contact => contacts::find_by_email(conn, firm_id, email)?
+                .map(|c| (c.id, c.disabled_at.is_some())),
         })
     }
 
     fn is_active(self, conn: &mut DbConnection, session: &SessionRow) -> Result<bool, ApiError> {
         Ok(match (self, &session.staff_id, &session.contact_id) {
-            (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
-            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
+            (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?
+                .disabled_at
+                .is_none(),
+            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?
+                .disabled_at
+                .is_none(),
             _ => false,
         })
     }
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthenticated { code: "invalid_credentials", detail: "the firm, email or password is wrong" }
+    ApiError::Unauthenticated {
+        code: "invalid_credentials",
+        detail: "the firm, email or password is wrong",
+    }
 }
 
-pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: LoginRequest) -> Result<TokenPair, ApiError> {
+pub async fn login(
+    state: &AppState,
+    origin: Origin,
+    kind: AccountKind,
+    body: LoginRequest,
+) -> Result<TokenPair, ApiError> {
     let ip = origin.ip.clone().unwrap_or_default();
     if let Err(retry_after_secs) = state.login_limiter.check(&ip) {
-        return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many login attempts from this address" });
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs,
+            detail: "too many login attempts from this address",
+        });
     }
     let settings = state.settings.clone();
     let refresh_token = secrets::new_refresh_token();
     let refresh_digest = secrets::digest(&refresh_token);
     let (firm_id, account_id, session_id, expires_at) = db::run(state, move |conn| {
         let slug = body.firm.trim().to_lowercase();
-        let email = EmailAddress::parse(&body.email).map(String::from).unwrap_or_default();
+        let email = EmailAddress::parse(&body.email)
+            .map(String::from)
+            .unwrap_or_default();
         let Some(firm) = firms::find_by_slug(conn, &slug)? else {
             password::verify_against_nothing(&body.password);
             return Err(invalid_credentials());
@@ -120,7 +145,16 @@ pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: Lo
                 outcome: Outcome::Failure,
                 details: serde_json::json!({ "email": email, "reason": reason }),
             };
-            write_tx(conn, |conn| audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), account_id, entry))
+            write_tx(conn, |conn| {
+                audit::record_as(
+                    conn,
+                    &origin,
+                    &firm.id,
+                    kind.actor_kind(),
+                    account_id,
+                    entry,
+                )
+            })
         };
         let (Some((account_id, disabled)), Some(credential)) = (account, credential) else {
             password::verify_against_nothing(&body.password);
@@ -130,11 +164,17 @@ pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: Lo
         let now = vestibule_storage::now();
         if let Some(until) = credential.locked_until.filter(|until| *until > now) {
             fail(conn, Some(&account_id), "locked")?;
-            let retry_after_secs = u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1);
-            return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many failed logins; the account is locked for a while" });
+            let retry_after_secs = u64::try_from((until - now).num_seconds())
+                .unwrap_or(1)
+                .max(1);
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs,
+                detail: "too many failed logins; the account is locked for a while",
+            });
         }
         if !password::verify(&credential.password_hash, &body.password) {
-            let lock_until = now + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
+            let lock_until = now
+                + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
             credentials::record_failure(conn, &account_id, settings.lockout_threshold, lock_until)?;
             fail(conn, Some(&account_id), "wrong_password")?;
             return Err(invalid_credentials());
@@ -151,7 +191,8 @@ pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: Lo
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
             created_at: now,
-            expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
+            expires_at: now
+                + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
             revoked_at: None,
         };
         write_tx(conn, |conn| {
@@ -159,16 +200,36 @@ pub async fn login(state: &AppState, origin: Origin, kind: AccountKind, body: Lo
             sessions::create(conn, &session, &refresh_digest)?;
             let entry = Entry::success("auth.login", kind.actor_kind(), &account_id)
                 .with_details(serde_json::json!({ "session_id": session.id }));
-            audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), Some(&account_id), entry)?;
+            audit::record_as(
+                conn,
+                &origin,
+                &firm.id,
+                kind.actor_kind(),
+                Some(&account_id),
+                entry,
+            )?;
             Ok::<_, ApiError>(())
         })?;
         Ok((firm.id, account_id, session.id, session.expires_at))
     })
     .await?;
-    token_pair(state, kind, &firm_id, &account_id, &session_id, refresh_token, expires_at)
+    token_pair(
+        state,
+        kind,
+        &firm_id,
+        &account_id,
+        &session_id,
+        refresh_token,
+        expires_at,
+    )
 }
 
-pub async fn refresh(state: &AppState, origin: Origin, kind: AccountKind, body: RefreshRequest) -> Result<TokenPair, ApiError> {
+pub async fn refresh(
+    state: &AppState,
+    origin: Origin,
+    kind: AccountKind,
+    body: RefreshRequest,
+) -> Result<TokenPair, ApiError> {
     let new_token = secrets::new_refresh_token();
     let new_digest = secrets::digest(&new_token);
     let old_digest = secrets::digest(body.refresh_token.trim());
@@ -202,21 +263,40 @@ pub async fn refresh(state: &AppState, origin: Origin, kind: AccountKind, body: 
         AccountKind::Contact => session.contact_id.clone(),
     }
     .ok_or_else(ApiError::invalid_token)?;
-    token_pair(state, kind, &session.firm_id, &account_id, &session.id, new_token, session.expires_at)
+    token_pair(
+        state,
+        kind,
+        &session.firm_id,
+        &account_id,
+        &session.id,
+        new_token,
+        session.expires_at,
+    )
 }
 
 /// Ends the session behind the current access token; its refresh token stops working too.
-pub async fn logout(state: &AppState, origin: Origin, principal: vestibule_domain::principal::Principal) -> Result<(), ApiError> {
+pub async fn logout(
+    state: &AppState,
+    origin: Origin,
+    principal: vestibule_domain::principal::Principal,
+) -> Result<(), ApiError> {
     db::run(state, move |conn| {
         let session_id = match &principal {
             vestibule_domain::principal::Principal::Staff(p) => p.session_id.to_string(),
             vestibule_domain::principal::Principal::Contact(p) => p.session_id.to_string(),
-            vestibule_domain::principal::Principal::Integration(_) => return Err(ApiError::Forbidden("API keys have no session".to_owned())),
+            vestibule_domain::principal::Principal::Integration(_) => {
+                return Err(ApiError::Forbidden("API keys have no session".to_owned()));
+            }
         };
         write_tx(conn, |conn| {
             sessions::revoke(conn, &session_id, vestibule_storage::now())?;
             let (kind, id) = principal.actor();
-            audit::record(conn, &origin, &principal, Entry::success("auth.logout", kind, id))?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("auth.logout", kind, id),
+            )?;
             Ok(())
         })
     })
@@ -233,12 +313,17 @@ fn token_pair(
     session_expires_at: chrono::NaiveDateTime,
 ) -> Result<TokenPair, ApiError> {
     let ttl = state.settings.access_token_ttl;
-    let access_token = state.keys.issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
+    let access_token = state
+        .keys
+        .issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
         expires_in: ttl.as_secs(),
         refresh_token,
-        refresh_expires_in: u64::try_from((session_expires_at - vestibule_storage::now()).num_seconds()).unwrap_or(0),
+        refresh_expires_in: u64::try_from(
+            (session_expires_at - vestibule_storage::now()).num_seconds(),
+        )
+        .unwrap_or(0),
     })
 }

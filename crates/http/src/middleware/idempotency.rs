@@ -22,31 +22,58 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Response headers worth replaying; others (dates, request ids) belong to each response.
 const KEPT_HEADERS: [&str; 3] = ["location", "etag", "content-type"];
 
-pub async fn idempotency(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(key) = key_of(&req)? else {
         return next.call(req).await;
     };
-    let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
     let principal = principal::resolve(req.request()).await?;
     let (actor_kind, actor_id) = principal.actor();
     let scope = format!("{actor_kind}:{actor_id}");
     let body = req.extract::<Bytes>().await?;
-    let request_hash = hex::encode(Sha256::new().chain_update(req.path().as_bytes()).chain_update(b"\n").chain_update(&body).finalize());
+    let request_hash = hex::encode(
+        Sha256::new()
+            .chain_update(req.path().as_bytes())
+            .chain_update(b"\n")
+            .chain_update(&body)
+            .finalize(),
+    );
     req.set_payload(bytes_payload(body));
 
     let (scope_c, key_c) = (scope.clone(), key.clone());
     let begun = db::run(&state, move |conn| {
-        Ok(idempotency::begin(conn, &scope_c, &key_c, &request_hash, vestibule_storage::now())?)
+        Ok(idempotency::begin(
+            conn,
+            &scope_c,
+            &key_c,
+            &request_hash,
+            vestibule_storage::now(),
+        )?)
     })
     .await?;
     match begun {
         Begin::Started => {}
-        Begin::Replay { status, headers, body } => return Ok(req.into_response(replay(status, headers, body))),
+        Begin::Replay {
+            status,
+            headers,
+            body,
+        } => return Ok(req.into_response(replay(status, headers, body))),
         Begin::InFlight => {
-            let error = ApiError::conflict("idempotency_in_flight", "a request with this Idempotency-Key is still being processed");
+            let error = ApiError::conflict(
+                "idempotency_in_flight",
+                "a request with this Idempotency-Key is still being processed",
+            );
             return Ok(req.into_response(error.error_response()));
         }
-        Begin::Mismatch => return Ok(req.into_response(ApiError::IdempotencyKeyReused.error_response())),
+        Begin::Mismatch => {
+            return Ok(req.into_response(ApiError::IdempotencyKeyReused.error_response()));
+        }
     }
 
     let res = next.call(req).await?;
@@ -56,7 +83,12 @@ pub async fn idempotency(mut req: ServiceRequest, next: Next<BoxBody>) -> Result
     let bytes = body.try_into_bytes().unwrap_or_default();
     let headers: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
         .iter()
-        .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
+        .filter_map(|name| {
+            Some((
+                (*name).to_owned(),
+                head.headers().get(*name)?.to_str().ok()?.into(),
+            ))
+        })
         .collect();
     let stored_body = String::from_utf8_lossy(&bytes).into_owned();
     db::run(&state, move |conn| {
@@ -65,12 +97,22 @@ pub async fn idempotency(mut req: ServiceRequest, next: Next<BoxBody>) -> Result
             idempotency::release(conn, &scope, &key)?;
         } else {
             let headers = serde_json::Value::Object(headers).to_string();
-            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, &stored_body)?;
+            idempotency::complete(
+                conn,
+                &scope,
+                &key,
+                i32::from(status.as_u16()),
+                &headers,
+                &stored_body,
+            )?;
         }
         Ok(())
     })
     .await?;
-    Ok(ServiceResponse::new(request, head.set_body(BoxBody::new(bytes))))
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(BoxBody::new(bytes)),
+    ))
 }
 
 fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
@@ -91,12 +133,19 @@ fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
 }
 
 fn replay(status: i32, headers: Option<String>, body: Option<String>) -> HttpResponse {
-    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
-    let headers: serde_json::Map<String, serde_json::Value> =
-        headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    let headers: serde_json::Map<String, serde_json::Value> = headers
+        .and_then(|h| serde_json::from_str(&h).ok())
+        .unwrap_or_default();
     for (name, value) in headers {
-        if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(name), value.as_str().map(HeaderValue::from_str)) {
+        if let (Ok(name), Some(Ok(value))) = (
+            HeaderName::try_from(name),
+            value.as_str().map(HeaderValue::from_str),
+        ) {
             response.insert_header((name, value));
         }
     }

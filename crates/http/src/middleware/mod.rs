@@ -1,4 +1,4 @@
+pub mod cors;
 pub mod idempotency;
 pub mod metrics;
 pub mod request_id;
-pub mod cors;

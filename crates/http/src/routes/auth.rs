@@ -11,13 +11,19 @@ use crate::auth::principal::StaffUser;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::problem::{BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType};
+use crate::problem::{
+    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
+};
 use crate::routes::firm::Firm;
 use crate::routes::staff::StaffMember;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(login_staff).service(refresh_staff_token).service(logout_staff).service(get_me);
+    cfg.service(login_staff)
+        .service(refresh_staff_token)
+        .service(logout_staff)
+        .service(get_me);
 }
 
 /// Signs a staff member in with firm, email and password.
@@ -33,8 +39,14 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     )
 )]
 #[post("/auth/login")]
-pub async fn login_staff(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<LoginRequest>) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+pub async fn login_staff(
+    state: web::Data<AppState>,
+    origin: Origin,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    login::login(&state, origin, AccountKind::Staff, body)
+        .await
+        .map(web::Json)
 }
 
 /// Exchanges a refresh token for a new token pair. Each refresh token works once; using one
@@ -45,8 +57,14 @@ pub async fn login_staff(state: web::Data<AppState>, origin: Origin, ApiJson(bod
     responses((status = 200, body = TokenPair), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
 )]
 #[post("/auth/refresh")]
-pub async fn refresh_staff_token(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<RefreshRequest>) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+pub async fn refresh_staff_token(
+    state: web::Data<AppState>,
+    origin: Origin,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    login::refresh(&state, origin, AccountKind::Staff, body)
+        .await
+        .map(web::Json)
 }
 
 /// Ends the current session: its access and refresh tokens stop working at once.
@@ -56,7 +74,11 @@ pub async fn refresh_staff_token(state: web::Data<AppState>, origin: Origin, Api
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
-pub async fn logout_staff(state: web::Data<AppState>, origin: Origin, StaffUser(me): StaffUser) -> Result<HttpResponse, ApiError> {
+pub async fn logout_staff(
+    state: web::Data<AppState>,
+    origin: Origin,
+    StaffUser(me): StaffUser,
+) -> Result<HttpResponse, ApiError> {
     login::logout(&state, origin, Principal::Staff(me)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -74,11 +96,17 @@ pub struct Me {
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, StaffUser(me): StaffUser) -> Result<web::Json<Me>, ApiError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    StaffUser(me): StaffUser,
+) -> Result<web::Json<Me>, ApiError> {
     db::run(&state, move |conn| {
         let member = staff::get(conn, me.firm_id.as_str(), me.staff_id.as_str())?;
         let firm = firms::get(conn, me.firm_id.as_str())?;
-        Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
+        Ok(web::Json(Me {
+            staff: member.into(),
+            firm: firm.into(),
+        }))
     })
     .await
 }

@@ -3,10 +3,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db;
 use crate::error::ApiError;
 use crate::problem::InternalError;
 use crate::state::AppState;
-use crate::db;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(healthz).service(readyz).service(metrics);
@@ -34,7 +34,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(Health { status: "ok" }),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(Health { status: "unavailable" })
+            HttpResponse::ServiceUnavailable().json(Health {
+                status: "unavailable",
+            })
         }
     }
 }
@@ -44,5 +46,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let body = state.metrics.render(&state)?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body))
 }

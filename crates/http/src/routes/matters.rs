@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members};
+use vestibule_domain::authz::{
+    Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members,
+};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
 use vestibule_domain::principal::Principal;
@@ -24,8 +26,8 @@ use crate::etag::{etag, if_match};
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
@@ -142,14 +144,22 @@ pub struct MatterListQuery {
 }
 
 fn optional_email(errors: &mut ValidationErrors, raw: Option<&str>) -> Option<String> {
-    raw.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| errors.check("/email", EmailAddress::parse(v)).map(String::from))
+    raw.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| {
+        errors
+            .check("/email", EmailAddress::parse(v))
+            .map(String::from)
+    })
 }
 
 fn check_client(conn: &mut DbConnection, firm_id: &str, client: &ClientId) -> Result<(), ApiError> {
     if clients::exists(conn, firm_id, client.as_str())? {
         Ok(())
     } else {
-        Err(ApiError::field("/client_id", "unknown_reference", "no such client in this firm"))
+        Err(ApiError::field(
+            "/client_id",
+            "unknown_reference",
+            "no such client in this firm",
+        ))
     }
 }
 
@@ -166,9 +176,14 @@ impl CreateMatter {
     fn validate(self) -> Result<NewMatter, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors.check("/title", text::required(&self.title, 300));
-        let reference = errors.check("/reference", text::optional(self.reference.as_deref(), 100)).flatten();
+        let reference = errors
+            .check("/reference", text::optional(self.reference.as_deref(), 100))
+            .flatten();
         let email = optional_email(&mut errors, self.email.as_deref());
-        let external_id = self.external_id.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id)));
+        let external_id = self
+            .external_id
+            .as_deref()
+            .and_then(|id| errors.check("/external_id", text::external_id(id)));
         errors.into_result()?;
         Ok(NewMatter {
             client_id: self.client_id,
@@ -183,7 +198,12 @@ impl CreateMatter {
 
 /// Inserts the matter; a staff creator becomes its case handler, so restricting it never
 /// locks out the person who opened it.
-fn insert_matter(conn: &mut DbConnection, origin: &Origin, principal: &Principal, new: NewMatter) -> Result<MatterRow, ApiError> {
+fn insert_matter(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    new: NewMatter,
+) -> Result<MatterRow, ApiError> {
     let firm_id = principal.firm_id().as_str();
     check_client(conn, firm_id, &new.client_id)?;
     let now = vestibule_storage::now();
@@ -211,7 +231,12 @@ fn insert_matter(conn: &mut DbConnection, origin: &Origin, principal: &Principal
         };
         matters::put_member(conn, &member)?;
     }
-    audit::record(conn, origin, principal, Entry::success("matter.created", "matter", &row.id))?;
+    audit::record(
+        conn,
+        origin,
+        principal,
+        Entry::success("matter.created", "matter", &row.id),
+    )?;
     Ok(row)
 }
 
@@ -243,12 +268,27 @@ pub async fn list_matters(
         member_staff_id: query.member_staff_id.map(String::from),
         restricted: query.restricted,
         external_id: query.external_id,
-        title_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
+        title_contains: query
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_owned()),
     };
     db::run(&state, move |conn| {
         let visibility = matter_visibility(&principal);
-        let rows = matters::list(conn, principal.firm_id().as_str(), &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Matter::from)))
+        let rows = matters::list(
+            conn,
+            principal.firm_id().as_str(),
+            &visibility,
+            &filter,
+            page.after.as_deref(),
+            page.limit,
+        )?;
+        Ok(web::Json(Paginated::from_rows(
+            &page,
+            rows,
+            |r| &r.id,
+            Matter::from,
+        )))
     })
     .await
 }
@@ -271,9 +311,15 @@ pub async fn create_matter(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteMatters)?;
     let new = body.validate()?;
-    let row = db::run(&state, move |conn| write_tx(conn, |conn| insert_matter(conn, &origin, &principal, new))).await?;
+    let row = db::run(&state, move |conn| {
+        write_tx(conn, |conn| insert_matter(conn, &origin, &principal, new))
+    })
+    .await?;
     let version = row.version;
-    Ok(with_etag(created(format!("/v1/matters/{}", row.id), &Matter::from(row)), version))
+    Ok(with_etag(
+        created(format!("/v1/matters/{}", row.id), &Matter::from(row)),
+        version,
+    ))
 }
 
 #[utoipa::path(
@@ -291,11 +337,19 @@ pub async fn get_matter(
     authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
     let row = db::run(&state, move |conn| {
-        Ok(matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?)
+        Ok(matters::get(
+            conn,
+            principal.firm_id().as_str(),
+            id.as_str(),
+            &matter_visibility(&principal),
+        )?)
     })
     .await?;
     let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
+    Ok(with_etag(
+        HttpResponse::Ok().json(Matter::from(row)),
+        version,
+    ))
 }
 
 /// Changes a matter. `If-Match` guards against lost updates (412).
@@ -323,12 +377,22 @@ pub async fn update_matter(
     let expected = if_match(&req)?;
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
-    let title = body.title.as_deref().and_then(|t| errors.check("/title", text::required(t, 300)));
-    let reference = body.reference.map(|r| errors.check("/reference", text::optional(r.as_deref(), 100)).flatten());
-    let email = body.email.map(|e| optional_email(&mut errors, e.as_deref()));
-    let external_id = body
-        .external_id
-        .map(|e| e.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id))));
+    let title = body
+        .title
+        .as_deref()
+        .and_then(|t| errors.check("/title", text::required(t, 300)));
+    let reference = body.reference.map(|r| {
+        errors
+            .check("/reference", text::optional(r.as_deref(), 100))
+            .flatten()
+    });
+    let email = body
+        .email
+        .map(|e| optional_email(&mut errors, e.as_deref()));
+    let external_id = body.external_id.map(|e| {
+        e.as_deref()
+            .and_then(|id| errors.check("/external_id", text::external_id(id)))
+    });
     errors.into_result()?;
     let row = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -348,13 +412,21 @@ pub async fn update_matter(
                 updated_at: vestibule_storage::now(),
             };
             let row = matters::update(conn, firm_id, id.as_str(), &visibility, expected, &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", id.as_str()))?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("matter.updated", "matter", id.as_str()),
+            )?;
             Ok(row)
         })
     })
     .await?;
     let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
+    Ok(with_etag(
+        HttpResponse::Ok().json(Matter::from(row)),
+        version,
+    ))
 }
 
 #[utoipa::path(
@@ -379,8 +451,19 @@ pub async fn delete_matter(
     let id = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
-            matters::delete(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal), expected)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.deleted", "matter", id.as_str()))?;
+            matters::delete(
+                conn,
+                principal.firm_id().as_str(),
+                id.as_str(),
+                &matter_visibility(&principal),
+                expected,
+            )?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("matter.deleted", "matter", id.as_str()),
+            )?;
             Ok(())
         })
     })
@@ -410,8 +493,16 @@ pub async fn upsert_matter(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteMatters)?;
     let external_id = text::external_id(&path.into_inner()).map_err(|_| ApiError::NotFound)?;
-    if body.external_id.as_ref().is_some_and(|given| given != &external_id) {
-        return Err(ApiError::field("/external_id", "mismatch", "must be absent or equal the external id in the path"));
+    if body
+        .external_id
+        .as_ref()
+        .is_some_and(|given| given != &external_id)
+    {
+        return Err(ApiError::field(
+            "/external_id",
+            "mismatch",
+            "must be absent or equal the external id in the path",
+        ));
     }
     body.external_id = Some(external_id.clone());
     let new = body.validate()?;
@@ -443,7 +534,12 @@ pub async fn upsert_matter(
                 updated_at: vestibule_storage::now(),
             };
             let row = matters::update(conn, firm_id, &existing.id, &visibility, None, &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", &row.id))?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("matter.updated", "matter", &row.id),
+            )?;
             Ok((row, false))
         })
     })
@@ -472,20 +568,39 @@ pub async fn list_matter_members(
     authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
     db::run(&state, move |conn| {
-        matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?;
-        Ok(web::Json(matters::members(conn, id.as_str())?.into_iter().map(MatterMember::from).collect()))
+        matters::get(
+            conn,
+            principal.firm_id().as_str(),
+            id.as_str(),
+            &matter_visibility(&principal),
+        )?;
+        Ok(web::Json(
+            matters::members(conn, id.as_str())?
+                .into_iter()
+                .map(MatterMember::from)
+                .collect(),
+        ))
     })
     .await
 }
 
 /// The caller's role on the matter, after checking they can see it at all.
-fn caller_role(conn: &mut DbConnection, principal: &Principal, matter: &MatterId) -> Result<Option<MatterRole>, ApiError> {
+fn caller_role(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    matter: &MatterId,
+) -> Result<Option<MatterRole>, ApiError> {
     let visibility: MatterVisibility = matter_visibility(principal);
-    matters::get(conn, principal.firm_id().as_str(), matter.as_str(), &visibility)?;
+    matters::get(
+        conn,
+        principal.firm_id().as_str(),
+        matter.as_str(),
+        &visibility,
+    )?;
     Ok(match principal {
-        Principal::Staff(me) => {
-            matters::role_of(conn, matter.as_str(), me.staff_id.as_str())?.as_deref().and_then(MatterRole::from_stored)
-        }
+        Principal::Staff(me) => matters::role_of(conn, matter.as_str(), me.staff_id.as_str())?
+            .as_deref()
+            .and_then(MatterRole::from_stored),
         _ => None,
     })
 }
@@ -530,7 +645,9 @@ pub async fn put_matter_member(
             let entry = Entry::success("matter.member_set", "matter", matter_id.as_str())
                 .with_details(serde_json::json!({ "staff_id": staff_id, "role": row.role }));
             audit::record(conn, &origin, &principal, entry)?;
-            let stored = matters::members(conn, matter_id.as_str())?.into_iter().find(|m| m.staff_id == staff_id.as_str());
+            let stored = matters::members(conn, matter_id.as_str())?
+                .into_iter()
+                .find(|m| m.staff_id == staff_id.as_str());
             Ok(web::Json(stored.unwrap_or(row).into()))
         })
     })

@@ -39,5 +39,7 @@ pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 
 /// `201 Created` with `Location` and the new resource.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created().insert_header((LOCATION, location)).json(body)
+    HttpResponse::Created()
+        .insert_header((LOCATION, location))
+        .json(body)
 }

@@ -12,12 +12,18 @@ use crate::auth::principal::ContactUser;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::problem::{BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType};
+use crate::problem::{
+    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
+};
 use crate::routes::contacts::Contact;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(login_contact).service(refresh_contact_token).service(logout_contact).service(get_portal_me);
+    cfg.service(login_contact)
+        .service(refresh_contact_token)
+        .service(logout_contact)
+        .service(get_portal_me);
 }
 
 /// Signs a portal contact in.
@@ -30,8 +36,14 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     )
 )]
 #[post("/portal/auth/login")]
-pub async fn login_contact(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<LoginRequest>) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Contact, body).await.map(web::Json)
+pub async fn login_contact(
+    state: web::Data<AppState>,
+    origin: Origin,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    login::login(&state, origin, AccountKind::Contact, body)
+        .await
+        .map(web::Json)
 }
 
 /// Exchanges a portal refresh token for a new pair (single use, reuse ends the session).
@@ -41,8 +53,14 @@ pub async fn login_contact(state: web::Data<AppState>, origin: Origin, ApiJson(b
     responses((status = 200, body = TokenPair), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
 )]
 #[post("/portal/auth/refresh")]
-pub async fn refresh_contact_token(state: web::Data<AppState>, origin: Origin, ApiJson(body): ApiJson<RefreshRequest>) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Contact, body).await.map(web::Json)
+pub async fn refresh_contact_token(
+    state: web::Data<AppState>,
+    origin: Origin,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    login::refresh(&state, origin, AccountKind::Contact, body)
+        .await
+        .map(web::Json)
 }
 
 /// Ends the contact's current session.
@@ -52,7 +70,11 @@ pub async fn refresh_contact_token(state: web::Data<AppState>, origin: Origin, A
     security(("bearer" = []))
 )]
 #[post("/portal/auth/logout")]
-pub async fn logout_contact(state: web::Data<AppState>, origin: Origin, ContactUser(me): ContactUser) -> Result<HttpResponse, ApiError> {
+pub async fn logout_contact(
+    state: web::Data<AppState>,
+    origin: Origin,
+    ContactUser(me): ContactUser,
+) -> Result<HttpResponse, ApiError> {
     login::logout(&state, origin, Principal::Contact(me)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -64,6 +86,14 @@ pub async fn logout_contact(state: web::Data<AppState>, origin: Origin, ContactU
     security(("bearer" = []))
 )]
 #[get("/portal/me")]
-pub async fn get_portal_me(state: web::Data<AppState>, ContactUser(me): ContactUser) -> Result<web::Json<Contact>, ApiError> {
-    db::run(&state, move |conn| Ok(web::Json(contacts::get(conn, me.firm_id.as_str(), me.contact_id.as_str())?.into()))).await
+pub async fn get_portal_me(
+    state: web::Data<AppState>,
+    ContactUser(me): ContactUser,
+) -> Result<web::Json<Contact>, ApiError> {
+    db::run(&state, move |conn| {
+        Ok(web::Json(
+            contacts::get(conn, me.firm_id.as_str(), me.contact_id.as_str())?.into(),
+        ))
+    })
+    .await
 }
