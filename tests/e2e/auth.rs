@@ -177,10 +177,5 @@ fn b64(text: &str) -> String {
 fn decode_claims(token: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }

@@ -51,14 +51,7 @@ struct Ids {
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
-    Row {
-        method,
-        path: path.to_owned(),
-        body: None,
-        audience,
-        foreign,
-        admin_only: false,
-    }
+    Row { method, path: path.to_owned(), body: None, audience, foreign, admin_only: false }
 }
 
 impl Row {
@@ -157,10 +150,7 @@ fn every_operation_in_the_spec_has_a_row() {
         .unwrap()
         .iter()
         .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| format!("{} {path}", method.to_uppercase()))
+            item.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase()))
         })
         .collect();
     let ids = Ids {
@@ -171,20 +161,11 @@ fn every_operation_in_the_spec_has_a_row() {
         matter_id: String::new(),
         api_key_id: String::new(),
     };
-    let tabled: BTreeSet<String> = table(&ids)
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
     let stale: Vec<_> = tabled.difference(&documented).collect();
-    assert!(
-        missing.is_empty(),
-        "endpoints without an isolation row: {missing:?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "rows for endpoints that do not exist: {stale:?}"
-    );
+    assert!(missing.is_empty(), "endpoints without an isolation row: {missing:?}");
+    assert!(stale.is_empty(), "rows for endpoints that do not exist: {stale:?}");
 }
 
 /// Everything firm A has, as its owner sees it, to show nothing changed.
@@ -217,15 +198,8 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
 
 fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
     let text = reply.body.to_string();
-    for id in [
-        firm_id,
-        &ids.staff_id,
-        &ids.office_id,
-        &ids.client_id,
-        &ids.contact_id,
-        &ids.matter_id,
-        &ids.api_key_id,
-    ] {
+    for id in [firm_id, &ids.staff_id, &ids.office_id, &ids.client_id, &ids.contact_id, &ids.matter_id, &ids.api_key_id]
+    {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
     }
 }

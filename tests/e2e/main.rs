@@ -9,6 +9,7 @@ mod auth;
 mod clients;
 mod idempotency;
 mod isolation;
+mod maintenance;
 mod matters;
 mod people;
 mod problems;

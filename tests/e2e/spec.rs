@@ -12,10 +12,7 @@ fn the_checked_in_openapi_document_is_current() {
         std::fs::write(&path, &generated).unwrap();
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        checked_in == generated,
-        "openapi/openapi.json is stale: run `make openapi` and commit the result"
-    );
+    assert!(checked_in == generated, "openapi/openapi.json is stale: run `make openapi` and commit the result");
 }
 
 #[test]
@@ -25,15 +22,9 @@ fn every_operation_declares_its_errors_and_security() {
         for (method, operation) in item.as_object().unwrap() {
             let what = format!("{} {path}", method.to_uppercase());
             let responses = operation["responses"].as_object().unwrap();
-            assert!(
-                operation["operationId"].is_string(),
-                "{what} has no operationId"
-            );
+            assert!(operation["operationId"].is_string(), "{what} has no operationId");
             if path.starts_with("/v1/") {
-                for code in responses
-                    .keys()
-                    .filter(|c| c.starts_with('4') || c.starts_with('5'))
-                {
+                for code in responses.keys().filter(|c| c.starts_with('4') || c.starts_with('5')) {
                     assert_eq!(
                         responses[code]["content"]["application/problem+json"]["schema"]["$ref"],
                         "#/components/schemas/Problem",
@@ -44,21 +35,12 @@ fn every_operation_declares_its_errors_and_security() {
             }
             let secured = operation.get("security").is_some();
             if secured {
-                assert!(
-                    responses.contains_key("401"),
-                    "{what} is secured but does not declare 401"
-                );
-                assert!(
-                    responses.contains_key("403"),
-                    "{what} is secured but does not declare 403"
-                );
+                assert!(responses.contains_key("401"), "{what} is secured but does not declare 401");
+                assert!(responses.contains_key("403"), "{what} is secured but does not declare 403");
             }
             if operation.get("requestBody").is_some() {
                 for code in ["400", "413", "415", "422"] {
-                    assert!(
-                        responses.contains_key(code),
-                        "{what} takes a body but does not declare {code}"
-                    );
+                    assert!(responses.contains_key(code), "{what} takes a body but does not declare {code}");
                 }
             }
         }

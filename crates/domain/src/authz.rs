@@ -43,11 +43,7 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
 fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
     let admin_only = matches!(
         action,
-        Action::UpdateFirm
-            | Action::ManageStaff
-            | Action::ManageOffices
-            | Action::ManageApiKeys
-            | Action::ReadAudit
+        Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys | Action::ReadAudit
     );
     if admin_only && !role.is_admin() {
         return Err(Denied("only owners and admins may do this"));
@@ -66,11 +62,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadStaff => ApiScope::StaffRead,
         Action::ReadOffices => ApiScope::OfficesRead,
         Action::ReadAudit => ApiScope::AuditRead,
-        Action::ReadFirm
-        | Action::UpdateFirm
-        | Action::ManageStaff
-        | Action::ManageOffices
-        | Action::ManageApiKeys => {
+        Action::ReadFirm | Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys => {
             return None;
         }
     })
@@ -104,9 +96,7 @@ pub fn may_manage_matter_members(
     match principal {
         Principal::Staff(staff) if staff.role.is_admin() => Ok(()),
         Principal::Staff(_) if caller_role_on_matter == Some(MatterRole::CaseHandler) => Ok(()),
-        Principal::Staff(_) => Err(Denied(
-            "only the matter's case handlers and the firm's admins manage its members",
-        )),
+        Principal::Staff(_) => Err(Denied("only the matter's case handlers and the firm's admins manage its members")),
         _ => Ok(()),
     }
 }
@@ -124,19 +114,14 @@ pub fn may_change_staff(
     let Principal::Staff(actor) = principal else {
         return Err(Denied("only staff manage staff"));
     };
-    let touches_owner = target.is_some_and(|(_, role)| role == StaffRole::Owner)
-        || new_role == Some(StaffRole::Owner);
+    let touches_owner = target.is_some_and(|(_, role)| role == StaffRole::Owner) || new_role == Some(StaffRole::Owner);
     if touches_owner && actor.role != StaffRole::Owner {
-        return Err(Denied(
-            "only an owner may create, change or disable an owner",
-        ));
+        return Err(Denied("only an owner may create, change or disable an owner"));
     }
     if let Some((id, role)) = target {
         let demoting = new_role.is_some_and(|new| new != role);
         if id == &actor.staff_id && (disabling || demoting) {
-            return Err(Denied(
-                "you cannot disable or change the role of your own account",
-            ));
+            return Err(Denied("you cannot disable or change the role of your own account"));
         }
     }
     Ok(())
@@ -184,20 +169,8 @@ mod tests {
         let other = StaffId::generate();
         assert!(may_change_staff(&admin, Some((&other, StaffRole::Owner)), None, true).is_err());
         assert!(may_change_staff(&admin, None, Some(StaffRole::Owner), false).is_err());
-        let Principal::Staff(me) = &admin else {
-            unreachable!()
-        };
-        assert!(
-            may_change_staff(&admin, Some((&me.staff_id, StaffRole::Admin)), None, true).is_err()
-        );
-        assert!(
-            may_change_staff(
-                &admin,
-                Some((&other, StaffRole::Member)),
-                Some(StaffRole::Admin),
-                false
-            )
-            .is_ok()
-        );
+        let Principal::Staff(me) = &admin else { unreachable!() };
+        assert!(may_change_staff(&admin, Some((&me.staff_id, StaffRole::Admin)), None, true).is_err());
+        assert!(may_change_staff(&admin, Some((&other, StaffRole::Member)), Some(StaffRole::Admin), false).is_ok());
     }
 }

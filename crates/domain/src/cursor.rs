@@ -19,29 +19,17 @@ impl Page {
     pub fn parse(cursor: Option<&str>, limit: Option<i64>) -> Result<Self, FieldError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(FieldError::new(
-                "#/query/limit",
-                "out_of_range",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(FieldError::new("#/query/limit", "out_of_range", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let after = cursor.map(decode).transpose()?;
         Ok(Self { after, limit })
     }
 
     /// Splits one extra fetched row off the page and turns the last kept id into the next cursor.
-    pub fn finish<T>(
-        &self,
-        mut rows: Vec<T>,
-        id_of: impl Fn(&T) -> &str,
-    ) -> (Vec<T>, Option<String>) {
+    pub fn finish<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
         let has_more = rows.len() as i64 > self.limit;
         rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
-        let next = if has_more {
-            rows.last().map(|row| encode(id_of(row)))
-        } else {
-            None
-        };
+        let next = if has_more { rows.last().map(|row| encode(id_of(row))) } else { None };
         (rows, next)
     }
 }
@@ -51,13 +39,7 @@ fn encode(id: &str) -> String {
 }
 
 fn decode(raw: &str) -> Result<String, FieldError> {
-    let invalid = || {
-        FieldError::new(
-            "#/query/cursor",
-            "invalid_cursor",
-            "is not a cursor returned by this list",
-        )
-    };
+    let invalid = || FieldError::new("#/query/cursor", "invalid_cursor", "is not a cursor returned by this list");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     let id = String::from_utf8(bytes).map_err(|_| invalid())?;
     let plausible = id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');

@@ -14,11 +14,7 @@ impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let normalized = raw.trim().to_lowercase();
         if normalized.len() > 254 || !normalized.validate_email() {
-            return Err(FieldError::new(
-                "",
-                "invalid_email",
-                format!("`{}` is not a valid email address", raw.trim()),
-            ));
+            return Err(FieldError::new("", "invalid_email", format!("`{}` is not a valid email address", raw.trim())));
         }
         Ok(Self(normalized))
     }
@@ -50,22 +46,12 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised() {
-        assert_eq!(
-            EmailAddress::parse("  Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(EmailAddress::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
     }
 
     #[test]
     fn malformed_addresses_are_rejected() {
-        for bad in [
-            "",
-            "ann",
-            "ann@",
-            "@example.com",
-            "ann@@example.com",
-            "a b@example.com",
-        ] {
+        for bad in ["", "ann", "ann@", "@example.com", "ann@@example.com", "a b@example.com"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
     }

@@ -14,11 +14,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, code: &str, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            code: code.to_owned(),
-            detail: detail.into(),
-        }
+        Self { pointer: pointer.into(), code: code.to_owned(), detail: detail.into() }
     }
 
     /// Places an error found by a value parser at the field it came from.

@@ -72,11 +72,7 @@ macro_rules! typed_id {
 
 fn parse_prefixed(raw: &str, prefix: &str) -> Option<()> {
     let rest = raw.strip_prefix(prefix)?.strip_prefix('_')?;
-    (rest.len() == 32
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then_some(())
+    (rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(())
 }
 
 typed_id!(/// A firm: the tenant.

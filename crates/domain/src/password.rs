@@ -15,26 +15,14 @@ impl NewPassword {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let chars = raw.chars().count();
         if chars < MIN_CHARS {
-            return Err(FieldError::new(
-                "",
-                "password_too_short",
-                format!("must be at least {MIN_CHARS} characters"),
-            ));
+            return Err(FieldError::new("", "password_too_short", format!("must be at least {MIN_CHARS} characters")));
         }
         if chars > MAX_CHARS {
-            return Err(FieldError::new(
-                "",
-                "password_too_long",
-                format!("must be at most {MAX_CHARS} characters"),
-            ));
+            return Err(FieldError::new("", "password_too_long", format!("must be at most {MAX_CHARS} characters")));
         }
         let lowered = raw.to_lowercase();
         if COMMON.lines().any(|common| common == lowered) {
-            return Err(FieldError::new(
-                "",
-                "password_too_common",
-                "is one of the most commonly used passwords",
-            ));
+            return Err(FieldError::new("", "password_too_common", "is one of the most commonly used passwords"));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -56,18 +44,9 @@ mod tests {
 
     #[test]
     fn short_long_and_common_passwords_are_refused() {
-        assert_eq!(
-            NewPassword::parse("short").unwrap_err().code,
-            "password_too_short"
-        );
-        assert_eq!(
-            NewPassword::parse(&"x".repeat(129)).unwrap_err().code,
-            "password_too_long"
-        );
-        assert_eq!(
-            NewPassword::parse("Password123").unwrap_err().code,
-            "password_too_common"
-        );
+        assert_eq!(NewPassword::parse("short").unwrap_err().code, "password_too_short");
+        assert_eq!(NewPassword::parse(&"x".repeat(129)).unwrap_err().code, "password_too_long");
+        assert_eq!(NewPassword::parse("Password123").unwrap_err().code, "password_too_common");
     }
 
     #[test]

@@ -21,21 +21,10 @@ pub fn optional(raw: Option<&str>, max: usize) -> Result<Option<String>, FieldEr
 
 fn bounded(value: &str, max: usize) -> Result<String, FieldError> {
     if value.chars().count() > max {
-        return Err(FieldError::new(
-            "",
-            "too_long",
-            format!("must be at most {max} characters"),
-        ));
+        return Err(FieldError::new("", "too_long", format!("must be at most {max} characters")));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(FieldError::new(
-            "",
-            "invalid_characters",
-            "must not contain control characters",
-        ));
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new("", "invalid_characters", "must not contain control characters"));
     }
     Ok(value.to_owned())
 }
@@ -44,19 +33,13 @@ fn bounded(value: &str, max: usize) -> Result<String, FieldError> {
 pub fn slug(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim().to_lowercase();
     let valid = (2..=63).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !value.starts_with('-')
         && !value.ends_with('-');
     if valid {
         Ok(value)
     } else {
-        Err(FieldError::new(
-            "",
-            "invalid_slug",
-            "2–63 lowercase letters, digits or inner hyphens",
-        ))
+        Err(FieldError::new("", "invalid_slug", "2–63 lowercase letters, digits or inner hyphens"))
     }
 }
 
@@ -65,16 +48,10 @@ pub fn external_id(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();
     let valid = !value.is_empty()
         && value.len() <= 128
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b));
     if valid {
         Ok(value.to_owned())
     } else {
-        Err(FieldError::new(
-            "",
-            "invalid_external_id",
-            "1–128 characters of letters, digits and - _ . : @",
-        ))
+        Err(FieldError::new("", "invalid_external_id", "1–128 characters of letters, digits and - _ . : @"))
     }
 }

@@ -48,11 +48,7 @@ pub fn configure_app(
         .app_data(payload_config)
         .app_data(json::path_config())
         .app_data(json::query_config())
-        .service(
-            scope::scope("/v1")
-                .wrap(from_fn(idempotency::idempotency))
-                .configure(routes::v1),
-        )
+        .service(scope::scope("/v1").wrap(from_fn(idempotency::idempotency)).configure(routes::v1))
         .configure(routes::health::routes)
         .split_for_parts();
     app.service(web::resource("/openapi.json").route(web::get().to({
@@ -63,9 +59,7 @@ pub fn configure_app(
         }
     })))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", api))
-    .default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::NotFound)
-    }))
+    .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
     .wrap(cors)
     .wrap(from_fn(metrics::record))
     .wrap(from_fn(request_id::request_id))

@@ -21,13 +21,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn of(req: &HttpRequest) -> Self {
-        let trust_forwarded = req
-            .app_data::<actix_web::web::Data<AppState>>()
-            .is_some_and(|s| s.settings.trust_forwarded_for);
+        let trust_forwarded =
+            req.app_data::<actix_web::web::Data<AppState>>().is_some_and(|s| s.settings.trust_forwarded_for);
         let ip = if trust_forwarded {
-            req.connection_info()
-                .realip_remote_addr()
-                .map(str::to_owned)
+            req.connection_info().realip_remote_addr().map(str::to_owned)
         } else {
             req.peer_addr().map(|addr| addr.ip().to_string())
         };
@@ -74,21 +71,9 @@ impl<'a> Entry<'a> {
 }
 
 /// Records an action of an authenticated principal, in the caller's transaction.
-pub fn record(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
-    entry: Entry<'_>,
-) -> StorageResult<()> {
+pub fn record(conn: &mut DbConnection, origin: &Origin, principal: &Principal, entry: Entry<'_>) -> StorageResult<()> {
     let (actor_kind, actor_id) = principal.actor();
-    record_as(
-        conn,
-        origin,
-        principal.firm_id().as_str(),
-        actor_kind,
-        Some(actor_id),
-        entry,
-    )
+    record_as(conn, origin, principal.firm_id().as_str(), actor_kind, Some(actor_id), entry)
 }
 
 /// Records an action whose actor may be unknown (a failed login for an unknown email).
@@ -100,12 +85,7 @@ pub fn record_as(
     actor_id: Option<&str>,
     entry: Entry<'_>,
 ) -> StorageResult<()> {
-    let Entry {
-        action,
-        target,
-        outcome,
-        details,
-    } = entry;
+    let Entry { action, target, outcome, details } = entry;
     append(
         conn,
         &NewAuditEvent {

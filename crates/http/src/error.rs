@@ -15,10 +15,7 @@ pub enum ApiError {
     #[error("validation failed")]
     Validation(ValidationErrors),
     #[error("{detail}")]
-    Unauthenticated {
-        code: &'static str,
-        detail: &'static str,
-    },
+    Unauthenticated { code: &'static str, detail: &'static str },
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -34,34 +31,22 @@ pub enum ApiError {
     #[error("the Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("{detail}")]
-    TooManyRequests {
-        retry_after_secs: u64,
-        detail: &'static str,
-    },
+    TooManyRequests { retry_after_secs: u64, detail: &'static str },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl ApiError {
     pub fn unauthenticated() -> Self {
-        Self::Unauthenticated {
-            code: "unauthenticated",
-            detail: "send a valid access token or API key",
-        }
+        Self::Unauthenticated { code: "unauthenticated", detail: "send a valid access token or API key" }
     }
 
     pub fn invalid_token() -> Self {
-        Self::Unauthenticated {
-            code: "invalid_token",
-            detail: "the token is invalid, expired or revoked",
-        }
+        Self::Unauthenticated { code: "invalid_token", detail: "the token is invalid, expired or revoked" }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        Self::Conflict { code, detail: detail.into() }
     }
 
     pub fn field(pointer: &str, code: &str, detail: impl Into<String>) -> Self {
@@ -70,9 +55,7 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. }
-            | Self::Unauthenticated { code, .. }
-            | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Unauthenticated { code, .. } | Self::Conflict { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
@@ -125,14 +108,11 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
         match self {
-            Self::TooManyRequests {
-                retry_after_secs, ..
-            } => {
+            Self::TooManyRequests { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::Unauthenticated { .. } => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             _ => {}
         }
@@ -146,10 +126,9 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => Self::NotFound,
             StorageError::VersionMismatch => Self::PreconditionFailed,
             StorageError::Conflict(constraint) => conflict_for(&constraint),
-            StorageError::ForeignKey => Self::conflict(
-                "in_use",
-                "other records still refer to this one; remove or move them first",
-            ),
+            StorageError::ForeignKey => {
+                Self::conflict("in_use", "other records still refer to this one; remove or move them first")
+            }
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
@@ -164,15 +143,9 @@ impl From<vestibule_storage::DieselError> for ApiError {
 /// Names the unique field both backends report, whatever their message format.
 fn conflict_for(constraint: &str) -> ApiError {
     if constraint.contains("email") {
-        ApiError::conflict(
-            "email_taken",
-            "this email address is already in use in this firm",
-        )
+        ApiError::conflict("email_taken", "this email address is already in use in this firm")
     } else if constraint.contains("external_id") {
-        ApiError::conflict(
-            "external_id_taken",
-            "another record already has this external_id",
-        )
+        ApiError::conflict("external_id_taken", "another record already has this external_id")
     } else if constraint.contains("slug") {
         ApiError::conflict("slug_taken", "a firm with this slug already exists")
     } else {

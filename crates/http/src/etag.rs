@@ -1,17 +1,13 @@
 //! Optimistic concurrency for clients and matters: `ETag` is the row version, `If-Match`
 //! must carry it on updates that want protection against lost updates.
 
-use actix_web::HttpRequest;
 use actix_web::http::header::{ETAG, HeaderValue, IF_MATCH};
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
 
 pub fn etag(version: i64) -> (actix_web::http::header::HeaderName, HeaderValue) {
-    (
-        ETAG,
-        HeaderValue::from_str(&format!("\"{version}\""))
-            .unwrap_or(HeaderValue::from_static("\"0\"")),
-    )
+    (ETAG, HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\"")))
 }
 
 /// The version `If-Match` demands, or `None` when absent or `*`. A value that is not one of
@@ -20,10 +16,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(raw) = req.headers().get(IF_MATCH) else {
         return Ok(None);
     };
-    let raw = raw
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
+    let raw = raw.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
     if raw == "*" {
         return Ok(None);
     }
@@ -33,4 +26,11 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         .and_then(|t| t.parse::<i64>().ok())
         .map(Some)
         .ok_or(ApiError::PreconditionFailed)
+}
+
+/// Adds the `ETag` of `version` to a response.
+pub fn with_etag(mut response: HttpResponse, version: i64) -> HttpResponse {
+    let (name, value) = etag(version);
+    response.headers_mut().insert(name, value);
+    response
 }

@@ -31,8 +31,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         let bytes = Bytes::from_request(req, payload);
@@ -53,13 +52,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::Validation(
-                FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string()))
-                    .into(),
+                FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string())).into(),
             ),
-            _ => ApiError::BadRequest {
-                code: "malformed_json",
-                detail: format!("the body is not valid JSON: {inner}"),
-            },
+            _ => {
+                ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {inner}") }
+            }
         }
     })
 }
@@ -79,22 +76,13 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 
 /// serde appends " at line 1 column 17", which means nothing to an API client.
 fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
+    message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
 fn payload_error(error: &actix_web::Error) -> ApiError {
     match error.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => {
-            ApiError::PayloadTooLarge("the request body is too large".to_owned())
-        }
-        _ => ApiError::BadRequest {
-            code: "unreadable_body",
-            detail: "the request body could not be read".to_owned(),
-        },
+        Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".to_owned()),
+        _ => ApiError::BadRequest { code: "unreadable_body", detail: "the request body could not be read".to_owned() },
     }
 }
 
@@ -115,11 +103,7 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(inner) => inner.to_string(),
             other => other.to_string(),
         };
-        ApiError::BadRequest {
-            code: "invalid_query",
-            detail,
-        }
-        .into()
+        ApiError::BadRequest { code: "invalid_query", detail }.into()
     })
 }
 

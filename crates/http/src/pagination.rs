@@ -37,16 +37,8 @@ pub struct Paginated<T> {
 
 impl<T> Paginated<T> {
     /// Finishes a page fetched with one extra row and maps its rows.
-    pub fn from_rows<R>(
-        page: &Page,
-        rows: Vec<R>,
-        id_of: impl Fn(&R) -> &str,
-        map: impl FnMut(R) -> T,
-    ) -> Self {
+    pub fn from_rows<R>(page: &Page, rows: Vec<R>, id_of: impl Fn(&R) -> &str, map: impl FnMut(R) -> T) -> Self {
         let (rows, next_cursor) = page.finish(rows, id_of);
-        Self {
-            data: rows.into_iter().map(map).collect(),
-            next_cursor,
-        }
+        Self { data: rows.into_iter().map(map).collect(), next_cursor }
     }
 }

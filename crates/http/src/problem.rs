@@ -3,9 +3,7 @@
 use actix_web::http::StatusCode;
 use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder,
-};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
 use utoipa::{IntoResponses, ToSchema};
 use vestibule_domain::FieldError;
 
@@ -33,12 +31,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        detail: String,
-        errors: Option<Vec<FieldError>>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: &str, detail: String, errors: Option<Vec<FieldError>>) -> Self {
         Self {
             problem_type: format!("urn:vestibule:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -50,26 +43,13 @@ impl Problem {
     }
 }
 
-fn problem_response(
-    status: &str,
-    description: &str,
-    header: Option<(&str, &str)>,
-) -> ResponsesBuilder {
-    let mut response = ResponseBuilder::new().description(description).content(
-        PROBLEM_CONTENT_TYPE,
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("Problem")))
-            .build(),
-    );
+fn problem_response(status: &str, description: &str, header: Option<(&str, &str)>) -> ResponsesBuilder {
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_CONTENT_TYPE, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build());
     if let Some((name, about)) = header {
         let string = ObjectBuilder::new().schema_type(Type::String).build();
-        response = response.header(
-            name,
-            HeaderBuilder::new()
-                .schema(string)
-                .description(Some(about))
-                .build(),
-        );
+        response = response.header(name, HeaderBuilder::new().schema(string).description(Some(about)).build());
     }
     ResponsesBuilder::new().response(status, response.build())
 }

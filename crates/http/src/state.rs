@@ -36,8 +36,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: DbPool, keys: TokenKeys, settings: HttpSettings) -> anyhow::Result<Self> {
-        let login_limiter =
-            RateLimiter::new(settings.login_attempts_per_minute, Duration::from_secs(60));
+        let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, Duration::from_secs(60));
         Ok(Self {
             pool,
             keys: Arc::new(keys),

@@ -130,10 +130,7 @@ impl Reader<'_> {
     {
         match self.0.get(name) {
             None => Ok(default),
-            Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
-                name,
-                reason: format!("`{raw}`: {e}"),
-            }),
+            Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError { name, reason: format!("`{raw}`: {e}") }),
         }
     }
 
@@ -147,10 +144,7 @@ impl Reader<'_> {
     {
         let value = self.parse(name, default)?;
         if value <= T::default() {
-            return Err(ConfigError {
-                name,
-                reason: format!("must be positive, got {value}"),
-            });
+            return Err(ConfigError { name, reason: format!("must be positive, got {value}") });
         }
         Ok(value)
     }
@@ -164,24 +158,15 @@ impl Reader<'_> {
             None => Ok(default),
             Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
             Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
-            Some(v) => Err(ConfigError {
-                name,
-                reason: format!("`{v}` is not true or false"),
-            }),
+            Some(v) => Err(ConfigError { name, reason: format!("`{v}` is not true or false") }),
         }
     }
 
     fn url(&self, name: &'static str, default: &str) -> Result<Url, ConfigError> {
         let raw = self.string(name, default);
-        let url = Url::parse(&raw).map_err(|e| ConfigError {
-            name,
-            reason: format!("`{raw}`: {e}"),
-        })?;
+        let url = Url::parse(&raw).map_err(|e| ConfigError { name, reason: format!("`{raw}`: {e}") })?;
         if !["http", "https"].contains(&url.scheme()) {
-            return Err(ConfigError {
-                name,
-                reason: "must be an http or https URL".to_owned(),
-            });
+            return Err(ConfigError { name, reason: "must be an http or https URL".to_owned() });
         }
         Ok(url)
     }
@@ -195,8 +180,7 @@ impl Config {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         let r = Reader(source);
         let database_url = r.string("DATABASE_URL", "sqlite://./data/vestibule.db");
-        let is_postgres =
-            database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        let is_postgres = database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
         if !is_postgres && database_url.contains("://") && !database_url.starts_with("sqlite://") {
             return Err(ConfigError {
                 name: "DATABASE_URL",
@@ -210,14 +194,10 @@ impl Config {
             None => JwtKeySource::File(data_dir.join("jwt-keys.json")),
         };
         Ok(Self {
-            database_pool_size: r
-                .positive("DATABASE_POOL_SIZE", if is_postgres { 16 } else { 8 })?,
+            database_pool_size: r.positive("DATABASE_POOL_SIZE", if is_postgres { 16 } else { 8 })?,
             database_url: Secret::new(database_url),
             bind_address: r.parse("BIND_ADDRESS", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            workers: r.positive(
-                "WORKERS",
-                std::thread::available_parallelism().map_or(2, usize::from),
-            )?,
+            workers: r.positive("WORKERS", std::thread::available_parallelism().map_or(2, usize::from))?,
             jwt_issuer: r.string("JWT_ISSUER", public_base_url.as_str().trim_end_matches('/')),
             public_base_url,
             jwt_keys,
@@ -236,10 +216,7 @@ impl Config {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
                 other => {
-                    return Err(ConfigError {
-                        name: "LOG_FORMAT",
-                        reason: format!("`{other}` is not text or json"),
-                    });
+                    return Err(ConfigError { name: "LOG_FORMAT", reason: format!("`{other}` is not text or json") });
                 }
             },
         })
@@ -248,17 +225,14 @@ impl Config {
 
 fn parse_key_list(raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
     use base64::Engine;
-    let invalid = |reason: String| ConfigError {
-        name: "JWT_SIGNING_KEYS",
-        reason,
-    };
+    let invalid = |reason: String| ConfigError { name: "JWT_SIGNING_KEYS", reason };
     raw.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {
-            let (kid, secret) = entry.split_once(':').ok_or_else(|| {
-                invalid("expected kid:base64secret[,kid:base64secret…]".to_owned())
-            })?;
+            let (kid, secret) = entry
+                .split_once(':')
+                .ok_or_else(|| invalid("expected kid:base64secret[,kid:base64secret…]".to_owned()))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(secret.trim())
                 .map_err(|e| invalid(format!("key `{kid}` is not base64: {e}")))?;
@@ -268,31 +242,19 @@ fn parse_key_list(raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
             Ok((kid.trim().to_owned(), Secret::new(secret.trim().to_owned())))
         })
         .collect::<Result<Vec<_>, _>>()
-        .and_then(|keys| {
-            if keys.is_empty() {
-                Err(invalid("no keys given".to_owned()))
-            } else {
-                Ok(keys)
-            }
-        })
+        .and_then(|keys| if keys.is_empty() { Err(invalid("no keys given".to_owned())) } else { Ok(keys) })
 }
 
 fn blob_store(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<BlobStoreConfig, ConfigError> {
     match r.string("BLOB_STORE", "fs").as_str() {
         "fs" => Ok(BlobStoreConfig::Filesystem {
-            path: PathBuf::from(
-                r.string("BLOB_FS_PATH", &data_dir.join("blobs").to_string_lossy()),
-            ),
+            path: PathBuf::from(r.string("BLOB_FS_PATH", &data_dir.join("blobs").to_string_lossy())),
         }),
         "s3" => {
-            let bucket = r.0.get("S3_BUCKET").ok_or(ConfigError {
-                name: "S3_BUCKET",
-                reason: "required when BLOB_STORE=s3".to_owned(),
-            })?;
-            let endpoint =
-                r.0.get("S3_ENDPOINT")
-                    .map(|_| r.url("S3_ENDPOINT", ""))
-                    .transpose()?;
+            let bucket =
+                r.0.get("S3_BUCKET")
+                    .ok_or(ConfigError { name: "S3_BUCKET", reason: "required when BLOB_STORE=s3".to_owned() })?;
+            let endpoint = r.0.get("S3_ENDPOINT").map(|_| r.url("S3_ENDPOINT", "")).transpose()?;
             Ok(BlobStoreConfig::S3 {
                 endpoint,
                 bucket,
@@ -302,10 +264,7 @@ fn blob_store(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<BlobStoreCon
                 path_style: r.flag("S3_PATH_STYLE", false)?,
             })
         }
-        other => Err(ConfigError {
-            name: "BLOB_STORE",
-            reason: format!("`{other}` is not fs or s3"),
-        }),
+        other => Err(ConfigError { name: "BLOB_STORE", reason: format!("`{other}` is not fs or s3") }),
     }
 }
 
@@ -315,28 +274,16 @@ fn mail(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<MailConfig, Config
             path: PathBuf::from(r.string("MAIL_FOLDER", &data_dir.join("mail").to_string_lossy())),
         }),
         "smtp" => {
-            let raw = r.0.get("SMTP_URL").ok_or(ConfigError {
-                name: "SMTP_URL",
-                reason: "required when MAIL_TRANSPORT=smtp".to_owned(),
-            })?;
-            let url = Url::parse(&raw).map_err(|e| ConfigError {
-                name: "SMTP_URL",
-                reason: e.to_string(),
-            })?;
+            let raw =
+                r.0.get("SMTP_URL")
+                    .ok_or(ConfigError { name: "SMTP_URL", reason: "required when MAIL_TRANSPORT=smtp".to_owned() })?;
+            let url = Url::parse(&raw).map_err(|e| ConfigError { name: "SMTP_URL", reason: e.to_string() })?;
             if !["smtp", "smtps"].contains(&url.scheme()) {
-                return Err(ConfigError {
-                    name: "SMTP_URL",
-                    reason: "must start with smtp:// or smtps://".to_owned(),
-                });
+                return Err(ConfigError { name: "SMTP_URL", reason: "must start with smtp:// or smtps://".to_owned() });
             }
-            Ok(MailConfig::Smtp {
-                url: Secret::new(raw),
-            })
+            Ok(MailConfig::Smtp { url: Secret::new(raw) })
         }
-        other => Err(ConfigError {
-            name: "MAIL_TRANSPORT",
-            reason: format!("`{other}` is not folder or smtp"),
-        }),
+        other => Err(ConfigError { name: "MAIL_TRANSPORT", reason: format!("`{other}` is not folder or smtp") }),
     }
 }
 
@@ -346,10 +293,8 @@ fn cors_origins(r: &Reader<'_>) -> Result<Vec<String>, ConfigError> {
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|origin| {
-            let url = Url::parse(origin).map_err(|e| ConfigError {
-                name: "CORS_ALLOWED_ORIGINS",
-                reason: format!("`{origin}`: {e}"),
-            })?;
+            let url = Url::parse(origin)
+                .map_err(|e| ConfigError { name: "CORS_ALLOWED_ORIGINS", reason: format!("`{origin}`: {e}") })?;
             Ok(url.origin().ascii_serialization())
         })
         .collect()
@@ -362,10 +307,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_source(&map)
     }
 
@@ -373,35 +315,16 @@ mod tests {
     fn the_defaults_make_a_working_embedded_setup() {
         let config = config(&[]).unwrap();
         assert_eq!(config.database_url.expose(), "sqlite://./data/vestibule.db");
-        assert!(matches!(
-            config.blob_store,
-            BlobStoreConfig::Filesystem { .. }
-        ));
+        assert!(matches!(config.blob_store, BlobStoreConfig::Filesystem { .. }));
         assert!(matches!(config.mail, MailConfig::Folder { .. }));
     }
 
     #[test]
     fn a_bad_value_names_its_setting() {
-        assert_eq!(
-            config(&[("ACCESS_TOKEN_TTL_SECS", "soon")])
-                .unwrap_err()
-                .name,
-            "ACCESS_TOKEN_TTL_SECS"
-        );
-        assert_eq!(
-            config(&[("BLOB_STORE", "s3")]).unwrap_err().name,
-            "S3_BUCKET"
-        );
-        assert_eq!(
-            config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")])
-                .unwrap_err()
-                .name,
-            "JWT_SIGNING_KEYS"
-        );
-        assert_eq!(
-            config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name,
-            "PUBLIC_BASE_URL"
-        );
+        assert_eq!(config(&[("ACCESS_TOKEN_TTL_SECS", "soon")]).unwrap_err().name, "ACCESS_TOKEN_TTL_SECS");
+        assert_eq!(config(&[("BLOB_STORE", "s3")]).unwrap_err().name, "S3_BUCKET");
+        assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
+        assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");
     }
 
     #[test]

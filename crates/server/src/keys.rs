@@ -25,46 +25,30 @@ struct StoredKey {
 
 pub fn load(source: &JwtKeySource) -> anyhow::Result<Vec<SigningKey>> {
     let pairs: Vec<(String, String)> = match source {
-        JwtKeySource::Configured(keys) => keys
-            .iter()
-            .map(|(kid, secret)| (kid.clone(), secret.expose().to_owned()))
-            .collect(),
-        JwtKeySource::File(path) => load_or_create(path)?
-            .keys
-            .into_iter()
-            .map(|k| (k.kid, k.secret))
-            .collect(),
+        JwtKeySource::Configured(keys) => {
+            keys.iter().map(|(kid, secret)| (kid.clone(), secret.expose().to_owned())).collect()
+        }
+        JwtKeySource::File(path) => load_or_create(path)?.keys.into_iter().map(|k| (k.kid, k.secret)).collect(),
     };
     pairs
         .into_iter()
         .map(|(kid, secret)| {
-            Ok(SigningKey {
-                secret: STANDARD
-                    .decode(&secret)
-                    .with_context(|| format!("JWT key `{kid}`"))?,
-                kid,
-            })
+            Ok(SigningKey { secret: STANDARD.decode(&secret).with_context(|| format!("JWT key `{kid}`"))?, kid })
         })
         .collect()
 }
 
 fn load_or_create(path: &Path) -> anyhow::Result<KeyFile> {
     if path.exists() {
-        let raw =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let raw = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return serde_json::from_str(&raw).with_context(|| format!("parsing {}", path.display()));
     }
     let mut secret = [0_u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
-    let file = KeyFile {
-        keys: vec![StoredKey {
-            kid: format!("k{}", unix_seconds()),
-            secret: STANDARD.encode(secret),
-        }],
-    };
+    let file =
+        KeyFile { keys: vec![StoredKey { kid: format!("k{}", unix_seconds()), secret: STANDARD.encode(secret) }] };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     write_private(path, &serde_json::to_string_pretty(&file)?)?;
     tracing::info!(path = %path.display(), "generated a JWT signing key");
@@ -72,20 +56,14 @@ fn load_or_create(path: &Path) -> anyhow::Result<KeyFile> {
 }
 
 fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(contents.as_bytes())?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod maintenance;
 pub mod provision;
 pub mod startup;
 pub mod telemetry;

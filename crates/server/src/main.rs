@@ -8,16 +8,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rand::RngCore;
 use vestibule_server::config::Config;
+use vestibule_server::maintenance;
 use vestibule_server::provision::{self, NewFirm};
 use vestibule_server::startup::{self, Application};
 use vestibule_server::telemetry;
 
 #[derive(Parser)]
-#[command(
-    name = "vestibule",
-    version,
-    about = "Client portal backend for law and accounting firms"
-)]
+#[command(name = "vestibule", version, about = "Client portal backend for law and accounting firms")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -105,27 +102,12 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             let pool = startup::connect(config)?;
             let mut conn = pool.get()?;
             match admin {
-                AdminCommand::CreateFirm {
-                    slug,
-                    name,
-                    owner_email,
-                    owner_name,
-                    owner_password,
-                } => {
+                AdminCommand::CreateFirm { slug, name, owner_email, owner_name, owner_password } => {
                     let generated = owner_password.is_none();
                     let owner_password = owner_password.unwrap_or_else(generate_password);
-                    let new = NewFirm {
-                        slug,
-                        name,
-                        owner_email,
-                        owner_name,
-                        owner_password: owner_password.clone(),
-                    };
+                    let new = NewFirm { slug, name, owner_email, owner_name, owner_password: owner_password.clone() };
                     let firm = provision::create_firm(&mut conn, &new)?;
-                    println!(
-                        "Created firm `{}` ({}) with owner {}.",
-                        firm.slug, firm.firm_id, firm.owner_email
-                    );
+                    println!("Created firm `{}` ({}) with owner {}.", firm.slug, firm.firm_id, firm.owner_email);
                     if generated {
                         println!("Owner password (shown once): {owner_password}");
                     }
@@ -133,11 +115,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                         config,
                         &firm.slug,
                         &firm.owner_email,
-                        if generated {
-                            "<the password above>"
-                        } else {
-                            "<the password you chose>"
-                        },
+                        if generated { "<the password above>" } else { "<the password you chose>" },
                     );
                     Ok(())
                 }
@@ -156,8 +134,8 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     Ok(())
                 }
                 AdminCommand::VerifyAudit { firm } => {
-                    let firm = vestibule_storage::firms::find_by_slug(&mut conn, &firm)?
-                        .context("no firm with this slug")?;
+                    let firm =
+                        vestibule_storage::firms::find_by_slug(&mut conn, &firm)?.context("no firm with this slug")?;
                     let result = vestibule_storage::audit::verify(&mut conn, &firm.id)?;
                     match result.first_break {
                         None => {
@@ -183,19 +161,13 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!("created the demo firm");
     }
     actix_web::rt::System::new().block_on(async {
+        actix_web::rt::spawn(maintenance::run_forever(pool.clone()));
         let app = Application::build(config, pool)?;
         tracing::info!(address = %config.bind_address, port = app.port(), "serving the API");
         if demo {
-            print_login_hint(
-                config,
-                provision::DEMO_SLUG,
-                provision::DEMO_OWNER_EMAIL,
-                provision::DEMO_OWNER_PASSWORD,
-            );
+            print_login_hint(config, provision::DEMO_SLUG, provision::DEMO_OWNER_EMAIL, provision::DEMO_OWNER_PASSWORD);
         }
-        app.run_until_stopped()
-            .await
-            .context("server stopped with an error")
+        app.run_until_stopped().await.context("server stopped with an error")
     })
 }
 
@@ -216,9 +188,7 @@ fn generate_password() -> String {
 fn export_openapi(output: Option<&std::path::Path>) -> anyhow::Result<()> {
     let json = vestibule_server::openapi_json()?;
     match output {
-        Some(path) => {
-            std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
-        }
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {}", path.display())),
         None => {
             print!("{json}");
             Ok(())

@@ -12,9 +12,7 @@ use vestibule_storage::contacts::ContactRow;
 use vestibule_storage::firms::FirmRow;
 use vestibule_storage::matters::{MatterRow, MemberRow};
 use vestibule_storage::staff::StaffRow;
-use vestibule_storage::{
-    DbConnection, audit, clients, contacts, credentials, firms, matters, staff, write_tx,
-};
+use vestibule_storage::{DbConnection, audit, clients, contacts, credentials, firms, matters, staff, write_tx};
 
 #[derive(Debug, Clone)]
 pub struct NewFirm {
@@ -37,12 +35,10 @@ pub struct Provisioned {
 pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Provisioned> {
     let slug = text::slug(&new.slug).map_err(|e| anyhow::anyhow!("slug: {}", e.detail))?;
     let name = text::required(&new.name, 200).map_err(|e| anyhow::anyhow!("name: {}", e.detail))?;
-    let email = EmailAddress::parse(&new.owner_email)
-        .map_err(|e| anyhow::anyhow!("owner email: {}", e.detail))?;
-    let owner_name = text::required(&new.owner_name, 200)
-        .map_err(|e| anyhow::anyhow!("owner name: {}", e.detail))?;
-    let password = NewPassword::parse(&new.owner_password)
-        .map_err(|e| anyhow::anyhow!("owner password: {}", e.detail))?;
+    let email = EmailAddress::parse(&new.owner_email).map_err(|e| anyhow::anyhow!("owner email: {}", e.detail))?;
+    let owner_name = text::required(&new.owner_name, 200).map_err(|e| anyhow::anyhow!("owner name: {}", e.detail))?;
+    let password =
+        NewPassword::parse(&new.owner_password).map_err(|e| anyhow::anyhow!("owner password: {}", e.detail))?;
     let hash = vestibule_http::auth::password::hash(password.expose())?;
     if firms::find_by_slug(conn, &slug)?.is_some() {
         bail!("a firm with slug `{slug}` already exists");
@@ -53,9 +49,7 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
         slug: slug.clone(),
         name: name.clone(),
         email_display_name: name,
-        thread_notification_policy: vestibule_domain::roles::ThreadNotificationPolicy::Assignees
-            .as_str()
-            .to_owned(),
+        thread_notification_policy: vestibule_domain::roles::ThreadNotificationPolicy::Assignees.as_str().to_owned(),
         default_link_expiry_days: 14,
         upload_limit_bytes: 100 * 1024 * 1024,
         created_at: now,
@@ -126,24 +120,9 @@ pub fn seed_demo(conn: &mut DbConnection) -> anyhow::Result<bool> {
     let now = vestibule_storage::now();
     write_tx(conn, |conn| {
         let demo_clients = [
-            (
-                ClientKind::Person,
-                "Ada Lovelace",
-                "ada@example.com",
-                "Estate planning",
-            ),
-            (
-                ClientKind::Organisation,
-                "Northwind Traders Ltd",
-                "accounts@northwind.example",
-                "Annual accounts 2026",
-            ),
-            (
-                ClientKind::Person,
-                "Grace Hopper",
-                "grace@example.com",
-                "Visa renewal",
-            ),
+            (ClientKind::Person, "Ada Lovelace", "ada@example.com", "Estate planning"),
+            (ClientKind::Organisation, "Northwind Traders Ltd", "accounts@northwind.example", "Annual accounts 2026"),
+            (ClientKind::Person, "Grace Hopper", "grace@example.com", "Visa renewal"),
         ];
         for (kind, name, email, matter_title) in demo_clients {
             let client = ClientRow {
@@ -157,12 +136,7 @@ pub fn seed_demo(conn: &mut DbConnection) -> anyhow::Result<bool> {
                 created_at: now,
                 updated_at: now,
             };
-            clients::insert(
-                conn,
-                &client,
-                &[email.to_owned()],
-                &[firm.owner_id.to_string()],
-            )?;
+            clients::insert(conn, &client, &[email.to_owned()], &[firm.owner_id.to_string()])?;
             let (first, last) = name.split_once(' ').unwrap_or((name, ""));
             contacts::insert(
                 conn,
@@ -171,11 +145,7 @@ pub fn seed_demo(conn: &mut DbConnection) -> anyhow::Result<bool> {
                     firm_id: firm_id.clone(),
                     external_id: None,
                     first_name: first.to_owned(),
-                    last_name: if last.is_empty() {
-                        "Contact".to_owned()
-                    } else {
-                        last.to_owned()
-                    },
+                    last_name: if last.is_empty() { "Contact".to_owned() } else { last.to_owned() },
                     email: Some(email.to_owned()),
                     phone: None,
                     client_id: Some(client.id.clone()),

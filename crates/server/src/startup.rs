@@ -13,15 +13,10 @@ use crate::keys;
 pub fn connect(config: &Config) -> anyhow::Result<DbPool> {
     let pool = vestibule_storage::db::connect(
         config.database_url.expose(),
-        &PoolOptions {
-            max_size: config.database_pool_size,
-            connect_timeout: std::time::Duration::from_secs(10),
-        },
+        &PoolOptions { max_size: config.database_pool_size, connect_timeout: std::time::Duration::from_secs(10) },
     )
     .context("connecting to the database (DATABASE_URL)")?;
-    let mut conn = pool
-        .get()
-        .context("connecting to the database (DATABASE_URL)")?;
+    let mut conn = pool.get().context("connecting to the database (DATABASE_URL)")?;
     let applied = vestibule_storage::db::run_migrations(&mut conn).context("running migrations")?;
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
@@ -52,13 +47,10 @@ pub struct Application {
 impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config);
-        let keys = vestibule_http::auth::jwt::TokenKeys::new(
-            settings.issuer.clone(),
-            &keys::load(&config.jwt_keys)?,
-        )?;
+        let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let state = AppState::new(pool, keys, settings)?;
-        let listener = TcpListener::bind(config.bind_address)
-            .with_context(|| format!("binding {}", config.bind_address))?;
+        let listener =
+            TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || configure_app(state.clone()))
             .listen(listener)?

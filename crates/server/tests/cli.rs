@@ -9,27 +9,19 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join("vestibule-cli-tests")
-        .join(format!("{}-{}", std::process::id(), rand_suffix()));
+    let dir =
+        std::env::temp_dir().join("vestibule-cli-tests").join(format!("{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
 
 fn vestibule(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vestibule"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("RUST_LOG", "warn");
+    command.args(args).current_dir(dir).env_clear().env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -41,11 +33,7 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Server(Child);
@@ -59,11 +47,8 @@ impl Drop for Server {
 
 async fn serve(dir: &Path, args: &[&str], port: u16) -> Server {
     let bind = format!("127.0.0.1:{port}");
-    let child = vestibule(dir, args, &[("BIND_ADDRESS", &bind)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child =
+        vestibule(dir, args, &[("BIND_ADDRESS", &bind)]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let server = Server(child);
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
@@ -91,18 +76,9 @@ async fn serve_demo_gives_a_new_user_a_firm_to_try_at_once() {
     let dir = workdir();
     let port = free_port();
     let _server = serve(&dir, &["serve", "--demo"], port).await;
-    let reply = login(
-        port,
-        "demo",
-        "owner@demo.vestibule.test",
-        "vestibule-demo-owner",
-    )
-    .await;
+    let reply = login(port, "demo", "owner@demo.vestibule.test", "vestibule-demo-owner").await;
     assert_eq!(reply.status(), 200);
-    let token = reply.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = reply.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let clients: serde_json::Value = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/v1/clients"))
         .bearer_auth(token)
@@ -113,10 +89,7 @@ async fn serve_demo_gives_a_new_user_a_firm_to_try_at_once() {
         .await
         .unwrap();
     assert_eq!(clients["data"].as_array().unwrap().len(), 3);
-    assert!(
-        dir.join("data/vestibule.db").exists(),
-        "the embedded default keeps its data under ./data"
-    );
+    assert!(dir.join("data/vestibule.db").exists(), "the embedded default keeps its data under ./data");
     assert!(dir.join("data/jwt-keys.json").exists());
 }
 
@@ -139,58 +112,28 @@ async fn an_admin_creates_a_firm_whose_owner_can_sign_in_and_keys_survive_restar
         ],
         &[],
     );
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let stdout = String::from_utf8(created.stdout).unwrap();
-    let password = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("Owner password (shown once): "))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let password =
+        stdout.lines().find_map(|l| l.strip_prefix("Owner password (shown once): ")).unwrap().trim().to_owned();
 
     let port = free_port();
     let server = serve(&dir, &["serve"], port).await;
     let reply = login(port, "acme", "owner@acme.test", &password).await;
     assert_eq!(reply.status(), 200);
-    let token = reply.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = reply.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     drop(server);
     let _server = serve(&dir, &["serve"], port).await;
-    let me = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        me.status(),
-        200,
-        "a token outlives a restart: the signing key is persisted"
-    );
+    let me =
+        reqwest::Client::new().get(format!("http://127.0.0.1:{port}/v1/me")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(me.status(), 200, "a token outlives a restart: the signing key is persisted");
 
     let verified = run(&dir, &["admin", "verify-audit", "--firm", "acme"], &[]);
     assert!(verified.status.success());
     assert!(String::from_utf8_lossy(&verified.stdout).contains("audit chain intact"));
     let duplicate = run(
         &dir,
-        &[
-            "admin",
-            "create-firm",
-            "--slug",
-            "acme",
-            "--name",
-            "X",
-            "--owner-email",
-            "x@acme.test",
-            "--owner-name",
-            "X",
-        ],
+        &["admin", "create-firm", "--slug", "acme", "--name", "X", "--owner-email", "x@acme.test", "--owner-name", "X"],
         &[],
     );
     assert!(!duplicate.status.success());
@@ -213,12 +156,7 @@ fn the_openapi_command_prints_the_checked_in_document() {
     let dir = workdir();
     let output = run(&dir, &["openapi"], &[]);
     assert!(output.status.success());
-    let checked_in = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json"),
-    )
-    .unwrap();
-    assert!(
-        String::from_utf8(output.stdout).unwrap() == checked_in,
-        "run `make openapi`"
-    );
+    let checked_in =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")).unwrap();
+    assert!(String::from_utf8(output.stdout).unwrap() == checked_in, "run `make openapi`");
 }

@@ -21,9 +21,7 @@ pub struct ApiKeyRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ApiKeyRow) -> StorageResult<()> {
-    diesel::insert_into(api_keys::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(api_keys::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -50,35 +48,20 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<ApiKeyRow>> {
-    let mut query = api_keys::table
-        .filter(api_keys::firm_id.eq(firm_id))
-        .into_boxed();
+    let mut query = api_keys::table.filter(api_keys::firm_id.eq(firm_id)).into_boxed();
     if !include_revoked {
         query = query.filter(api_keys::revoked_at.is_null());
     }
     if let Some(after) = after {
         query = query.filter(api_keys::id.gt(after));
     }
-    Ok(query
-        .order(api_keys::id.asc())
-        .limit(limit + 1)
-        .select(ApiKeyRow::as_select())
-        .load(conn)?)
+    Ok(query.order(api_keys::id.asc()).limit(limit + 1).select(ApiKeyRow::as_select()).load(conn)?)
 }
 
-pub fn revoke(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    now: NaiveDateTime,
-) -> StorageResult<ApiKeyRow> {
+pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTime) -> StorageResult<ApiKeyRow> {
     let updated = diesel::update(
-        api_keys::table.filter(
-            api_keys::firm_id
-                .eq(firm_id)
-                .and(api_keys::id.eq(id))
-                .and(api_keys::revoked_at.is_null()),
-        ),
+        api_keys::table
+            .filter(api_keys::firm_id.eq(firm_id).and(api_keys::id.eq(id)).and(api_keys::revoked_at.is_null())),
     )
     .set(api_keys::revoked_at.eq(now))
     .execute(conn)?;
@@ -89,8 +72,6 @@ pub fn revoke(
 }
 
 pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StorageResult<()> {
-    diesel::update(api_keys::table.find(id))
-        .set(api_keys::last_used_at.eq(now))
-        .execute(conn)?;
+    diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn)?;
     Ok(())
 }

@@ -78,11 +78,7 @@ pub struct AuditFilter {
 /// Starts a firm's chain; called when the firm is created.
 pub fn start_chain(conn: &mut DbConnection, firm_id: &str) -> StorageResult<()> {
     diesel::insert_into(audit_heads::table)
-        .values((
-            audit_heads::firm_id.eq(firm_id),
-            audit_heads::seq.eq(0_i64),
-            audit_heads::hash.eq(GENESIS_HASH),
-        ))
+        .values((audit_heads::firm_id.eq(firm_id), audit_heads::seq.eq(0_i64), audit_heads::hash.eq(GENESIS_HASH)))
         .execute(conn)?;
     Ok(())
 }
@@ -93,10 +89,7 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> StorageResult<A
         .set(audit_heads::seq.eq(audit_heads::seq + 1))
         .returning(audit_heads::seq)
         .get_result(conn)?;
-    let prev_hash: String = audit_heads::table
-        .find(&event.firm_id)
-        .select(audit_heads::hash)
-        .first(conn)?;
+    let prev_hash: String = audit_heads::table.find(&event.firm_id).select(audit_heads::hash).first(conn)?;
     let mut row = AuditEventRow {
         id: AuditEventId::generate().into(),
         firm_id: event.firm_id.clone(),
@@ -115,12 +108,8 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> StorageResult<A
         hash: String::new(),
     };
     row.hash = chain_hash(&row.prev_hash, &row.chained());
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(audit_heads::table.find(&event.firm_id))
-        .set(audit_heads::hash.eq(&row.hash))
-        .execute(conn)?;
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    diesel::update(audit_heads::table.find(&event.firm_id)).set(audit_heads::hash.eq(&row.hash)).execute(conn)?;
     Ok(row)
 }
 
@@ -131,9 +120,7 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<AuditEventRow>> {
-    let mut query = audit_events::table
-        .filter(audit_events::firm_id.eq(firm_id))
-        .into_boxed();
+    let mut query = audit_events::table.filter(audit_events::firm_id.eq(firm_id)).into_boxed();
     if let Some(actor) = &filter.actor_id {
         query = query.filter(audit_events::actor_id.eq(actor));
     }
@@ -152,11 +139,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(audit_events::id.gt(after));
     }
-    Ok(query
-        .order(audit_events::id.asc())
-        .limit(limit + 1)
-        .select(AuditEventRow::as_select())
-        .load(conn)?)
+    Ok(query.order(audit_events::id.asc()).limit(limit + 1).select(AuditEventRow::as_select()).load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,50 +160,28 @@ pub struct Verification {
 /// event whose content, link or position does not match.
 pub fn verify(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Verification> {
     const BATCH: i64 = 1000;
-    let (head_seq, head_hash): (i64, String) = audit_heads::table
-        .find(firm_id)
-        .select((audit_heads::seq, audit_heads::hash))
-        .first(conn)?;
+    let (head_seq, head_hash): (i64, String) =
+        audit_heads::table.find(firm_id).select((audit_heads::seq, audit_heads::hash)).first(conn)?;
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     loop {
         let batch: Vec<AuditEventRow> = audit_events::table
-            .filter(
-                audit_events::firm_id
-                    .eq(firm_id)
-                    .and(audit_events::seq.ge(expected_seq)),
-            )
+            .filter(audit_events::firm_id.eq(firm_id).and(audit_events::seq.ge(expected_seq)))
             .order(audit_events::seq.asc())
             .limit(BATCH)
             .select(AuditEventRow::as_select())
             .load(conn)?;
         let batch_len = batch.len();
         for row in batch {
-            let broken = |reason| ChainBreak {
-                seq: expected_seq,
-                event_id: Some(row.id.clone()),
-                reason,
-            };
+            let broken = |reason| ChainBreak { seq: expected_seq, event_id: Some(row.id.clone()), reason };
             if row.seq != expected_seq {
-                return Ok(failed(
-                    expected_seq - 1,
-                    head_seq,
-                    broken("an event is missing"),
-                ));
+                return Ok(failed(expected_seq - 1, head_seq, broken("an event is missing")));
             }
             if row.prev_hash != prev_hash {
-                return Ok(failed(
-                    expected_seq - 1,
-                    head_seq,
-                    broken("the link to the previous event does not match"),
-                ));
+                return Ok(failed(expected_seq - 1, head_seq, broken("the link to the previous event does not match")));
             }
             if chain_hash(&prev_hash, &row.chained()) != row.hash {
-                return Ok(failed(
-                    expected_seq - 1,
-                    head_seq,
-                    broken("the event's content does not match its hash"),
-                ));
+                return Ok(failed(expected_seq - 1, head_seq, broken("the event's content does not match its hash")));
             }
             prev_hash = row.hash;
             expected_seq += 1;
@@ -231,24 +192,12 @@ pub fn verify(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Verificat
     }
     let checked = expected_seq - 1;
     if checked != head_seq || prev_hash != head_hash {
-        let tail = ChainBreak {
-            seq: checked + 1,
-            event_id: None,
-            reason: "events at the end of the log are missing",
-        };
+        let tail = ChainBreak { seq: checked + 1, event_id: None, reason: "events at the end of the log are missing" };
         return Ok(failed(checked, head_seq, tail));
     }
-    Ok(Verification {
-        events_checked: checked,
-        head_seq,
-        first_break: None,
-    })
+    Ok(Verification { events_checked: checked, head_seq, first_break: None })
 }
 
 fn failed(events_checked: i64, head_seq: i64, chain_break: ChainBreak) -> Verification {
-    Verification {
-        events_checked,
-        head_seq,
-        first_break: Some(chain_break),
-    }
+    Verification { events_checked, head_seq, first_break: Some(chain_break) }
 }

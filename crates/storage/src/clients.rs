@@ -51,15 +51,8 @@ pub struct ClientFilter {
     pub name_contains: Option<String>,
 }
 
-pub fn insert(
-    conn: &mut DbConnection,
-    row: &ClientRow,
-    emails: &[String],
-    assignees: &[String],
-) -> StorageResult<()> {
-    diesel::insert_into(clients::table)
-        .values(row)
-        .execute(conn)?;
+pub fn insert(conn: &mut DbConnection, row: &ClientRow, emails: &[String], assignees: &[String]) -> StorageResult<()> {
+    diesel::insert_into(clients::table).values(row).execute(conn)?;
     replace_emails(conn, &row.firm_id, &row.id, emails)?;
     replace_assignees(conn, &row.firm_id, &row.id, assignees)
 }
@@ -73,10 +66,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Cl
 }
 
 pub fn exists(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(
-        clients::table.filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id))),
-    ))
-    .get_result(conn)?)
+    Ok(diesel::select(diesel::dsl::exists(clients::table.filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id)))))
+        .get_result(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -85,11 +76,7 @@ pub fn find_by_external_id(
     external_id: &str,
 ) -> StorageResult<Option<ClientRecord>> {
     let row = clients::table
-        .filter(
-            clients::firm_id
-                .eq(firm_id)
-                .and(clients::external_id.eq(external_id)),
-        )
+        .filter(clients::firm_id.eq(firm_id).and(clients::external_id.eq(external_id)))
         .select(ClientRow::as_select())
         .first(conn)
         .optional()?;
@@ -106,9 +93,7 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<ClientRecord>> {
-    let mut query = clients::table
-        .filter(clients::firm_id.eq(firm_id))
-        .into_boxed();
+    let mut query = clients::table.filter(clients::firm_id.eq(firm_id)).into_boxed();
     if let Some(kind) = &filter.kind {
         query = query.filter(clients::kind.eq(kind));
     }
@@ -119,42 +104,26 @@ pub fn list(
         query = query.filter(clients::external_id.eq(external_id));
     }
     if let Some(assignee) = &filter.assignee_staff_id {
-        query = query.filter(
-            clients::id.eq_any(
-                client_assignees::table
-                    .filter(client_assignees::staff_id.eq(assignee))
-                    .select(client_assignees::client_id),
-            ),
-        );
+        query = query.filter(clients::id.eq_any(
+            client_assignees::table.filter(client_assignees::staff_id.eq(assignee)).select(client_assignees::client_id),
+        ));
     }
     if let Some(email) = &filter.email {
         query = query.filter(
             clients::id.eq_any(
                 client_emails::table
-                    .filter(
-                        client_emails::firm_id
-                            .eq(firm_id)
-                            .and(client_emails::email.eq(email)),
-                    )
+                    .filter(client_emails::firm_id.eq(firm_id).and(client_emails::email.eq(email)))
                     .select(client_emails::client_id),
             ),
         );
     }
     if let Some(needle) = &filter.name_contains {
-        query = query.filter(
-            lower(clients::name)
-                .like(crate::like_pattern(needle))
-                .escape('\\'),
-        );
+        query = query.filter(lower(clients::name).like(crate::like_pattern(needle)).escape('\\'));
     }
     if let Some(after) = after {
         query = query.filter(clients::id.gt(after));
     }
-    let rows = query
-        .order(clients::id.asc())
-        .limit(limit + 1)
-        .select(ClientRow::as_select())
-        .load(conn)?;
+    let rows = query.order(clients::id.asc()).limit(limit + 1).select(ClientRow::as_select()).load(conn)?;
     with_children(conn, rows)
 }
 
@@ -176,10 +145,9 @@ pub fn update(
     if expected_version.is_some_and(|expected| expected != current) {
         return Err(StorageError::VersionMismatch);
     }
-    let updated =
-        diesel::update(clients::table.filter(clients::id.eq(id).and(clients::version.eq(current))))
-            .set((changes, clients::version.eq(current + 1)))
-            .execute(conn)?;
+    let updated = diesel::update(clients::table.filter(clients::id.eq(id).and(clients::version.eq(current))))
+        .set((changes, clients::version.eq(current + 1)))
+        .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::VersionMismatch);
     }
@@ -193,12 +161,7 @@ pub fn update(
 }
 
 /// Fails with [`StorageError::ForeignKey`] while matters or contacts still belong to the client.
-pub fn delete(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    expected_version: Option<i64>,
-) -> StorageResult<()> {
+pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str, expected_version: Option<i64>) -> StorageResult<()> {
     let current: i64 = clients::table
         .filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id)))
         .select(clients::version)
@@ -210,14 +173,8 @@ pub fn delete(
     Ok(())
 }
 
-fn replace_emails(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    client_id: &str,
-    emails: &[String],
-) -> StorageResult<()> {
-    diesel::delete(client_emails::table.filter(client_emails::client_id.eq(client_id)))
-        .execute(conn)?;
+fn replace_emails(conn: &mut DbConnection, firm_id: &str, client_id: &str, emails: &[String]) -> StorageResult<()> {
+    diesel::delete(client_emails::table.filter(client_emails::client_id.eq(client_id))).execute(conn)?;
     // One statement per row: the multi-backend connection has no portable batch insert.
     for (email, position) in emails.iter().zip(0_i32..) {
         diesel::insert_into(client_emails::table)
@@ -238,8 +195,7 @@ fn replace_assignees(
     client_id: &str,
     staff_ids: &[String],
 ) -> StorageResult<()> {
-    diesel::delete(client_assignees::table.filter(client_assignees::client_id.eq(client_id)))
-        .execute(conn)?;
+    diesel::delete(client_assignees::table.filter(client_assignees::client_id.eq(client_id))).execute(conn)?;
     for staff_id in staff_ids {
         diesel::insert_into(client_assignees::table)
             .values((
@@ -253,10 +209,7 @@ fn replace_assignees(
 }
 
 /// Loads the emails and assignees of a page of clients in two queries, not two per client.
-fn with_children(
-    conn: &mut DbConnection,
-    rows: Vec<ClientRow>,
-) -> StorageResult<Vec<ClientRecord>> {
+fn with_children(conn: &mut DbConnection, rows: Vec<ClientRow>) -> StorageResult<Vec<ClientRecord>> {
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
     let mut emails: HashMap<String, Vec<String>> = HashMap::new();
     for (client_id, email) in client_emails::table

@@ -50,9 +50,7 @@ pub struct ContactFilter {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ContactRow) -> StorageResult<()> {
-    diesel::insert_into(contacts::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(contacts::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -63,11 +61,7 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Co
         .first(conn)?)
 }
 
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    email: &str,
-) -> StorageResult<Option<ContactRow>> {
+pub fn find_by_email(conn: &mut DbConnection, firm_id: &str, email: &str) -> StorageResult<Option<ContactRow>> {
     Ok(contacts::table
         .filter(contacts::firm_id.eq(firm_id).and(contacts::email.eq(email)))
         .select(ContactRow::as_select())
@@ -81,11 +75,7 @@ pub fn find_by_external_id(
     external_id: &str,
 ) -> StorageResult<Option<ContactRow>> {
     Ok(contacts::table
-        .filter(
-            contacts::firm_id
-                .eq(firm_id)
-                .and(contacts::external_id.eq(external_id)),
-        )
+        .filter(contacts::firm_id.eq(firm_id).and(contacts::external_id.eq(external_id)))
         .select(ContactRow::as_select())
         .first(conn)
         .optional()?)
@@ -98,9 +88,7 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<ContactRow>> {
-    let mut query = contacts::table
-        .filter(contacts::firm_id.eq(firm_id))
-        .into_boxed();
+    let mut query = contacts::table.filter(contacts::firm_id.eq(firm_id)).into_boxed();
     if let Some(client) = &filter.client_id {
         query = query.filter(contacts::client_id.eq(client));
     }
@@ -128,24 +116,13 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(contacts::id.gt(after));
     }
-    Ok(query
-        .order(contacts::id.asc())
-        .limit(limit + 1)
-        .select(ContactRow::as_select())
-        .load(conn)?)
+    Ok(query.order(contacts::id.asc()).limit(limit + 1).select(ContactRow::as_select()).load(conn)?)
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    changes: &ContactChanges,
-) -> StorageResult<ContactRow> {
-    let updated = diesel::update(
-        contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id))),
-    )
-    .set(changes)
-    .execute(conn)?;
+pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &ContactChanges) -> StorageResult<ContactRow> {
+    let updated = diesel::update(contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id))))
+        .set(changes)
+        .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::NotFound);
     }
@@ -155,18 +132,9 @@ pub fn update(
 /// Deletes the contact with its password and sessions. Call inside a transaction.
 pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<()> {
     get(conn, firm_id, id)?;
-    diesel::delete(
-        crate::schema::sessions::table.filter(crate::schema::sessions::contact_id.eq(id)),
-    )
-    .execute(conn)?;
+    diesel::delete(crate::schema::sessions::table.filter(crate::schema::sessions::contact_id.eq(id))).execute(conn)?;
     diesel::delete(crate::schema::credentials::table.find(id)).execute(conn)?;
-    let deleted = diesel::delete(
-        contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id))),
-    )
-    .execute(conn)?;
-    if deleted == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    let deleted =
+        diesel::delete(contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id)))).execute(conn)?;
+    if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

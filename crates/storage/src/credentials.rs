@@ -17,20 +17,11 @@ pub struct CredentialRow {
 }
 
 pub fn find(conn: &mut DbConnection, owner_id: &str) -> StorageResult<Option<CredentialRow>> {
-    Ok(credentials::table
-        .find(owner_id)
-        .select(CredentialRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(credentials::table.find(owner_id).select(CredentialRow::as_select()).first(conn).optional()?)
 }
 
 /// Sets (or replaces) the password of a staff member or contact and clears any lockout.
-pub fn set_password(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    owner_id: &str,
-    hash: &str,
-) -> StorageResult<()> {
+pub fn set_password(conn: &mut DbConnection, firm_id: &str, owner_id: &str, hash: &str) -> StorageResult<()> {
     let now = crate::now();
     let updated = diesel::update(credentials::table.find(owner_id))
         .set((
@@ -69,20 +60,14 @@ pub fn record_failure(
         return Ok(false);
     }
     diesel::update(credentials::table.find(owner_id))
-        .set((
-            credentials::locked_until.eq(lock_until),
-            credentials::failed_logins.eq(0),
-        ))
+        .set((credentials::locked_until.eq(lock_until), credentials::failed_logins.eq(0)))
         .execute(conn)?;
     Ok(true)
 }
 
 pub fn record_success(conn: &mut DbConnection, owner_id: &str) -> StorageResult<()> {
     diesel::update(credentials::table.find(owner_id))
-        .set((
-            credentials::failed_logins.eq(0),
-            credentials::locked_until.eq(None::<NaiveDateTime>),
-        ))
+        .set((credentials::failed_logins.eq(0), credentials::locked_until.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
     Ok(())
 }

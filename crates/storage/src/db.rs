@@ -31,19 +31,13 @@ pub enum Backend {
 
 impl Backend {
     pub fn of_url(url: &str) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres
-        } else {
-            Self::Sqlite
-        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") { Self::Postgres } else { Self::Sqlite }
     }
 }
 
 /// Normalises `sqlite://path`, `sqlite:path` and plain paths to what the SQLite driver opens.
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 #[derive(Debug)]
@@ -75,10 +69,7 @@ pub fn connect(url: &str, options: &PoolOptions) -> StorageResult<DbPool> {
         Backend::Postgres => url.to_owned(),
         Backend::Sqlite => {
             let path = sqlite_path(url);
-            if let Some(parent) = std::path::Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
+            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| StorageError::Migration(format!("{}: {e}", parent.display())))?;
             }
@@ -96,9 +87,7 @@ pub fn connect(url: &str, options: &PoolOptions) -> StorageResult<DbPool> {
 pub fn run_migrations(conn: &mut DbConnection) -> StorageResult<usize> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| StorageError::Migration(e.to_string()))
 }
@@ -111,16 +100,12 @@ pub fn ping(conn: &mut DbConnection) -> StorageResult<()> {
 /// Runs `work` in a write transaction. On SQLite the transaction starts `IMMEDIATE`, taking
 /// the write lock up front: a deferred transaction that reads and then writes can fail with
 /// SQLITE_BUSY without waiting when another writer got in between. Nested calls use savepoints.
-pub fn write_tx<T, E>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E>
+pub fn write_tx<T, E>(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
     let outermost = matches!(
-        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
-            .transaction_depth(),
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn).transaction_depth(),
         Ok(None)
     );
     match conn {
@@ -139,15 +124,4 @@ where
             Err(error)
         }
     }
-}
-
-/// Reads in one consistent snapshot.
-pub fn read_tx<T, E>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E>
-where
-    E: From<diesel::result::Error>,
-{
-    conn.transaction(work)
 }

@@ -24,14 +24,10 @@ impl From<DieselError> for StorageError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::Conflict(
-                info.constraint_name()
-                    .unwrap_or_else(|| info.message())
-                    .to_owned(),
-            ),
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                Self::ForeignKey
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Conflict(info.constraint_name().unwrap_or_else(|| info.message()).to_owned())
             }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::ForeignKey,
             other => Self::Database(other),
         }
     }

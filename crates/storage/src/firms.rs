@@ -32,34 +32,19 @@ pub struct FirmChanges {
 
 /// Creates the firm and starts its audit chain.
 pub fn insert(conn: &mut DbConnection, row: &FirmRow) -> StorageResult<()> {
-    diesel::insert_into(firms::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(firms::table).values(row).execute(conn)?;
     crate::audit::start_chain(conn, &row.id)
 }
 
 pub fn get(conn: &mut DbConnection, firm_id: &str) -> StorageResult<FirmRow> {
-    Ok(firms::table
-        .find(firm_id)
-        .select(FirmRow::as_select())
-        .first(conn)?)
+    Ok(firms::table.find(firm_id).select(FirmRow::as_select()).first(conn)?)
 }
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StorageResult<Option<FirmRow>> {
-    Ok(firms::table
-        .filter(firms::slug.eq(slug))
-        .select(FirmRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(firms::table.filter(firms::slug.eq(slug)).select(FirmRow::as_select()).first(conn).optional()?)
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    changes: &FirmChanges,
-) -> StorageResult<FirmRow> {
-    diesel::update(firms::table.find(firm_id))
-        .set(changes)
-        .execute(conn)?;
+pub fn update(conn: &mut DbConnection, firm_id: &str, changes: &FirmChanges) -> StorageResult<FirmRow> {
+    diesel::update(firms::table.find(firm_id)).set(changes).execute(conn)?;
     get(conn, firm_id)
 }

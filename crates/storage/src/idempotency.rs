@@ -54,19 +54,13 @@ pub fn begin(
         Err(StorageError::Conflict(_)) => {}
         Err(other) => return Err(other),
     }
-    let stored: StoredRequest = idempotency_keys::table
-        .find((principal_id, key))
-        .select(StoredRequest::as_select())
-        .first(conn)?;
+    let stored: StoredRequest =
+        idempotency_keys::table.find((principal_id, key)).select(StoredRequest::as_select()).first(conn)?;
     Ok(if stored.request_hash != request_hash {
         Begin::Mismatch
     } else {
         match stored.response_status {
-            Some(status) => Begin::Replay {
-                status,
-                headers: stored.response_headers,
-                body: stored.response_body,
-            },
+            Some(status) => Begin::Replay { status, headers: stored.response_headers, body: stored.response_body },
             None => Begin::InFlight,
         }
     })
@@ -97,8 +91,5 @@ pub fn release(conn: &mut DbConnection, principal_id: &str, key: &str) -> Storag
 }
 
 pub fn purge_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
-    Ok(
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
-            .execute(conn)?,
-    )
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
 }

@@ -18,7 +18,7 @@ pub mod schema;
 pub mod sessions;
 pub mod staff;
 
-pub use db::{Backend, DbConnection, DbPool, PoolOptions, PooledDb, read_tx, write_tx};
+pub use db::{Backend, DbConnection, DbPool, PoolOptions, PooledDb, write_tx};
 pub use error::{StorageError, StorageResult};
 
 /// The current time as both backends store it (UTC, microseconds).
@@ -28,10 +28,7 @@ pub fn now() -> chrono::NaiveDateTime {
 
 /// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
 fn like_pattern(needle: &str) -> String {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 

@@ -72,9 +72,7 @@ fn visible<'a>(query: Boxed<'a>, visibility: &'a MatterVisibility) -> Boxed<'a> 
 }
 
 pub fn insert(conn: &mut DbConnection, row: &MatterRow) -> StorageResult<()> {
-    diesel::insert_into(matters::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(matters::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -84,12 +82,8 @@ pub fn get(
     id: &str,
     visibility: &MatterVisibility,
 ) -> StorageResult<MatterRow> {
-    let query = matters::table
-        .filter(matters::firm_id.eq(firm_id).and(matters::id.eq(id)))
-        .into_boxed();
-    Ok(visible(query, visibility)
-        .select(MatterRow::as_select())
-        .first(conn)?)
+    let query = matters::table.filter(matters::firm_id.eq(firm_id).and(matters::id.eq(id))).into_boxed();
+    Ok(visible(query, visibility).select(MatterRow::as_select()).first(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -98,11 +92,7 @@ pub fn find_by_external_id(
     external_id: &str,
 ) -> StorageResult<Option<MatterRow>> {
     Ok(matters::table
-        .filter(
-            matters::firm_id
-                .eq(firm_id)
-                .and(matters::external_id.eq(external_id)),
-        )
+        .filter(matters::firm_id.eq(firm_id).and(matters::external_id.eq(external_id)))
         .select(MatterRow::as_select())
         .first(conn)
         .optional()?)
@@ -116,12 +106,7 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<MatterRow>> {
-    let mut query = visible(
-        matters::table
-            .filter(matters::firm_id.eq(firm_id))
-            .into_boxed(),
-        visibility,
-    );
+    let mut query = visible(matters::table.filter(matters::firm_id.eq(firm_id)).into_boxed(), visibility);
     if let Some(client) = &filter.client_id {
         query = query.filter(matters::client_id.eq(client));
     }
@@ -132,29 +117,17 @@ pub fn list(
         query = query.filter(matters::external_id.eq(external_id));
     }
     if let Some(member) = &filter.member_staff_id {
-        query = query.filter(
-            matters::id.eq_any(
-                matter_members::table
-                    .filter(matter_members::staff_id.eq(member))
-                    .select(matter_members::matter_id),
-            ),
-        );
+        query = query.filter(matters::id.eq_any(
+            matter_members::table.filter(matter_members::staff_id.eq(member)).select(matter_members::matter_id),
+        ));
     }
     if let Some(needle) = &filter.title_contains {
-        query = query.filter(
-            lower(matters::title)
-                .like(crate::like_pattern(needle))
-                .escape('\\'),
-        );
+        query = query.filter(lower(matters::title).like(crate::like_pattern(needle)).escape('\\'));
     }
     if let Some(after) = after {
         query = query.filter(matters::id.gt(after));
     }
-    Ok(query
-        .order(matters::id.asc())
-        .limit(limit + 1)
-        .select(MatterRow::as_select())
-        .load(conn)?)
+    Ok(query.order(matters::id.asc()).limit(limit + 1).select(MatterRow::as_select()).load(conn)?)
 }
 
 /// Applies `changes` to a visible matter if its version is still `expected_version`.
@@ -170,10 +143,9 @@ pub fn update(
     if expected_version.is_some_and(|expected| expected != current) {
         return Err(StorageError::VersionMismatch);
     }
-    let updated =
-        diesel::update(matters::table.filter(matters::id.eq(id).and(matters::version.eq(current))))
-            .set((changes, matters::version.eq(current + 1)))
-            .execute(conn)?;
+    let updated = diesel::update(matters::table.filter(matters::id.eq(id).and(matters::version.eq(current))))
+        .set((changes, matters::version.eq(current + 1)))
+        .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::VersionMismatch);
     }
@@ -203,16 +175,8 @@ pub fn members(conn: &mut DbConnection, matter_id: &str) -> StorageResult<Vec<Me
         .load(conn)?)
 }
 
-pub fn role_of(
-    conn: &mut DbConnection,
-    matter_id: &str,
-    staff_id: &str,
-) -> StorageResult<Option<String>> {
-    Ok(matter_members::table
-        .find((matter_id, staff_id))
-        .select(matter_members::role)
-        .first(conn)
-        .optional()?)
+pub fn role_of(conn: &mut DbConnection, matter_id: &str, staff_id: &str) -> StorageResult<Option<String>> {
+    Ok(matter_members::table.find((matter_id, staff_id)).select(matter_members::role).first(conn).optional()?)
 }
 
 /// Adds the member or changes their role. Returns whether the member is new.
@@ -223,22 +187,11 @@ pub fn put_member(conn: &mut DbConnection, row: &MemberRow) -> StorageResult<boo
     if updated > 0 {
         return Ok(false);
     }
-    diesel::insert_into(matter_members::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(matter_members::table).values(row).execute(conn)?;
     Ok(true)
 }
 
-pub fn remove_member(
-    conn: &mut DbConnection,
-    matter_id: &str,
-    staff_id: &str,
-) -> StorageResult<()> {
-    let deleted =
-        diesel::delete(matter_members::table.find((matter_id, staff_id))).execute(conn)?;
-    if deleted == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+pub fn remove_member(conn: &mut DbConnection, matter_id: &str, staff_id: &str) -> StorageResult<()> {
+    let deleted = diesel::delete(matter_members::table.find((matter_id, staff_id))).execute(conn)?;
+    if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

@@ -27,9 +27,7 @@ pub struct OfficeChanges {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &OfficeRow) -> StorageResult<()> {
-    diesel::insert_into(offices::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(offices::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -40,35 +38,18 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Of
         .first(conn)?)
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> StorageResult<Vec<OfficeRow>> {
-    let mut query = offices::table
-        .filter(offices::firm_id.eq(firm_id))
-        .into_boxed();
+pub fn list(conn: &mut DbConnection, firm_id: &str, after: Option<&str>, limit: i64) -> StorageResult<Vec<OfficeRow>> {
+    let mut query = offices::table.filter(offices::firm_id.eq(firm_id)).into_boxed();
     if let Some(after) = after {
         query = query.filter(offices::id.gt(after));
     }
-    Ok(query
-        .order(offices::id.asc())
-        .limit(limit + 1)
-        .select(OfficeRow::as_select())
-        .load(conn)?)
+    Ok(query.order(offices::id.asc()).limit(limit + 1).select(OfficeRow::as_select()).load(conn)?)
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    changes: &OfficeChanges,
-) -> StorageResult<OfficeRow> {
-    let updated =
-        diesel::update(offices::table.filter(offices::firm_id.eq(firm_id).and(offices::id.eq(id))))
-            .set(changes)
-            .execute(conn)?;
+pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &OfficeChanges) -> StorageResult<OfficeRow> {
+    let updated = diesel::update(offices::table.filter(offices::firm_id.eq(firm_id).and(offices::id.eq(id))))
+        .set(changes)
+        .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::NotFound);
     }
@@ -78,11 +59,6 @@ pub fn update(
 /// Fails with [`StorageError::ForeignKey`] while staff or contacts still belong to the office.
 pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<()> {
     let deleted =
-        diesel::delete(offices::table.filter(offices::firm_id.eq(firm_id).and(offices::id.eq(id))))
-            .execute(conn)?;
-    if deleted == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+        diesel::delete(offices::table.filter(offices::firm_id.eq(firm_id).and(offices::id.eq(id)))).execute(conn)?;
+    if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

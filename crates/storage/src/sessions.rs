@@ -32,23 +32,12 @@ pub enum Rotation {
     Invalid,
 }
 
-pub fn create(
-    conn: &mut DbConnection,
-    session: &SessionRow,
-    token_hash: &str,
-) -> StorageResult<()> {
-    diesel::insert_into(sessions::table)
-        .values(session)
-        .execute(conn)?;
+pub fn create(conn: &mut DbConnection, session: &SessionRow, token_hash: &str) -> StorageResult<()> {
+    diesel::insert_into(sessions::table).values(session).execute(conn)?;
     insert_token(conn, &session.id, token_hash, session.created_at)
 }
 
-fn insert_token(
-    conn: &mut DbConnection,
-    session_id: &str,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> StorageResult<()> {
+fn insert_token(conn: &mut DbConnection, session_id: &str, token_hash: &str, now: NaiveDateTime) -> StorageResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::token_hash.eq(token_hash),
@@ -59,30 +48,16 @@ fn insert_token(
     Ok(())
 }
 
-pub fn get_active(
-    conn: &mut DbConnection,
-    session_id: &str,
-    now: NaiveDateTime,
-) -> StorageResult<Option<SessionRow>> {
+pub fn get_active(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> StorageResult<Option<SessionRow>> {
     Ok(sessions::table
-        .filter(
-            sessions::id
-                .eq(session_id)
-                .and(sessions::revoked_at.is_null())
-                .and(sessions::expires_at.gt(now)),
-        )
+        .filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
         .select(SessionRow::as_select())
         .first(conn)
         .optional()?)
 }
 
 /// Call inside a write transaction.
-pub fn rotate(
-    conn: &mut DbConnection,
-    old_hash: &str,
-    new_hash: &str,
-    now: NaiveDateTime,
-) -> StorageResult<Rotation> {
+pub fn rotate(conn: &mut DbConnection, old_hash: &str, new_hash: &str, now: NaiveDateTime) -> StorageResult<Rotation> {
     let found = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(old_hash))
@@ -97,11 +72,8 @@ pub fn rotate(
     }
     let claimed = used_at.is_none()
         && diesel::update(
-            refresh_tokens::table.filter(
-                refresh_tokens::token_hash
-                    .eq(old_hash)
-                    .and(refresh_tokens::used_at.is_null()),
-            ),
+            refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(old_hash).and(refresh_tokens::used_at.is_null())),
         )
         .set(refresh_tokens::used_at.eq(now))
         .execute(conn)?
@@ -114,46 +86,26 @@ pub fn rotate(
     Ok(Rotation::Rotated(session))
 }
 
-pub fn find_by_token(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> StorageResult<Option<SessionRow>> {
-    Ok(refresh_tokens::table
-        .inner_join(sessions::table)
-        .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select(SessionRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn revoke(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> StorageResult<()> {
-    diesel::update(
-        sessions::table.filter(
-            sessions::id
-                .eq(session_id)
-                .and(sessions::revoked_at.is_null()),
-        ),
-    )
-    .set(sessions::revoked_at.eq(now))
-    .execute(conn)?;
+    diesel::update(sessions::table.filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null())))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Ends every session of a staff member or contact (disabling, password change).
-pub fn revoke_all_of(
-    conn: &mut DbConnection,
-    owner_id: &str,
-    now: NaiveDateTime,
-) -> StorageResult<usize> {
+pub fn revoke_all_of(conn: &mut DbConnection, owner_id: &str, now: NaiveDateTime) -> StorageResult<usize> {
     Ok(diesel::update(
         sessions::table
-            .filter(
-                sessions::staff_id
-                    .eq(owner_id)
-                    .or(sessions::contact_id.eq(owner_id)),
-            )
+            .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?)
+}
+
+/// Deletes sessions (and their refresh tokens) that expired or were revoked before `cutoff`.
+pub fn purge_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))))
+        .execute(conn)?)
 }

@@ -38,9 +38,7 @@ pub struct StaffFilter {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &StaffRow) -> StorageResult<()> {
-    diesel::insert_into(staff::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(staff::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -51,11 +49,7 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<St
         .first(conn)?)
 }
 
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    email: &str,
-) -> StorageResult<Option<StaffRow>> {
+pub fn find_by_email(conn: &mut DbConnection, firm_id: &str, email: &str) -> StorageResult<Option<StaffRow>> {
     Ok(staff::table
         .filter(staff::firm_id.eq(firm_id).and(staff::email.eq(email)))
         .select(StaffRow::as_select())
@@ -67,12 +61,7 @@ pub fn find_by_email(
 /// references (assignees, members) in one query.
 pub fn count_active(conn: &mut DbConnection, firm_id: &str, ids: &[String]) -> StorageResult<i64> {
     Ok(staff::table
-        .filter(
-            staff::firm_id
-                .eq(firm_id)
-                .and(staff::id.eq_any(ids))
-                .and(staff::disabled_at.is_null()),
-        )
+        .filter(staff::firm_id.eq(firm_id).and(staff::id.eq_any(ids)).and(staff::disabled_at.is_null()))
         .count()
         .get_result(conn)?)
 }
@@ -97,40 +86,22 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(staff::id.gt(after));
     }
-    Ok(query
-        .order(staff::id.asc())
-        .limit(limit + 1)
-        .select(StaffRow::as_select())
-        .load(conn)?)
+    Ok(query.order(staff::id.asc()).limit(limit + 1).select(StaffRow::as_select()).load(conn)?)
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    changes: &StaffChanges,
-) -> StorageResult<StaffRow> {
-    let updated =
-        diesel::update(staff::table.filter(staff::firm_id.eq(firm_id).and(staff::id.eq(id))))
-            .set(changes)
-            .execute(conn)?;
+pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &StaffChanges) -> StorageResult<StaffRow> {
+    let updated = diesel::update(staff::table.filter(staff::firm_id.eq(firm_id).and(staff::id.eq(id))))
+        .set(changes)
+        .execute(conn)?;
     if updated == 0 {
         return Err(StorageError::NotFound);
     }
     get(conn, firm_id, id)
 }
 
-pub fn set_disabled(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    at: Option<NaiveDateTime>,
-) -> StorageResult<()> {
+pub fn set_disabled(conn: &mut DbConnection, firm_id: &str, id: &str, at: Option<NaiveDateTime>) -> StorageResult<()> {
     diesel::update(staff::table.filter(staff::firm_id.eq(firm_id).and(staff::id.eq(id))))
-        .set((
-            staff::disabled_at.eq(at),
-            staff::updated_at.eq(crate::now()),
-        ))
+        .set((staff::disabled_at.eq(at), staff::updated_at.eq(crate::now())))
         .execute(conn)?;
     Ok(())
 }

@@ -14,8 +14,7 @@ pub enum Backend {
 }
 
 fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Whether PostgreSQL tests run. Under CI they must: an unreachable server fails the run
@@ -24,20 +23,11 @@ pub fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| match PgConnection::establish(&admin_url()) {
         Ok(_) => true,
-        Err(error)
-            if std::env::var_os("CI").is_some()
-                || std::env::var_os("TEST_DATABASE_URL").is_some() =>
-        {
-            panic!(
-                "PostgreSQL is required here but unreachable at {}: {error}",
-                admin_url()
-            )
+        Err(error) if std::env::var_os("CI").is_some() || std::env::var_os("TEST_DATABASE_URL").is_some() => {
+            panic!("PostgreSQL is required here but unreachable at {}: {error}", admin_url())
         }
         Err(error) => {
-            eprintln!(
-                "note: skipping PostgreSQL tests, {} is unreachable: {error}",
-                admin_url()
-            );
+            eprintln!("note: skipping PostgreSQL tests, {} is unreachable: {error}", admin_url());
             false
         }
     })
@@ -51,9 +41,7 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn create(backend: Backend) -> Self {
-        let scratch = std::env::temp_dir()
-            .join("vestibule-tests")
-            .join(uuid::Uuid::new_v4().simple().to_string());
+        let scratch = std::env::temp_dir().join("vestibule-tests").join(uuid::Uuid::new_v4().simple().to_string());
         std::fs::create_dir_all(&scratch).expect("scratch dir");
         match backend {
             Backend::Sqlite => Self {
@@ -64,23 +52,17 @@ impl TestDatabase {
             Backend::Postgres => {
                 let name = format!("vt_{}", uuid::Uuid::new_v4().simple());
                 let template = template();
-                let mut admin =
-                    PgConnection::establish(&admin_url()).expect("PostgreSQL admin connection");
+                let mut admin = PgConnection::establish(&admin_url()).expect("PostgreSQL admin connection");
                 // Cloning needs the template to have no other sessions; retry if one lingers.
                 let mut attempts = 0;
                 while let Err(error) =
-                    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                        .execute(&mut admin)
+                    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin)
                 {
                     attempts += 1;
                     assert!(attempts < 50, "creating {name}: {error}");
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                Self {
-                    url: with_database(&admin_url(), &name),
-                    scratch,
-                    postgres_name: Some(name),
-                }
+                Self { url: with_database(&admin_url(), &name), scratch, postgres_name: Some(name) }
             }
         }
     }
@@ -96,8 +78,7 @@ impl Drop for TestDatabase {
         if let Some(name) = self.postgres_name.take()
             && let Ok(mut admin) = PgConnection::establish(&admin_url())
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
@@ -115,32 +96,24 @@ fn template() -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("vt_template_{}", migrations_fingerprint());
         let mut admin = PgConnection::establish(&admin_url()).expect("PostgreSQL admin connection");
-        diesel::sql_query("SELECT pg_advisory_lock(7219)")
-            .execute(&mut admin)
-            .expect("advisory lock");
+        diesel::sql_query("SELECT pg_advisory_lock(7219)").execute(&mut admin).expect("advisory lock");
         #[derive(diesel::QueryableByName)]
         struct Found {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let exists = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
-        ))
-        .get_result::<Found>(&mut admin)
-        .expect("looking for the template")
-        .n > 0;
+        let exists = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"))
+            .get_result::<Found>(&mut admin)
+            .expect("looking for the template")
+            .n
+            > 0;
         if !exists {
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("creating the template");
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("creating the template");
             let url = with_database(&admin_url(), &name);
-            let mut conn =
-                vestibule_storage::DbConnection::establish(&url).expect("template connection");
+            let mut conn = vestibule_storage::DbConnection::establish(&url).expect("template connection");
             vestibule_storage::db::run_migrations(&mut conn).expect("migrating the template");
         }
-        diesel::sql_query("SELECT pg_advisory_unlock(7219)")
-            .execute(&mut admin)
-            .expect("advisory unlock");
+        diesel::sql_query("SELECT pg_advisory_unlock(7219)").execute(&mut admin).expect("advisory unlock");
         name
     })
 }
@@ -149,16 +122,12 @@ fn migrations_fingerprint() -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("migrations")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(&root).expect("migrations").filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for dir in entries {
         for file in ["up.sql", "down.sql"] {
-            std::fs::read(dir.join(file))
-                .unwrap_or_default()
-                .hash(&mut hasher);
+            std::fs::read(dir.join(file)).unwrap_or_default().hash(&mut hasher);
         }
     }
     format!("{:016x}", hasher.finish())

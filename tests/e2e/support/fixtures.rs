@@ -44,23 +44,18 @@ impl TestApp {
 
     pub async fn login(&self, firm: &str, email: &str, password: &str) -> super::Reply {
         let body = json!({ "firm": firm, "email": email, "password": password });
-        self.call(reqwest::Method::POST, "/v1/auth/login", None, Some(&body))
-            .await
+        self.call(reqwest::Method::POST, "/v1/auth/login", None, Some(&body)).await
     }
 
     pub async fn token(&self, firm: &str, email: &str) -> String {
         let reply = self.login(firm, email, PASSWORD).await;
         assert_eq!(reply.status, 200, "login failed: {}", reply.body);
-        reply.body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned()
+        reply.body["access_token"].as_str().expect("access token").to_owned()
     }
 
     /// A staff member of `firm` with `role`, created by its owner; returns id and token.
     pub async fn staff(&self, firm: &Firm, role: &str, email: &str) -> (String, String) {
-        let body =
-            json!({ "email": email, "name": "Sam Staff", "role": role, "password": PASSWORD });
+        let body = json!({ "email": email, "name": "Sam Staff", "role": role, "password": PASSWORD });
         let reply = self.post("/v1/staff", &firm.owner_token, &body).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         (reply.id(), self.token(&firm.slug, email).await)
@@ -80,57 +75,34 @@ impl TestApp {
     }
 
     pub async fn matter(&self, token: &str, client_id: &str, restricted: bool) -> Value {
-        let body =
-            json!({ "client_id": client_id, "title": "Estate of A.", "restricted": restricted });
+        let body = json!({ "client_id": client_id, "title": "Estate of A.", "restricted": restricted });
         let reply = self.post("/v1/matters", token, &body).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body
     }
 
     pub async fn office(&self, token: &str) -> Value {
-        let reply = self
-            .post("/v1/offices", token, &json!({ "name": "City office" }))
-            .await;
+        let reply = self.post("/v1/offices", token, &json!({ "name": "City office" })).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body
     }
 
     /// An API key with these scopes; returns its id and secret.
     pub async fn api_key(&self, token: &str, scopes: &[&str]) -> (String, String) {
-        let reply = self
-            .post(
-                "/v1/api-keys",
-                token,
-                &json!({ "name": "sync", "scopes": scopes }),
-            )
-            .await;
+        let reply = self.post("/v1/api-keys", token, &json!({ "name": "sync", "scopes": scopes })).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
-        (
-            reply.id(),
-            reply.body["secret"].as_str().expect("secret").to_owned(),
-        )
+        (reply.id(), reply.body["secret"].as_str().expect("secret").to_owned())
     }
 
     /// Signs a contact in to the portal, after giving it a password directly: accounts for
     /// contacts are created through invitations, which a later feature adds.
     pub async fn contact_token(&self, firm: &Firm, contact_id: &str, email: &str) -> String {
         let hash = vestibule_http::auth::password::hash(PASSWORD).expect("hash");
-        vestibule_storage::credentials::set_password(&mut self.conn(), &firm.id, contact_id, &hash)
-            .expect("password");
+        vestibule_storage::credentials::set_password(&mut self.conn(), &firm.id, contact_id, &hash).expect("password");
         let body = json!({ "firm": firm.slug, "email": email, "password": PASSWORD });
-        let reply = self
-            .call(
-                reqwest::Method::POST,
-                "/v1/portal/auth/login",
-                None,
-                Some(&body),
-            )
-            .await;
+        let reply = self.call(reqwest::Method::POST, "/v1/portal/auth/login", None, Some(&body)).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
-        reply.body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned()
+        reply.body["access_token"].as_str().expect("access token").to_owned()
     }
 
     pub fn count(&self, table_sql: &str) -> i64 {

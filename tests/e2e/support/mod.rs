@@ -67,21 +67,13 @@ impl Reply {
     }
 
     pub fn id(&self) -> String {
-        self.body["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id in {}", self.body))
-            .to_owned()
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.body)).to_owned()
     }
 
     /// Asserts a problem+json answer with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "body: {}",
-            self.body
-        );
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
         assert_eq!(self.body["code"], code, "body: {}", self.body);
         assert_eq!(self.body["status"], status);
         assert_eq!(self.body["type"], format!("urn:vestibule:problem:{code}"));
@@ -110,15 +102,9 @@ impl TestApp {
         .collect();
         settings.insert(
             "JWT_SIGNING_KEYS".to_owned(),
-            format!(
-                "{TEST_JWT_KID}:{}",
-                base64::engine::general_purpose::STANDARD.encode(TEST_JWT_SECRET)
-            ),
+            format!("{TEST_JWT_KID}:{}", base64::engine::general_purpose::STANDARD.encode(TEST_JWT_SECRET)),
         );
-        settings.insert(
-            "DATA_DIR".to_owned(),
-            database.scratch_dir().to_string_lossy().into_owned(),
-        );
+        settings.insert("DATA_DIR".to_owned(), database.scratch_dir().to_string_lossy().into_owned());
         for (key, value) in overrides {
             settings.insert((*key).to_owned(), (*value).to_owned());
         }
@@ -127,16 +113,8 @@ impl TestApp {
         let app = Application::build(&config, pool.clone()).expect("application");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
-        Self {
-            base,
-            http,
-            pool,
-            _database: database,
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
+        Self { base, http, pool, _database: database }
     }
 
     pub fn conn(&self) -> PooledDb {
@@ -148,13 +126,7 @@ impl TestApp {
     }
 
     /// Sends a request; `token` goes into `Authorization: Bearer`.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
         self.call_with(method, path, token, body, &[]).await
     }
 
@@ -189,8 +161,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
@@ -202,14 +173,7 @@ impl TestApp {
     }
 
     /// Sends raw bytes with the given content type.
-    pub async fn send_raw(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Reply {
+    pub async fn send_raw(&self, method: Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let response = self
             .http
             .request(method, self.url(path))
@@ -228,9 +192,5 @@ async fn read(response: reqwest::Response) -> Reply {
     let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("response body");
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }

@@ -56,9 +56,7 @@ pub struct TokenKeys {
 impl TokenKeys {
     /// The first key signs new tokens; every key verifies.
     pub fn new(issuer: String, keys: &[SigningKey]) -> anyhow::Result<Self> {
-        let first = keys
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("at least one signing key is required"))?;
+        let first = keys.first().ok_or_else(|| anyhow::anyhow!("at least one signing key is required"))?;
         if let Some(short) = keys.iter().find(|k| k.secret.len() < 32) {
             anyhow::bail!("signing key `{}` is shorter than 32 bytes", short.kid);
         }
@@ -66,10 +64,7 @@ impl TokenKeys {
             issuer,
             signing_kid: first.kid.clone(),
             encoding: EncodingKey::from_secret(&first.secret),
-            decoding: keys
-                .iter()
-                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
-                .collect(),
+            decoding: keys.iter().map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret))).collect(),
         })
     }
 
@@ -103,11 +98,7 @@ impl TokenKeys {
     /// `typ`, `exp` and `nbf`.
     pub fn verify(&self, token: &str, audience: Audience) -> Result<AccessClaims, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::invalid_token())?;
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.decoding.get(kid))
-            .ok_or_else(ApiError::invalid_token)?;
+        let key = header.kid.as_deref().and_then(|kid| self.decoding.get(kid)).ok_or_else(ApiError::invalid_token)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[audience.as_str()]);
         validation.set_issuer(&[&self.issuer]);
@@ -127,9 +118,7 @@ impl TokenKeys {
     pub fn peek_audience(token: &str) -> Option<Audience> {
         use base64::Engine;
         let payload = token.split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
         let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         match value.get("aud")?.as_str()? {
             aud if aud == Audience::Staff.as_str() => Some(Audience::Staff),

@@ -73,39 +73,24 @@ impl AccountKind {
     }
 
     /// The account's id and whether it is disabled.
-    fn find(
-        self,
-        conn: &mut DbConnection,
-        firm_id: &str,
-        email: &str,
-    ) -> Result<Option<(String, bool)>, ApiError> {
+    fn find(self, conn: &mut DbConnection, firm_id: &str, email: &str) -> Result<Option<(String, bool)>, ApiError> {
         Ok(match self {
-            Self::Staff => {
-                staff::find_by_email(conn, firm_id, email)?.map(|s| (s.id, s.disabled_at.is_some()))
-            }
-            Self::Contact => contacts::find_by_email(conn, firm_id, email)?
-                .map(|c| (c.id, c.disabled_at.is_some())),
+            Self::Staff => staff::find_by_email(conn, firm_id, email)?.map(|s| (s.id, s.disabled_at.is_some())),
+            Self::Contact => contacts::find_by_email(conn, firm_id, email)?.map(|c| (c.id, c.disabled_at.is_some())),
         })
     }
 
     fn is_active(self, conn: &mut DbConnection, session: &SessionRow) -> Result<bool, ApiError> {
         Ok(match (self, &session.staff_id, &session.contact_id) {
-            (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?
-                .disabled_at
-                .is_none(),
-            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?
-                .disabled_at
-                .is_none(),
+            (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
+            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
             _ => false,
         })
     }
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::Unauthenticated {
-        code: "invalid_credentials",
-        detail: "the firm, email or password is wrong",
-    }
+    ApiError::Unauthenticated { code: "invalid_credentials", detail: "the firm, email or password is wrong" }
 }
 
 pub async fn login(
@@ -126,9 +111,7 @@ pub async fn login(
     let refresh_digest = secrets::digest(&refresh_token);
     let (firm_id, account_id, session_id, expires_at) = db::run(state, move |conn| {
         let slug = body.firm.trim().to_lowercase();
-        let email = EmailAddress::parse(&body.email)
-            .map(String::from)
-            .unwrap_or_default();
+        let email = EmailAddress::parse(&body.email).map(String::from).unwrap_or_default();
         let Some(firm) = firms::find_by_slug(conn, &slug)? else {
             password::verify_against_nothing(&body.password);
             return Err(invalid_credentials());
@@ -145,16 +128,7 @@ pub async fn login(
                 outcome: Outcome::Failure,
                 details: serde_json::json!({ "email": email, "reason": reason }),
             };
-            write_tx(conn, |conn| {
-                audit::record_as(
-                    conn,
-                    &origin,
-                    &firm.id,
-                    kind.actor_kind(),
-                    account_id,
-                    entry,
-                )
-            })
+            write_tx(conn, |conn| audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), account_id, entry))
         };
         let (Some((account_id, disabled)), Some(credential)) = (account, credential) else {
             password::verify_against_nothing(&body.password);
@@ -164,17 +138,14 @@ pub async fn login(
         let now = vestibule_storage::now();
         if let Some(until) = credential.locked_until.filter(|until| *until > now) {
             fail(conn, Some(&account_id), "locked")?;
-            let retry_after_secs = u64::try_from((until - now).num_seconds())
-                .unwrap_or(1)
-                .max(1);
+            let retry_after_secs = u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1);
             return Err(ApiError::TooManyRequests {
                 retry_after_secs,
                 detail: "too many failed logins; the account is locked for a while",
             });
         }
         if !password::verify(&credential.password_hash, &body.password) {
-            let lock_until = now
-                + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
+            let lock_until = now + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
             credentials::record_failure(conn, &account_id, settings.lockout_threshold, lock_until)?;
             fail(conn, Some(&account_id), "wrong_password")?;
             return Err(invalid_credentials());
@@ -191,8 +162,7 @@ pub async fn login(
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
             created_at: now,
-            expires_at: now
-                + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
+            expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
             revoked_at: None,
         };
         write_tx(conn, |conn| {
@@ -200,28 +170,13 @@ pub async fn login(
             sessions::create(conn, &session, &refresh_digest)?;
             let entry = Entry::success("auth.login", kind.actor_kind(), &account_id)
                 .with_details(serde_json::json!({ "session_id": session.id }));
-            audit::record_as(
-                conn,
-                &origin,
-                &firm.id,
-                kind.actor_kind(),
-                Some(&account_id),
-                entry,
-            )?;
+            audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), Some(&account_id), entry)?;
             Ok::<_, ApiError>(())
         })?;
         Ok((firm.id, account_id, session.id, session.expires_at))
     })
     .await?;
-    token_pair(
-        state,
-        kind,
-        &firm_id,
-        &account_id,
-        &session_id,
-        refresh_token,
-        expires_at,
-    )
+    token_pair(state, kind, &firm_id, &account_id, &session_id, refresh_token, expires_at)
 }
 
 pub async fn refresh(
@@ -263,15 +218,7 @@ pub async fn refresh(
         AccountKind::Contact => session.contact_id.clone(),
     }
     .ok_or_else(ApiError::invalid_token)?;
-    token_pair(
-        state,
-        kind,
-        &session.firm_id,
-        &account_id,
-        &session.id,
-        new_token,
-        session.expires_at,
-    )
+    token_pair(state, kind, &session.firm_id, &account_id, &session.id, new_token, session.expires_at)
 }
 
 /// Ends the session behind the current access token; its refresh token stops working too.
@@ -291,12 +238,7 @@ pub async fn logout(
         write_tx(conn, |conn| {
             sessions::revoke(conn, &session_id, vestibule_storage::now())?;
             let (kind, id) = principal.actor();
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("auth.logout", kind, id),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("auth.logout", kind, id))?;
             Ok(())
         })
     })
@@ -313,17 +255,12 @@ fn token_pair(
     session_expires_at: chrono::NaiveDateTime,
 ) -> Result<TokenPair, ApiError> {
     let ttl = state.settings.access_token_ttl;
-    let access_token = state
-        .keys
-        .issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
+    let access_token = state.keys.issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
         expires_in: ttl.as_secs(),
         refresh_token,
-        refresh_expires_in: u64::try_from(
-            (session_expires_at - vestibule_storage::now()).num_seconds(),
-        )
-        .unwrap_or(0),
+        refresh_expires_in: u64::try_from((session_expires_at - vestibule_storage::now()).num_seconds()).unwrap_or(0),
     })
 }

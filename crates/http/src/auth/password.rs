@@ -14,19 +14,13 @@ fn hasher() -> anyhow::Result<Argon2<'static>> {
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(hasher()?
-        .hash_password(password.as_bytes(), &salt)
-        .context("hashing a password")?
-        .to_string())
+    Ok(hasher()?.hash_password(password.as_bytes(), &salt).context("hashing a password")?.to_string())
 }
 
 /// Parameters come from the stored hash, so hashes made with older parameters still verify.
 pub fn verify(stored: &str, password: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(stored)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Spends the same time as a real check when there is no account, so response times do not

@@ -9,9 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Duration;
 use subtle::ConstantTimeEq;
 use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
-use vestibule_domain::principal::{
-    ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal,
-};
+use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::scope::ApiScope;
 use vestibule_storage::{api_keys, contacts, sessions, staff, write_tx};
@@ -56,9 +54,7 @@ impl FromRequest for StaffUser {
         Box::pin(async move {
             match resolve(&req).await? {
                 Principal::Staff(staff) => Ok(StaffUser(staff)),
-                _ => Err(ApiError::Forbidden(
-                    "only staff members signed in with a password may do this".to_owned(),
-                )),
+                _ => Err(ApiError::Forbidden("only staff members signed in with a password may do this".to_owned())),
             }
         })
     }
@@ -73,9 +69,7 @@ impl FromRequest for ContactUser {
         Box::pin(async move {
             match resolve(&req).await? {
                 Principal::Contact(contact) => Ok(ContactUser(contact)),
-                _ => Err(ApiError::Forbidden(
-                    "this endpoint is for portal contacts".to_owned(),
-                )),
+                _ => Err(ApiError::Forbidden("this endpoint is for portal contacts".to_owned())),
             }
         })
     }
@@ -86,9 +80,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
     if let Some(principal) = req.extensions().get::<Principal>() {
         return Ok(principal.clone());
     }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
     let token = bearer(req)?;
     let principal = if let Some((key_id, secret)) = secrets::parse_api_key(&token) {
         api_key(state, key_id, secret.to_owned(), Origin::of(req)).await?
@@ -105,10 +97,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(ApiError::unauthenticated)?;
+    let header = req.headers().get(actix_web::http::header::AUTHORIZATION).ok_or_else(ApiError::unauthenticated)?;
     let value = header.to_str().map_err(|_| ApiError::invalid_token())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_token)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
@@ -119,11 +108,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 
 async fn staff_member(state: &AppState, claims: AccessClaims) -> Result<Principal, ApiError> {
     db::run(state, move |conn| {
-        let member =
-            staff::get(conn, &claims.firm, &claims.sub).map_err(|_| ApiError::invalid_token())?;
+        let member = staff::get(conn, &claims.firm, &claims.sub).map_err(|_| ApiError::invalid_token())?;
         let session = sessions::get_active(conn, &claims.sid, vestibule_storage::now())?;
-        let session_matches =
-            session.is_some_and(|s| s.staff_id.as_deref() == Some(member.id.as_str()));
+        let session_matches = session.is_some_and(|s| s.staff_id.as_deref() == Some(member.id.as_str()));
         if member.disabled_at.is_some() || !session_matches {
             return Err(ApiError::invalid_token());
         }
@@ -131,8 +118,7 @@ async fn staff_member(state: &AppState, claims: AccessClaims) -> Result<Principa
             firm_id: FirmId::from_trusted(member.firm_id),
             staff_id: StaffId::from_trusted(member.id),
             session_id: SessionId::from_trusted(claims.sid),
-            role: StaffRole::from_stored(&member.role)
-                .ok_or_else(|| anyhow::anyhow!("unknown stored role"))?,
+            role: StaffRole::from_stored(&member.role).ok_or_else(|| anyhow::anyhow!("unknown stored role"))?,
             portal_permission: member.portal_permission,
         }))
     })
@@ -141,11 +127,9 @@ async fn staff_member(state: &AppState, claims: AccessClaims) -> Result<Principa
 
 async fn contact(state: &AppState, claims: AccessClaims) -> Result<Principal, ApiError> {
     db::run(state, move |conn| {
-        let person = contacts::get(conn, &claims.firm, &claims.sub)
-            .map_err(|_| ApiError::invalid_token())?;
+        let person = contacts::get(conn, &claims.firm, &claims.sub).map_err(|_| ApiError::invalid_token())?;
         let session = sessions::get_active(conn, &claims.sid, vestibule_storage::now())?;
-        let session_matches =
-            session.is_some_and(|s| s.contact_id.as_deref() == Some(person.id.as_str()));
+        let session_matches = session.is_some_and(|s| s.contact_id.as_deref() == Some(person.id.as_str()));
         if person.disabled_at.is_some() || !session_matches {
             return Err(ApiError::invalid_token());
         }
@@ -163,12 +147,7 @@ async fn contact(state: &AppState, claims: AccessClaims) -> Result<Principal, Ap
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 const AUDIT_USE_EVERY: Duration = Duration::hours(1);
 
-async fn api_key(
-    state: &AppState,
-    key_id: String,
-    secret: String,
-    origin: Origin,
-) -> Result<Principal, ApiError> {
+async fn api_key(state: &AppState, key_id: String, secret: String, origin: Origin) -> Result<Principal, ApiError> {
     db::run(state, move |conn| {
         let key = api_keys::find_active(conn, &key_id)?.ok_or_else(ApiError::invalid_token)?;
         let presented = secrets::digest(&secret);
@@ -190,11 +169,7 @@ async fn api_key(
         Ok(Principal::Integration(IntegrationPrincipal {
             firm_id: FirmId::from_trusted(key.firm_id),
             api_key_id: ApiKeyId::from_trusted(key.id),
-            scopes: key
-                .scopes
-                .split_whitespace()
-                .filter_map(ApiScope::from_stored)
-                .collect(),
+            scopes: key.scopes.split_whitespace().filter_map(ApiScope::from_stored).collect(),
         }))
     })
     .await

@@ -13,33 +13,19 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self {
-            limit: limit as usize,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
+        Self { limit: limit as usize, window, hits: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one attempt for `key`; past the limit, returns the seconds until the oldest
     /// attempt leaves the window.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
-        let mut hits = self
-            .hits
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut hits = self.hits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if hits.len() > 10_000 {
-            hits.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.duration_since(*last) < self.window)
-            });
+            hits.retain(|_, times| times.back().is_some_and(|last| now.duration_since(*last) < self.window));
         }
         let times = hits.entry(key.to_owned()).or_default();
-        while times
-            .front()
-            .is_some_and(|first| now.duration_since(*first) >= self.window)
-        {
+        while times.front().is_some_and(|first| now.duration_since(*first) >= self.window) {
             times.pop_front();
         }
         if times.len() >= self.limit {

@@ -38,32 +38,18 @@ pub async fn idempotency(
     let scope = format!("{actor_kind}:{actor_id}");
     let body = req.extract::<Bytes>().await?;
     let request_hash = hex::encode(
-        Sha256::new()
-            .chain_update(req.path().as_bytes())
-            .chain_update(b"\n")
-            .chain_update(&body)
-            .finalize(),
+        Sha256::new().chain_update(req.path().as_bytes()).chain_update(b"\n").chain_update(&body).finalize(),
     );
     req.set_payload(bytes_payload(body));
 
     let (scope_c, key_c) = (scope.clone(), key.clone());
     let begun = db::run(&state, move |conn| {
-        Ok(idempotency::begin(
-            conn,
-            &scope_c,
-            &key_c,
-            &request_hash,
-            vestibule_storage::now(),
-        )?)
+        Ok(idempotency::begin(conn, &scope_c, &key_c, &request_hash, vestibule_storage::now())?)
     })
     .await?;
     match begun {
         Begin::Started => {}
-        Begin::Replay {
-            status,
-            headers,
-            body,
-        } => return Ok(req.into_response(replay(status, headers, body))),
+        Begin::Replay { status, headers, body } => return Ok(req.into_response(replay(status, headers, body))),
         Begin::InFlight => {
             let error = ApiError::conflict(
                 "idempotency_in_flight",
@@ -83,12 +69,7 @@ pub async fn idempotency(
     let bytes = body.try_into_bytes().unwrap_or_default();
     let headers: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
         .iter()
-        .filter_map(|name| {
-            Some((
-                (*name).to_owned(),
-                head.headers().get(*name)?.to_str().ok()?.into(),
-            ))
-        })
+        .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
         .collect();
     let stored_body = String::from_utf8_lossy(&bytes).into_owned();
     db::run(&state, move |conn| {
@@ -97,22 +78,12 @@ pub async fn idempotency(
             idempotency::release(conn, &scope, &key)?;
         } else {
             let headers = serde_json::Value::Object(headers).to_string();
-            idempotency::complete(
-                conn,
-                &scope,
-                &key,
-                i32::from(status.as_u16()),
-                &headers,
-                &stored_body,
-            )?;
+            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, &stored_body)?;
         }
         Ok(())
     })
     .await?;
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(BoxBody::new(bytes)),
-    ))
+    Ok(ServiceResponse::new(request, head.set_body(BoxBody::new(bytes))))
 }
 
 fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
@@ -133,19 +104,12 @@ fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
 }
 
 fn replay(status: i32, headers: Option<String>, body: Option<String>) -> HttpResponse {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
-    let headers: serde_json::Map<String, serde_json::Value> = headers
-        .and_then(|h| serde_json::from_str(&h).ok())
-        .unwrap_or_default();
+    let headers: serde_json::Map<String, serde_json::Value> =
+        headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
     for (name, value) in headers {
-        if let (Ok(name), Some(Ok(value))) = (
-            HeaderName::try_from(name),
-            value.as_str().map(HeaderValue::from_str),
-        ) {
+        if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(name), value.as_str().map(HeaderValue::from_str)) {
             response.insert_header((name, value));
         }
     }

@@ -18,10 +18,7 @@ pub async fn request_id(
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
@@ -29,11 +26,7 @@ pub async fn request_id(
         let started = std::time::Instant::now();
         let mut res = next.call(req).await?;
         let status = res.status().as_u16();
-        tracing::info!(
-            status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        );
+        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
         if let Ok(value) = HeaderValue::from_str(&id) {
             res.headers_mut().insert(REQUEST_ID, value);
         }

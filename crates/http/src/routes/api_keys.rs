@@ -20,17 +20,13 @@ use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(list_api_keys)
-        .service(create_api_key)
-        .service(get_api_key)
-        .service(revoke_api_key);
+    cfg.service(list_api_keys).service(create_api_key).service(get_api_key).service(revoke_api_key);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,11 +46,7 @@ impl From<ApiKeyRow> for ApiKey {
         Self {
             id: ApiKeyId::from_trusted(row.id),
             name: row.name,
-            scopes: row
-                .scopes
-                .split_whitespace()
-                .filter_map(ApiScope::from_stored)
-                .collect(),
+            scopes: row.scopes.split_whitespace().filter_map(ApiScope::from_stored).collect(),
             created_by: StaffId::from_trusted(row.created_by),
             created_at: utc(row.created_at),
             last_used_at: row.last_used_at.map(utc),
@@ -107,19 +99,9 @@ pub async fn list_api_keys(
     let page = page.page()?;
     let include_revoked = query.include_revoked;
     db::run(&state, move |conn| {
-        let rows = api_keys::list(
-            conn,
-            principal.firm_id().as_str(),
-            include_revoked,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            ApiKey::from,
-        )))
+        let rows =
+            api_keys::list(conn, principal.firm_id().as_str(), include_revoked, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, ApiKey::from)))
     })
     .await
 }
@@ -147,11 +129,7 @@ pub async fn create_api_key(
     let mut errors = ValidationErrors::default();
     let name = errors.check("/name", text::required(&body.name, 100));
     if body.scopes.is_empty() {
-        errors.push(FieldError::new(
-            "/scopes",
-            "required",
-            "grant at least one scope",
-        ));
+        errors.push(FieldError::new("/scopes", "required", "grant at least one scope"));
     }
     errors.into_result()?;
     let mut scopes = body.scopes;
@@ -164,11 +142,7 @@ pub async fn create_api_key(
         firm_id: me.firm_id.to_string(),
         name: name.unwrap_or_default(),
         secret_hash: secrets::digest(&secret),
-        scopes: scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
+        scopes: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
         created_by: me.staff_id.to_string(),
         created_at: vestibule_storage::now(),
         last_used_at: None,
@@ -184,10 +158,7 @@ pub async fn create_api_key(
         })
     })
     .await?;
-    let body = CreatedApiKey {
-        secret: secrets::format_api_key(&row.id, &secret),
-        key: row.into(),
-    };
+    let body = CreatedApiKey { secret: secrets::format_api_key(&row.id, &secret), key: row.into() };
     Ok(created(format!("/v1/api-keys/{id}"), &body))
 }
 
@@ -203,17 +174,9 @@ pub async fn get_api_key(
     StaffUser(me): StaffUser,
     path: web::Path<ApiKeyId>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
-    authorize(
-        &vestibule_domain::principal::Principal::Staff(me.clone()),
-        Action::ManageApiKeys,
-    )?;
+    authorize(&vestibule_domain::principal::Principal::Staff(me.clone()), Action::ManageApiKeys)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            api_keys::get(conn, me.firm_id.as_str(), id.as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(api_keys::get(conn, me.firm_id.as_str(), id.as_str())?.into()))).await
 }
 
 /// Revokes a key: requests with it fail from now on.
@@ -235,18 +198,8 @@ pub async fn revoke_api_key(
     let id = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
-            let row = api_keys::revoke(
-                conn,
-                principal.firm_id().as_str(),
-                id.as_str(),
-                vestibule_storage::now(),
-            )?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("api_key.revoked", "api_key", id.as_str()),
-            )?;
+            let row = api_keys::revoke(conn, principal.firm_id().as_str(), id.as_str(), vestibule_storage::now())?;
+            audit::record(conn, &origin, &principal, Entry::success("api_key.revoked", "api_key", id.as_str()))?;
             Ok(web::Json(row.into()))
         })
     })

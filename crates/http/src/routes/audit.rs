@@ -54,11 +54,7 @@ impl From<AuditEventRow> for AuditEvent {
             action: row.action,
             target_kind: row.target_kind,
             target_id: row.target_id,
-            outcome: if row.outcome == "success" {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            },
+            outcome: if row.outcome == "success" { Outcome::Success } else { Outcome::Failure },
             ip: row.ip,
             user_agent: row.user_agent,
             details: serde_json::from_str(&row.details).unwrap_or_default(),
@@ -123,19 +119,8 @@ pub async fn list_audit_events(
         to: query.to.map(|t| t.naive_utc()),
     };
     db::run(&state, move |conn| {
-        let rows = log::list(
-            conn,
-            principal.firm_id().as_str(),
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            AuditEvent::from,
-        )))
+        let rows = log::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, AuditEvent::from)))
     })
     .await
 }

@@ -12,18 +12,15 @@ use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::routes::firm::Firm;
 use crate::routes::staff::StaffMember;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(login_staff)
-        .service(refresh_staff_token)
-        .service(logout_staff)
-        .service(get_me);
+    cfg.service(login_staff).service(refresh_staff_token).service(logout_staff).service(get_me);
 }
 
 /// Signs a staff member in with firm, email and password.
@@ -44,9 +41,7 @@ pub async fn login_staff(
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Staff, body)
-        .await
-        .map(web::Json)
+    login::login(&state, origin, AccountKind::Staff, body).await.map(web::Json)
 }
 
 /// Exchanges a refresh token for a new token pair. Each refresh token works once; using one
@@ -62,9 +57,7 @@ pub async fn refresh_staff_token(
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Staff, body)
-        .await
-        .map(web::Json)
+    login::refresh(&state, origin, AccountKind::Staff, body).await.map(web::Json)
 }
 
 /// Ends the current session: its access and refresh tokens stop working at once.
@@ -96,17 +89,11 @@ pub struct Me {
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
-) -> Result<web::Json<Me>, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, StaffUser(me): StaffUser) -> Result<web::Json<Me>, ApiError> {
     db::run(&state, move |conn| {
         let member = staff::get(conn, me.firm_id.as_str(), me.staff_id.as_str())?;
         let firm = firms::get(conn, me.firm_id.as_str())?;
-        Ok(web::Json(Me {
-            staff: member.into(),
-            firm: firm.into(),
-        }))
+        Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
     })
     .await
 }

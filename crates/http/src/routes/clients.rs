@@ -19,14 +19,14 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::etag::{etag, if_match};
+use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::{created, utc};
+use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
@@ -70,11 +70,7 @@ impl From<ClientRecord> for Client {
             emails: record.emails,
             external_id: row.external_id,
             owner_staff_id: row.owner_staff_id.map(StaffId::from_trusted),
-            assignee_staff_ids: record
-                .assignees
-                .into_iter()
-                .map(StaffId::from_trusted)
-                .collect(),
+            assignee_staff_ids: record.assignees.into_iter().map(StaffId::from_trusted).collect(),
             version: row.version,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -129,11 +125,7 @@ pub struct ClientListQuery {
 
 fn parse_emails(errors: &mut ValidationErrors, raw: &[String]) -> Vec<String> {
     if raw.len() > MAX_EMAILS {
-        errors.push(FieldError::new(
-            "/emails",
-            "too_many",
-            format!("at most {MAX_EMAILS} addresses"),
-        ));
+        errors.push(FieldError::new("/emails", "too_many", format!("at most {MAX_EMAILS} addresses")));
     }
     let mut emails: Vec<String> = Vec::with_capacity(raw.len());
     for (index, email) in raw.iter().enumerate() {
@@ -173,11 +165,7 @@ fn check_staff(
         ids.sort();
         ids.dedup();
         if ids.len() > MAX_ASSIGNEES {
-            errors.push(FieldError::new(
-                "/assignee_staff_ids",
-                "too_many",
-                format!("at most {MAX_ASSIGNEES}"),
-            ));
+            errors.push(FieldError::new("/assignee_staff_ids", "too_many", format!("at most {MAX_ASSIGNEES}")));
         } else if staff::count_active(conn, firm_id, &ids)? != ids.len() as i64 {
             errors.push(FieldError::new(
                 "/assignee_staff_ids",
@@ -241,19 +229,8 @@ fn insert_client(
     };
     let assignees: Vec<String> = new.assignees.into_iter().map(String::from).collect();
     clients::insert(conn, &row, &new.emails, &assignees)?;
-    audit::record(
-        conn,
-        origin,
-        principal,
-        Entry::success("client.created", "client", &row.id),
-    )?;
+    audit::record(conn, origin, principal, Entry::success("client.created", "client", &row.id))?;
     Ok(clients::get(conn, firm_id, &row.id)?)
-}
-
-fn with_etag(mut response: HttpResponse, version: i64) -> HttpResponse {
-    let (name, value) = etag(version);
-    response.headers_mut().insert(name, value);
-    response
 }
 
 /// Clients, oldest first, with filters.
@@ -279,25 +256,11 @@ pub async fn list_clients(
         assignee_staff_id: query.assignee_staff_id.map(String::from),
         email: query.email.map(|e| e.trim().to_lowercase()),
         external_id: query.external_id,
-        name_contains: query
-            .q
-            .filter(|q| !q.trim().is_empty())
-            .map(|q| q.trim().to_owned()),
+        name_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
     };
     db::run(&state, move |conn| {
-        let rows = clients::list(
-            conn,
-            principal.firm_id().as_str(),
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.row.id,
-            Client::from,
-        )))
+        let rows = clients::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.row.id, Client::from)))
     })
     .await
 }
@@ -320,18 +283,10 @@ pub async fn create_client(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteClients)?;
     let new = body.validate()?;
-    let record = db::run(&state, move |conn| {
-        write_tx(conn, |conn| insert_client(conn, &origin, &principal, new))
-    })
-    .await?;
+    let record =
+        db::run(&state, move |conn| write_tx(conn, |conn| insert_client(conn, &origin, &principal, new))).await?;
     let version = record.row.version;
-    Ok(with_etag(
-        created(
-            format!("/v1/clients/{}", record.row.id),
-            &Client::from(record),
-        ),
-        version,
-    ))
+    Ok(with_etag(created(format!("/v1/clients/{}", record.row.id), &Client::from(record)), version))
 }
 
 #[utoipa::path(
@@ -348,19 +303,10 @@ pub async fn get_client(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::ReadClients)?;
     let id = path.into_inner();
-    let record = db::run(&state, move |conn| {
-        Ok(clients::get(
-            conn,
-            principal.firm_id().as_str(),
-            id.as_str(),
-        )?)
-    })
-    .await?;
+    let record =
+        db::run(&state, move |conn| Ok(clients::get(conn, principal.firm_id().as_str(), id.as_str())?)).await?;
     let version = record.row.version;
-    Ok(with_etag(
-        HttpResponse::Ok().json(Client::from(record)),
-        version,
-    ))
+    Ok(with_etag(HttpResponse::Ok().json(Client::from(record)), version))
 }
 
 /// Changes a client. Send `If-Match` with the `ETag` you read to avoid overwriting a
@@ -389,25 +335,15 @@ pub async fn update_client(
     let expected = if_match(&req)?;
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
-    let name = body
-        .name
-        .as_deref()
-        .and_then(|n| errors.check("/name", text::required(n, 200)));
+    let name = body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200)));
     let emails = body.emails.as_deref().map(|e| parse_emails(&mut errors, e));
-    let external_id = body
-        .external_id
-        .map(|e| parse_external_id(&mut errors, e.as_deref()));
+    let external_id = body.external_id.map(|e| parse_external_id(&mut errors, e.as_deref()));
     errors.into_result()?;
     let record = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
             let owner = body.owner_staff_id.clone().flatten();
-            check_staff(
-                conn,
-                firm_id,
-                owner.as_ref(),
-                body.assignee_staff_ids.as_deref(),
-            )?;
+            check_staff(conn, firm_id, owner.as_ref(), body.assignee_staff_ids.as_deref())?;
             let changes = ClientChanges {
                 kind: body.kind.map(|k| k.as_str().to_owned()),
                 name,
@@ -415,9 +351,8 @@ pub async fn update_client(
                 owner_staff_id: body.owner_staff_id.map(|o| o.map(String::from)),
                 updated_at: vestibule_storage::now(),
             };
-            let assignees: Option<Vec<String>> = body
-                .assignee_staff_ids
-                .map(|a| a.into_iter().map(String::from).collect());
+            let assignees: Option<Vec<String>> =
+                body.assignee_staff_ids.map(|a| a.into_iter().map(String::from).collect());
             let record = clients::update(
                 conn,
                 firm_id,
@@ -427,21 +362,13 @@ pub async fn update_client(
                 emails.as_deref(),
                 assignees.as_deref(),
             )?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("client.updated", "client", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("client.updated", "client", id.as_str()))?;
             Ok(record)
         })
     })
     .await?;
     let version = record.row.version;
-    Ok(with_etag(
-        HttpResponse::Ok().json(Client::from(record)),
-        version,
-    ))
+    Ok(with_etag(HttpResponse::Ok().json(Client::from(record)), version))
 }
 
 /// Deletes a client that has no matters or contacts left (409 `in_use` otherwise).
@@ -468,12 +395,7 @@ pub async fn delete_client(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             clients::delete(conn, principal.firm_id().as_str(), id.as_str(), expected)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("client.deleted", "client", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("client.deleted", "client", id.as_str()))?;
             Ok(())
         })
     })
@@ -503,19 +425,7 @@ pub async fn upsert_client(
     ApiJson(mut body): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteClients)?;
-    let external_id = text::external_id(&path.into_inner()).map_err(|_| ApiError::NotFound)?;
-    if body
-        .external_id
-        .as_ref()
-        .is_some_and(|given| given != &external_id)
-    {
-        return Err(ApiError::field(
-            "/external_id",
-            "mismatch",
-            "must be absent or equal the external id in the path",
-        ));
-    }
-    body.external_id = Some(external_id.clone());
+    let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.validate()?;
     let (record, was_created) = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -523,14 +433,12 @@ pub async fn upsert_client(
             let Some(existing) = clients::find_by_external_id(conn, firm_id, &external_id)? else {
                 return Ok((insert_client(conn, &origin, &principal, new)?, true));
             };
-            let mut assignees: Vec<String> =
-                new.assignees.iter().map(ToString::to_string).collect();
+            let mut assignees: Vec<String> = new.assignees.iter().map(ToString::to_string).collect();
             assignees.sort();
             let unchanged = existing.row.kind == new.kind.as_str()
                 && existing.row.name == new.name
                 && existing.emails == new.emails
-                && existing.row.owner_staff_id.as_deref()
-                    == new.owner.as_ref().map(StaffId::as_str)
+                && existing.row.owner_staff_id.as_deref() == new.owner.as_ref().map(StaffId::as_str)
                 && existing.assignees == assignees;
             if unchanged {
                 return Ok((existing, false));
@@ -543,33 +451,14 @@ pub async fn upsert_client(
                 owner_staff_id: Some(new.owner.map(String::from)),
                 updated_at: vestibule_storage::now(),
             };
-            let record = clients::update(
-                conn,
-                firm_id,
-                &existing.row.id,
-                None,
-                &changes,
-                Some(&new.emails),
-                Some(&assignees),
-            )?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("client.updated", "client", &record.row.id),
-            )?;
+            let record =
+                clients::update(conn, firm_id, &existing.row.id, None, &changes, Some(&new.emails), Some(&assignees))?;
+            audit::record(conn, &origin, &principal, Entry::success("client.updated", "client", &record.row.id))?;
             Ok((record, false))
         })
     })
     .await?;
     let version = record.row.version;
-    let response = if was_created {
-        created(
-            format!("/v1/clients/{}", record.row.id),
-            &Client::from(record),
-        )
-    } else {
-        HttpResponse::Ok().json(Client::from(record))
-    };
-    Ok(with_etag(response, version))
+    let location = format!("/v1/clients/{}", record.row.id);
+    Ok(with_etag(upserted(was_created, location, &Client::from(record)), version))
 }

@@ -10,7 +10,7 @@ use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, ContactId, OfficeId, StaffId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::ContactOfKind;
-use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::contacts::{self, ContactChanges, ContactFilter, ContactRow};
 use vestibule_storage::{DbConnection, clients, offices, staff, write_tx};
 
@@ -21,11 +21,11 @@ use crate::error::ApiError;
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
-use crate::routes::offices::{optional_email, optional_phone};
-use crate::routes::{created, utc};
+use crate::routes::fields::{optional_email, optional_phone};
+use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
@@ -62,22 +62,10 @@ pub struct Contact {
 impl From<ContactRow> for Contact {
     fn from(row: ContactRow) -> Self {
         let of = match (row.client_id, row.staff_id, row.office_id) {
-            (Some(id), _, _) => ContactOf {
-                kind: ContactOfKind::Client,
-                id,
-            },
-            (_, Some(id), _) => ContactOf {
-                kind: ContactOfKind::Staff,
-                id,
-            },
-            (_, _, Some(id)) => ContactOf {
-                kind: ContactOfKind::Office,
-                id,
-            },
-            (None, None, None) => ContactOf {
-                kind: ContactOfKind::Client,
-                id: String::new(),
-            },
+            (Some(id), _, _) => ContactOf { kind: ContactOfKind::Client, id },
+            (_, Some(id), _) => ContactOf { kind: ContactOfKind::Staff, id },
+            (_, _, Some(id)) => ContactOf { kind: ContactOfKind::Office, id },
+            (None, None, None) => ContactOf { kind: ContactOfKind::Client, id: String::new() },
         };
         Self {
             id: ContactId::from_trusted(row.id),
@@ -138,18 +126,8 @@ pub struct ContactListQuery {
 /// the caller's firm.
 type OfColumns = (Option<String>, Option<String>, Option<String>);
 
-fn resolve_of(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    of: &ContactOf,
-) -> Result<OfColumns, ApiError> {
-    let unknown = || {
-        ApiError::field(
-            "/of/id",
-            "unknown_reference",
-            "no such record of this kind in this firm",
-        )
-    };
+fn resolve_of(conn: &mut DbConnection, firm_id: &str, of: &ContactOf) -> Result<OfColumns, ApiError> {
+    let unknown = || ApiError::field("/of/id", "unknown_reference", "no such record of this kind in this firm");
     Ok(match of.kind {
         ContactOfKind::Client => {
             let id = ClientId::parse(&of.id).map_err(|_| unknown())?;
@@ -187,10 +165,8 @@ impl CreateContact {
         let last_name = errors.check("/last_name", text::required(&self.last_name, 100));
         let email = optional_email(&mut errors, "/email", self.email.as_deref());
         let phone = optional_phone(&mut errors, "/phone", self.phone.as_deref());
-        let external_id = self
-            .external_id
-            .as_deref()
-            .and_then(|id| errors.check("/external_id", text::external_id(id)));
+        let external_id =
+            self.external_id.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id)));
         errors.into_result()?;
         Ok(NewContact {
             first_name: first_name.unwrap_or_default(),
@@ -228,45 +204,20 @@ fn insert_contact(
         updated_at: now,
     };
     contacts::insert(conn, &row)?;
-    audit::record(
-        conn,
-        origin,
-        principal,
-        Entry::success("contact.created", "contact", &row.id),
-    )?;
+    audit::record(conn, origin, principal, Entry::success("contact.created", "contact", &row.id))?;
     Ok(row)
 }
 
-fn changes_for(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    body: UpdateContact,
-) -> Result<ContactChanges, ApiError> {
+fn changes_for(conn: &mut DbConnection, firm_id: &str, body: UpdateContact) -> Result<ContactChanges, ApiError> {
     let mut errors = ValidationErrors::default();
-    let first_name = body
-        .first_name
-        .as_deref()
-        .and_then(|n| errors.check("/first_name", text::required(n, 100)));
-    let last_name = body
-        .last_name
-        .as_deref()
-        .and_then(|n| errors.check("/last_name", text::required(n, 100)));
-    let email = body
-        .email
-        .map(|e| optional_email(&mut errors, "/email", e.as_deref()));
-    let phone = body
-        .phone
-        .map(|p| optional_phone(&mut errors, "/phone", p.as_deref()));
-    let external_id = body.external_id.map(|e| {
-        e.as_deref()
-            .and_then(|id| errors.check("/external_id", text::external_id(id)))
-    });
+    let first_name = body.first_name.as_deref().and_then(|n| errors.check("/first_name", text::required(n, 100)));
+    let last_name = body.last_name.as_deref().and_then(|n| errors.check("/last_name", text::required(n, 100)));
+    let email = body.email.map(|e| optional_email(&mut errors, "/email", e.as_deref()));
+    let phone = body.phone.map(|p| optional_phone(&mut errors, "/phone", p.as_deref()));
+    let external_id =
+        body.external_id.map(|e| e.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id))));
     errors.into_result()?;
-    let of = body
-        .of
-        .as_ref()
-        .map(|of| resolve_of(conn, firm_id, of))
-        .transpose()?;
+    let of = body.of.as_ref().map(|of| resolve_of(conn, firm_id, of)).transpose()?;
     Ok(ContactChanges {
         external_id,
         first_name,
@@ -302,25 +253,11 @@ pub async fn list_contacts(
         office_id: query.office_id.map(String::from),
         email: query.email.map(|e| e.trim().to_lowercase()),
         external_id: query.external_id,
-        name_contains: query
-            .q
-            .filter(|q| !q.trim().is_empty())
-            .map(|q| q.trim().to_owned()),
+        name_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
     };
     db::run(&state, move |conn| {
-        let rows = contacts::list(
-            conn,
-            principal.firm_id().as_str(),
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            Contact::from,
-        )))
+        let rows = contacts::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Contact::from)))
     })
     .await
 }
@@ -343,14 +280,9 @@ pub async fn create_contact(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteContacts)?;
     let new = body.validate()?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| insert_contact(conn, &origin, &principal, new))
-    })
-    .await?;
-    Ok(created(
-        format!("/v1/contacts/{}", row.id),
-        &Contact::from(row),
-    ))
+    let row =
+        db::run(&state, move |conn| write_tx(conn, |conn| insert_contact(conn, &origin, &principal, new))).await?;
+    Ok(created(format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }
 
 #[utoipa::path(
@@ -367,12 +299,8 @@ pub async fn get_contact(
 ) -> Result<web::Json<Contact>, ApiError> {
     authorize(&principal, Action::ReadContacts)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            contacts::get(conn, principal.firm_id().as_str(), id.as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(contacts::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
+        .await
 }
 
 #[utoipa::path(
@@ -401,12 +329,7 @@ pub async fn update_contact(
             contacts::get(conn, firm_id, id.as_str())?;
             let changes = changes_for(conn, firm_id, body)?;
             let row = contacts::update(conn, firm_id, id.as_str(), &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("contact.updated", "contact", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("contact.updated", "contact", id.as_str()))?;
             Ok(web::Json(row.into()))
         })
     })
@@ -431,12 +354,7 @@ pub async fn delete_contact(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             contacts::delete(conn, principal.firm_id().as_str(), id.as_str())?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("contact.deleted", "contact", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("contact.deleted", "contact", id.as_str()))?;
             Ok(())
         })
     })
@@ -465,22 +383,7 @@ pub async fn upsert_contact(
     ApiJson(mut body): ApiJson<CreateContact>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteContacts)?;
-    let external_id = text::external_id(&path.into_inner()).map_err(|_| ApiError::NotFound)?;
-    if body
-        .external_id
-        .as_ref()
-        .is_some_and(|given| given != &external_id)
-    {
-        return Err(ApiError::Validation(
-            FieldError::new(
-                "/external_id",
-                "mismatch",
-                "must be absent or equal the external id in the path",
-            )
-            .into(),
-        ));
-    }
-    body.external_id = Some(external_id.clone());
+    let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.validate()?;
     let (row, was_created) = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -510,19 +413,10 @@ pub async fn upsert_contact(
                 updated_at: vestibule_storage::now(),
             };
             let row = contacts::update(conn, firm_id, &existing.id, &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("contact.updated", "contact", &row.id),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("contact.updated", "contact", &row.id))?;
             Ok((row, false))
         })
     })
     .await?;
-    Ok(if was_created {
-        created(format!("/v1/contacts/{}", row.id), &Contact::from(row))
-    } else {
-        HttpResponse::Ok().json(Contact::from(row))
-    })
+    Ok(upserted(was_created, format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }

@@ -19,8 +19,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Forbidden, InternalError, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::utc;
 use crate::state::AppState;
@@ -60,10 +59,8 @@ impl From<FirmRow> for Firm {
             name: row.name,
             settings: FirmSettings {
                 email_display_name: row.email_display_name,
-                thread_notification_policy: ThreadNotificationPolicy::from_stored(
-                    &row.thread_notification_policy,
-                )
-                .unwrap_or(ThreadNotificationPolicy::Assignees),
+                thread_notification_policy: ThreadNotificationPolicy::from_stored(&row.thread_notification_policy)
+                    .unwrap_or(ThreadNotificationPolicy::Assignees),
                 default_link_expiry_days: row.default_link_expiry_days,
                 upload_limit_bytes: row.upload_limit_bytes,
             },
@@ -90,15 +87,11 @@ impl UpdateFirm {
     fn into_changes(self) -> Result<FirmChanges, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let changes = FirmChanges {
-            name: self
-                .name
-                .and_then(|v| errors.check("/name", text::required(&v, 200))),
+            name: self.name.and_then(|v| errors.check("/name", text::required(&v, 200))),
             email_display_name: self
                 .email_display_name
                 .and_then(|v| errors.check("/email_display_name", text::required(&v, 200))),
-            thread_notification_policy: self
-                .thread_notification_policy
-                .map(|p| p.as_str().to_owned()),
+            thread_notification_policy: self.thread_notification_policy.map(|p| p.as_str().to_owned()),
             default_link_expiry_days: self.default_link_expiry_days.filter(|days| {
                 let ok = (1..=365).contains(days);
                 if !ok {
@@ -135,12 +128,7 @@ pub async fn get_firm(
     Authenticated(principal): Authenticated,
 ) -> Result<web::Json<Firm>, ApiError> {
     authorize(&principal, Action::ReadFirm)?;
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            firms::get(conn, principal.firm_id().as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(firms::get(conn, principal.firm_id().as_str())?.into()))).await
 }
 
 /// Changes the firm's name or settings (owners and admins).
@@ -163,12 +151,7 @@ pub async fn update_firm(
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
             let firm = firms::update(conn, firm_id, &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("firm.updated", "firm", firm_id),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("firm.updated", "firm", firm_id))?;
             Ok(web::Json(firm.into()))
         })
     })

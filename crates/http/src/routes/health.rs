@@ -34,9 +34,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(Health { status: "ok" }),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(Health {
-                status: "unavailable",
-            })
+            HttpResponse::ServiceUnavailable().json(Health { status: "unavailable" })
         }
     }
 }
@@ -46,7 +44,5 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let body = state.metrics.render(&state)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(body))
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }

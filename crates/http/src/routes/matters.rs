@@ -7,10 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_domain::authz::{
-    Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members,
-};
-use vestibule_domain::email::EmailAddress;
+use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members};
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::MatterRole;
@@ -22,14 +19,15 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::etag::{etag, if_match};
+use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::{created, utc};
+use crate::routes::fields::optional_email;
+use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
@@ -143,23 +141,11 @@ pub struct MatterListQuery {
     pub q: Option<String>,
 }
 
-fn optional_email(errors: &mut ValidationErrors, raw: Option<&str>) -> Option<String> {
-    raw.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| {
-        errors
-            .check("/email", EmailAddress::parse(v))
-            .map(String::from)
-    })
-}
-
 fn check_client(conn: &mut DbConnection, firm_id: &str, client: &ClientId) -> Result<(), ApiError> {
     if clients::exists(conn, firm_id, client.as_str())? {
         Ok(())
     } else {
-        Err(ApiError::field(
-            "/client_id",
-            "unknown_reference",
-            "no such client in this firm",
-        ))
+        Err(ApiError::field("/client_id", "unknown_reference", "no such client in this firm"))
     }
 }
 
@@ -176,14 +162,10 @@ impl CreateMatter {
     fn validate(self) -> Result<NewMatter, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors.check("/title", text::required(&self.title, 300));
-        let reference = errors
-            .check("/reference", text::optional(self.reference.as_deref(), 100))
-            .flatten();
-        let email = optional_email(&mut errors, self.email.as_deref());
-        let external_id = self
-            .external_id
-            .as_deref()
-            .and_then(|id| errors.check("/external_id", text::external_id(id)));
+        let reference = errors.check("/reference", text::optional(self.reference.as_deref(), 100)).flatten();
+        let email = optional_email(&mut errors, "/email", self.email.as_deref());
+        let external_id =
+            self.external_id.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id)));
         errors.into_result()?;
         Ok(NewMatter {
             client_id: self.client_id,
@@ -231,19 +213,8 @@ fn insert_matter(
         };
         matters::put_member(conn, &member)?;
     }
-    audit::record(
-        conn,
-        origin,
-        principal,
-        Entry::success("matter.created", "matter", &row.id),
-    )?;
+    audit::record(conn, origin, principal, Entry::success("matter.created", "matter", &row.id))?;
     Ok(row)
-}
-
-fn with_etag(mut response: HttpResponse, version: i64) -> HttpResponse {
-    let (name, value) = etag(version);
-    response.headers_mut().insert(name, value);
-    response
 }
 
 /// Matters visible to the caller, oldest first.
@@ -268,27 +239,13 @@ pub async fn list_matters(
         member_staff_id: query.member_staff_id.map(String::from),
         restricted: query.restricted,
         external_id: query.external_id,
-        title_contains: query
-            .q
-            .filter(|q| !q.trim().is_empty())
-            .map(|q| q.trim().to_owned()),
+        title_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
     };
     db::run(&state, move |conn| {
         let visibility = matter_visibility(&principal);
-        let rows = matters::list(
-            conn,
-            principal.firm_id().as_str(),
-            &visibility,
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            Matter::from,
-        )))
+        let rows =
+            matters::list(conn, principal.firm_id().as_str(), &visibility, &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Matter::from)))
     })
     .await
 }
@@ -311,15 +268,9 @@ pub async fn create_matter(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteMatters)?;
     let new = body.validate()?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| insert_matter(conn, &origin, &principal, new))
-    })
-    .await?;
+    let row = db::run(&state, move |conn| write_tx(conn, |conn| insert_matter(conn, &origin, &principal, new))).await?;
     let version = row.version;
-    Ok(with_etag(
-        created(format!("/v1/matters/{}", row.id), &Matter::from(row)),
-        version,
-    ))
+    Ok(with_etag(created(format!("/v1/matters/{}", row.id), &Matter::from(row)), version))
 }
 
 #[utoipa::path(
@@ -337,19 +288,11 @@ pub async fn get_matter(
     authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
     let row = db::run(&state, move |conn| {
-        Ok(matters::get(
-            conn,
-            principal.firm_id().as_str(),
-            id.as_str(),
-            &matter_visibility(&principal),
-        )?)
+        Ok(matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?)
     })
     .await?;
     let version = row.version;
-    Ok(with_etag(
-        HttpResponse::Ok().json(Matter::from(row)),
-        version,
-    ))
+    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
 }
 
 /// Changes a matter. `If-Match` guards against lost updates (412).
@@ -377,22 +320,11 @@ pub async fn update_matter(
     let expected = if_match(&req)?;
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
-    let title = body
-        .title
-        .as_deref()
-        .and_then(|t| errors.check("/title", text::required(t, 300)));
-    let reference = body.reference.map(|r| {
-        errors
-            .check("/reference", text::optional(r.as_deref(), 100))
-            .flatten()
-    });
-    let email = body
-        .email
-        .map(|e| optional_email(&mut errors, e.as_deref()));
-    let external_id = body.external_id.map(|e| {
-        e.as_deref()
-            .and_then(|id| errors.check("/external_id", text::external_id(id)))
-    });
+    let title = body.title.as_deref().and_then(|t| errors.check("/title", text::required(t, 300)));
+    let reference = body.reference.map(|r| errors.check("/reference", text::optional(r.as_deref(), 100)).flatten());
+    let email = body.email.map(|e| optional_email(&mut errors, "/email", e.as_deref()));
+    let external_id =
+        body.external_id.map(|e| e.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id))));
     errors.into_result()?;
     let row = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -412,21 +344,13 @@ pub async fn update_matter(
                 updated_at: vestibule_storage::now(),
             };
             let row = matters::update(conn, firm_id, id.as_str(), &visibility, expected, &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("matter.updated", "matter", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", id.as_str()))?;
             Ok(row)
         })
     })
     .await?;
     let version = row.version;
-    Ok(with_etag(
-        HttpResponse::Ok().json(Matter::from(row)),
-        version,
-    ))
+    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
 }
 
 #[utoipa::path(
@@ -451,19 +375,8 @@ pub async fn delete_matter(
     let id = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
-            matters::delete(
-                conn,
-                principal.firm_id().as_str(),
-                id.as_str(),
-                &matter_visibility(&principal),
-                expected,
-            )?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("matter.deleted", "matter", id.as_str()),
-            )?;
+            matters::delete(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal), expected)?;
+            audit::record(conn, &origin, &principal, Entry::success("matter.deleted", "matter", id.as_str()))?;
             Ok(())
         })
     })
@@ -492,19 +405,7 @@ pub async fn upsert_matter(
     ApiJson(mut body): ApiJson<CreateMatter>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteMatters)?;
-    let external_id = text::external_id(&path.into_inner()).map_err(|_| ApiError::NotFound)?;
-    if body
-        .external_id
-        .as_ref()
-        .is_some_and(|given| given != &external_id)
-    {
-        return Err(ApiError::field(
-            "/external_id",
-            "mismatch",
-            "must be absent or equal the external id in the path",
-        ));
-    }
-    body.external_id = Some(external_id.clone());
+    let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.validate()?;
     let (row, was_created) = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -534,23 +435,14 @@ pub async fn upsert_matter(
                 updated_at: vestibule_storage::now(),
             };
             let row = matters::update(conn, firm_id, &existing.id, &visibility, None, &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("matter.updated", "matter", &row.id),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", &row.id))?;
             Ok((row, false))
         })
     })
     .await?;
     let version = row.version;
-    let response = if was_created {
-        created(format!("/v1/matters/{}", row.id), &Matter::from(row))
-    } else {
-        HttpResponse::Ok().json(Matter::from(row))
-    };
-    Ok(with_etag(response, version))
+    let location = format!("/v1/matters/{}", row.id);
+    Ok(with_etag(upserted(was_created, location, &Matter::from(row)), version))
 }
 
 #[utoipa::path(
@@ -568,18 +460,8 @@ pub async fn list_matter_members(
     authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
     db::run(&state, move |conn| {
-        matters::get(
-            conn,
-            principal.firm_id().as_str(),
-            id.as_str(),
-            &matter_visibility(&principal),
-        )?;
-        Ok(web::Json(
-            matters::members(conn, id.as_str())?
-                .into_iter()
-                .map(MatterMember::from)
-                .collect(),
-        ))
+        matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?;
+        Ok(web::Json(matters::members(conn, id.as_str())?.into_iter().map(MatterMember::from).collect()))
     })
     .await
 }
@@ -591,16 +473,11 @@ fn caller_role(
     matter: &MatterId,
 ) -> Result<Option<MatterRole>, ApiError> {
     let visibility: MatterVisibility = matter_visibility(principal);
-    matters::get(
-        conn,
-        principal.firm_id().as_str(),
-        matter.as_str(),
-        &visibility,
-    )?;
+    matters::get(conn, principal.firm_id().as_str(), matter.as_str(), &visibility)?;
     Ok(match principal {
-        Principal::Staff(me) => matters::role_of(conn, matter.as_str(), me.staff_id.as_str())?
-            .as_deref()
-            .and_then(MatterRole::from_stored),
+        Principal::Staff(me) => {
+            matters::role_of(conn, matter.as_str(), me.staff_id.as_str())?.as_deref().and_then(MatterRole::from_stored)
+        }
         _ => None,
     })
 }
@@ -645,9 +522,8 @@ pub async fn put_matter_member(
             let entry = Entry::success("matter.member_set", "matter", matter_id.as_str())
                 .with_details(serde_json::json!({ "staff_id": staff_id, "role": row.role }));
             audit::record(conn, &origin, &principal, entry)?;
-            let stored = matters::members(conn, matter_id.as_str())?
-                .into_iter()
-                .find(|m| m.staff_id == staff_id.as_str());
+            let stored =
+                matters::members(conn, matter_id.as_str())?.into_iter().find(|m| m.staff_id == staff_id.as_str());
             Ok(web::Json(stored.unwrap_or(row).into()))
         })
     })

@@ -5,6 +5,9 @@ use actix_web::HttpResponse;
 use actix_web::http::header::LOCATION;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
+use vestibule_domain::text;
+
+use crate::error::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod api_keys;
@@ -12,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod contacts;
+pub mod fields;
 pub mod firm;
 pub mod health;
 pub mod matters;
@@ -39,7 +43,21 @@ pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 
 /// `201 Created` with `Location` and the new resource.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((LOCATION, location))
-        .json(body)
+    HttpResponse::Created().insert_header((LOCATION, location)).json(body)
+}
+
+/// The external id an upsert names in its path. The body may repeat it but not contradict
+/// it; afterwards the body carries it. A malformed one cannot name anything: 404.
+pub fn upsert_external_id(raw: &str, in_body: &mut Option<String>) -> Result<String, ApiError> {
+    let external_id = text::external_id(raw).map_err(|_| ApiError::NotFound)?;
+    if in_body.as_ref().is_some_and(|given| given != &external_id) {
+        return Err(ApiError::field("/external_id", "mismatch", "must be absent or equal the external id in the path"));
+    }
+    *in_body = Some(external_id.clone());
+    Ok(external_id)
+}
+
+/// An upsert's answer: `201 Created` with `Location` when it created, `200` when it existed.
+pub fn upserted<T: Serialize>(was_created: bool, location: String, body: &T) -> HttpResponse {
+    if was_created { created(location, body) } else { HttpResponse::Ok().json(body) }
 }

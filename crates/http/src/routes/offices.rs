@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ValidationErrors;
 use vestibule_domain::authz::{Action, authorize};
-use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::OfficeId;
 use vestibule_domain::text;
 use vestibule_storage::offices::{self, OfficeChanges, OfficeRow};
@@ -20,18 +19,15 @@ use crate::error::ApiError;
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
+use crate::routes::fields::{optional_email, optional_phone};
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(list_offices)
-        .service(create_office)
-        .service(get_office)
-        .service(update_office)
-        .service(delete_office);
+    cfg.service(list_offices).service(create_office).service(get_office).service(update_office).service(delete_office);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,28 +73,6 @@ pub struct UpdateOffice {
     pub phone: Option<Option<String>>,
 }
 
-/// A contact detail that may be absent: blank means none.
-pub(crate) fn optional_email(
-    errors: &mut ValidationErrors,
-    pointer: &str,
-    raw: Option<&str>,
-) -> Option<String> {
-    match raw.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(value) => errors
-            .check(pointer, EmailAddress::parse(value))
-            .map(String::from),
-        None => None,
-    }
-}
-
-pub(crate) fn optional_phone(
-    errors: &mut ValidationErrors,
-    pointer: &str,
-    raw: Option<&str>,
-) -> Option<String> {
-    errors.check(pointer, text::optional(raw, 40)).flatten()
-}
-
 #[utoipa::path(
     tag = "offices",
     params(PageQuery),
@@ -114,18 +88,8 @@ pub async fn list_offices(
     authorize(&principal, Action::ReadOffices)?;
     let page = page.page()?;
     db::run(&state, move |conn| {
-        let rows = offices::list(
-            conn,
-            principal.firm_id().as_str(),
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            Office::from,
-        )))
+        let rows = offices::list(conn, principal.firm_id().as_str(), page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Office::from)))
     })
     .await
 }
@@ -165,20 +129,12 @@ pub async fn create_office(
     let row = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             offices::insert(conn, &row)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("office.created", "office", &row.id),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("office.created", "office", &row.id))?;
             Ok(row)
         })
     })
     .await?;
-    Ok(created(
-        format!("/v1/offices/{}", row.id),
-        &Office::from(row),
-    ))
+    Ok(created(format!("/v1/offices/{}", row.id), &Office::from(row)))
 }
 
 #[utoipa::path(
@@ -195,12 +151,8 @@ pub async fn get_office(
 ) -> Result<web::Json<Office>, ApiError> {
     authorize(&principal, Action::ReadOffices)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            offices::get(conn, principal.firm_id().as_str(), id.as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(offices::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
+        .await
 }
 
 #[utoipa::path(
@@ -225,28 +177,16 @@ pub async fn update_office(
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
     let changes = OfficeChanges {
-        name: body
-            .name
-            .as_deref()
-            .and_then(|n| errors.check("/name", text::required(n, 200))),
-        email: body
-            .email
-            .map(|e| optional_email(&mut errors, "/email", e.as_deref())),
-        phone: body
-            .phone
-            .map(|p| optional_phone(&mut errors, "/phone", p.as_deref())),
+        name: body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200))),
+        email: body.email.map(|e| optional_email(&mut errors, "/email", e.as_deref())),
+        phone: body.phone.map(|p| optional_phone(&mut errors, "/phone", p.as_deref())),
         updated_at: vestibule_storage::now(),
     };
     errors.into_result()?;
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let row = offices::update(conn, principal.firm_id().as_str(), id.as_str(), &changes)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("office.updated", "office", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("office.updated", "office", id.as_str()))?;
             Ok(web::Json(row.into()))
         })
     })
@@ -272,12 +212,7 @@ pub async fn delete_office(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             offices::delete(conn, principal.firm_id().as_str(), id.as_str())?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("office.deleted", "office", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success("office.deleted", "office", id.as_str()))?;
             Ok(())
         })
     })

@@ -13,17 +13,14 @@ use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::routes::contacts::Contact;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(login_contact)
-        .service(refresh_contact_token)
-        .service(logout_contact)
-        .service(get_portal_me);
+    cfg.service(login_contact).service(refresh_contact_token).service(logout_contact).service(get_portal_me);
 }
 
 /// Signs a portal contact in.
@@ -41,9 +38,7 @@ pub async fn login_contact(
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Contact, body)
-        .await
-        .map(web::Json)
+    login::login(&state, origin, AccountKind::Contact, body).await.map(web::Json)
 }
 
 /// Exchanges a portal refresh token for a new pair (single use, reuse ends the session).
@@ -58,9 +53,7 @@ pub async fn refresh_contact_token(
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Contact, body)
-        .await
-        .map(web::Json)
+    login::refresh(&state, origin, AccountKind::Contact, body).await.map(web::Json)
 }
 
 /// Ends the contact's current session.
@@ -90,10 +83,6 @@ pub async fn get_portal_me(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
 ) -> Result<web::Json<Contact>, ApiError> {
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            contacts::get(conn, me.firm_id.as_str(), me.contact_id.as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(contacts::get(conn, me.firm_id.as_str(), me.contact_id.as_str())?.into())))
+        .await
 }

@@ -23,8 +23,8 @@ use crate::error::ApiError;
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
@@ -106,17 +106,11 @@ pub struct StaffListQuery {
     pub include_disabled: bool,
 }
 
-fn check_office(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    office: Option<&OfficeId>,
-) -> Result<(), ApiError> {
+fn check_office(conn: &mut DbConnection, firm_id: &str, office: Option<&OfficeId>) -> Result<(), ApiError> {
     match office {
-        Some(id) if offices::get(conn, firm_id, id.as_str()).is_err() => Err(ApiError::field(
-            "/office_id",
-            "unknown_reference",
-            "no such office in this firm",
-        )),
+        Some(id) if offices::get(conn, firm_id, id.as_str()).is_err() => {
+            Err(ApiError::field("/office_id", "unknown_reference", "no such office in this firm"))
+        }
         _ => Ok(()),
     }
 }
@@ -144,19 +138,8 @@ pub async fn list_staff(
         include_disabled: query.include_disabled,
     };
     db::run(&state, move |conn| {
-        let rows = staff::list(
-            conn,
-            principal.firm_id().as_str(),
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |r| &r.id,
-            StaffMember::from,
-        )))
+        let rows = staff::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, StaffMember::from)))
     })
     .await
 }
@@ -187,9 +170,7 @@ pub async fn create_staff(
     let (Some(email), Some(name), Some(new_password)) = (email, name, new_password) else {
         return Err(anyhow::anyhow!("validated fields missing").into());
     };
-    let hash = web::block(move || password::hash(new_password.expose()))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let hash = web::block(move || password::hash(new_password.expose())).await.map_err(anyhow::Error::from)??;
     let now = vestibule_storage::now();
     let firm_id = principal.firm_id().to_string();
     let row = StaffRow {
@@ -209,17 +190,14 @@ pub async fn create_staff(
             check_office(conn, &firm_id, body.office_id.as_ref())?;
             staff::insert(conn, &row)?;
             credentials::set_password(conn, &firm_id, &row.id, &hash)?;
-            let entry = Entry::success("staff.created", "staff", &row.id)
-                .with_details(serde_json::json!({ "role": row.role }));
+            let entry =
+                Entry::success("staff.created", "staff", &row.id).with_details(serde_json::json!({ "role": row.role }));
             audit::record(conn, &origin, &principal, entry)?;
             Ok(row)
         })
     })
     .await?;
-    Ok(created(
-        format!("/v1/staff/{}", row.id),
-        &StaffMember::from(row),
-    ))
+    Ok(created(format!("/v1/staff/{}", row.id), &StaffMember::from(row)))
 }
 
 #[utoipa::path(
@@ -236,12 +214,8 @@ pub async fn get_staff(
 ) -> Result<web::Json<StaffMember>, ApiError> {
     authorize(&principal, Action::ReadStaff)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        Ok(web::Json(
-            staff::get(conn, principal.firm_id().as_str(), id.as_str())?.into(),
-        ))
-    })
-    .await
+    db::run(&state, move |conn| Ok(web::Json(staff::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
+        .await
 }
 
 /// Changes a member's name, role, portal permission or office.
@@ -266,10 +240,7 @@ pub async fn update_staff(
     authorize(&principal, Action::ManageStaff)?;
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
-    let name = body
-        .name
-        .as_deref()
-        .and_then(|n| errors.check("/name", text::required(n, 200)));
+    let name = body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200)));
     errors.into_result()?;
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -288,8 +259,9 @@ pub async fn update_staff(
                 updated_at: vestibule_storage::now(),
             };
             let row = staff::update(conn, firm_id, id.as_str(), &changes)?;
-            let entry = Entry::success("staff.updated", "staff", id.as_str())
-                .with_details(serde_json::json!({ "role": changes.role, "portal_permission": changes.portal_permission }));
+            let entry = Entry::success("staff.updated", "staff", id.as_str()).with_details(
+                serde_json::json!({ "role": changes.role, "portal_permission": changes.portal_permission }),
+            );
             audit::record(conn, &origin, &principal, entry)?;
             Ok(web::Json(row.into()))
         })
@@ -354,12 +326,7 @@ async fn set_disabled(
             } else {
                 "staff.enabled"
             };
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success(action, "staff", id.as_str()),
-            )?;
+            audit::record(conn, &origin, &principal, Entry::success(action, "staff", id.as_str()))?;
             Ok(web::Json(staff::get(conn, firm_id, id.as_str())?.into()))
         })
     })

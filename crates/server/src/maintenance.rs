@@ -1,0 +1,41 @@
+//! Housekeeping so tables do not grow without bound. Every instance may run it: the deletes
+//! are idempotent.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use vestibule_storage::{DbPool, idempotency, sessions};
+
+/// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
+const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+/// Ended sessions are kept a week for support questions ("was I signed out?").
+const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
+const EVERY: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Swept {
+    pub idempotency_keys: usize,
+    pub sessions: usize,
+}
+
+pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
+    let mut conn = pool.get().context("database connection for maintenance")?;
+    let now = vestibule_storage::now();
+    Ok(Swept {
+        idempotency_keys: idempotency::purge_before(&mut conn, now - IDEMPOTENCY_RETENTION)?,
+        sessions: sessions::purge_ended_before(&mut conn, now - SESSION_RETENTION)?,
+    })
+}
+
+pub async fn run_forever(pool: DbPool) {
+    let mut ticks = tokio::time::interval(EVERY);
+    loop {
+        ticks.tick().await;
+        let pool = pool.clone();
+        match tokio::task::spawn_blocking(move || sweep(&pool)).await {
+            Ok(Ok(swept)) => tracing::debug!(?swept, "maintenance sweep"),
+            Ok(Err(error)) => tracing::warn!(error = %error, "maintenance sweep failed"),
+            Err(error) => tracing::warn!(error = %error, "maintenance sweep panicked"),
+        }
+    }
+}
