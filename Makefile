@@ -7,6 +7,8 @@ run:
 
 # Both backends: SQLite always, PostgreSQL at TEST_DATABASE_URL (default: the local server).
 test:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "$$TEST_DATABASE_URL" ] || \
+		echo "note: no PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: the PostgreSQL half of the suites is skipped"
 	cargo test --workspace --locked
 
 lint:

@@ -75,4 +75,25 @@ on_both_backends! {
         let (_, key) = app.api_key(&firm.owner_token, &["audit:read"]).await;
         assert_eq!(app.get("/v1/audit-events", &key).await.status, 200);
     }
+
+    async fn the_log_pages_in_chain_order(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        for name in ["A", "B", "C", "D"] {
+            app.client(&firm.owner_token, name).await;
+        }
+        let mut seqs = Vec::new();
+        let mut path = "/v1/audit-events?limit=2".to_owned();
+        loop {
+            let page = app.get(&path, &firm.owner_token).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            seqs.extend(page.body["data"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()));
+            match page.body["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/v1/audit-events?limit=2&cursor={cursor}"),
+                None => break,
+            }
+        }
+        let head = app.get("/v1/audit-events/verification", &firm.owner_token).await.body["head_seq"].as_i64().unwrap();
+        assert_eq!(seqs, (1..=head).collect::<Vec<_>>());
+    }
 }

@@ -57,4 +57,33 @@ on_both_backends! {
         let invalid = app.call_with(Method::POST, "/v1/clients", Some(&firm.owner_token), Some(&body), &[("idempotency-key", "")]).await;
         invalid.assert_problem(400, "invalid_idempotency_key");
     }
+
+    async fn a_response_showing_a_secret_is_neither_stored_nor_replayed(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let body = json!({ "name": "sync", "scopes": ["clients:read"] });
+        let key = [("idempotency-key", "key-create-1")];
+        let first = app.call_with(Method::POST, "/v1/api-keys", Some(&firm.owner_token), Some(&body), &key).await;
+        assert_eq!(first.status, 201);
+        assert_eq!(first.header("cache-control"), Some("no-store"));
+        let secret = first.body["secret"].as_str().unwrap().to_owned();
+        let retry = app.call_with(Method::POST, "/v1/api-keys", Some(&firm.owner_token), Some(&body), &key).await;
+        retry.assert_problem(409, "idempotent_replay_unavailable");
+        assert!(!retry.body.to_string().contains(&secret));
+        assert_eq!(app.count("idempotency_keys WHERE response_body IS NULL AND response_status = 201"), 1);
+        assert_eq!(app.count("api_keys"), 1);
+    }
+
+    async fn sign_in_ignores_idempotency_keys_and_is_never_replayed(backend) {
+        let app = TestApp::spawn(backend).await;
+        app.firm("harbor").await;
+        let body = json!({ "firm": "harbor", "email": "owner@harbor.test", "password": crate::support::fixtures::PASSWORD });
+        let key = [("idempotency-key", "login-1")];
+        let first = app.call_with(Method::POST, "/v1/auth/login", None, Some(&body), &key).await;
+        let second = app.call_with(Method::POST, "/v1/auth/login", None, Some(&body), &key).await;
+        assert_eq!((first.status.as_u16(), second.status.as_u16()), (200, 200));
+        assert_eq!(first.header("cache-control"), Some("no-store"));
+        assert_ne!(first.body["refresh_token"], second.body["refresh_token"]);
+        assert_eq!(app.count("idempotency_keys"), 0);
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-/// Regenerate with `make openapi` (or `UPDATE_OPENAPI=1 cargo test`).
+/// Regenerate with `make openapi` (or `UPDATE_OPENAPI=1 cargo test --workspace`).
 #[test]
 fn the_checked_in_openapi_document_is_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");

@@ -1,5 +1,5 @@
-//! Opaque pagination cursors. Lists are ordered by id (UUIDv7, so by creation time); a
-//! cursor carries the last id of the previous page.
+//! Opaque pagination cursors. Lists are ordered by id (UUIDv7, so by creation time), the
+//! audit log by its sequence number; a cursor carries that key of the previous page's last row.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,11 +25,12 @@ impl Page {
         Ok(Self { after, limit })
     }
 
-    /// Splits one extra fetched row off the page and turns the last kept id into the next cursor.
-    pub fn finish<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+    /// Splits one extra fetched row off the page and turns the last kept row's key into the
+    /// next cursor.
+    pub fn finish<T>(&self, mut rows: Vec<T>, key_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
         let has_more = rows.len() as i64 > self.limit;
         rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
-        let next = if has_more { rows.last().map(|row| encode(id_of(row))) } else { None };
+        let next = if has_more { rows.last().map(|row| encode(&key_of(row))) } else { None };
         (rows, next)
     }
 }
@@ -53,7 +54,7 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
         let page = Page::parse(None, Some(2)).unwrap();
-        let (rows, next) = page.finish(vec!["a_1", "a_2", "a_3"], |s| s);
+        let (rows, next) = page.finish(vec!["a_1", "a_2", "a_3"], |s| (*s).to_owned());
         assert_eq!(rows, vec!["a_1", "a_2"]);
         let next_page = Page::parse(next.as_deref(), Some(2)).unwrap();
         assert_eq!(next_page.after.as_deref(), Some("a_2"));

@@ -31,14 +31,14 @@ impl From<vestibule_domain::FieldError> for ApiError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Paginated<T> {
     pub data: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
 impl<T> Paginated<T> {
     /// Finishes a page fetched with one extra row and maps its rows.
-    pub fn from_rows<R>(page: &Page, rows: Vec<R>, id_of: impl Fn(&R) -> &str, map: impl FnMut(R) -> T) -> Self {
-        let (rows, next_cursor) = page.finish(rows, id_of);
+    pub fn from_rows<R>(page: &Page, rows: Vec<R>, key_of: impl Fn(&R) -> String, map: impl FnMut(R) -> T) -> Self {
+        let (rows, next_cursor) = page.finish(rows, key_of);
         Self { data: rows.into_iter().map(map).collect(), next_cursor }
     }
 }

@@ -172,7 +172,11 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
 }
 
 fn print_login_hint(config: &Config, firm: &str, email: &str, password: &str) {
-    let base = format!("http://{}", config.bind_address);
+    let mut address = config.bind_address;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let base = format!("http://{address}");
     println!(
         "\nAPI docs: {base}/docs/\nSign in:\n  curl -s {base}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"firm\":\"{firm}\",\"email\":\"{email}\",\"password\":\"{password}\"}}'\n"
     );

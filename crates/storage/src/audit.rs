@@ -117,7 +117,7 @@ pub fn list(
     conn: &mut DbConnection,
     firm_id: &str,
     filter: &AuditFilter,
-    after: Option<&str>,
+    after_seq: Option<i64>,
     limit: i64,
 ) -> StorageResult<Vec<AuditEventRow>> {
     let mut query = audit_events::table.filter(audit_events::firm_id.eq(firm_id)).into_boxed();
@@ -136,10 +136,10 @@ pub fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_events::occurred_at.lt(to));
     }
-    if let Some(after) = after {
-        query = query.filter(audit_events::id.gt(after));
+    if let Some(after) = after_seq {
+        query = query.filter(audit_events::seq.gt(after));
     }
-    Ok(query.order(audit_events::id.asc()).limit(limit + 1).select(AuditEventRow::as_select()).load(conn)?)
+    Ok(query.order(audit_events::seq.asc()).limit(limit + 1).select(AuditEventRow::as_select()).load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

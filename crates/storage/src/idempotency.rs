@@ -21,11 +21,8 @@ pub struct StoredRequest {
 pub enum Begin {
     /// This request holds the key now and must complete or release it.
     Started,
-    Replay {
-        status: i32,
-        headers: Option<String>,
-        body: Option<String>,
-    },
+    /// `body` is `None` when the first response held a secret and was not stored.
+    Replay { status: i32, headers: Option<String>, body: Option<String> },
     /// The first request with this key has not finished yet.
     InFlight,
     /// The key was used with a different request.
@@ -72,7 +69,7 @@ pub fn complete(
     key: &str,
     status: i32,
     headers: &str,
-    body: &str,
+    body: Option<&str>,
 ) -> StorageResult<()> {
     diesel::update(idempotency_keys::table.find((principal_id, key)))
         .set((

@@ -167,23 +167,35 @@ pub fn delete(
     Ok(())
 }
 
-pub fn members(conn: &mut DbConnection, matter_id: &str) -> StorageResult<Vec<MemberRow>> {
+pub fn members(conn: &mut DbConnection, firm_id: &str, matter_id: &str) -> StorageResult<Vec<MemberRow>> {
     Ok(matter_members::table
-        .filter(matter_members::matter_id.eq(matter_id))
+        .filter(matter_members::firm_id.eq(firm_id).and(matter_members::matter_id.eq(matter_id)))
         .order(matter_members::staff_id.asc())
         .select(MemberRow::as_select())
         .load(conn)?)
 }
 
-pub fn role_of(conn: &mut DbConnection, matter_id: &str, staff_id: &str) -> StorageResult<Option<String>> {
-    Ok(matter_members::table.find((matter_id, staff_id)).select(matter_members::role).first(conn).optional()?)
+pub fn role_of(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    matter_id: &str,
+    staff_id: &str,
+) -> StorageResult<Option<String>> {
+    Ok(matter_members::table
+        .find((matter_id, staff_id))
+        .filter(matter_members::firm_id.eq(firm_id))
+        .select(matter_members::role)
+        .first(conn)
+        .optional()?)
 }
 
 /// Adds the member or changes their role. Returns whether the member is new.
 pub fn put_member(conn: &mut DbConnection, row: &MemberRow) -> StorageResult<bool> {
-    let updated = diesel::update(matter_members::table.find((&row.matter_id, &row.staff_id)))
-        .set(matter_members::role.eq(&row.role))
-        .execute(conn)?;
+    let updated = diesel::update(
+        matter_members::table.find((&row.matter_id, &row.staff_id)).filter(matter_members::firm_id.eq(&row.firm_id)),
+    )
+    .set(matter_members::role.eq(&row.role))
+    .execute(conn)?;
     if updated > 0 {
         return Ok(false);
     }
@@ -191,7 +203,9 @@ pub fn put_member(conn: &mut DbConnection, row: &MemberRow) -> StorageResult<boo
     Ok(true)
 }
 
-pub fn remove_member(conn: &mut DbConnection, matter_id: &str, staff_id: &str) -> StorageResult<()> {
-    let deleted = diesel::delete(matter_members::table.find((matter_id, staff_id))).execute(conn)?;
+pub fn remove_member(conn: &mut DbConnection, firm_id: &str, matter_id: &str, staff_id: &str) -> StorageResult<()> {
+    let deleted =
+        diesel::delete(matter_members::table.find((matter_id, staff_id)).filter(matter_members::firm_id.eq(firm_id)))
+            .execute(conn)?;
     if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

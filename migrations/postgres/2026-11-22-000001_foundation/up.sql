@@ -193,10 +193,9 @@ CREATE TABLE audit_events (
     hash TEXT NOT NULL,
     UNIQUE (firm_id, seq)
 );
-CREATE INDEX audit_events_firm ON audit_events (firm_id, id);
-CREATE INDEX audit_events_actor ON audit_events (firm_id, actor_id, id);
-CREATE INDEX audit_events_target ON audit_events (firm_id, target_id, id);
-CREATE INDEX audit_events_action ON audit_events (firm_id, action, id);
+CREATE INDEX audit_events_actor ON audit_events (firm_id, actor_id, seq);
+CREATE INDEX audit_events_target ON audit_events (firm_id, target_id, seq);
+CREATE INDEX audit_events_action ON audit_events (firm_id, action, seq);
 CREATE INDEX audit_events_time ON audit_events (firm_id, occurred_at);
 
 CREATE TABLE idempotency_keys (

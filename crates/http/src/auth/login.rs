@@ -89,6 +89,11 @@ impl AccountKind {
     }
 }
 
+/// Tokens must not be cached by anything between us and the client (RFC 6749, 5.1).
+pub fn token_response(pair: TokenPair) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(pair)
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthenticated { code: "invalid_credentials", detail: "the firm, email or password is wrong" }
 }

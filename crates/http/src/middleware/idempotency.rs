@@ -1,10 +1,12 @@
-//! `Idempotency-Key` on POST: the first response is stored and replayed for retries with
-//! the same key and body; the same key with another body is refused (422), and a retry
-//! while the first request still runs gets 409. Keys are scoped to the principal.
+//! `Idempotency-Key` on authenticated POSTs: the first response is stored and replayed for
+//! retries with the same key and request; the same key with another request is refused (422),
+//! and a retry while the first request still runs gets 409. Keys are scoped to the principal.
+//! A response marked `Cache-Control: no-store` (one that shows a secret once) is never
+//! stored: a retry of it gets 409 instead of a second copy of the secret.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
@@ -26,7 +28,9 @@ pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(key) = key_of(&req)? else {
+    // Sign-in requests have no principal to scope a key to, and must never be replayed.
+    let anonymous = !req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+    let Some(key) = key_of(&req)?.filter(|_| !anonymous) else {
         return next.call(req).await;
     };
     let state = req
@@ -38,7 +42,11 @@ pub async fn idempotency(
     let scope = format!("{actor_kind}:{actor_id}");
     let body = req.extract::<Bytes>().await?;
     let request_hash = hex::encode(
-        Sha256::new().chain_update(req.path().as_bytes()).chain_update(b"\n").chain_update(&body).finalize(),
+        Sha256::new()
+            .chain_update(req.uri().path_and_query().map_or("", |pq| pq.as_str()).as_bytes())
+            .chain_update(b"\n")
+            .chain_update(&body)
+            .finalize(),
     );
     req.set_payload(bytes_payload(body));
 
@@ -49,7 +57,16 @@ pub async fn idempotency(
     .await?;
     match begun {
         Begin::Started => {}
-        Begin::Replay { status, headers, body } => return Ok(req.into_response(replay(status, headers, body))),
+        Begin::Replay { status, headers, body: Some(body) } => {
+            return Ok(req.into_response(replay(status, headers, body)));
+        }
+        Begin::Replay { body: None, .. } => {
+            let error = ApiError::conflict(
+                "idempotent_replay_unavailable",
+                "the first response showed a secret that is shown only once; list the resource to see what was created",
+            );
+            return Ok(req.into_response(error.error_response()));
+        }
         Begin::InFlight => {
             let error = ApiError::conflict(
                 "idempotency_in_flight",
@@ -71,14 +88,16 @@ pub async fn idempotency(
         .iter()
         .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
         .collect();
-    let stored_body = String::from_utf8_lossy(&bytes).into_owned();
+    let secret =
+        head.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"));
+    let stored_body = (!secret).then(|| String::from_utf8_lossy(&bytes).into_owned());
     db::run(&state, move |conn| {
         // A server error is not an answer: free the key so the client can retry.
         if status.is_server_error() {
             idempotency::release(conn, &scope, &key)?;
         } else {
             let headers = serde_json::Value::Object(headers).to_string();
-            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, &stored_body)?;
+            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, stored_body.as_deref())?;
         }
         Ok(())
     })
@@ -103,7 +122,7 @@ fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-fn replay(status: i32, headers: Option<String>, body: Option<String>) -> HttpResponse {
+fn replay(status: i32, headers: Option<String>, body: String) -> HttpResponse {
     let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     let headers: serde_json::Map<String, serde_json::Value> =
@@ -114,7 +133,7 @@ fn replay(status: i32, headers: Option<String>, body: Option<String>) -> HttpRes
         }
     }
     response.insert_header((REPLAYED, HeaderValue::from_static("true")));
-    response.body(body.unwrap_or_default())
+    response.body(body)
 }
 
 fn bytes_payload(bytes: Bytes) -> actix_web::dev::Payload {

@@ -1,5 +1,6 @@
 //! Integration API keys: the secret is shown once, at creation; only its digest is stored.
 
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,7 @@ pub async fn list_api_keys(
     db::run(&state, move |conn| {
         let rows =
             api_keys::list(conn, principal.firm_id().as_str(), include_revoked, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, ApiKey::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), ApiKey::from)))
     })
     .await
 }
@@ -112,7 +113,7 @@ pub async fn list_api_keys(
     tag = "api-keys",
     request_body = CreateApiKey,
     responses(
-        (status = 201, body = CreatedApiKey, headers(("Location" = String))),
+        (status = 201, body = CreatedApiKey, headers(("Location" = String), ("Cache-Control" = String, description = "`no-store`: the secret is shown once"))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
     ),
     security(("bearer" = []))
@@ -159,7 +160,9 @@ pub async fn create_api_key(
     })
     .await?;
     let body = CreatedApiKey { secret: secrets::format_api_key(&row.id, &secret), key: row.into() };
-    Ok(created(format!("/v1/api-keys/{id}"), &body))
+    let mut response = created(format!("/v1/api-keys/{id}"), &body);
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 #[utoipa::path(

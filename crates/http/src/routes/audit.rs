@@ -28,7 +28,7 @@ pub struct AuditEvent {
     /// Position in the firm's chain, from 1.
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,
-    /// `staff`, `contact` or `api_key`.
+    /// `staff`, `contact`, `api_key`, or `system` for changes made by `vestibule admin`.
     pub actor_kind: String,
     pub actor_id: Option<String>,
     #[schema(example = "client.updated")]
@@ -94,7 +94,8 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
-/// Audit events of the caller's firm, oldest first (owners, admins, `audit:read` keys).
+/// Audit events of the caller's firm in chain order, oldest first (owners, admins,
+/// `audit:read` keys).
 #[utoipa::path(
     tag = "audit",
     params(AuditListQuery, PageQuery),
@@ -118,9 +119,13 @@ pub async fn list_audit_events(
         from: query.from.map(|t| t.naive_utc()),
         to: query.to.map(|t| t.naive_utc()),
     };
+    let after_seq =
+        page.after.as_deref().map(str::parse::<i64>).transpose().map_err(|_| {
+            ApiError::field("#/query/cursor", "invalid_cursor", "is not a cursor returned by this list")
+        })?;
     db::run(&state, move |conn| {
-        let rows = log::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, AuditEvent::from)))
+        let rows = log::list(conn, principal.firm_id().as_str(), &filter, after_seq, page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.seq.to_string(), AuditEvent::from)))
     })
     .await
 }

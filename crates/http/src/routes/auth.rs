@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenPair),
+        (status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, InternalError
     )
 )]
@@ -40,8 +40,8 @@ pub async fn login_staff(
     state: web::Data<AppState>,
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+) -> Result<HttpResponse, ApiError> {
+    login::login(&state, origin, AccountKind::Staff, body).await.map(login::token_response)
 }
 
 /// Exchanges a refresh token for a new token pair. Each refresh token works once; using one
@@ -49,15 +49,15 @@ pub async fn login_staff(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
+    responses((status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
 )]
 #[post("/auth/refresh")]
 pub async fn refresh_staff_token(
     state: web::Data<AppState>,
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Staff, body).await.map(web::Json)
+) -> Result<HttpResponse, ApiError> {
+    login::refresh(&state, origin, AccountKind::Staff, body).await.map(login::token_response)
 }
 
 /// Ends the current session: its access and refresh tokens stop working at once.

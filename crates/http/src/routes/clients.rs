@@ -260,7 +260,7 @@ pub async fn list_clients(
     };
     db::run(&state, move |conn| {
         let rows = clients::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.row.id, Client::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.row.id.clone(), Client::from)))
     })
     .await
 }

@@ -257,7 +257,7 @@ pub async fn list_contacts(
     };
     db::run(&state, move |conn| {
         let rows = contacts::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Contact::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Contact::from)))
     })
     .await
 }

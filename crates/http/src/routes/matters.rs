@@ -245,7 +245,7 @@ pub async fn list_matters(
         let visibility = matter_visibility(&principal);
         let rows =
             matters::list(conn, principal.firm_id().as_str(), &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Matter::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Matter::from)))
     })
     .await
 }
@@ -461,7 +461,12 @@ pub async fn list_matter_members(
     let id = path.into_inner();
     db::run(&state, move |conn| {
         matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?;
-        Ok(web::Json(matters::members(conn, id.as_str())?.into_iter().map(MatterMember::from).collect()))
+        Ok(web::Json(
+            matters::members(conn, principal.firm_id().as_str(), id.as_str())?
+                .into_iter()
+                .map(MatterMember::from)
+                .collect(),
+        ))
     })
     .await
 }
@@ -476,7 +481,9 @@ fn caller_role(
     matters::get(conn, principal.firm_id().as_str(), matter.as_str(), &visibility)?;
     Ok(match principal {
         Principal::Staff(me) => {
-            matters::role_of(conn, matter.as_str(), me.staff_id.as_str())?.as_deref().and_then(MatterRole::from_stored)
+            matters::role_of(conn, principal.firm_id().as_str(), matter.as_str(), me.staff_id.as_str())?
+                .as_deref()
+                .and_then(MatterRole::from_stored)
         }
         _ => None,
     })
@@ -522,8 +529,9 @@ pub async fn put_matter_member(
             let entry = Entry::success("matter.member_set", "matter", matter_id.as_str())
                 .with_details(serde_json::json!({ "staff_id": staff_id, "role": row.role }));
             audit::record(conn, &origin, &principal, entry)?;
-            let stored =
-                matters::members(conn, matter_id.as_str())?.into_iter().find(|m| m.staff_id == staff_id.as_str());
+            let stored = matters::members(conn, firm_id, matter_id.as_str())?
+                .into_iter()
+                .find(|m| m.staff_id == staff_id.as_str());
             Ok(web::Json(stored.unwrap_or(row).into()))
         })
     })
@@ -549,7 +557,7 @@ pub async fn remove_matter_member(
         write_tx(conn, |conn| {
             let role = caller_role(conn, &principal, &matter_id)?;
             may_manage_matter_members(&principal, role)?;
-            matters::remove_member(conn, matter_id.as_str(), staff_id.as_str())?;
+            matters::remove_member(conn, principal.firm_id().as_str(), matter_id.as_str(), staff_id.as_str())?;
             let entry = Entry::success("matter.member_removed", "matter", matter_id.as_str())
                 .with_details(serde_json::json!({ "staff_id": staff_id }));
             audit::record(conn, &origin, &principal, entry)?;

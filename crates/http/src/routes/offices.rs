@@ -89,7 +89,7 @@ pub async fn list_offices(
     let page = page.page()?;
     db::run(&state, move |conn| {
         let rows = offices::list(conn, principal.firm_id().as_str(), page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, Office::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Office::from)))
     })
     .await
 }

@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     tag = "portal",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenPair),
+        (status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, InternalError
     )
 )]
@@ -37,23 +37,23 @@ pub async fn login_contact(
     state: web::Data<AppState>,
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<web::Json<TokenPair>, ApiError> {
-    login::login(&state, origin, AccountKind::Contact, body).await.map(web::Json)
+) -> Result<HttpResponse, ApiError> {
+    login::login(&state, origin, AccountKind::Contact, body).await.map(login::token_response)
 }
 
 /// Exchanges a portal refresh token for a new pair (single use, reuse ends the session).
 #[utoipa::path(
     tag = "portal",
     request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
+    responses((status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))), BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError)
 )]
 #[post("/portal/auth/refresh")]
 pub async fn refresh_contact_token(
     state: web::Data<AppState>,
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<web::Json<TokenPair>, ApiError> {
-    login::refresh(&state, origin, AccountKind::Contact, body).await.map(web::Json)
+) -> Result<HttpResponse, ApiError> {
+    login::refresh(&state, origin, AccountKind::Contact, body).await.map(login::token_response)
 }
 
 /// Ends the contact's current session.

@@ -139,7 +139,7 @@ pub async fn list_staff(
     };
     db::run(&state, move |conn| {
         let rows = staff::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| &r.id, StaffMember::from)))
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), StaffMember::from)))
     })
     .await
 }
