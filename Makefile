@@ -20,3 +20,7 @@ fmt:
 
 openapi:
 	cargo run --quiet -- openapi --output openapi/openapi.json
+
+# Optimised build; needs a few minutes the first time. Not part of CI: numbers, not verdicts.
+bench:
+	cargo bench -p vestibule-tests --bench api --locked

@@ -1,0 +1,99 @@
+//! `make bench`: the real application over HTTP on loopback, as in the end-to-end suites,
+//! with a few thousand clients seeded. Reports latency percentiles and throughput per
+//! endpoint; list pages of 50 and 200 rows show whether the cost per row stays flat.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::large_futures, dead_code)]
+
+#[path = "../e2e/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Backend, TestApp};
+use vestibule_domain::ids::ClientId;
+use vestibule_storage::clients::{self, ClientRow};
+
+const CLIENTS: usize = 3_000;
+const REQUESTS: usize = 400;
+const CONCURRENCY: usize = 8;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !support::database::postgres_available() {
+            continue;
+        }
+        run(backend).await;
+    }
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("WORKERS", "2"), ("DATABASE_POOL_SIZE", "8")]).await;
+    let firm = app.firm("bench").await;
+    let seeded = Instant::now();
+    seed(&app, &firm.id, &firm.owner_id);
+    println!("\n{backend:?}: seeded {CLIENTS} clients in {:.1}s", seeded.elapsed().as_secs_f64());
+    println!("{:<34} {:>9} {:>9} {:>9} {:>10}", "endpoint", "p50 ms", "p95 ms", "p99 ms", "req/s");
+    let token = firm.owner_token.clone();
+    let some_client = app.get("/v1/clients?limit=1", &token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+
+    measure(&app, "GET /v1/clients?limit=50", REQUESTS, |_| (Method::GET, "/v1/clients?limit=50".to_owned(), None, token.clone())).await;
+    measure(&app, "GET /v1/clients?limit=200", REQUESTS, |_| (Method::GET, "/v1/clients?limit=200".to_owned(), None, token.clone())).await;
+    measure(&app, "GET /v1/clients?q=client 12", REQUESTS, |_| (Method::GET, "/v1/clients?q=client%2012".to_owned(), None, token.clone())).await;
+    measure(&app, "GET /v1/clients/{id}", REQUESTS, |_| (Method::GET, format!("/v1/clients/{some_client}"), None, token.clone())).await;
+    measure(&app, "POST /v1/clients", REQUESTS, |n| {
+        (Method::POST, "/v1/clients".to_owned(), Some(json!({ "kind": "person", "name": format!("New {n}"), "emails": [format!("new{n}@bench.test")] })), token.clone())
+    })
+    .await;
+    let login = json!({ "firm": "bench", "email": "owner@bench.test", "password": support::fixtures::PASSWORD });
+    measure(&app, "POST /v1/auth/login (argon2id)", 40, |_| (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())).await;
+}
+
+fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {
+    let mut conn = app.conn();
+    let now = vestibule_storage::now();
+    vestibule_storage::write_tx(&mut conn, |conn| {
+        for n in 0..CLIENTS {
+            let row = ClientRow {
+                id: ClientId::generate().into(),
+                firm_id: firm_id.to_owned(),
+                kind: "person".to_owned(),
+                name: format!("Client {n}"),
+                external_id: Some(format!("EXT-{n}")),
+                owner_staff_id: Some(owner_id.to_owned()),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            clients::insert(conn, &row, &[format!("c{n}@bench.test"), format!("c{n}@home.test")], &[owner_id.to_owned()])?;
+        }
+        Ok::<_, vestibule_storage::StorageError>(())
+    })
+    .unwrap();
+}
+
+type Request = (Method, String, Option<Value>, String);
+
+/// Sends `count` requests, `CONCURRENCY` at a time, and prints the latency distribution.
+async fn measure(app: &TestApp, name: &str, count: usize, request: impl Fn(usize) -> Request) {
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(count);
+    let requests: Vec<Request> = (0..count).map(request).collect();
+    for chunk in requests.chunks(CONCURRENCY) {
+        let calls = chunk.iter().map(|(method, path, body, token)| {
+            let token = (!token.is_empty()).then_some(token.as_str());
+            async move {
+                let sent = Instant::now();
+                let reply = app.call(method.clone(), path, token, body.as_ref()).await;
+                assert!(reply.status.is_success(), "{name}: {} {}", reply.status, reply.body);
+                sent.elapsed()
+            }
+        });
+        latencies.extend(futures_util::future::join_all(calls).await);
+    }
+    let total = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    println!("{name:<34} {:>9.2} {:>9.2} {:>9.2} {:>10.0}", at(0.5), at(0.95), at(0.99), count as f64 / total.as_secs_f64());
+}
