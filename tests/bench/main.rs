@@ -38,16 +38,36 @@ async fn run(backend: Backend) {
     let token = firm.owner_token.clone();
     let some_client = app.get("/v1/clients?limit=1", &token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
 
-    measure(&app, "GET /v1/clients?limit=50", REQUESTS, |_| (Method::GET, "/v1/clients?limit=50".to_owned(), None, token.clone())).await;
-    measure(&app, "GET /v1/clients?limit=200", REQUESTS, |_| (Method::GET, "/v1/clients?limit=200".to_owned(), None, token.clone())).await;
-    measure(&app, "GET /v1/clients?q=client 12", REQUESTS, |_| (Method::GET, "/v1/clients?q=client%2012".to_owned(), None, token.clone())).await;
-    measure(&app, "GET /v1/clients/{id}", REQUESTS, |_| (Method::GET, format!("/v1/clients/{some_client}"), None, token.clone())).await;
+    measure(&app, "GET /v1/clients?limit=50", REQUESTS, |_| {
+        (Method::GET, "/v1/clients?limit=50".to_owned(), None, token.clone())
+    })
+    .await;
+    measure(&app, "GET /v1/clients?limit=200", REQUESTS, |_| {
+        (Method::GET, "/v1/clients?limit=200".to_owned(), None, token.clone())
+    })
+    .await;
+    measure(&app, "GET /v1/clients?q=client 12", REQUESTS, |_| {
+        (Method::GET, "/v1/clients?q=client%2012".to_owned(), None, token.clone())
+    })
+    .await;
+    measure(&app, "GET /v1/clients/{id}", REQUESTS, |_| {
+        (Method::GET, format!("/v1/clients/{some_client}"), None, token.clone())
+    })
+    .await;
     measure(&app, "POST /v1/clients", REQUESTS, |n| {
-        (Method::POST, "/v1/clients".to_owned(), Some(json!({ "kind": "person", "name": format!("New {n}"), "emails": [format!("new{n}@bench.test")] })), token.clone())
+        (
+            Method::POST,
+            "/v1/clients".to_owned(),
+            Some(json!({ "kind": "person", "name": format!("New {n}"), "emails": [format!("new{n}@bench.test")] })),
+            token.clone(),
+        )
     })
     .await;
     let login = json!({ "firm": "bench", "email": "owner@bench.test", "password": support::fixtures::PASSWORD });
-    measure(&app, "POST /v1/auth/login (argon2id)", 40, |_| (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())).await;
+    measure(&app, "POST /v1/auth/login (argon2id)", 40, |_| {
+        (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())
+    })
+    .await;
 }
 
 fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {
@@ -66,7 +86,12 @@ fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {
                 created_at: now,
                 updated_at: now,
             };
-            clients::insert(conn, &row, &[format!("c{n}@bench.test"), format!("c{n}@home.test")], &[owner_id.to_owned()])?;
+            clients::insert(
+                conn,
+                &row,
+                &[format!("c{n}@bench.test"), format!("c{n}@home.test")],
+                &[owner_id.to_owned()],
+            )?;
         }
         Ok::<_, vestibule_storage::StorageError>(())
     })
@@ -95,5 +120,11 @@ async fn measure(app: &TestApp, name: &str, count: usize, request: impl Fn(usize
     let total = started.elapsed();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
-    println!("{name:<34} {:>9.2} {:>9.2} {:>9.2} {:>10.0}", at(0.5), at(0.95), at(0.99), count as f64 / total.as_secs_f64());
+    println!(
+        "{name:<34} {:>9.2} {:>9.2} {:>9.2} {:>10.0}",
+        at(0.5),
+        at(0.95),
+        at(0.99),
+        count as f64 / total.as_secs_f64()
+    );
 }

@@ -167,6 +167,25 @@ on_both_backends! {
         let staff_login = app.login("harbor", "cora@client.test", PASSWORD).await;
         staff_login.assert_problem(401, "invalid_credentials");
     }
+
+    async fn changing_my_password_ends_my_other_sessions(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let other_device = app.token("harbor", "owner@harbor.test").await;
+        let path = "/v1/me/password";
+        let wrong = app.post(path, &firm.owner_token, &json!({ "current_password": "nope nope", "new_password": "brand new passphrase" })).await;
+        wrong.assert_problem(422, "validation_failed");
+        assert_eq!(wrong.body["errors"][0]["pointer"], "/current_password");
+        let weak = app.post(path, &firm.owner_token, &json!({ "current_password": PASSWORD, "new_password": "qwerty123" })).await;
+        assert_eq!(weak.body["errors"][0]["pointer"], "/new_password");
+        let changed = app.post(path, &firm.owner_token, &json!({ "current_password": PASSWORD, "new_password": "brand new passphrase" })).await;
+        assert_eq!(changed.status, 204, "{}", changed.body);
+        assert_eq!(app.get("/v1/me", &firm.owner_token).await.status, 200, "this session stays");
+        app.get("/v1/me", &other_device).await.assert_problem(401, "invalid_token");
+        app.login("harbor", "owner@harbor.test", PASSWORD).await.assert_problem(401, "invalid_credentials");
+        assert_eq!(app.login("harbor", "owner@harbor.test", "brand new passphrase").await.status, 200);
+    }
+
 }
 
 fn b64(text: &str) -> String {

@@ -93,6 +93,8 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/auth/refresh", Public, NotApplicable).body(refresh.clone()),
         row(Method::POST, "/v1/auth/logout", Staff, NotApplicable),
         row(Method::GET, "/v1/me", Staff, Own(200)),
+        row(Method::POST, "/v1/me/password", Staff, NotApplicable)
+            .body(json!({ "current_password": "not it", "new_password": "another passphrase" })),
         row(Method::POST, "/v1/portal/auth/login", Public, NotApplicable).body(login),
         row(Method::POST, "/v1/portal/auth/refresh", Public, NotApplicable).body(refresh),
         row(Method::POST, "/v1/portal/auth/logout", Portal, NotApplicable),

@@ -109,3 +109,20 @@ pub fn purge_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Sto
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))))
         .execute(conn)?)
 }
+
+/// Ends every session of a staff member or contact but `keep` (after a password change).
+pub fn revoke_all_except(
+    conn: &mut DbConnection,
+    owner_id: &str,
+    keep: &str,
+    now: NaiveDateTime,
+) -> StorageResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep)),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?)
+}

@@ -2,11 +2,13 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_domain::password::NewPassword;
 use vestibule_domain::principal::Principal;
-use vestibule_storage::{firms, staff};
+use vestibule_storage::{credentials, firms, sessions, staff, write_tx};
 
-use crate::audit::Origin;
+use crate::audit::{self, Entry, Origin};
 use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair};
+use crate::auth::password;
 use crate::auth::principal::StaffUser;
 use crate::db;
 use crate::error::ApiError;
@@ -20,7 +22,11 @@ use crate::routes::staff::StaffMember;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(login_staff).service(refresh_staff_token).service(logout_staff).service(get_me);
+    cfg.service(login_staff)
+        .service(refresh_staff_token)
+        .service(logout_staff)
+        .service(get_me)
+        .service(change_my_password);
 }
 
 /// Signs a staff member in with firm, email and password.
@@ -96,4 +102,58 @@ pub async fn get_me(state: web::Data<AppState>, StaffUser(me): StaffUser) -> Res
         Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
     })
     .await
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[schema(format = Password)]
+    pub current_password: String,
+    /// 8–128 characters, not a commonly used password.
+    #[schema(format = Password)]
+    pub new_password: String,
+}
+
+/// Changes the signed-in staff member's password. Every other session of theirs ends; the
+/// current one stays signed in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed."),
+        BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/password")]
+pub async fn change_my_password(
+    state: web::Data<AppState>,
+    origin: Origin,
+    StaffUser(me): StaffUser,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let new_password = NewPassword::parse(&body.new_password).map_err(|e| ApiError::from(e.at("/new_password")))?;
+    db::run(&state, move |conn| {
+        let stored = credentials::find(conn, me.staff_id.as_str())?.ok_or_else(ApiError::invalid_token)?;
+        if !password::verify(&stored.password_hash, &body.current_password) {
+            return Err(ApiError::field("/current_password", "wrong_password", "is not your current password"));
+        }
+        let hash = password::hash(new_password.expose())?;
+        let principal = Principal::Staff(me.clone());
+        write_tx(conn, |conn| {
+            credentials::set_password(conn, me.firm_id.as_str(), me.staff_id.as_str(), &hash)?;
+            let ended = sessions::revoke_all_except(
+                conn,
+                me.staff_id.as_str(),
+                me.session_id.as_str(),
+                vestibule_storage::now(),
+            )?;
+            let entry = Entry::success("auth.password_changed", "staff", me.staff_id.as_str())
+                .with_details(serde_json::json!({ "other_sessions_ended": ended }));
+            audit::record(conn, &origin, &principal, entry)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
