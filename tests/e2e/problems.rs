@@ -33,6 +33,8 @@ on_both_backends! {
 
         let huge = json!({ "kind": "person", "name": "x".repeat(5000) });
         app.post("/v1/clients", token, &huge).await.assert_problem(413, "payload_too_large");
+        let keyed = app.call_with(Method::POST, "/v1/clients", Some(token), Some(&huge), &[("idempotency-key", "big-1")]).await;
+        keyed.assert_problem(413, "payload_too_large");
 
         assert_eq!(app.count("clients"), clients_before);
         assert_eq!(app.audit_count(&firm.id), audit_before);

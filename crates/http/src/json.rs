@@ -79,7 +79,7 @@ fn strip_position(message: &str) -> String {
     message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
-fn payload_error(error: &actix_web::Error) -> ApiError {
+pub(crate) fn payload_error(error: &actix_web::Error) -> ApiError {
     match error.as_error::<PayloadError>() {
         Some(PayloadError::Overflow) => ApiError::PayloadTooLarge("the request body is too large".to_owned()),
         _ => ApiError::BadRequest { code: "unreadable_body", detail: "the request body could not be read".to_owned() },

@@ -12,7 +12,7 @@ use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::scope::ApiScope;
-use vestibule_storage::{api_keys, contacts, sessions, staff, write_tx};
+use vestibule_storage::{StorageError, api_keys, contacts, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::jwt::{AccessClaims, Audience, TokenKeys};
@@ -108,7 +108,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 
 async fn staff_member(state: &AppState, claims: AccessClaims) -> Result<Principal, ApiError> {
     db::run(state, move |conn| {
-        let member = staff::get(conn, &claims.firm, &claims.sub).map_err(|_| ApiError::invalid_token())?;
+        let member = staff::get(conn, &claims.firm, &claims.sub).map_err(unknown_account)?;
         let session = sessions::get_active(conn, &claims.sid, vestibule_storage::now())?;
         let session_matches = session.is_some_and(|s| s.staff_id.as_deref() == Some(member.id.as_str()));
         if member.disabled_at.is_some() || !session_matches {
@@ -127,7 +127,7 @@ async fn staff_member(state: &AppState, claims: AccessClaims) -> Result<Principa
 
 async fn contact(state: &AppState, claims: AccessClaims) -> Result<Principal, ApiError> {
     db::run(state, move |conn| {
-        let person = contacts::get(conn, &claims.firm, &claims.sub).map_err(|_| ApiError::invalid_token())?;
+        let person = contacts::get(conn, &claims.firm, &claims.sub).map_err(unknown_account)?;
         let session = sessions::get_active(conn, &claims.sid, vestibule_storage::now())?;
         let session_matches = session.is_some_and(|s| s.contact_id.as_deref() == Some(person.id.as_str()));
         if person.disabled_at.is_some() || !session_matches {
@@ -140,6 +140,14 @@ async fn contact(state: &AppState, claims: AccessClaims) -> Result<Principal, Ap
         }))
     })
     .await
+}
+
+/// A token whose account is gone is invalid; a database failure is still a server error.
+fn unknown_account(error: StorageError) -> ApiError {
+    match error {
+        StorageError::NotFound => ApiError::invalid_token(),
+        other => other.into(),
+    }
 }
 
 /// How often a key's `last_used_at` is written, and how often its use is audited: every

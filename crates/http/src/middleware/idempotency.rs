@@ -40,7 +40,7 @@ pub async fn idempotency(
     let principal = principal::resolve(req.request()).await?;
     let (actor_kind, actor_id) = principal.actor();
     let scope = format!("{actor_kind}:{actor_id}");
-    let body = req.extract::<Bytes>().await?;
+    let body = req.extract::<Bytes>().await.map_err(|e| crate::json::payload_error(&e))?;
     let request_hash = hex::encode(
         Sha256::new()
             .chain_update(req.uri().path_and_query().map_or("", |pq| pq.as_str()).as_bytes())
