@@ -48,6 +48,8 @@ struct Ids {
     contact_id: String,
     matter_id: String,
     api_key_id: String,
+    endpoint_id: String,
+    delivery_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -73,6 +75,8 @@ impl Row {
             .replace("{contact_id}", &ids.contact_id)
             .replace("{matter_id}", &ids.matter_id)
             .replace("{api_key_id}", &ids.api_key_id)
+            .replace("{endpoint_id}", &ids.endpoint_id)
+            .replace("{delivery_id}", &ids.delivery_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -141,6 +145,16 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::DELETE, "/v1/api-keys/{api_key_id}", Staff, NotFound).admin_only(),
         row(Method::GET, "/v1/audit-events", Staff, Own(200)).admin_only(),
         row(Method::GET, "/v1/audit-events/verification", Staff, Own(200)).admin_only(),
+        row(Method::GET, "/v1/webhook-event-types", Staff, Own(200)).admin_only(),
+        row(Method::GET, "/v1/webhook-endpoints", Staff, Own(200)).admin_only(),
+        row(Method::POST, "/v1/webhook-endpoints", Staff, Own(201)).body(json!({ "url": "https://hooks.example.com/b" })).admin_only(),
+        row(Method::GET, "/v1/webhook-endpoints/{endpoint_id}", Staff, NotFound).admin_only(),
+        row(Method::PATCH, "/v1/webhook-endpoints/{endpoint_id}", Staff, NotFound).body(json!({ "disabled": true })).admin_only(),
+        row(Method::DELETE, "/v1/webhook-endpoints/{endpoint_id}", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/test", Staff, NotFound).admin_only(),
+        row(Method::GET, "/v1/webhook-endpoints/{endpoint_id}/deliveries", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", Staff, NotFound).admin_only(),
     ]
 }
 
@@ -162,6 +176,8 @@ fn every_operation_in_the_spec_has_a_row() {
         contact_id: String::new(),
         matter_id: String::new(),
         api_key_id: String::new(),
+        endpoint_id: String::new(),
+        delivery_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -182,6 +198,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/matters/{}", ids.matter_id),
         format!("/v1/matters/{}/members", ids.matter_id),
         format!("/v1/api-keys/{}", ids.api_key_id),
+        format!("/v1/webhook-endpoints/{}", ids.endpoint_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -218,6 +235,11 @@ on_both_backends! {
         let contact = app.contact(&a.owner_token, &client_id, "cora@client.test").await;
         let matter = app.matter(&a.owner_token, &client_id, false).await;
         let (api_key_id, _) = app.api_key(&a.owner_token, &["clients:read"]).await;
+        let receiver = crate::support::receiver::Receiver::start().await;
+        let endpoint = app.post("/v1/webhook-endpoints", &a.owner_token, &json!({ "url": receiver.url })).await;
+        let endpoint_id = endpoint.id();
+        let test = app.call(Method::POST, &format!("/v1/webhook-endpoints/{endpoint_id}/test"), Some(&a.owner_token), None).await;
+        receiver.wait_for(1).await;
         let ids = Ids {
             staff_id: member_id,
             office_id: office["id"].as_str().unwrap().to_owned(),
@@ -225,6 +247,8 @@ on_both_backends! {
             contact_id: contact["id"].as_str().unwrap().to_owned(),
             matter_id: matter["id"].as_str().unwrap().to_owned(),
             api_key_id,
+            endpoint_id,
+            delivery_id: test.id(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let before = snapshot(&app, &a.owner_token, &ids, &a.id).await;

@@ -14,3 +14,4 @@ mod matters;
 mod people;
 mod problems;
 mod spec;
+mod webhooks;

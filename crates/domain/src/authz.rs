@@ -21,6 +21,7 @@ pub enum Action {
     ReadMatters,
     WriteMatters,
     ManageApiKeys,
+    ManageWebhooks,
     ReadAudit,
 }
 
@@ -43,7 +44,12 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
 fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
     let admin_only = matches!(
         action,
-        Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys | Action::ReadAudit
+        Action::UpdateFirm
+            | Action::ManageStaff
+            | Action::ManageOffices
+            | Action::ManageApiKeys
+            | Action::ManageWebhooks
+            | Action::ReadAudit
     );
     if admin_only && !role.is_admin() {
         return Err(Denied("only owners and admins may do this"));
@@ -62,6 +68,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadStaff => ApiScope::StaffRead,
         Action::ReadOffices => ApiScope::OfficesRead,
         Action::ReadAudit => ApiScope::AuditRead,
+        Action::ManageWebhooks => ApiScope::WebhooksManage,
         Action::ReadFirm | Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys => {
             return None;
         }

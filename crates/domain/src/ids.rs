@@ -93,6 +93,14 @@ typed_id!(/// A login session (a chain of refresh tokens).
     SessionId, "ses");
 typed_id!(/// An audit event.
     AuditEventId, "aud");
+typed_id!(/// An event in the outbox; also the `webhook-id` of its webhook deliveries.
+    EventId, "evt");
+typed_id!(/// A webhook endpoint of a firm.
+    WebhookEndpointId, "whe");
+typed_id!(/// One delivery of an event to one webhook endpoint or email address.
+    DeliveryId, "dlv");
+typed_id!(/// One attempt at a delivery.
+    AttemptId, "att");
 
 #[cfg(test)]
 mod tests {

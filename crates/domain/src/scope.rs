@@ -21,10 +21,12 @@ pub enum ApiScope {
     OfficesRead,
     #[serde(rename = "audit:read")]
     AuditRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -34,6 +36,7 @@ impl ApiScope {
         Self::StaffRead,
         Self::OfficesRead,
         Self::AuditRead,
+        Self::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl ApiScope {
             Self::StaffRead => "staff:read",
             Self::OfficesRead => "offices:read",
             Self::AuditRead => "audit:read",
+            Self::WebhooksManage => "webhooks:manage",
         }
     }
 

@@ -1,4 +1,5 @@
-//! Recording audit events from handlers, with the request's origin.
+//! Recording audit events from handlers, with the request's origin, and publishing the
+//! events integrations subscribe to.
 
 use std::future::{Ready, ready};
 
@@ -6,8 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde_json::Value;
 use vestibule_domain::audit::Outcome;
+use vestibule_domain::events::EventType;
 use vestibule_domain::principal::Principal;
 use vestibule_storage::audit::{NewAuditEvent, append};
+use vestibule_storage::outbox;
 use vestibule_storage::{DbConnection, StorageResult};
 
 use crate::state::AppState;
@@ -86,6 +89,12 @@ pub fn record_as(
     entry: Entry<'_>,
 ) -> StorageResult<()> {
     let Entry { action, target, outcome, details } = entry;
+    // Audited changes of catalogued kinds are published to webhooks in the same transaction.
+    if outcome == Outcome::Success
+        && let (Some(event), Some((_, id))) = (EventType::for_audit_action(action), target)
+    {
+        outbox::publish(conn, firm_id, event, &serde_json::json!({ "id": id }))?;
+    }
     append(
         conn,
         &NewAuditEvent {

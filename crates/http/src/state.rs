@@ -22,6 +22,10 @@ pub struct HttpSettings {
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
+    /// Hosts webhooks may target although they are internal (on-premise integrations).
+    pub webhook_allowed_hosts: Vec<String>,
+    /// How long the previous webhook secret keeps signing after a rotation.
+    pub secret_rotation_overlap: Duration,
 }
 
 /// Shared by every worker; cheap to clone.

@@ -89,6 +89,27 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     pub trust_forwarded_for: bool,
     pub log_format: LogFormat,
+    pub webhooks: WebhookConfig,
+    pub dispatch: DispatchConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Hosts (names or addresses) webhooks may target although they are internal.
+    pub allowed_hosts: Vec<String>,
+    pub timeout: Duration,
+    pub disable_after: Duration,
+    pub secret_overlap: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Whether `serve` also runs the dispatcher (turn off when `vestibule dispatch` runs apart).
+    pub in_server: bool,
+    pub retry_schedule: Vec<Duration>,
+    pub poll_interval: Duration,
+    pub batch_size: i64,
+    pub lease: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +233,18 @@ impl Config {
             login_lockout: r.seconds("LOGIN_LOCKOUT_SECS", 15 * 60)?,
             login_attempts_per_minute: r.positive("LOGIN_ATTEMPTS_PER_MINUTE", 20)?,
             trust_forwarded_for: r.flag("TRUST_FORWARDED_FOR", false)?,
+            webhooks: WebhookConfig {
+                allowed_hosts: r
+                    .string("WEBHOOK_ALLOWED_HOSTS", "")
+                    .split(',')
+                    .map(|h| h.trim().trim_matches(['[', ']']).to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect(),
+                timeout: r.seconds("WEBHOOK_TIMEOUT_SECS", 15)?,
+                disable_after: r.seconds("WEBHOOK_DISABLE_AFTER_SECS", 5 * 24 * 3600)?,
+                secret_overlap: r.seconds("WEBHOOK_SECRET_OVERLAP_SECS", 24 * 3600)?,
+            },
+            dispatch: dispatch(&r)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
@@ -287,6 +320,23 @@ fn mail(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<MailConfig, Config
     }
 }
 
+fn dispatch(r: &Reader<'_>) -> Result<DispatchConfig, ConfigError> {
+    let schedule = r.string("DISPATCH_RETRY_SCHEDULE_SECS", "5,300,1800,7200,18000,36000,36000");
+    let retry_schedule = schedule
+        .split(',')
+        .map(|s| s.trim().parse::<u64>().map(Duration::from_secs))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError { name: "DISPATCH_RETRY_SCHEDULE_SECS", reason: format!("`{schedule}`: {e}") })?;
+    let config = DispatchConfig {
+        in_server: r.flag("DISPATCH_IN_SERVER", true)?,
+        retry_schedule,
+        poll_interval: Duration::from_millis(r.positive("DISPATCH_POLL_MS", 1000)?),
+        batch_size: r.positive("DISPATCH_BATCH_SIZE", 32)?,
+        lease: r.seconds("DISPATCH_LEASE_SECS", 120)?,
+    };
+    Ok(config)
+}
+
 fn cors_origins(r: &Reader<'_>) -> Result<Vec<String>, ConfigError> {
     r.string("CORS_ALLOWED_ORIGINS", "")
         .split(',')
@@ -325,6 +375,10 @@ mod tests {
         assert_eq!(config(&[("BLOB_STORE", "s3")]).unwrap_err().name, "S3_BUCKET");
         assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");
+        assert_eq!(
+            config(&[("DISPATCH_RETRY_SCHEDULE_SECS", "5,soon")]).unwrap_err().name,
+            "DISPATCH_RETRY_SCHEDULE_SECS"
+        );
     }
 
     #[test]

@@ -28,6 +28,8 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run only the outbox dispatcher (several may run against one PostgreSQL database).
+    Dispatch,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document, or write it to a file.
@@ -96,6 +98,7 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 fn run(command: Command, config: &Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => serve(config, demo),
+        Command::Dispatch => dispatch(config),
         Command::Migrate => startup::connect(config).map(|_| println!("database is up to date")),
         Command::Openapi { .. } => Ok(()),
         Command::Admin(admin) => {
@@ -162,13 +165,58 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async {
         actix_web::rt::spawn(maintenance::run_forever(pool.clone()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = if config.dispatch.in_server {
+            Some(startup::spawn_dispatcher(config, pool.clone(), stopped)?)
+        } else {
+            None
+        };
         let app = Application::build(config, pool)?;
         tracing::info!(address = %config.bind_address, port = app.port(), "serving the API");
         if demo {
             print_login_hint(config, provision::DEMO_SLUG, provision::DEMO_OWNER_EMAIL, provision::DEMO_OWNER_PASSWORD);
         }
-        app.run_until_stopped().await.context("server stopped with an error")
+        // The server returns once a shutdown signal has drained its requests; the dispatcher
+        // then finishes the batch it is sending.
+        let served = app.run_until_stopped().await.context("server stopped with an error");
+        let _ = stop.send(true);
+        if let Some(dispatcher) = dispatcher {
+            let _ = dispatcher.await;
+        }
+        served
     })
+}
+
+fn dispatch(config: &Config) -> anyhow::Result<()> {
+    let pool = startup::connect(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = startup::spawn_dispatcher(config, pool, stopped)?;
+        shutdown_signal().await;
+        tracing::info!("stopping the dispatcher after its current batch");
+        let _ = stop.send(true);
+        dispatcher.await.context("dispatcher task failed")
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }
 
 fn print_login_hint(config: &Config, firm: &str, email: &str, password: &str) {

@@ -6,7 +6,12 @@ use anyhow::Context;
 use vestibule_http::{AppState, HttpSettings, configure_app};
 use vestibule_storage::{DbPool, PoolOptions};
 
-use crate::config::Config;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use vestibule_dispatch::email::MailSettings;
+use vestibule_dispatch::{DispatchSettings, Dispatcher};
+
+use crate::config::{Config, MailConfig};
 use crate::keys;
 
 /// Connects the pool and brings the schema up to date.
@@ -35,7 +40,37 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         login_attempts_per_minute: config.login_attempts_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
         cors_origins: config.cors_origins.clone(),
+        webhook_allowed_hosts: config.webhooks.allowed_hosts.clone(),
+        secret_rotation_overlap: config.webhooks.secret_overlap,
     }
+}
+
+pub fn dispatch_settings(config: &Config) -> DispatchSettings {
+    DispatchSettings {
+        retry_schedule: config.dispatch.retry_schedule.clone(),
+        poll_interval: config.dispatch.poll_interval,
+        batch_size: config.dispatch.batch_size,
+        lease: config.dispatch.lease.max(config.webhooks.timeout * 2),
+        webhook_timeout: config.webhooks.timeout,
+        disable_after: config.webhooks.disable_after,
+        allowed_hosts: config.webhooks.allowed_hosts.clone(),
+        public_base_url: config.public_base_url.to_string(),
+        mail: match &config.mail {
+            MailConfig::Folder { path } => MailSettings::Folder(path.clone()),
+            MailConfig::Smtp { url } => MailSettings::Smtp(url.expose().to_owned()),
+        },
+        mail_from: config.mail_from.clone(),
+    }
+}
+
+/// Runs the outbox dispatcher until `shutdown` turns true.
+pub fn spawn_dispatcher(
+    config: &Config,
+    pool: DbPool,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let dispatcher = Dispatcher::new(pool, dispatch_settings(config))?;
+    Ok(tokio::spawn(dispatcher.run(shutdown)))
 }
 
 /// The running server, as `vestibule serve` and the tests start it.

@@ -9,14 +9,17 @@ pub mod clients;
 pub mod contacts;
 pub mod credentials;
 pub mod db;
+pub mod deliveries;
 pub mod error;
 pub mod firms;
 pub mod idempotency;
 pub mod matters;
 pub mod offices;
+pub mod outbox;
 pub mod schema;
 pub mod sessions;
 pub mod staff;
+pub mod webhooks;
 
 pub use db::{Backend, DbConnection, DbPool, PoolOptions, PooledDb, write_tx};
 pub use error::{StorageError, StorageResult};

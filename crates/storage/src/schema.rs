@@ -205,6 +205,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (id) {
+        id -> Text,
+        firm_id -> Text,
+        event_type -> Text,
+        data -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        firm_id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        firm_id -> Text,
+        event_id -> Text,
+        channel -> Text,
+        endpoint_id -> Nullable<Text>,
+        recipient -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(deliveries -> outbox_events (event_id));
+diesel::joinable!(deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(offices -> firms (firm_id));
 diesel::joinable!(staff -> firms (firm_id));
 diesel::joinable!(clients -> firms (firm_id));
@@ -235,4 +295,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_heads,
     audit_events,
     idempotency_keys,
+    outbox_events,
+    webhook_endpoints,
+    deliveries,
+    delivery_attempts,
 );

@@ -105,3 +105,14 @@ pub fn set_disabled(conn: &mut DbConnection, firm_id: &str, id: &str, at: Option
         .execute(conn)?;
     Ok(())
 }
+
+/// The addresses of the firm's active owners and admins, who hear about operational problems.
+pub fn admin_emails(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Vec<String>> {
+    Ok(staff::table
+        .filter(staff::firm_id.eq(firm_id))
+        .filter(staff::role.eq_any(["owner", "admin"]))
+        .filter(staff::disabled_at.is_null())
+        .order(staff::id.asc())
+        .select(staff::email)
+        .load(conn)?)
+}

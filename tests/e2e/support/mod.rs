@@ -3,6 +3,8 @@
 
 pub mod database;
 pub mod fixtures;
+pub mod receiver;
+pub mod smtp;
 
 use std::collections::HashMap;
 
@@ -50,6 +52,9 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub pool: DbPool,
+    /// The app's `DATA_DIR` (mail folder, key file).
+    pub data_dir: std::path::PathBuf,
+    _stop_dispatcher: tokio::sync::watch::Sender<bool>,
     _database: database::TestDatabase,
 }
 
@@ -96,6 +101,10 @@ impl TestApp {
             ("PUBLIC_BASE_URL", "http://vestibule.test"),
             ("JWT_ISSUER", TEST_ISSUER),
             ("LOGIN_ATTEMPTS_PER_MINUTE", "1000"),
+            // Webhook receivers in tests listen on loopback, and retries come fast.
+            ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
+            ("DISPATCH_RETRY_SCHEDULE_SECS", "1,1,1"),
+            ("DISPATCH_POLL_MS", "50"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -113,8 +122,17 @@ impl TestApp {
         let app = Application::build(&config, pool.clone()).expect("application");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
+        let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
+        startup::spawn_dispatcher(&config, pool.clone(), stopped).expect("dispatcher");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
-        Self { base, http, pool, _database: database }
+        Self {
+            base,
+            http,
+            pool,
+            data_dir: database.scratch_dir().to_path_buf(),
+            _stop_dispatcher: stop_dispatcher,
+            _database: database,
+        }
     }
 
     pub fn conn(&self) -> PooledDb {

@@ -22,6 +22,7 @@ pub mod matters;
 pub mod offices;
 pub mod portal;
 pub mod staff;
+pub mod webhooks;
 
 /// The versioned API under `/v1`.
 pub fn v1(cfg: &mut ServiceConfig<'_>) {
@@ -35,6 +36,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     matters::routes(cfg);
     api_keys::routes(cfg);
     audit::routes(cfg);
+    webhooks::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

@@ -1,0 +1,106 @@
+//! Email: one template per notification kind (plain text and HTML, with the firm's display
+//! name), sent over SMTP or written as `.eml` files to a folder (the embedded default).
+
+use std::path::PathBuf;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+#[derive(Debug, Clone)]
+pub enum MailSettings {
+    Folder(PathBuf),
+    /// `smtp://` or `smtps://` URL with optional credentials and `?tls=required|opportunistic`.
+    Smtp(String),
+}
+
+pub enum Mailer {
+    Folder(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
+        Ok(match settings {
+            MailSettings::Folder(path) => {
+                std::fs::create_dir_all(path)?;
+                Self::Folder(AsyncFileTransport::new(path))
+            }
+            MailSettings::Smtp(url) => Self::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
+        })
+    }
+
+    pub async fn send(&self, message: Message) -> anyhow::Result<()> {
+        match self {
+            Self::Folder(transport) => {
+                transport.send(message).await?;
+            }
+            Self::Smtp(transport) => {
+                transport.send(message).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What templates may use. Nothing confidential: no message bodies, no security codes.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub firm_name: String,
+    pub portal_url: String,
+    pub event_data: serde_json::Value,
+    pub endpoint_url: Option<String>,
+}
+
+/// The template of an event type, if that type is ever emailed.
+pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
+    match event_type {
+        "webhook_endpoint.disabled" => {
+            let url = context.endpoint_url.as_deref().unwrap_or("(deleted)");
+            let why = match context.event_data["reason"].as_str() {
+                Some("gone") => "it answered 410 Gone, asking not to be called again",
+                _ => "every delivery to it failed for too long",
+            };
+            let subject = format!("[{}] A webhook endpoint was disabled", context.firm_name);
+            let text = format!(
+                "Hello,\n\nVestibule disabled the webhook endpoint {url} of {firm} because {why}. \
+                 Events are no longer sent to it.\n\nCheck the receiving system, then re-enable the endpoint \
+                 in the firm settings: {portal}\n\n-- {firm}\n",
+                firm = context.firm_name,
+                portal = context.portal_url,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>Vestibule disabled the webhook endpoint <code>{url}</code> of {firm} because {why}. \
+                 Events are no longer sent to it.</p><p>Check the receiving system, then re-enable the endpoint in \
+                 the <a href=\"{portal}\">firm settings</a>.</p><p>&mdash; {firm}</p>",
+                url = escape(url),
+                firm = escape(&context.firm_name),
+                portal = escape(&context.portal_url),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        _ => None,
+    }
+}
+
+pub fn message(from: &str, firm_name: &str, to: &str, rendered: Rendered) -> anyhow::Result<Message> {
+    let from: Mailbox = from.parse()?;
+    // The firm's name as the sender's display name, our address as the sender.
+    let from = Mailbox::new(Some(firm_name.to_owned()), from.email);
+    Ok(Message::builder()
+        .from(from)
+        .to(to.parse()?)
+        .subject(rendered.subject)
+        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

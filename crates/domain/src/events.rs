@@ -1,0 +1,76 @@
+//! The event catalogue: what integrations can subscribe to. Payloads are thin: ids and the
+//! few fields a receiver needs to fetch the rest through the API, never confidential content.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! catalogue {
+    ($($variant:ident => $name:literal: $about:literal,)+) => {
+        /// An event type, as named in webhook payloads and endpoint filters.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        pub enum EventType {
+            $(#[doc = $about] #[serde(rename = $name)] $variant,)+
+        }
+
+        impl EventType {
+            pub const ALL: &'static [EventType] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Self::$variant => $about),+ }
+            }
+
+            pub fn from_stored(raw: &str) -> Option<Self> {
+                match raw { $($name => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+catalogue! {
+    ClientCreated => "client.created": "A client was created (also by an upsert).",
+    ClientUpdated => "client.updated": "A client's fields, emails or assignees changed.",
+    ClientDeleted => "client.deleted": "A client was deleted.",
+    ContactCreated => "contact.created": "A contact was created.",
+    ContactUpdated => "contact.updated": "A contact changed.",
+    ContactDeleted => "contact.deleted": "A contact was deleted.",
+    MatterCreated => "matter.created": "A matter was created.",
+    MatterUpdated => "matter.updated": "A matter changed.",
+    MatterDeleted => "matter.deleted": "A matter was deleted.",
+    MatterMembersChanged => "matter.members_changed": "A staff member was added to a matter, changed role or removed.",
+    WebhookTest => "webhook.test": "Sent on request to one endpoint, to check the integration.",
+    WebhookEndpointDisabled => "webhook_endpoint.disabled": "An endpoint was disabled after failing for too long or answering 410 Gone.",
+}
+
+impl EventType {
+    /// The event an audited change publishes, if any: every change of a catalogued kind is
+    /// published in the same transaction as its audit record.
+    pub fn for_audit_action(action: &str) -> Option<Self> {
+        match action {
+            "matter.member_set" | "matter.member_removed" => Some(Self::MatterMembersChanged),
+            other => {
+                Self::from_stored(other).filter(|t| !matches!(t, Self::WebhookTest | Self::WebhookEndpointDisabled))
+            }
+        }
+    }
+
+    /// Whether an endpoint subscribed to `filter` (empty: everything) gets this type.
+    pub fn matches(self, filter: &[EventType]) -> bool {
+        filter.is_empty() || filter.contains(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audited_changes_map_to_their_events() {
+        assert_eq!(EventType::for_audit_action("client.updated"), Some(EventType::ClientUpdated));
+        assert_eq!(EventType::for_audit_action("matter.member_removed"), Some(EventType::MatterMembersChanged));
+        assert_eq!(EventType::for_audit_action("auth.login"), None);
+        assert_eq!(EventType::for_audit_action("webhook.test"), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! The outbox: events and their deliveries, written in the caller's transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use vestibule_domain::events::EventType;
+use vestibule_domain::ids::{DeliveryId, EventId};
+
+use crate::db::DbConnection;
+use crate::error::StorageResult;
+use crate::schema::{deliveries, outbox_events};
+use crate::webhooks;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox_events)]
+pub struct EventRow {
+    pub id: String,
+    pub firm_id: String,
+    pub event_type: String,
+    /// The thin `data` object of the payload, as JSON.
+    pub data: String,
+    pub occurred_at: NaiveDateTime,
+}
+
+pub const WEBHOOK: &str = "webhook";
+pub const EMAIL: &str = "email";
+
+/// Records an event and queues it for every enabled endpoint of the firm subscribed to its
+/// type. Call inside the transaction of the change the event reports.
+pub fn publish(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    event_type: EventType,
+    data: &serde_json::Value,
+) -> StorageResult<EventRow> {
+    let event = insert_event(conn, firm_id, event_type, data)?;
+    for endpoint in webhooks::active(conn, firm_id)? {
+        let filter: Vec<EventType> =
+            endpoint.event_types.split_whitespace().filter_map(EventType::from_stored).collect();
+        if event_type.matches(&filter) {
+            queue(conn, &event, WEBHOOK, Some(&endpoint.id), None)?;
+        }
+    }
+    Ok(event)
+}
+
+/// Records an event for one endpoint only (a test message).
+pub fn publish_to_endpoint(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    event_type: EventType,
+    data: &serde_json::Value,
+    endpoint_id: &str,
+) -> StorageResult<EventRow> {
+    let event = insert_event(conn, firm_id, event_type, data)?;
+    queue(conn, &event, WEBHOOK, Some(endpoint_id), None)?;
+    Ok(event)
+}
+
+/// Queues an email about `event` to `recipient`.
+pub fn queue_email(conn: &mut DbConnection, event: &EventRow, recipient: &str) -> StorageResult<String> {
+    queue(conn, event, EMAIL, None, Some(recipient))
+}
+
+fn insert_event(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    event_type: EventType,
+    data: &serde_json::Value,
+) -> StorageResult<EventRow> {
+    let event = EventRow {
+        id: EventId::generate().into(),
+        firm_id: firm_id.to_owned(),
+        event_type: event_type.as_str().to_owned(),
+        data: data.to_string(),
+        occurred_at: crate::now(),
+    };
+    diesel::insert_into(outbox_events::table).values(&event).execute(conn)?;
+    Ok(event)
+}
+
+/// Adds one delivery of an existing event, due now.
+pub fn queue(
+    conn: &mut DbConnection,
+    event: &EventRow,
+    channel: &str,
+    endpoint_id: Option<&str>,
+    recipient: Option<&str>,
+) -> StorageResult<String> {
+    let id: String = DeliveryId::generate().into();
+    let now = crate::now();
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::id.eq(&id),
+            deliveries::firm_id.eq(&event.firm_id),
+            deliveries::event_id.eq(&event.id),
+            deliveries::channel.eq(channel),
+            deliveries::endpoint_id.eq(endpoint_id),
+            deliveries::recipient.eq(recipient),
+            deliveries::status.eq(crate::deliveries::PENDING),
+            deliveries::next_attempt_at.eq(now),
+            deliveries::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn get_event(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<EventRow> {
+    Ok(outbox_events::table
+        .filter(outbox_events::firm_id.eq(firm_id).and(outbox_events::id.eq(id)))
+        .select(EventRow::as_select())
+        .first(conn)?)
+}

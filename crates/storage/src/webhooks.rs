@@ -1,0 +1,132 @@
+//! Webhook endpoints of a firm.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::{StorageError, StorageResult};
+use crate::schema::webhook_endpoints;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct EndpointRow {
+    pub id: String,
+    pub firm_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// Space-separated event types; empty means every type.
+    pub event_types: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl EndpointRow {
+    /// The secrets that sign a message sent at `now`: the current one, and the previous one
+    /// while its overlap after a rotation lasts.
+    pub fn signing_secrets(&self, now: NaiveDateTime) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at)
+            && until > now
+        {
+            secrets.push(previous);
+        }
+        secrets
+    }
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct EndpointChanges {
+    pub url: Option<String>,
+    pub description: Option<Option<String>>,
+    pub event_types: Option<String>,
+    pub disabled_at: Option<Option<NaiveDateTime>>,
+    pub disabled_reason: Option<Option<String>>,
+    pub failing_since: Option<Option<NaiveDateTime>>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &EndpointRow) -> StorageResult<()> {
+    diesel::insert_into(webhook_endpoints::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<EndpointRow> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::firm_id.eq(firm_id).and(webhook_endpoints::id.eq(id)))
+        .select(EndpointRow::as_select())
+        .first(conn)?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<EndpointRow>> {
+    let mut query = webhook_endpoints::table.filter(webhook_endpoints::firm_id.eq(firm_id)).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(webhook_endpoints::id.gt(after));
+    }
+    Ok(query.order(webhook_endpoints::id.asc()).limit(limit + 1).select(EndpointRow::as_select()).load(conn)?)
+}
+
+/// The firm's enabled endpoints; the caller filters by event type.
+pub fn active(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Vec<EndpointRow>> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::firm_id.eq(firm_id).and(webhook_endpoints::disabled_at.is_null()))
+        .select(EndpointRow::as_select())
+        .load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    id: &str,
+    changes: &EndpointChanges,
+) -> StorageResult<EndpointRow> {
+    let updated = diesel::update(
+        webhook_endpoints::table.filter(webhook_endpoints::firm_id.eq(firm_id).and(webhook_endpoints::id.eq(id))),
+    )
+    .set(changes)
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(StorageError::NotFound);
+    }
+    get(conn, firm_id, id)
+}
+
+/// Replaces the secret; the old one keeps signing alongside until `overlap_until`.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    id: &str,
+    new_secret: &str,
+    overlap_until: NaiveDateTime,
+) -> StorageResult<EndpointRow> {
+    let current = get(conn, firm_id, id)?;
+    diesel::update(webhook_endpoints::table.find(id))
+        .set((
+            webhook_endpoints::secret.eq(new_secret),
+            webhook_endpoints::previous_secret.eq(&current.secret),
+            webhook_endpoints::previous_secret_expires_at.eq(overlap_until),
+            webhook_endpoints::updated_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    get(conn, firm_id, id)
+}
+
+/// Deletes the endpoint with its deliveries and their attempts.
+pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<()> {
+    let deleted = diesel::delete(
+        webhook_endpoints::table.filter(webhook_endpoints::firm_id.eq(firm_id).and(webhook_endpoints::id.eq(id))),
+    )
+    .execute(conn)?;
+    if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}

@@ -1,0 +1,4 @@
+DROP TABLE delivery_attempts;
+DROP TABLE deliveries;
+DROP TABLE webhook_endpoints;
+DROP TABLE outbox_events;
