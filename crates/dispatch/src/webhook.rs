@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use vestibule_domain::events::{EventType, WebhookData, WebhookPayload};
+use vestibule_domain::ids::FirmId;
 use vestibule_storage::outbox::EventRow;
 use vestibule_storage::webhooks::EndpointRow;
 
@@ -28,19 +30,20 @@ pub struct Sent {
     pub error: Option<String>,
 }
 
-/// The JSON body: `{type, timestamp, data}`, with the firm's id in `data` so one receiver
-/// can serve several firms.
-pub fn body(event: &EventRow) -> Vec<u8> {
-    let mut data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(object) = data.as_object_mut() {
-        object.insert("firm_id".to_owned(), event.firm_id.clone().into());
-    }
-    let payload = serde_json::json!({
-        "type": event.event_type,
-        "timestamp": event.occurred_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "data": data,
-    });
-    serde_json::to_vec(&payload).unwrap_or_default()
+/// The JSON body (`WebhookPayload` in the OpenAPI document), with the firm's id in `data`
+/// so one receiver can serve several firms.
+pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
+    let stored: serde_json::Value = serde_json::from_str(&event.data)?;
+    let payload = WebhookPayload {
+        event_type: EventType::from_stored(&event.event_type).ok_or_else(|| anyhow::anyhow!("unknown event type"))?,
+        timestamp: event.occurred_at.and_utc(),
+        data: WebhookData {
+            id: stored["id"].as_str().unwrap_or_default().to_owned(),
+            firm_id: FirmId::from_trusted(event.firm_id.clone()),
+            reason: stored["reason"].as_str().map(str::to_owned),
+        },
+    };
+    Ok(serde_json::to_vec(&payload)?)
 }
 
 pub async fn send(client: &reqwest::Client, resolver: &PublicOnly, endpoint: &EndpointRow, event: &EventRow) -> Sent {
@@ -67,7 +70,10 @@ pub async fn send(client: &reqwest::Client, resolver: &PublicOnly, endpoint: &En
         return failed(format!("refused: {ip} is an internal address"));
     }
     let now = chrono::Utc::now();
-    let payload = body(event);
+    let payload = match body(event) {
+        Ok(payload) => payload,
+        Err(error) => return failed(format!("building the payload failed: {error}")),
+    };
     let secrets = endpoint.signing_secrets(now.naive_utc());
     let signature = match signature::header(&secrets, &event.id, now.timestamp(), &payload) {
         Ok(signature) => signature,

@@ -62,6 +62,30 @@ impl EventType {
     }
 }
 
+/// The JSON body of every webhook request. It comes with the Standard Webhooks headers
+/// `webhook-id` (the event id, the same on every attempt and replay), `webhook-timestamp`
+/// (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`,
+/// several separated by spaces during a secret rotation). See docs/webhooks.md.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookPayload {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When the event happened.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    pub data: WebhookData,
+}
+
+/// Ids only: receivers fetch the current state through the API.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookData {
+    /// The id of the record the event is about (a client, contact, matter or webhook endpoint).
+    pub id: String,
+    pub firm_id: crate::ids::FirmId,
+    /// `webhook_endpoint.disabled` only: `gone` or `failing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

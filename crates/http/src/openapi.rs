@@ -10,7 +10,12 @@ use crate::problem::Problem;
         description = "Client portal backend for law and accounting firms. See docs/api-guide.md for authentication, errors, pagination and idempotency.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(Problem, vestibule_domain::FieldError)),
+    components(schemas(
+        Problem,
+        vestibule_domain::FieldError,
+        vestibule_domain::events::WebhookPayload,
+        vestibule_domain::events::WebhookData
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Staff sign-in"),

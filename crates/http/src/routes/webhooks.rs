@@ -219,7 +219,7 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
-/// The event catalogue.
+/// The event catalogue. Every webhook request carries a `WebhookPayload` (see the schema).
 #[utoipa::path(tag = "webhooks", responses((status = 200, body = Vec<EventTypeInfo>), Unauthorized, Forbidden, InternalError), security(("bearer" = [])))]
 #[get("/webhook-event-types")]
 pub async fn list_event_types(
