@@ -17,6 +17,7 @@ use vestibule_storage::clients::{self, ClientRow};
 const CLIENTS: usize = 3_000;
 const REQUESTS: usize = 400;
 const CONCURRENCY: usize = 8;
+const EVENTS: usize = 2_000;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -29,7 +30,9 @@ async fn main() {
 }
 
 async fn run(backend: Backend) {
-    let app = TestApp::spawn_with(backend, &[("WORKERS", "2"), ("DATABASE_POOL_SIZE", "8")]).await;
+    let app =
+        TestApp::spawn_with(backend, &[("WORKERS", "2"), ("DATABASE_POOL_SIZE", "8"), ("DISPATCH_BATCH_SIZE", "64")])
+            .await;
     let firm = app.firm("bench").await;
     let seeded = Instant::now();
     seed(&app, &firm.id, &firm.owner_id);

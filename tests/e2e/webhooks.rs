@@ -236,4 +236,21 @@ on_both_backends! {
         let (_, member_token) = app.staff(&firm, "member", "mia@harbor.test").await;
         app.get("/v1/webhook-endpoints", &member_token).await.assert_problem(403, "forbidden");
     }
+
+    async fn two_dispatchers_share_the_work_without_sending_anything_twice(backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        vestibule_server::startup::spawn_dispatcher(&app.config, app.pool.clone(), stopped).unwrap();
+        let firm = app.firm("harbor").await;
+        let hook = Receiver::start().await;
+        endpoint(&app, &firm.owner_token, &hook.url, &["client.created"]).await;
+        for n in 0..20 {
+            app.client(&firm.owner_token, &format!("Client {n}")).await;
+        }
+        let received = hook.wait_for(20).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let ids: std::collections::HashSet<String> = hook.received().into_iter().map(|m| m.id).collect();
+        assert_eq!(ids.len(), 20);
+        assert_eq!(hook.received().len(), 20, "each delivery was claimed by one dispatcher: {}", received.len());
+    }
 }

@@ -46,9 +46,14 @@ impl Drop for Server {
 }
 
 async fn serve(dir: &Path, args: &[&str], port: u16) -> Server {
+    serve_with(dir, args, port, &[]).await
+}
+
+async fn serve_with(dir: &Path, args: &[&str], port: u16, env: &[(&str, &str)]) -> Server {
     let bind = format!("127.0.0.1:{port}");
-    let child =
-        vestibule(dir, args, &[("BIND_ADDRESS", &bind)]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut env = env.to_vec();
+    env.push(("BIND_ADDRESS", &bind));
+    let child = vestibule(dir, args, &env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let server = Server(child);
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
@@ -159,4 +164,113 @@ fn the_openapi_command_prints_the_checked_in_document() {
     let checked_in =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")).unwrap();
     assert!(String::from_utf8(output.stdout).unwrap() == checked_in, "run `make openapi`");
+}
+
+/// A webhook receiver that takes a while to answer, so that deliveries are in flight when
+/// the server dies. It records the `webhook-id` of every request.
+async fn slow_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let shared = web::Data::from(seen.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(shared.clone()).default_service(web::to(
+            |req: HttpRequest, seen: web::Data<std::sync::Mutex<Vec<String>>>| async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let id = req.headers().get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                seen.lock().unwrap().push(id);
+                HttpResponse::Ok().finish()
+            },
+        ))
+    })
+    .workers(2)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}/hooks"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_committed_event_is_lost_when_the_server_is_killed() {
+    const EVENTS: usize = 30;
+    let dir = workdir();
+    let password = "a sturdy passphrase";
+    let created = run(
+        &dir,
+        &[
+            "admin",
+            "create-firm",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--owner-email",
+            "o@acme.test",
+            "--owner-name",
+            "O",
+            "--owner-password",
+            password,
+        ],
+        &[],
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let (hook_url, seen) = slow_receiver().await;
+    let env = [
+        ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
+        ("DISPATCH_POLL_MS", "50"),
+        ("DISPATCH_BATCH_SIZE", "4"),
+        ("WEBHOOK_TIMEOUT_SECS", "2"),
+        ("DISPATCH_LEASE_SECS", "4"),
+        ("DISPATCH_RETRY_SCHEDULE_SECS", "1,1,1,1"),
+    ];
+    let port = free_port();
+    let mut server = serve_with(&dir, &["serve"], port, &env).await;
+    let token =
+        login(port, "acme", "o@acme.test", password).await.json::<serde_json::Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let endpoint = http
+        .post(format!("{base}/v1/webhook-endpoints"))
+        .bearer_auth(&token)
+        .json(&json!({ "url": hook_url, "event_types": ["client.created"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(endpoint.status(), 201);
+    for n in 0..EVENTS {
+        let reply = http
+            .post(format!("{base}/v1/clients"))
+            .bearer_auth(&token)
+            .json(&json!({ "kind": "person", "name": format!("Client {n}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 201);
+    }
+    // Kill it while some deliveries are done, some in flight and most still queued.
+    let started = Instant::now();
+    while seen.lock().unwrap().len() < 3 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let before_restart = seen.lock().unwrap().len();
+    assert!(before_restart < EVENTS, "the kill came too late to test anything");
+
+    let _restarted = serve_with(&dir, &["serve"], port, &env).await;
+    let started = Instant::now();
+    loop {
+        let distinct: std::collections::HashSet<String> = seen.lock().unwrap().iter().cloned().collect();
+        if distinct.len() == EVENTS {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "only {} of {EVENTS} events arrived", distinct.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|id| id.starts_with("evt_")));
+    println!("{} requests for {EVENTS} events ({before_restart} before the kill)", seen.len());
 }

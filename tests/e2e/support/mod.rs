@@ -54,6 +54,7 @@ pub struct TestApp {
     pub pool: DbPool,
     /// The app's `DATA_DIR` (mail folder, key file).
     pub data_dir: std::path::PathBuf,
+    pub config: Config,
     _stop_dispatcher: tokio::sync::watch::Sender<bool>,
     _database: database::TestDatabase,
 }
@@ -130,6 +131,7 @@ impl TestApp {
             http,
             pool,
             data_dir: database.scratch_dir().to_path_buf(),
+            config,
             _stop_dispatcher: stop_dispatcher,
             _database: database,
         }

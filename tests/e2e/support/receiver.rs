@@ -58,7 +58,7 @@ impl Receiver {
 
     /// Waits until at least `count` requests arrived (bounded).
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        for _ in 0..300 {
+        for _ in 0..1200 {
             let received = self.received();
             if received.len() >= count {
                 return received;
