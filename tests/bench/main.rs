@@ -71,6 +71,39 @@ async fn run(backend: Backend) {
         (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())
     })
     .await;
+    dispatch_throughput(&app, &firm).await;
+}
+
+/// Events published straight into the outbox, delivered to a loopback receiver that answers
+/// at once: the dispatcher's own cost per delivery (claim, sign, send, record).
+async fn dispatch_throughput(app: &TestApp, firm: &support::fixtures::Firm) {
+    let receiver = support::receiver::Receiver::start().await;
+    let body = json!({ "url": receiver.url, "event_types": ["client.updated"] });
+    let endpoint = app.post("/v1/webhook-endpoints", &firm.owner_token, &body).await;
+    assert_eq!(endpoint.status, 201, "{}", endpoint.body);
+    let started = Instant::now();
+    vestibule_storage::write_tx(&mut app.conn(), |conn| {
+        for n in 0..EVENTS {
+            let data = json!({ "id": format!("cli_{n:032x}") });
+            vestibule_storage::outbox::publish(
+                conn,
+                &firm.id,
+                vestibule_domain::events::EventType::ClientUpdated,
+                &data,
+            )?;
+        }
+        Ok::<_, vestibule_storage::StorageError>(())
+    })
+    .unwrap();
+    let published = started.elapsed();
+    receiver.wait_for(EVENTS).await;
+    let total = started.elapsed();
+    println!(
+        "dispatch to a loopback receiver: {EVENTS} events published in {:.2}s, all delivered {:.2}s later = {:.0} deliveries/s",
+        published.as_secs_f64(),
+        (total - published).as_secs_f64(),
+        EVENTS as f64 / (total - published).as_secs_f64()
+    );
 }
 
 fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {

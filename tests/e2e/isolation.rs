@@ -155,6 +155,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/test", Staff, NotFound).admin_only(),
         row(Method::GET, "/v1/webhook-endpoints/{endpoint_id}/deliveries", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", Staff, NotFound).admin_only(),
+        row(Method::GET, "/v1/deliveries", Staff, Own(200)).admin_only(),
     ]
 }
 

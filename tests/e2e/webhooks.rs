@@ -137,6 +137,17 @@ on_both_backends! {
         assert!(mails[0].data.contains("A webhook endpoint was disabled"));
         assert!(mails[0].data.contains(&hook.url));
         assert!(mails[0].data.contains("harbor LLP"));
+        // The listener has the email; the delivery is recorded right after it was accepted.
+        let mut emails = app.get("/v1/deliveries?channel=email&status=delivered", &firm.owner_token).await;
+        for _ in 0..100 {
+            if emails.body["data"][0].is_object() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            emails = app.get("/v1/deliveries?channel=email&status=delivered", &firm.owner_token).await;
+        }
+        assert_eq!(emails.body["data"][0]["recipient"], "owner@harbor.test", "{}", emails.body);
+        assert_eq!(emails.body["data"][0]["event_type"], "webhook_endpoint.disabled");
         app.client(&firm.owner_token, "Grace Hopper").await;
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         assert_eq!(hook.received().len(), 1, "a disabled endpoint receives nothing");
@@ -252,5 +263,19 @@ on_both_backends! {
         let ids: std::collections::HashSet<String> = hook.received().into_iter().map(|m| m.id).collect();
         assert_eq!(ids.len(), 20);
         assert_eq!(hook.received().len(), 20, "each delivery was claimed by one dispatcher: {}", received.len());
+    }
+
+    async fn a_receiver_asking_to_wait_is_not_called_sooner(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let hook = Receiver::start().await;
+        hook.answer(&[429], Some("3"));
+        let (endpoint_id, _) = endpoint(&app, &firm.owner_token, &hook.url, &["client.created"]).await;
+        app.client(&firm.owner_token, "Ada Lovelace").await;
+        let delivery = settled(&app, &firm.owner_token, &endpoint_id, "delivered").await;
+        let times: Vec<chrono::DateTime<chrono::Utc>> =
+            delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["attempted_at"].as_str().unwrap().parse().unwrap()).collect();
+        assert_eq!(delivery["attempt_log"][0]["status_code"], 429);
+        assert!(times[1] - times[0] >= chrono::Duration::seconds(3), "Retry-After: 3 outweighs the 1 s schedule");
     }
 }

@@ -62,8 +62,8 @@ impl Dispatcher {
         Ok(Self { pool, http, resolver, mailer, settings })
     }
 
-    /// Works until `shutdown` turns true. A batch in progress is finished first; deliveries
-    /// claimed but not started are released.
+    /// Works until `shutdown` turns true. A batch is claimed and sent as one step, so the
+    /// batch in progress is finished first and nothing stays claimed.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!("dispatcher started");
         while !*shutdown.borrow() {

@@ -176,13 +176,6 @@ pub fn new_attempt(
     }
 }
 
-/// Gives claimed deliveries back (a dispatcher shutting down before it sent them).
-pub fn release(conn: &mut DbConnection, ids: &[String]) -> StorageResult<usize> {
-    Ok(diesel::update(deliveries::table.filter(deliveries::id.eq_any(ids).and(deliveries::status.eq(DELIVERING))))
-        .set((deliveries::status.eq(PENDING), deliveries::lease_until.eq(None::<NaiveDateTime>)))
-        .execute(conn)?)
-}
-
 /// Ends the pending deliveries of an endpoint that was disabled.
 pub fn drop_pending_for_endpoint(conn: &mut DbConnection, endpoint_id: &str, reason: &str) -> StorageResult<usize> {
     Ok(diesel::update(
@@ -204,17 +197,31 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<De
         .first(conn)?)
 }
 
-/// An endpoint's deliveries, newest last, each with its attempts.
-pub fn list_for_endpoint(
+#[derive(Debug, Default)]
+pub struct DeliveryFilter {
+    pub endpoint_id: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A firm's deliveries, oldest first, each with its attempts (two queries per page).
+pub fn list(
     conn: &mut DbConnection,
     firm_id: &str,
-    endpoint_id: &str,
+    filter: &DeliveryFilter,
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<(DeliveryRow, Vec<AttemptRow>)>> {
-    let mut query = deliveries::table
-        .filter(deliveries::firm_id.eq(firm_id).and(deliveries::endpoint_id.eq(endpoint_id)))
-        .into_boxed();
+    let mut query = deliveries::table.filter(deliveries::firm_id.eq(firm_id)).into_boxed();
+    if let Some(endpoint) = &filter.endpoint_id {
+        query = query.filter(deliveries::endpoint_id.eq(endpoint));
+    }
+    if let Some(channel) = &filter.channel {
+        query = query.filter(deliveries::channel.eq(channel));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(deliveries::status.eq(status));
+    }
     if let Some(after) = after {
         query = query.filter(deliveries::id.gt(after));
     }

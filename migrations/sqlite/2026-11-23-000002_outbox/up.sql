@@ -47,6 +47,8 @@ CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id);
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_firm ON deliveries (firm_id, id);
+CREATE INDEX deliveries_firm_status ON deliveries (firm_id, status, id);
+CREATE INDEX deliveries_firm_channel ON deliveries (firm_id, channel, id);
 
 CREATE TABLE delivery_attempts (
     id TEXT PRIMARY KEY,

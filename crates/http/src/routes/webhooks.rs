@@ -5,14 +5,14 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DeliveryId, EventId, WebhookEndpointId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::deliveries::{self, AttemptRow, DeliveryRow};
+use vestibule_storage::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
 use vestibule_storage::webhooks::{self, EndpointChanges, EndpointRow};
 use vestibule_storage::{outbox, write_tx};
 
@@ -39,7 +39,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(rotate_webhook_secret)
         .service(send_test_event)
         .service(list_webhook_deliveries)
-        .service(replay_webhook_delivery);
+        .service(replay_webhook_delivery)
+        .service(list_deliveries);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,6 +122,12 @@ pub struct EventTypeInfo {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     pub id: DeliveryId,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// For webhooks: the endpoint.
+    pub endpoint_id: Option<WebhookEndpointId>,
+    /// For emails: the address.
+    pub recipient: Option<String>,
     /// Also the `webhook-id` header: the same for every attempt and replay of the event.
     pub event_id: EventId,
     pub event_type: Option<EventType>,
@@ -148,6 +155,9 @@ impl Delivery {
         let pending = row.status == deliveries::PENDING;
         Self {
             id: DeliveryId::from_trusted(row.id),
+            channel: row.channel,
+            endpoint_id: row.endpoint_id.map(WebhookEndpointId::from_trusted),
+            recipient: row.recipient,
             event_id: EventId::from_trusted(row.event_id),
             event_type,
             status: row.status,
@@ -504,19 +514,89 @@ pub async fn list_webhook_deliveries(
     db::run(&state, move |conn| {
         let firm_id = principal.firm_id().as_str();
         webhooks::get(conn, firm_id, id.as_str())?;
-        let rows = deliveries::list_for_endpoint(conn, firm_id, id.as_str(), page.after.as_deref(), page.limit)?;
-        let types = deliveries::event_types_of(conn, rows.iter().map(|(d, _)| d.event_id.as_str()))?;
-        Ok(web::Json(Paginated::from_rows(
-            &page,
-            rows,
-            |(d, _)| d.id.clone(),
-            |(d, attempts)| {
-                let event_type = types.get(&d.event_id).copied();
-                Delivery::from_parts(d, attempts, event_type)
-            },
-        )))
+        let filter = DeliveryFilter { endpoint_id: Some(id.to_string()), ..Default::default() };
+        delivery_page(conn, firm_id, &filter, &page).map(web::Json)
     })
     .await
+}
+
+fn delivery_page(
+    conn: &mut vestibule_storage::DbConnection,
+    firm_id: &str,
+    filter: &DeliveryFilter,
+    page: &vestibule_domain::cursor::Page,
+) -> Result<Paginated<Delivery>, ApiError> {
+    let rows = deliveries::list(conn, firm_id, filter, page.after.as_deref(), page.limit)?;
+    let types = deliveries::event_types_of(conn, rows.iter().map(|(d, _)| d.event_id.as_str()))?;
+    Ok(Paginated::from_rows(
+        page,
+        rows,
+        |(d, _)| d.id.clone(),
+        |(d, attempts)| {
+            let event_type = types.get(&d.event_id).copied();
+            Delivery::from_parts(d, attempts, event_type)
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryListQuery {
+    /// `webhook` or `email`.
+    pub channel: Option<Channel>,
+    pub status: Option<DeliveryStatus>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Webhook,
+    Email,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivering,
+    Delivered,
+    Dead,
+}
+
+/// Every delivery of the firm's events, webhooks and emails alike, with status, attempts and
+/// last error: where an admin looks when a notification did not arrive.
+#[utoipa::path(
+    tag = "webhooks",
+    params(DeliveryListQuery, PageQuery),
+    responses((status = 200, body = Paginated<Delivery>), BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/deliveries")]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    query: web::Query<DeliveryListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
+    admin(&principal)?;
+    let page = page.page()?;
+    let filter = DeliveryFilter {
+        endpoint_id: None,
+        channel: query.channel.map(|c| match c {
+            Channel::Webhook => outbox::WEBHOOK.to_owned(),
+            Channel::Email => outbox::EMAIL.to_owned(),
+        }),
+        status: query.status.map(|s| {
+            match s {
+                DeliveryStatus::Pending => deliveries::PENDING,
+                DeliveryStatus::Delivering => deliveries::DELIVERING,
+                DeliveryStatus::Delivered => deliveries::DELIVERED,
+                DeliveryStatus::Dead => deliveries::DEAD,
+            }
+            .to_owned()
+        }),
+    };
+    db::run(&state, move |conn| delivery_page(conn, principal.firm_id().as_str(), &filter, &page).map(web::Json)).await
 }
 
 /// Sends the delivery's event to the endpoint again, as a new delivery with the same
