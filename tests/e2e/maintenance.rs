@@ -30,8 +30,33 @@ on_both_backends! {
             .execute(&mut *app.conn())
             .unwrap();
         let swept = sweep(&app.pool).unwrap();
-        assert_eq!(swept, Swept { idempotency_keys: 1, sessions: usize::try_from(before).unwrap() });
+        assert_eq!(swept, Swept { idempotency_keys: 1, sessions: usize::try_from(before).unwrap(), deliveries: 0 });
         assert_eq!(app.count("idempotency_keys WHERE idempotency_key = 'fresh'"), 1);
         assert_eq!(app.count("refresh_tokens"), 0, "tokens go with their sessions");
+    }
+
+    async fn the_sweep_removes_old_finished_deliveries_and_their_events(backend) {
+        use vestibule_storage::schema::{deliveries, outbox_events};
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let hook = crate::support::receiver::Receiver::start().await;
+        let reply = app.post("/v1/webhook-endpoints", &firm.owner_token, &serde_json::json!({ "url": hook.url })).await;
+        assert_eq!(reply.status, 201);
+        app.client(&firm.owner_token, "Old").await;
+        hook.wait_for(1).await;
+        for _ in 0..100 {
+            if app.count("deliveries WHERE status = 'delivered'") == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let long_ago = vestibule_storage::now() - Duration::days(31);
+        diesel::update(deliveries::table).set(deliveries::created_at.eq(long_ago)).execute(&mut *app.conn()).unwrap();
+        diesel::update(outbox_events::table).set(outbox_events::occurred_at.eq(long_ago)).execute(&mut *app.conn()).unwrap();
+        app.client(&firm.owner_token, "Recent").await;
+        let swept = sweep(&app.pool).unwrap();
+        assert_eq!(swept.deliveries, 1);
+        assert_eq!(app.count("delivery_attempts"), app.count("delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries)"));
+        assert_eq!(app.count("outbox_events"), 1, "only the recent event is left");
     }
 }

@@ -1,21 +1,24 @@
-//! Housekeeping so tables do not grow without bound. Every instance may run it: the deletes
+//! Housekeeping so tables do not grow without bound (the audit log excepted: it is kept). Every instance may run it: the deletes
 //! are idempotent.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use vestibule_storage::{DbPool, idempotency, sessions};
+use vestibule_storage::{DbPool, deliveries, idempotency, sessions};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 /// Ended sessions are kept a week for support questions ("was I signed out?").
 const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
+/// Finished deliveries stay in the delivery log for a month.
+const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Swept {
     pub idempotency_keys: usize,
     pub sessions: usize,
+    pub deliveries: usize,
 }
 
 pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
@@ -24,6 +27,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
     Ok(Swept {
         idempotency_keys: idempotency::purge_before(&mut conn, now - IDEMPOTENCY_RETENTION)?,
         sessions: sessions::purge_ended_before(&mut conn, now - SESSION_RETENTION)?,
+        deliveries: deliveries::purge_finished_before(&mut conn, now - DELIVERY_RETENTION)?,
     })
 }
 

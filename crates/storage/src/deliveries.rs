@@ -269,3 +269,24 @@ pub fn event_types_of<'a>(
         .filter_map(|(id, t)| vestibule_domain::events::EventType::from_stored(&t).map(|t| (id, t)))
         .collect())
 }
+
+/// Deletes finished (delivered or dead) deliveries created before `cutoff`, with their
+/// attempts, then the events no delivery refers to any more.
+pub fn purge_finished_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
+    let finished = deliveries::table
+        .filter(deliveries::created_at.lt(cutoff))
+        .filter(deliveries::status.eq_any([DELIVERED, DEAD]))
+        .select(deliveries::id);
+    diesel::delete(delivery_attempts::table.filter(delivery_attempts::delivery_id.eq_any(finished))).execute(conn)?;
+    let purged = diesel::delete(
+        deliveries::table
+            .filter(deliveries::created_at.lt(cutoff))
+            .filter(deliveries::status.eq_any([DELIVERED, DEAD])),
+    )
+    .execute(conn)?;
+    diesel::delete(outbox_events::table.filter(outbox_events::occurred_at.lt(cutoff)).filter(diesel::dsl::not(
+        diesel::dsl::exists(deliveries::table.filter(deliveries::event_id.eq(outbox_events::id))),
+    )))
+    .execute(conn)?;
+    Ok(purged)
+}
