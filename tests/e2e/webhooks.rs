@@ -131,6 +131,10 @@ on_both_backends! {
         assert_eq!(dead["attempts"], 1, "410 is not retried");
         let endpoint = app.get(&format!("/v1/webhook-endpoints/{endpoint_id}"), &firm.owner_token).await;
         assert_eq!(endpoint.body["disabled_reason"], "gone");
+        let again = app.patch(&format!("/v1/webhook-endpoints/{endpoint_id}"), &firm.owner_token, &json!({ "disabled": true })).await;
+        assert_eq!(again.body["disabled_reason"], "gone", "turning off what is off keeps why it went off");
+        let by_system = app.get(&format!("/v1/audit-events?target_id={endpoint_id}&action=webhook_endpoint.disabled"), &firm.owner_token).await;
+        assert_eq!(by_system.body["data"][0]["actor_kind"], "system");
         let mails = smtp.wait_for(1).await;
         assert_eq!(mails[0].to, vec!["owner@harbor.test"], "owners and admins only");
         assert_eq!(mails[0].from, "no-reply@localhost");
@@ -216,6 +220,8 @@ on_both_backends! {
         let path = format!("/v1/webhook-endpoints/{endpoint_id}");
         let off = app.patch(&path, &firm.owner_token, &json!({ "disabled": true })).await;
         assert_eq!(off.body["disabled_reason"], "manual");
+        let test = app.call(Method::POST, &format!("{path}/test"), Some(&firm.owner_token), None).await;
+        test.assert_problem(409, "endpoint_disabled");
         app.client(&firm.owner_token, "Ada Lovelace").await;
         assert_eq!(app.patch(&path, &firm.owner_token, &json!({ "disabled": false })).await.status, 200);
         app.client(&firm.owner_token, "Grace Hopper").await;

@@ -72,14 +72,14 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             let text = format!(
                 "Hello,\n\nVestibule disabled the webhook endpoint {url} of {firm} because {why}. \
                  Events are no longer sent to it.\n\nCheck the receiving system, then re-enable the endpoint \
-                 in the firm settings: {portal}\n\n-- {firm}\n",
+                 in Vestibule: {portal}\n\n-- {firm}\n",
                 firm = context.firm_name,
                 portal = context.portal_url,
             );
             let html = format!(
                 "<p>Hello,</p><p>Vestibule disabled the webhook endpoint <code>{url}</code> of {firm} because {why}. \
                  Events are no longer sent to it.</p><p>Check the receiving system, then re-enable the endpoint in \
-                 the <a href=\"{portal}\">firm settings</a>.</p><p>&mdash; {firm}</p>",
+                 <a href=\"{portal}\">Vestibule</a>.</p><p>&mdash; {firm}</p>",
                 url = escape(url),
                 firm = escape(&context.firm_name),
                 portal = escape(&context.portal_url),

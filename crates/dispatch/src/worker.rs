@@ -9,7 +9,7 @@ use rand::Rng;
 use vestibule_domain::events::EventType;
 use vestibule_storage::deliveries::{self, Outcome, Work};
 use vestibule_storage::webhooks::{self, EndpointChanges};
-use vestibule_storage::{DbConnection, DbPool, firms, outbox, staff, write_tx};
+use vestibule_storage::{DbConnection, DbPool, audit, firms, outbox, staff, write_tx};
 
 use crate::email::{self, Context, MailSettings, Mailer};
 use crate::resolver::PublicOnly;
@@ -57,6 +57,8 @@ impl Dispatcher {
             .timeout(settings.webhook_timeout)
             .user_agent(concat!("Vestibule-Webhooks/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(std::sync::Arc::new(resolver.clone()))
+            // A proxy from the environment would resolve the target itself, past our checks.
+            .no_proxy()
             .build()?;
         let mailer = Mailer::new(&settings.mail)?;
         Ok(Self { pool, http, resolver, mailer, settings })
@@ -109,6 +111,9 @@ impl Dispatcher {
     async fn deliver(&self, work: Work) -> anyhow::Result<()> {
         let attempted_at = vestibule_storage::now();
         let (verdict, status_code, latency, error) = match (work.delivery.channel.as_str(), &work.endpoint) {
+            (outbox::WEBHOOK, Some(endpoint)) if endpoint.disabled_at.is_some() => {
+                (Verdict::Gone, None, Duration::ZERO, Some("the endpoint is disabled".to_owned()))
+            }
             (outbox::WEBHOOK, Some(endpoint)) => {
                 let sent = webhook::send(&self.http, &self.resolver, endpoint, &work.event).await;
                 (sent.verdict, sent.status_code, sent.latency, sent.error)
@@ -233,6 +238,19 @@ fn track_endpoint(
     };
     webhooks::update(conn, &endpoint.firm_id, &endpoint.id, &change(None, Some(disable_reason)))?;
     deliveries::drop_pending_for_endpoint(conn, &endpoint.id, "the endpoint was disabled")?;
+    audit::append(
+        conn,
+        &audit::NewAuditEvent {
+            firm_id: endpoint.firm_id.clone(),
+            actor_kind: "system".to_owned(),
+            action: "webhook_endpoint.disabled".to_owned(),
+            target_kind: Some("webhook_endpoint".to_owned()),
+            target_id: Some(endpoint.id.clone()),
+            outcome: "success".to_owned(),
+            details: serde_json::json!({ "reason": disable_reason }).to_string(),
+            ..Default::default()
+        },
+    )?;
     let data = serde_json::json!({ "id": endpoint.id, "reason": disable_reason });
     let event = outbox::publish(conn, &endpoint.firm_id, EventType::WebhookEndpointDisabled, &data)?;
     for admin in staff::admin_emails(conn, &endpoint.firm_id)? {

@@ -226,7 +226,7 @@ impl Config {
             refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             blob_store: blob_store(&r, &data_dir)?,
             mail: mail(&r, &data_dir)?,
-            mail_from: r.string("MAIL_FROM", "Vestibule <no-reply@localhost>"),
+            mail_from: mail_from(&r)?,
             cors_origins: cors_origins(&r)?,
             json_body_limit: r.positive("JSON_BODY_LIMIT_BYTES", 1024 * 1024)?,
             login_lockout_threshold: r.positive("LOGIN_LOCKOUT_THRESHOLD", 5)?,
@@ -317,6 +317,19 @@ fn mail(r: &Reader<'_>, data_dir: &std::path::Path) -> Result<MailConfig, Config
             Ok(MailConfig::Smtp { url: Secret::new(raw) })
         }
         other => Err(ConfigError { name: "MAIL_TRANSPORT", reason: format!("`{other}` is not folder or smtp") }),
+    }
+}
+
+/// The sender address; its display name is replaced by each firm's name when sending.
+fn mail_from(r: &Reader<'_>) -> Result<String, ConfigError> {
+    let raw = r.string("MAIL_FROM", "Vestibule <no-reply@localhost>");
+    let address = raw.rsplit_once('<').map_or(raw.as_str(), |(_, rest)| rest.trim_end_matches('>')).trim();
+    let plausible = address.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !address.contains(char::is_whitespace);
+    if plausible {
+        Ok(raw)
+    } else {
+        Err(ConfigError { name: "MAIL_FROM", reason: format!("`{raw}` is not an email address") })
     }
 }
 

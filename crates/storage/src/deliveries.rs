@@ -273,6 +273,10 @@ pub fn event_types_of<'a>(
 /// Deletes finished (delivered or dead) deliveries created before `cutoff`, with their
 /// attempts, then the events no delivery refers to any more.
 pub fn purge_finished_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
+    crate::write_tx(conn, |conn| purge_finished(conn, cutoff))
+}
+
+fn purge_finished(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
     let finished = deliveries::table
         .filter(deliveries::created_at.lt(cutoff))
         .filter(deliveries::status.eq_any([DELIVERED, DEAD]))

@@ -24,7 +24,8 @@ use crate::error::ApiError;
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
@@ -85,7 +86,7 @@ pub struct WebhookEndpointWithSecret {
     #[serde(flatten)]
     pub endpoint: WebhookEndpoint,
     /// `whsec_` + base64 key; verify `webhook-signature` with it (see docs/webhooks.md).
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    #[schema(example = "whsec_Zx8Wm0s3dPq5Vb1Rk7Tn2Yc9Hj4Lf6Ga0Ue3Io5Xw8E=")]
     pub secret: String,
 }
 
@@ -144,7 +145,7 @@ pub struct Delivery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryAttempt {
     pub attempted_at: DateTime<Utc>,
-    /// The receiver's HTTP status; absent when no response arrived.
+    /// The receiver's HTTP status; `null` when no response arrived.
     pub status_code: Option<i32>,
     pub latency_ms: i64,
     pub error: Option<String>,
@@ -218,6 +219,19 @@ fn event_filter(types: &[EventType]) -> String {
     names.sort_unstable();
     names.dedup();
     names.join(" ")
+}
+
+/// The endpoint, if it may receive messages now.
+fn enabled_endpoint(
+    conn: &mut vestibule_storage::DbConnection,
+    firm_id: &str,
+    id: &str,
+) -> Result<EndpointRow, ApiError> {
+    let endpoint = webhooks::get(conn, firm_id, id)?;
+    if endpoint.disabled_at.is_some() {
+        return Err(ApiError::conflict("endpoint_disabled", "the endpoint is disabled; enable it first"));
+    }
+    Ok(endpoint)
 }
 
 fn admin(principal: &Principal) -> Result<(), ApiError> {
@@ -374,8 +388,15 @@ pub async fn update_webhook_endpoint(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
+            let was_disabled = webhooks::get(conn, firm_id, id.as_str())?.disabled_at.is_some();
+            let mut changes = changes;
+            if was_disabled && changes.disabled_at == Some(Some(now)) {
+                // Already off: keep when and why it was turned off.
+                changes.disabled_at = None;
+                changes.disabled_reason = None;
+            }
             let row = webhooks::update(conn, firm_id, id.as_str(), &changes)?;
-            if row.disabled_at.is_some() {
+            if row.disabled_at.is_some() && !was_disabled {
                 deliveries::drop_pending_for_endpoint(conn, id.as_str(), "the endpoint was disabled")?;
             }
             audit::record(
@@ -469,12 +490,13 @@ pub async fn rotate_webhook_secret(
 #[utoipa::path(
     tag = "webhooks",
     params(("endpoint_id" = WebhookEndpointId, Path)),
-    responses((status = 202, body = Delivery, description = "Queued."), Unauthorized, Forbidden, NotFound, InternalError),
+    responses((status = 202, body = Delivery, description = "Queued."), Unauthorized, Forbidden, NotFound, Conflict, InternalError),
     security(("bearer" = []))
 )]
 #[post("/webhook-endpoints/{endpoint_id}/test")]
 pub async fn send_test_event(
     state: web::Data<AppState>,
+    origin: Origin,
     Authenticated(principal): Authenticated,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
@@ -483,7 +505,13 @@ pub async fn send_test_event(
     let delivery = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
-            let endpoint = webhooks::get(conn, firm_id, id.as_str())?;
+            let endpoint = enabled_endpoint(conn, firm_id, id.as_str())?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("webhook_endpoint.tested", "webhook_endpoint", &endpoint.id),
+            )?;
             let data = serde_json::json!({ "id": endpoint.id });
             let event = outbox::publish_to_endpoint(conn, firm_id, EventType::WebhookTest, &data, &endpoint.id)?;
             let delivery = deliveries::latest_for_event(conn, &event.id)?;
@@ -604,7 +632,7 @@ pub async fn list_deliveries(
 #[utoipa::path(
     tag = "webhooks",
     params(("endpoint_id" = WebhookEndpointId, Path), ("delivery_id" = DeliveryId, Path)),
-    responses((status = 202, body = Delivery, description = "Queued."), Unauthorized, Forbidden, NotFound, InternalError),
+    responses((status = 202, body = Delivery, description = "Queued."), Unauthorized, Forbidden, NotFound, Conflict, InternalError),
     security(("bearer" = []))
 )]
 #[post("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay")]
@@ -623,6 +651,7 @@ pub async fn replay_webhook_delivery(
             if original.endpoint_id.as_deref() != Some(endpoint_id.as_str()) {
                 return Err(ApiError::NotFound);
             }
+            enabled_endpoint(conn, firm_id, endpoint_id.as_str())?;
             let event = outbox::get_event(conn, firm_id, &original.event_id)?;
             let new_id = outbox::queue(conn, &event, outbox::WEBHOOK, Some(endpoint_id.as_str()), None)?;
             let entry = Entry::success("webhook_delivery.replayed", "webhook_delivery", delivery_id.as_str());
