@@ -160,7 +160,9 @@ on_both_backends! {
         let token = app.contact_token(&firm, contact["id"].as_str().unwrap(), "cora@client.test").await;
         let me = app.get("/v1/portal/me", &token).await;
         assert_eq!(me.status, 200, "{}", me.body);
-        assert_eq!(me.body["id"], contact["id"]);
+        assert_eq!(me.body["contact"]["id"], contact["id"]);
+        assert_eq!(me.body["portal"]["status"], "active");
+        assert_eq!(me.body["clients"][0]["id"], client["id"]);
         app.get("/v1/me", &token).await.assert_problem(403, "forbidden");
         app.get("/v1/clients", &token).await.assert_problem(403, "forbidden");
         app.get("/v1/portal/me", &firm.owner_token).await.assert_problem(403, "forbidden");

@@ -50,6 +50,8 @@ struct Ids {
     api_key_id: String,
     endpoint_id: String,
     delivery_id: String,
+    portal_id: String,
+    grant_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -77,6 +79,8 @@ impl Row {
             .replace("{api_key_id}", &ids.api_key_id)
             .replace("{endpoint_id}", &ids.endpoint_id)
             .replace("{delivery_id}", &ids.delivery_id)
+            .replace("{portal_id}", &ids.portal_id)
+            .replace("{grant_id}", &ids.grant_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -156,6 +160,18 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/webhook-endpoints/{endpoint_id}/deliveries", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay", Staff, NotFound).admin_only(),
         row(Method::GET, "/v1/deliveries", Staff, Own(200)).admin_only(),
+        row(Method::GET, "/v1/portals", Staff, Own(200)),
+        row(Method::POST, "/v1/portals", Staff, Rejected).body(json!({ "contact_id": ids.contact_id, "kind": "full", "invite": false })),
+        row(Method::GET, "/v1/portals/{portal_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/portals/{portal_id}", Staff, NotFound).body(json!({ "kind": "full" })),
+        row(Method::POST, "/v1/portals/{portal_id}/disable", Staff, NotFound),
+        row(Method::POST, "/v1/portals/{portal_id}/enable", Staff, NotFound),
+        row(Method::POST, "/v1/portals/{portal_id}/grants", Staff, NotFound).body(json!({ "client_id": ids.client_id })),
+        row(Method::DELETE, "/v1/portals/{portal_id}/grants/{grant_id}", Staff, NotFound),
+        row(Method::POST, "/v1/portals/{portal_id}/invitation", Staff, NotFound),
+        row(Method::POST, "/v1/portal/invitations/accept", Public, NotApplicable).body(json!({ "token": "x", "password": "whatever1" })),
+        row(Method::POST, "/v1/portal/auth/password-reset", Public, NotApplicable).body(json!({ "firm": "x", "email": "a@b.test" })),
+        row(Method::POST, "/v1/portal/auth/password-reset/confirm", Public, NotApplicable).body(json!({ "token": "x", "password": "whatever1" })),
     ]
 }
 
@@ -179,6 +195,8 @@ fn every_operation_in_the_spec_has_a_row() {
         api_key_id: String::new(),
         endpoint_id: String::new(),
         delivery_id: String::new(),
+        portal_id: String::new(),
+        grant_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -200,6 +218,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/matters/{}/members", ids.matter_id),
         format!("/v1/api-keys/{}", ids.api_key_id),
         format!("/v1/webhook-endpoints/{}", ids.endpoint_id),
+        format!("/v1/portals/{}", ids.portal_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -218,8 +237,17 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
 
 fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
     let text = reply.body.to_string();
-    for id in [firm_id, &ids.staff_id, &ids.office_id, &ids.client_id, &ids.contact_id, &ids.matter_id, &ids.api_key_id]
-    {
+    let ours = [
+        &ids.staff_id,
+        &ids.office_id,
+        &ids.client_id,
+        &ids.contact_id,
+        &ids.matter_id,
+        &ids.api_key_id,
+        &ids.endpoint_id,
+        &ids.portal_id,
+    ];
+    for id in std::iter::once(firm_id).chain(ours.into_iter().map(String::as_str)) {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
     }
 }
@@ -250,8 +278,16 @@ on_both_backends! {
             api_key_id,
             endpoint_id,
             delivery_id: test.id(),
+            portal_id: String::new(),
+            grant_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
+        let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
+        let ids = Ids {
+            portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
+            grant_id: portal.body["data"][0]["grants"][0]["id"].as_str().unwrap().to_owned(),
+            ..ids
+        };
         let before = snapshot(&app, &a.owner_token, &ids, &a.id).await;
 
         for row in table(&ids) {

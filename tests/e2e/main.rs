@@ -12,6 +12,7 @@ mod isolation;
 mod maintenance;
 mod matters;
 mod people;
+mod portals;
 mod problems;
 mod spec;
 mod webhooks;

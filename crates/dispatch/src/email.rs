@@ -57,6 +57,8 @@ pub struct Context {
     pub portal_url: String,
     pub event_data: serde_json::Value,
     pub endpoint_url: Option<String>,
+    /// What only this email carries (a one-time link), from the delivery.
+    pub content: serde_json::Value,
 }
 
 /// The template of an event type, if that type is ever emailed.
@@ -83,6 +85,60 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 url = escape(url),
                 firm = escape(&context.firm_name),
                 portal = escape(&context.portal_url),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "portal.invited" => {
+            let link = context.content["link"].as_str()?;
+            let subject = format!("{} invites you to its client portal", context.firm_name);
+            let text = format!(
+                "Hello,\n\n{firm} has opened a secure client portal for you, to share documents and \
+                 messages safely.\n\nSet your password and sign in here (the link works once and expires \
+                 in a few days):\n{link}\n\nIf you did not expect this, ignore this email.\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{firm} has opened a secure client portal for you, to share documents and \
+                 messages safely.</p><p><a href=\"{link}\">Set your password and sign in</a> (the link works \
+                 once and expires in a few days).</p><p>If you did not expect this, ignore this email.</p>\
+                 <p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "portal.activated" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = format!("Welcome to the {} client portal", context.firm_name);
+            let text = format!(
+                "Hello,\n\nyour client portal with {firm} is ready. You will get an email whenever something \
+                 new is waiting for you there; the content itself stays in the portal.\n\nSign in: {link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>your client portal with {firm} is ready. You will get an email whenever \
+                 something new is waiting for you there; the content itself stays in the portal.</p>\
+                 <p><a href=\"{link}\">Sign in</a></p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "portal.password_reset" => {
+            let link = context.content["link"].as_str()?;
+            let subject = format!("Reset your {} portal password", context.firm_name);
+            let text = format!(
+                "Hello,\n\nsomeone asked to reset the password of your {firm} client portal. If it was you, \
+                 choose a new one here within the hour:\n{link}\n\nIf it was not you, ignore this email; \
+                 your password stays as it is.\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>someone asked to reset the password of your {firm} client portal. If it was \
+                 you, <a href=\"{link}\">choose a new one</a> within the hour.</p><p>If it was not you, ignore \
+                 this email; your password stays as it is.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
             );
             Some(Rendered { subject, text, html })
         }

@@ -173,6 +173,7 @@ impl Dispatcher {
             portal_url: self.settings.public_base_url.clone(),
             event_data: serde_json::from_str(&work.event.data).unwrap_or_default(),
             endpoint_url,
+            content: work.delivery.content.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default(),
         };
         let rendered = email::render(&work.event.event_type, &context).context("no template for this event type")?;
         let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipient, rendered)?;
@@ -254,7 +255,7 @@ fn track_endpoint(
     let data = serde_json::json!({ "id": endpoint.id, "reason": disable_reason });
     let event = outbox::publish(conn, &endpoint.firm_id, EventType::WebhookEndpointDisabled, &data)?;
     for admin in staff::admin_emails(conn, &endpoint.firm_id)? {
-        outbox::queue_email(conn, &event, &admin)?;
+        outbox::queue_email(conn, &event, &admin, None)?;
     }
     tracing::warn!(endpoint = %endpoint.id, reason = disable_reason, "disabled a webhook endpoint");
     Ok(())

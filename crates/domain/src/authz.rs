@@ -22,6 +22,8 @@ pub enum Action {
     WriteMatters,
     ManageApiKeys,
     ManageWebhooks,
+    ManagePortals,
+    InviteFromSettings,
     ReadAudit,
 }
 
@@ -31,7 +33,7 @@ pub struct Denied(pub &'static str);
 
 pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
     match principal {
-        Principal::Staff(staff) => staff_may(staff.role, action),
+        Principal::Staff(staff) => staff_may(staff.role, staff.portal_permission, action),
         Principal::Integration(key) => match scope_for(action) {
             Some(scope) if key.scopes.contains(&scope) => Ok(()),
             Some(_) => Err(Denied("the API key lacks the scope this action needs")),
@@ -41,7 +43,10 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
     }
 }
 
-fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
+fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result<(), Denied> {
+    if action == Action::ManagePortals && !portal_permission {
+        return Err(Denied("managing client portals needs the portal permission"));
+    }
     let admin_only = matches!(
         action,
         Action::UpdateFirm
@@ -49,6 +54,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
             | Action::ManageOffices
             | Action::ManageApiKeys
             | Action::ManageWebhooks
+            | Action::InviteFromSettings
             | Action::ReadAudit
     );
     if admin_only && !role.is_admin() {
@@ -69,7 +75,13 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadOffices => ApiScope::OfficesRead,
         Action::ReadAudit => ApiScope::AuditRead,
         Action::ManageWebhooks => ApiScope::WebhooksManage,
-        Action::ReadFirm | Action::UpdateFirm | Action::ManageStaff | Action::ManageOffices | Action::ManageApiKeys => {
+        Action::ManagePortals => ApiScope::PortalsManage,
+        Action::ReadFirm
+        | Action::UpdateFirm
+        | Action::ManageStaff
+        | Action::ManageOffices
+        | Action::ManageApiKeys
+        | Action::InviteFromSettings => {
             return None;
         }
     })

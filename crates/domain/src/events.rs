@@ -42,6 +42,10 @@ catalogue! {
     MatterMembersChanged => "matter.members_changed": "A staff member was added to a matter, changed role or removed.",
     WebhookTest => "webhook.test": "Sent on request to one endpoint, to check the integration.",
     WebhookEndpointDisabled => "webhook_endpoint.disabled": "An endpoint was disabled after failing for too long or answering 410 Gone.",
+    PortalInvited => "portal.invited": "A contact was invited to the portal (or the invitation was sent again).",
+    PortalActivated => "portal.activated": "A contact accepted an invitation and can now use the portal.",
+    PortalDisabled => "portal.disabled": "A portal was disabled.",
+    PortalPasswordReset => "portal.password_reset": "A contact asked to reset the portal password (email only).",
 }
 
 impl EventType {
@@ -54,6 +58,11 @@ impl EventType {
                 Self::from_stored(other).filter(|t| !matches!(t, Self::WebhookTest | Self::WebhookEndpointDisabled))
             }
         }
+    }
+
+    /// Whether webhooks see this type at all; password resets concern one person only.
+    pub fn for_webhooks(self) -> bool {
+        !matches!(self, Self::PortalPasswordReset)
     }
 
     /// Whether an endpoint subscribed to `filter` (empty: everything) gets this type.

@@ -101,6 +101,12 @@ typed_id!(/// One delivery of an event to one webhook endpoint or email address.
     DeliveryId, "dlv");
 typed_id!(/// One attempt at a delivery.
     AttemptId, "att");
+typed_id!(/// A contact's access to the firm's client portal.
+    PortalId, "prt");
+typed_id!(/// Access of a portal to one client or matter.
+    PortalGrantId, "pgr");
+typed_id!(/// An invitation to a portal.
+    InvitationId, "ivt");
 
 #[cfg(test)]
 mod tests {

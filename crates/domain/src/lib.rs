@@ -10,6 +10,7 @@ pub mod events;
 pub mod ids;
 pub mod net;
 pub mod password;
+pub mod portal;
 pub mod principal;
 pub mod roles;
 pub mod scope;

@@ -23,10 +23,12 @@ pub enum ApiScope {
     AuditRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "portals:manage")]
+    PortalsManage,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -37,6 +39,7 @@ impl ApiScope {
         Self::OfficesRead,
         Self::AuditRead,
         Self::WebhooksManage,
+        Self::PortalsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ApiScope {
             Self::OfficesRead => "offices:read",
             Self::AuditRead => "audit:read",
             Self::WebhooksManage => "webhooks:manage",
+            Self::PortalsManage => "portals:manage",
         }
     }
 

@@ -18,12 +18,18 @@ pub enum ApiError {
     Unauthenticated { code: &'static str, detail: &'static str },
     #[error("{0}")]
     Forbidden(String),
+    /// Forbidden with a code the frontend acts on (an expired portal, say).
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: &'static str },
     #[error("not found")]
     NotFound,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("the resource changed since it was read")]
     PreconditionFailed,
+    /// A one-time link that expired or was withdrawn.
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: &'static str },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type")]
@@ -55,7 +61,11 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Unauthenticated { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Unauthenticated { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
+            | Self::Gone { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
@@ -85,10 +95,11 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -11,6 +11,7 @@ pub mod json;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod portal_access;
 pub mod problem;
 pub mod routes;
 pub mod state;

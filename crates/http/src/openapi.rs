@@ -28,6 +28,7 @@ use crate::problem::Problem;
         (name = "matters", description = "Matters of clients, their members and access"),
         (name = "api-keys", description = "Integration API keys"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "portals", description = "Client portals: contacts' access, grants and invitations"),
         (name = "webhooks", description = "Webhook endpoints, their delivery logs and the event catalogue"),
         (name = "operations", description = "Health, readiness and metrics")
     )

@@ -26,6 +26,9 @@ pub struct HttpSettings {
     pub webhook_allowed_hosts: Vec<String>,
     /// How long the previous webhook secret keeps signing after a rotation.
     pub secret_rotation_overlap: Duration,
+    /// Where links in emails point (the portal's address).
+    pub public_base_url: String,
+    pub invitation_ttl: Duration,
 }
 
 /// Shared by every worker; cheap to clone.

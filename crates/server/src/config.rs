@@ -91,6 +91,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub webhooks: WebhookConfig,
     pub dispatch: DispatchConfig,
+    /// How long a portal invitation link works.
+    pub invitation_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +247,7 @@ impl Config {
                 secret_overlap: r.seconds("WEBHOOK_SECRET_OVERLAP_SECS", 24 * 3600)?,
             },
             dispatch: dispatch(&r)?,
+            invitation_ttl: Duration::from_secs(r.positive("INVITATION_TTL_DAYS", 7_u64)? * 24 * 3600),
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,

@@ -42,6 +42,8 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         cors_origins: config.cors_origins.clone(),
         webhook_allowed_hosts: config.webhooks.allowed_hosts.clone(),
         secret_rotation_overlap: config.webhooks.secret_overlap,
+        public_base_url: config.public_base_url.to_string(),
+        invitation_ttl: config.invitation_ttl,
     }
 }
 

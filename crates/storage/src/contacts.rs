@@ -138,3 +138,7 @@ pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult
         diesel::delete(contacts::table.filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id)))).execute(conn)?;
     if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> StorageResult<Vec<ContactRow>> {
+    Ok(contacts::table.filter(contacts::id.eq_any(ids)).select(ContactRow::as_select()).load(conn)?)
+}

@@ -34,6 +34,8 @@ pub struct DeliveryRow {
     pub last_error: Option<String>,
     pub delivered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Private content of one email (JSON), until the delivery is finished.
+    pub content: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -142,7 +144,12 @@ pub fn finish(conn: &mut DbConnection, attempt: &AttemptRow, outcome: &Outcome) 
     let base = (deliveries::attempts.eq(deliveries::attempts + 1), deliveries::lease_until.eq(None::<NaiveDateTime>));
     match outcome {
         Outcome::Delivered => diesel::update(target)
-            .set((base, deliveries::status.eq(DELIVERED), deliveries::delivered_at.eq(attempt.attempted_at)))
+            .set((
+                base,
+                deliveries::status.eq(DELIVERED),
+                deliveries::delivered_at.eq(attempt.attempted_at),
+                deliveries::content.eq(None::<String>),
+            ))
             .execute(conn)?,
         Outcome::RetryAt(at) => diesel::update(target)
             .set((

@@ -33,6 +33,9 @@ pub fn publish(
     data: &serde_json::Value,
 ) -> StorageResult<EventRow> {
     let event = insert_event(conn, firm_id, event_type, data)?;
+    if !event_type.for_webhooks() {
+        return Ok(event);
+    }
     for endpoint in webhooks::active(conn, firm_id)? {
         let filter: Vec<EventType> =
             endpoint.event_types.split_whitespace().filter_map(EventType::from_stored).collect();
@@ -56,9 +59,18 @@ pub fn publish_to_endpoint(
     Ok(event)
 }
 
-/// Queues an email about `event` to `recipient`.
-pub fn queue_email(conn: &mut DbConnection, event: &EventRow, recipient: &str) -> StorageResult<String> {
-    queue(conn, event, EMAIL, None, Some(recipient))
+/// Queues an email about `event` to `recipient`, with what only this email may carry.
+pub fn queue_email(
+    conn: &mut DbConnection,
+    event: &EventRow,
+    recipient: &str,
+    content: Option<&serde_json::Value>,
+) -> StorageResult<String> {
+    let id = queue(conn, event, EMAIL, None, Some(recipient))?;
+    if let Some(content) = content {
+        diesel::update(deliveries::table.find(&id)).set(deliveries::content.eq(content.to_string())).execute(conn)?;
+    }
+    Ok(id)
 }
 
 fn insert_event(

@@ -248,6 +248,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         delivered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        content -> Nullable<Text>,
     }
 }
 
@@ -262,6 +263,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    portals (id) {
+        id -> Text,
+        firm_id -> Text,
+        contact_id -> Text,
+        kind -> Text,
+        expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        created_by -> Nullable<Text>,
+        activated_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portal_grants (id) {
+        id -> Text,
+        firm_id -> Text,
+        portal_id -> Text,
+        client_id -> Nullable<Text>,
+        matter_id -> Nullable<Text>,
+        granted_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        firm_id -> Text,
+        portal_id -> Text,
+        contact_id -> Text,
+        client_id -> Nullable<Text>,
+        email -> Text,
+        token_hash -> Text,
+        source -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_sent_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        firm_id -> Text,
+        contact_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(portal_grants -> portals (portal_id));
+diesel::joinable!(invitations -> portals (portal_id));
+diesel::joinable!(portals -> contacts (contact_id));
 diesel::joinable!(deliveries -> outbox_events (event_id));
 diesel::joinable!(deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
@@ -299,4 +361,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     deliveries,
     delivery_attempts,
+    portals,
+    portal_grants,
+    invitations,
+    password_resets,
 );

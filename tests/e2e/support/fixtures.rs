@@ -94,9 +94,15 @@ impl TestApp {
         (reply.id(), reply.body["secret"].as_str().expect("secret").to_owned())
     }
 
-    /// Signs a contact in to the portal, after giving it a password directly: accounts for
-    /// contacts are created through invitations, which a later feature adds.
+    /// Signs a contact in to the portal: a full portal with access to the contact's client,
+    /// registered directly (the invitation flow has scenarios of its own).
     pub async fn contact_token(&self, firm: &Firm, contact_id: &str, email: &str) -> String {
+        let contact = self.get(&format!("/v1/contacts/{contact_id}"), &firm.owner_token).await;
+        let body = json!({ "contact_id": contact_id, "kind": "full", "invite": false, "grants": [{ "client_id": contact.body["of"]["id"] }] });
+        let portal = self.post("/v1/portals", &firm.owner_token, &body).await;
+        assert_eq!(portal.status, 201, "{}", portal.body);
+        vestibule_storage::portals::activate(&mut self.conn(), &portal.id(), vestibule_storage::now())
+            .expect("activate");
         let hash = vestibule_http::auth::password::hash(PASSWORD).expect("hash");
         vestibule_storage::credentials::set_password(&mut self.conn(), &firm.id, contact_id, &hash).expect("password");
         let body = json!({ "firm": firm.slug, "email": email, "password": PASSWORD });

@@ -13,6 +13,34 @@ pub struct Mail {
     pub data: String,
 }
 
+impl Mail {
+    /// The message with quoted-printable undone (soft line breaks and `=XX` escapes), as a
+    /// reader sees it; long links are wrapped and `=` is escaped on the wire.
+    pub fn text(&self) -> String {
+        let joined = self.data.replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (bytes[i], hex) {
+                (b'=', Some(byte)) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                (byte, _) => {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
 #[derive(Clone)]
 pub struct SmtpListener {
     pub url: String,

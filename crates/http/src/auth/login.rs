@@ -7,15 +7,16 @@ use utoipa::ToSchema;
 use vestibule_domain::audit::Outcome;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::SessionId;
+use vestibule_domain::portal::{PortalStatus, unavailable};
 use vestibule_storage::sessions::{Rotation, SessionRow};
-use vestibule_storage::{DbConnection, contacts, credentials, firms, sessions, staff, write_tx};
+use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::jwt::Audience;
 use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, HttpSettings};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +84,10 @@ impl AccountKind {
     fn is_active(self, conn: &mut DbConnection, session: &SessionRow) -> Result<bool, ApiError> {
         Ok(match (self, &session.staff_id, &session.contact_id) {
             (Self::Staff, Some(id), _) => staff::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
-            (Self::Contact, _, Some(id)) => contacts::get(conn, &session.firm_id, id)?.disabled_at.is_none(),
+            (Self::Contact, _, Some(id)) => {
+                contacts::get(conn, &session.firm_id, id)?.disabled_at.is_none()
+                    && portal_gate(conn, &session.firm_id, id).is_ok()
+            }
             _ => false,
         })
     }
@@ -159,29 +163,63 @@ pub async fn login(
             fail(conn, Some(&account_id), "disabled")?;
             return Err(ApiError::Forbidden("this account is disabled".to_owned()));
         }
-        let session = SessionRow {
-            id: SessionId::generate().into(),
-            firm_id: firm.id.clone(),
-            staff_id: matches!(kind, AccountKind::Staff).then(|| account_id.clone()),
-            contact_id: matches!(kind, AccountKind::Contact).then(|| account_id.clone()),
-            ip: origin.ip.clone(),
-            user_agent: origin.user_agent.clone(),
-            created_at: now,
-            expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
-            revoked_at: None,
-        };
-        write_tx(conn, |conn| {
+        if matches!(kind, AccountKind::Contact)
+            && let Err(refused) = portal_gate(conn, &firm.id, &account_id)
+        {
+            fail(conn, Some(&account_id), "portal_unavailable")?;
+            return Err(refused);
+        }
+        let session = write_tx(conn, |conn| {
             credentials::record_success(conn, &account_id)?;
-            sessions::create(conn, &session, &refresh_digest)?;
-            let entry = Entry::success("auth.login", kind.actor_kind(), &account_id)
-                .with_details(serde_json::json!({ "session_id": session.id }));
-            audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), Some(&account_id), entry)?;
-            Ok::<_, ApiError>(())
+            open_session(conn, &settings, &origin, kind, &firm.id, &account_id, &refresh_digest)
         })?;
         Ok((firm.id, account_id, session.id, session.expires_at))
     })
     .await?;
     token_pair(state, kind, &firm_id, &account_id, &session_id, refresh_token, expires_at)
+}
+
+/// Whether a contact may use the portal now; when not, a 403 that says why (not registered,
+/// disabled, or an expired temporary portal).
+pub fn portal_gate(conn: &mut DbConnection, firm_id: &str, contact_id: &str) -> Result<(), ApiError> {
+    let Some(portal) = portals::for_contact(conn, firm_id, contact_id)? else {
+        return Err(ApiError::Refused { code: "no_portal", detail: "this contact has no portal" });
+    };
+    let status = PortalStatus::of(&portal.status, portal.disabled_at, portal.expires_at, vestibule_storage::now());
+    match unavailable(status) {
+        Some((code, detail)) => Err(ApiError::Refused { code, detail }),
+        None => Ok(()),
+    }
+}
+
+/// Starts a session for an account that just proved who it is, and records the sign-in.
+/// Call inside a write transaction.
+pub fn open_session(
+    conn: &mut DbConnection,
+    settings: &HttpSettings,
+    origin: &Origin,
+    kind: AccountKind,
+    firm_id: &str,
+    account_id: &str,
+    refresh_digest: &str,
+) -> Result<SessionRow, ApiError> {
+    let now = vestibule_storage::now();
+    let session = SessionRow {
+        id: SessionId::generate().into(),
+        firm_id: firm_id.to_owned(),
+        staff_id: matches!(kind, AccountKind::Staff).then(|| account_id.to_owned()),
+        contact_id: matches!(kind, AccountKind::Contact).then(|| account_id.to_owned()),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        created_at: now,
+        expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
+        revoked_at: None,
+    };
+    sessions::create(conn, &session, refresh_digest)?;
+    let entry = Entry::success("auth.login", kind.actor_kind(), account_id)
+        .with_details(serde_json::json!({ "session_id": session.id }));
+    audit::record_as(conn, origin, firm_id, kind.actor_kind(), Some(account_id), entry)?;
+    Ok(session)
 }
 
 pub async fn refresh(
@@ -250,7 +288,7 @@ pub async fn logout(
     .await
 }
 
-fn token_pair(
+pub(crate) fn token_pair(
     state: &AppState,
     kind: AccountKind,
     firm_id: &str,

@@ -133,6 +133,7 @@ async fn contact(state: &AppState, claims: AccessClaims) -> Result<Principal, Ap
         if person.disabled_at.is_some() || !session_matches {
             return Err(ApiError::invalid_token());
         }
+        crate::auth::login::portal_gate(conn, &person.firm_id, &person.id)?;
         Ok(Principal::Contact(ContactPrincipal {
             firm_id: FirmId::from_trusted(person.firm_id),
             contact_id: ContactId::from_trusted(person.id),

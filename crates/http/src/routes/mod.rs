@@ -21,6 +21,7 @@ pub mod health;
 pub mod matters;
 pub mod offices;
 pub mod portal;
+pub mod portals;
 pub mod staff;
 pub mod webhooks;
 
@@ -37,6 +38,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     api_keys::routes(cfg);
     audit::routes(cfg);
     webhooks::routes(cfg);
+    portals::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

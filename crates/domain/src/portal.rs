@@ -1,0 +1,92 @@
+//! Portals: a contact's access to the firm's client portal.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+/// `full` lasts until disabled; `temporary` stops working at its expiry (seed 000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PortalKind {
+    Full,
+    Temporary,
+}
+
+/// Where a portal stands. `invited` until the contact registers; `expired` once a temporary
+/// portal's time is up, whatever it was before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PortalStatus {
+    Invited,
+    Active,
+    Disabled,
+    Expired,
+}
+
+impl PortalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Temporary => "temporary",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        if raw == "temporary" { Self::Temporary } else { Self::Full }
+    }
+}
+
+impl PortalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The status a stored portal has at `now`.
+    pub fn of(
+        stored: &str,
+        disabled_at: Option<NaiveDateTime>,
+        expires_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Self {
+        if disabled_at.is_some() {
+            Self::Disabled
+        } else if expires_at.is_some_and(|at| at <= now) {
+            Self::Expired
+        } else if stored == "active" {
+            Self::Active
+        } else {
+            Self::Invited
+        }
+    }
+}
+
+/// Why a contact may not use the portal right now, if so.
+pub fn unavailable(status: PortalStatus) -> Option<(&'static str, &'static str)> {
+    match status {
+        PortalStatus::Active => None,
+        PortalStatus::Invited => Some(("portal_not_registered", "accept the invitation to register before signing in")),
+        PortalStatus::Disabled => Some(("portal_disabled", "this portal has been disabled by the firm")),
+        PortalStatus::Expired => {
+            Some(("portal_expired", "this temporary portal has expired; ask the firm for a new one"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_temporary_portal_is_expired_whatever_it_was() {
+        let now = chrono::Utc::now().naive_utc();
+        let past = Some(now - chrono::Duration::minutes(1));
+        assert_eq!(PortalStatus::of("active", None, past, now), PortalStatus::Expired);
+        assert_eq!(PortalStatus::of("active", Some(now), past, now), PortalStatus::Disabled);
+        assert_eq!(PortalStatus::of("invited", None, None, now), PortalStatus::Invited);
+        assert!(unavailable(PortalStatus::Active).is_none());
+    }
+}

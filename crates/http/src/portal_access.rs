@@ -1,0 +1,153 @@
+//! Giving contacts access: the steps shared by portal management, invites from the settings
+//! and invites from invoice emails, so each rule exists once.
+
+use chrono::NaiveDateTime;
+use vestibule_domain::events::EventType;
+use vestibule_domain::ids::{InvitationId, PortalGrantId, PortalId};
+use vestibule_domain::portal::{PortalKind, PortalStatus};
+use vestibule_domain::principal::Principal;
+use vestibule_storage::contacts::ContactRow;
+use vestibule_storage::invitations::{self, InvitationRow};
+use vestibule_storage::portals::{self, GrantRow, PortalRow};
+use vestibule_storage::{DbConnection, outbox};
+
+use crate::audit::{self, Entry, Origin};
+use crate::auth::secrets;
+use crate::error::ApiError;
+use crate::state::HttpSettings;
+
+fn staff_id(principal: &Principal) -> Option<String> {
+    match principal {
+        Principal::Staff(staff) => Some(staff.staff_id.to_string()),
+        _ => None,
+    }
+}
+
+/// The contact's portal; a new `invited` one of `kind` when there is none yet.
+pub fn ensure_portal(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    contact: &ContactRow,
+    kind: PortalKind,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<(PortalRow, bool), ApiError> {
+    if let Some(existing) = portals::for_contact(conn, &contact.firm_id, &contact.id)? {
+        return Ok((existing, false));
+    }
+    let now = vestibule_storage::now();
+    let row = PortalRow {
+        id: PortalId::generate().into(),
+        firm_id: contact.firm_id.clone(),
+        contact_id: contact.id.clone(),
+        kind: kind.as_str().to_owned(),
+        expires_at: expires_at.filter(|_| kind == PortalKind::Temporary),
+        status: PortalStatus::Invited.as_str().to_owned(),
+        created_by: staff_id(principal),
+        activated_at: None,
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    portals::insert(conn, &row)?;
+    let entry =
+        Entry::success("portal.created", "portal", &row.id).with_details(serde_json::json!({ "kind": row.kind }));
+    audit::record(conn, origin, principal, entry)?;
+    Ok((row, true))
+}
+
+/// Grants the portal a client or a matter (the caller checked it may see it).
+pub fn grant(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    portal: &PortalRow,
+    client_id: Option<&str>,
+    matter_id: Option<&str>,
+) -> Result<GrantRow, ApiError> {
+    let row = GrantRow {
+        id: PortalGrantId::generate().into(),
+        firm_id: portal.firm_id.clone(),
+        portal_id: portal.id.clone(),
+        client_id: client_id.map(str::to_owned),
+        matter_id: matter_id.map(str::to_owned),
+        granted_by: staff_id(principal),
+        created_at: vestibule_storage::now(),
+    };
+    Ok(portals::add_grant(conn, &row)?)
+}
+
+/// Sends an invitation to the contact's address: earlier open invitations stop working, the
+/// new one-time link travels only inside the email (its digest is what is stored).
+/// Who is invited to what, and why (`settings`, `portal` or `invoice`).
+#[derive(Clone, Copy)]
+pub struct Invitee<'a> {
+    pub portal: &'a PortalRow,
+    pub contact: &'a ContactRow,
+    pub client_id: Option<&'a str>,
+    pub source: &'a str,
+}
+
+pub fn invite(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    settings: &HttpSettings,
+    invitee: Invitee<'_>,
+) -> Result<InvitationRow, ApiError> {
+    let Invitee { portal, contact, client_id, source } = invitee;
+    let email = contact
+        .email
+        .clone()
+        .ok_or_else(|| ApiError::field("/contact_id", "no_email", "the contact has no email address to invite"))?;
+    if portal.activated_at.is_some() {
+        return Err(ApiError::conflict(
+            "portal_already_active",
+            "the contact has registered already; no invitation is needed",
+        ));
+    }
+    let now = vestibule_storage::now();
+    invitations::revoke_open(conn, &portal.id, now)?;
+    let token = secrets::random_secret();
+    let ttl = chrono::Duration::from_std(settings.invitation_ttl).unwrap_or(chrono::Duration::days(7));
+    let row = InvitationRow {
+        id: InvitationId::generate().into(),
+        firm_id: portal.firm_id.clone(),
+        portal_id: portal.id.clone(),
+        contact_id: contact.id.clone(),
+        client_id: client_id.map(str::to_owned),
+        email,
+        token_hash: secrets::digest(&token),
+        source: source.to_owned(),
+        invited_by: staff_id(principal),
+        created_at: now,
+        expires_at: now + ttl,
+        last_sent_at: now,
+        accepted_at: None,
+        revoked_at: None,
+    };
+    invitations::insert(conn, &row)?;
+    send_invitation(conn, settings, &row, &token)?;
+    let entry = Entry::success("invitation.sent", "invitation", &row.id)
+        .with_details(serde_json::json!({ "portal_id": portal.id, "source": source }));
+    audit::record(conn, origin, principal, entry)?;
+    Ok(row)
+}
+
+/// Queues the invitation email with a link carrying `token`.
+pub fn send_invitation(
+    conn: &mut DbConnection,
+    settings: &HttpSettings,
+    invitation: &InvitationRow,
+    token: &str,
+) -> Result<(), ApiError> {
+    let event = outbox::publish(
+        conn,
+        &invitation.firm_id,
+        EventType::PortalInvited,
+        &serde_json::json!({ "id": invitation.portal_id }),
+    )?;
+    let link = format!("{}/portal/accept-invitation?token={token}", settings.public_base_url.trim_end_matches('/'));
+    let content = serde_json::json!({ "link": link, "expires_at": invitation.expires_at.and_utc().to_rfc3339() });
+    outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
+    Ok(())
+}
