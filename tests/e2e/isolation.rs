@@ -52,6 +52,7 @@ struct Ids {
     delivery_id: String,
     portal_id: String,
     grant_id: String,
+    invitation_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -81,6 +82,7 @@ impl Row {
             .replace("{delivery_id}", &ids.delivery_id)
             .replace("{portal_id}", &ids.portal_id)
             .replace("{grant_id}", &ids.grant_id)
+            .replace("{invitation_id}", &ids.invitation_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -169,6 +171,10 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/portals/{portal_id}/grants", Staff, NotFound).body(json!({ "client_id": ids.client_id })),
         row(Method::DELETE, "/v1/portals/{portal_id}/grants/{grant_id}", Staff, NotFound),
         row(Method::POST, "/v1/portals/{portal_id}/invitation", Staff, NotFound),
+        row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
+        row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
+        row(Method::POST, "/v1/invitations/{invitation_id}/resend", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/invitations/{invitation_id}/revoke", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/portal/invitations/accept", Public, NotApplicable).body(json!({ "token": "x", "password": "whatever1" })),
         row(Method::POST, "/v1/portal/auth/password-reset", Public, NotApplicable).body(json!({ "firm": "x", "email": "a@b.test" })),
         row(Method::POST, "/v1/portal/auth/password-reset/confirm", Public, NotApplicable).body(json!({ "token": "x", "password": "whatever1" })),
@@ -197,6 +203,7 @@ fn every_operation_in_the_spec_has_a_row() {
         delivery_id: String::new(),
         portal_id: String::new(),
         grant_id: String::new(),
+        invitation_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -280,10 +287,16 @@ on_both_backends! {
             delivery_id: test.id(),
             portal_id: String::new(),
             grant_id: String::new(),
+            invitation_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
+        let other_contact = app.contact(&a.owner_token, &ids.client_id, "otto@client.test").await;
+        let other_contact = other_contact["id"].as_str().unwrap().to_owned();
+        let invitation = app.post("/v1/invitations", &a.owner_token, &json!({ "client_id": ids.client_id, "contact_id": other_contact })).await;
+        assert_eq!(invitation.status, 201, "{}", invitation.body);
         let ids = Ids {
+            invitation_id: invitation.id(),
             portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
             grant_id: portal.body["data"][0]["grants"][0]["id"].as_str().unwrap().to_owned(),
             ..ids

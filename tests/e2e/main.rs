@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod clients;
 mod idempotency;
+mod invitations;
 mod isolation;
 mod maintenance;
 mod matters;

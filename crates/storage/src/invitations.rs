@@ -99,24 +99,6 @@ pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTi
     get(conn, firm_id, id)
 }
 
-/// A new token and expiry for an open invitation (resend): the old link stops working.
-pub fn renew(
-    conn: &mut DbConnection,
-    id: &str,
-    token_hash: &str,
-    expires_at: NaiveDateTime,
-    now: NaiveDateTime,
-) -> StorageResult<()> {
-    diesel::update(invitations::table.find(id))
-        .set((
-            invitations::token_hash.eq(token_hash),
-            invitations::expires_at.eq(expires_at),
-            invitations::last_sent_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Marks the invitation accepted if it still was open; returns whether this call did it, so
 /// that two racing accepts cannot both succeed.
 pub fn accept(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> StorageResult<bool> {

@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod fields;
 pub mod firm;
 pub mod health;
+pub mod invitations;
 pub mod matters;
 pub mod offices;
 pub mod portal;
@@ -39,6 +40,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     audit::routes(cfg);
     webhooks::routes(cfg);
     portals::routes(cfg);
+    invitations::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
