@@ -53,6 +53,7 @@ struct Ids {
     portal_id: String,
     grant_id: String,
     invitation_id: String,
+    invoice_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -83,6 +84,7 @@ impl Row {
             .replace("{portal_id}", &ids.portal_id)
             .replace("{grant_id}", &ids.grant_id)
             .replace("{invitation_id}", &ids.invitation_id)
+            .replace("{invoice_id}", &ids.invoice_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -171,6 +173,13 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/portals/{portal_id}/grants", Staff, NotFound).body(json!({ "client_id": ids.client_id })),
         row(Method::DELETE, "/v1/portals/{portal_id}/grants/{grant_id}", Staff, NotFound),
         row(Method::POST, "/v1/portals/{portal_id}/invitation", Staff, NotFound),
+        row(Method::GET, "/v1/invoices", Staff, Own(200)),
+        row(Method::POST, "/v1/invoices", Staff, Rejected).body(json!({ "number": "P-1", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "balance_minor": 1, "status": "issued" })),
+        row(Method::GET, "/v1/invoices/{invoice_id}", Staff, NotFound),
+        row(Method::PUT, "/v1/invoices/external/{external_id}", Staff, Rejected).body(json!({ "number": "P-2", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "balance_minor": 1, "status": "issued" })),
+        row(Method::POST, "/v1/invoices/{invoice_id}/email", Staff, NotFound).body(json!({ "to": "x@y.test" })),
+        row(Method::GET, "/v1/portal/invoices", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/invoices/{invoice_id}", Portal, NotApplicable),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
         row(Method::POST, "/v1/invitations/{invitation_id}/resend", Staff, NotFound).admin_only(),
@@ -204,6 +213,7 @@ fn every_operation_in_the_spec_has_a_row() {
         portal_id: String::new(),
         grant_id: String::new(),
         invitation_id: String::new(),
+        invoice_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -226,6 +236,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/api-keys/{}", ids.api_key_id),
         format!("/v1/webhook-endpoints/{}", ids.endpoint_id),
         format!("/v1/portals/{}", ids.portal_id),
+        format!("/v1/invoices/{}", ids.invoice_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -253,6 +264,7 @@ fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
         &ids.api_key_id,
         &ids.endpoint_id,
         &ids.portal_id,
+        &ids.invoice_id,
     ];
     for id in std::iter::once(firm_id).chain(ours.into_iter().map(String::as_str)) {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
@@ -288,6 +300,7 @@ on_both_backends! {
             portal_id: String::new(),
             grant_id: String::new(),
             invitation_id: String::new(),
+            invoice_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -295,7 +308,10 @@ on_both_backends! {
         let other_contact = other_contact["id"].as_str().unwrap().to_owned();
         let invitation = app.post("/v1/invitations", &a.owner_token, &json!({ "client_id": ids.client_id, "contact_id": other_contact })).await;
         assert_eq!(invitation.status, 201, "{}", invitation.body);
+        let invoice = app.post("/v1/invoices", &a.owner_token, &json!({ "number": "A-1", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "balance_minor": 1, "status": "issued" })).await;
+        assert_eq!(invoice.status, 201, "{}", invoice.body);
         let ids = Ids {
+            invoice_id: invoice.id(),
             invitation_id: invitation.id(),
             portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
             grant_id: portal.body["data"][0]["grants"][0]["id"].as_str().unwrap().to_owned(),

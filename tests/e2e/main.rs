@@ -9,6 +9,7 @@ mod auth;
 mod clients;
 mod idempotency;
 mod invitations;
+mod invoices;
 mod isolation;
 mod maintenance;
 mod matters;

@@ -142,19 +142,68 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        "invoice.emailed" => {
+            let number = context.content["number"].as_str().unwrap_or_default();
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = context.content["subject"]
+                .as_str()
+                .map_or_else(|| format!("Invoice {number} from {}", context.firm_name), str::to_owned);
+            let message = context.content["message"].as_str().unwrap_or_default();
+            let text = format!(
+                "{message}\n\nInvoice {number} is available in your client portal:\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>{message}</p><p>Invoice {number} is available in your <a href=\"{link}\">client portal</a>.</p>\
+                 <p>&mdash; {firm}</p>",
+                message = escape(message).replace('\n', "<br>"),
+                number = escape(number),
+                link = escape(link),
+                firm = escape(&context.firm_name),
+            );
+            Some(Rendered { subject, text, html })
+        }
         _ => None,
     }
 }
 
-pub fn message(from: &str, firm_name: &str, to: &str, rendered: Rendered) -> anyhow::Result<Message> {
+/// Who gets one email. Most emails have a single `to`; an invoice email has the lists the
+/// sender typed.
+#[derive(Debug, Clone, Default)]
+pub struct Recipients {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+}
+
+impl Recipients {
+    /// The lists stored with the delivery, or else its single recipient.
+    pub fn of(recipient: &str, content: &serde_json::Value) -> Self {
+        let list = |key: &str| -> Vec<String> {
+            content[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        let to = list("to");
+        Self { to: if to.is_empty() { vec![recipient.to_owned()] } else { to }, cc: list("cc"), bcc: list("bcc") }
+    }
+}
+
+pub fn message(from: &str, firm_name: &str, recipients: &Recipients, rendered: Rendered) -> anyhow::Result<Message> {
     let from: Mailbox = from.parse()?;
     // The firm's name as the sender's display name, our address as the sender.
-    let from = Mailbox::new(Some(firm_name.to_owned()), from.email);
-    Ok(Message::builder()
-        .from(from)
-        .to(to.parse()?)
-        .subject(rendered.subject)
-        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
+    let mut builder = Message::builder().from(Mailbox::new(Some(firm_name.to_owned()), from.email));
+    for to in &recipients.to {
+        builder = builder.to(to.parse()?);
+    }
+    for cc in &recipients.cc {
+        builder = builder.cc(cc.parse()?);
+    }
+    for bcc in &recipients.bcc {
+        builder = builder.bcc(bcc.parse()?);
+    }
+    Ok(builder.subject(rendered.subject).multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
 }
 
 fn escape(text: &str) -> String {

@@ -176,7 +176,8 @@ impl Dispatcher {
             content: work.delivery.content.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default(),
         };
         let rendered = email::render(&work.event.event_type, &context).context("no template for this event type")?;
-        let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipient, rendered)?;
+        let recipients = email::Recipients::of(&recipient, &context.content);
+        let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipients, rendered)?;
         self.mailer.send(message).await
     }
 

@@ -23,6 +23,8 @@ pub enum Action {
     ManageApiKeys,
     ManageWebhooks,
     ManagePortals,
+    ReadInvoices,
+    WriteInvoices,
     InviteFromSettings,
     ReadAudit,
 }
@@ -76,6 +78,8 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadAudit => ApiScope::AuditRead,
         Action::ManageWebhooks => ApiScope::WebhooksManage,
         Action::ManagePortals => ApiScope::PortalsManage,
+        Action::ReadInvoices => ApiScope::InvoicesRead,
+        Action::WriteInvoices => ApiScope::InvoicesWrite,
         Action::ReadFirm
         | Action::UpdateFirm
         | Action::ManageStaff

@@ -40,9 +40,34 @@ impl From<EmailAddress> for String {
     }
 }
 
+/// A recipient field as people type it: addresses separated by semicolons (commas work
+/// too). Each is checked; the first bad one is named. Duplicates collapse; blank gives none.
+pub fn parse_recipients(raw: &str) -> Result<Vec<EmailAddress>, FieldError> {
+    let mut addresses: Vec<EmailAddress> = Vec::new();
+    for part in raw.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
+        let address = EmailAddress::parse(part)?;
+        if !addresses.contains(&address) {
+            addresses.push(address);
+        }
+    }
+    if addresses.len() > 50 {
+        return Err(FieldError::new("", "too_many", "at most 50 addresses"));
+    }
+    Ok(addresses)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recipient_lists_split_on_semicolons_and_name_the_bad_address() {
+        let list = parse_recipients(" a@x.test; B@x.test ;; a@x.test,c@x.test ").unwrap();
+        assert_eq!(list.iter().map(EmailAddress::as_str).collect::<Vec<_>>(), vec!["a@x.test", "b@x.test", "c@x.test"]);
+        let error = parse_recipients("a@x.test; not-an-address; c@x.test").unwrap_err();
+        assert!(error.detail.contains("not-an-address"), "{}", error.detail);
+        assert!(parse_recipients("  ").unwrap().is_empty());
+    }
 
     #[test]
     fn addresses_are_normalised() {

@@ -46,6 +46,9 @@ catalogue! {
     PortalActivated => "portal.activated": "A contact accepted an invitation and can now use the portal.",
     PortalDisabled => "portal.disabled": "A portal was disabled.",
     PortalPasswordReset => "portal.password_reset": "A contact asked to reset the portal password (email only).",
+    InvoiceCreated => "invoice.created": "An invoice was created (also by an upsert).",
+    InvoiceUpdated => "invoice.updated": "An invoice changed.",
+    InvoiceEmailed => "invoice.emailed": "An invoice was emailed to its recipients.",
 }
 
 impl EventType {

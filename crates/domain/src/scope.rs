@@ -25,10 +25,14 @@ pub enum ApiScope {
     WebhooksManage,
     #[serde(rename = "portals:manage")]
     PortalsManage,
+    #[serde(rename = "invoices:read")]
+    InvoicesRead,
+    #[serde(rename = "invoices:write")]
+    InvoicesWrite,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -40,6 +44,8 @@ impl ApiScope {
         Self::AuditRead,
         Self::WebhooksManage,
         Self::PortalsManage,
+        Self::InvoicesRead,
+        Self::InvoicesWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl ApiScope {
             Self::AuditRead => "audit:read",
             Self::WebhooksManage => "webhooks:manage",
             Self::PortalsManage => "portals:manage",
+            Self::InvoicesRead => "invoices:read",
+            Self::InvoicesWrite => "invoices:write",
         }
     }
 

@@ -29,6 +29,7 @@ use crate::problem::Problem;
         (name = "api-keys", description = "Integration API keys"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "portals", description = "Client portals: contacts' access, grants and invitations"),
+        (name = "invoices", description = "Invoices and emailing them (optionally inviting recipients to the portal)"),
         (name = "webhooks", description = "Webhook endpoints, their delivery logs and the event catalogue"),
         (name = "operations", description = "Health, readiness and metrics")
     )

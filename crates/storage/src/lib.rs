@@ -14,6 +14,7 @@ pub mod error;
 pub mod firms;
 pub mod idempotency;
 pub mod invitations;
+pub mod invoices;
 pub mod matters;
 pub mod offices;
 pub mod outbox;

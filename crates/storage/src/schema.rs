@@ -321,6 +321,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        number -> Text,
+        external_id -> Nullable<Text>,
+        issue_date -> Date,
+        due_date -> Nullable<Date>,
+        currency -> Text,
+        total_minor -> BigInt,
+        balance_minor -> BigInt,
+        status -> Text,
+        lines -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(invitations -> portals (portal_id));
 diesel::joinable!(portals -> contacts (contact_id));
@@ -365,4 +385,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     portal_grants,
     invitations,
     password_resets,
+    invoices,
 );

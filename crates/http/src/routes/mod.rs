@@ -19,6 +19,7 @@ pub mod fields;
 pub mod firm;
 pub mod health;
 pub mod invitations;
+pub mod invoices;
 pub mod matters;
 pub mod offices;
 pub mod portal;
@@ -41,6 +42,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     webhooks::routes(cfg);
     portals::routes(cfg);
     invitations::routes(cfg);
+    invoices::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::{ClientId, MatterId, PortalId};
+use vestibule_domain::ids::{ClientId, InvoiceId, MatterId, PortalId};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::portal::{PortalKind, PortalStatus, unavailable};
 use vestibule_domain::principal::Principal;
-use vestibule_storage::{contacts, credentials, firms, invitations, outbox, portals, sessions, write_tx};
+use vestibule_storage::{contacts, credentials, firms, invitations, invoices, outbox, portals, sessions, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair, open_session};
@@ -21,11 +21,13 @@ use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
     Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::contacts::Contact;
+use crate::routes::invoices::Invoice;
 use crate::routes::utc;
 use crate::state::AppState;
 
@@ -36,7 +38,59 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(get_portal_me)
         .service(accept_invitation)
         .service(request_password_reset)
-        .service(confirm_password_reset);
+        .service(confirm_password_reset)
+        .service(list_my_invoices)
+        .service(get_my_invoice);
+}
+
+/// The portal of the signed-in contact.
+fn my_portal(
+    conn: &mut vestibule_storage::DbConnection,
+    me: &vestibule_domain::principal::ContactPrincipal,
+) -> Result<String, ApiError> {
+    Ok(portals::for_contact(conn, me.firm_id.as_str(), me.contact_id.as_str())?.ok_or(ApiError::NotFound)?.id)
+}
+
+/// Invoices of the clients and matters the portal grants (drafts excepted).
+#[utoipa::path(
+    tag = "portal",
+    params(PageQuery),
+    responses((status = 200, body = Paginated<Invoice>), BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/portal/invoices")]
+pub async fn list_my_invoices(
+    state: web::Data<AppState>,
+    ContactUser(me): ContactUser,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
+    let page = page.page()?;
+    db::run(&state, move |conn| {
+        let portal = my_portal(conn, &me)?;
+        let rows = invoices::list_for_portal(conn, &portal, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Invoice::from)))
+    })
+    .await
+}
+
+#[utoipa::path(
+    tag = "portal",
+    params(("invoice_id" = InvoiceId, Path)),
+    responses((status = 200, body = Invoice), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/portal/invoices/{invoice_id}")]
+pub async fn get_my_invoice(
+    state: web::Data<AppState>,
+    ContactUser(me): ContactUser,
+    path: web::Path<InvoiceId>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        let portal = my_portal(conn, &me)?;
+        Ok(web::Json(invoices::get_for_portal(conn, &portal, id.as_str())?.into()))
+    })
+    .await
 }
 
 /// Signs a portal contact in.

@@ -1,0 +1,136 @@
+//! Invoices, for staff and for the portal contacts of their clients.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::StorageResult;
+use crate::schema::{invoices, portal_grants};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invoices)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub firm_id: String,
+    pub client_id: String,
+    pub matter_id: Option<String>,
+    pub number: String,
+    pub external_id: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub currency: String,
+    pub total_minor: i64,
+    pub balance_minor: i64,
+    pub status: String,
+    /// JSON array of lines.
+    pub lines: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct InvoiceFilter {
+    pub client_id: Option<String>,
+    pub matter_id: Option<String>,
+    pub status: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &InvoiceRow) -> StorageResult<()> {
+    diesel::insert_into(invoices::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<InvoiceRow> {
+    Ok(invoices::table
+        .filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id)))
+        .select(InvoiceRow::as_select())
+        .first(conn)?)
+}
+
+pub fn find_by_external_id(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    external_id: &str,
+) -> StorageResult<Option<InvoiceRow>> {
+    Ok(invoices::table
+        .filter(invoices::firm_id.eq(firm_id).and(invoices::external_id.eq(external_id)))
+        .select(InvoiceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces every field but the id, firm and creation time.
+pub fn replace(conn: &mut DbConnection, row: &InvoiceRow) -> StorageResult<()> {
+    diesel::update(invoices::table.filter(invoices::firm_id.eq(&row.firm_id).and(invoices::id.eq(&row.id))))
+        .set((
+            invoices::client_id.eq(&row.client_id),
+            invoices::matter_id.eq(&row.matter_id),
+            invoices::number.eq(&row.number),
+            invoices::issue_date.eq(row.issue_date),
+            invoices::due_date.eq(row.due_date),
+            invoices::currency.eq(&row.currency),
+            invoices::total_minor.eq(row.total_minor),
+            invoices::balance_minor.eq(row.balance_minor),
+            invoices::status.eq(&row.status),
+            invoices::lines.eq(&row.lines),
+            invoices::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    filter: &InvoiceFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<InvoiceRow>> {
+    let mut query = invoices::table.filter(invoices::firm_id.eq(firm_id)).into_boxed();
+    if let Some(client) = &filter.client_id {
+        query = query.filter(invoices::client_id.eq(client));
+    }
+    if let Some(matter) = &filter.matter_id {
+        query = query.filter(invoices::matter_id.eq(matter));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(invoices::status.eq(status));
+    }
+    if let Some(after) = after {
+        query = query.filter(invoices::id.gt(after));
+    }
+    Ok(query.order(invoices::id.asc()).limit(limit + 1).select(InvoiceRow::as_select()).load(conn)?)
+}
+
+type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
+
+/// Invoices a portal shows: of its granted clients, or of its granted matters; never drafts.
+fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
+    let clients = portal_grants::table
+        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
+        .select(portal_grants::client_id.assume_not_null());
+    let matters = portal_grants::table
+        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
+        .select(portal_grants::matter_id);
+    invoices::table
+        .filter(invoices::client_id.eq_any(clients).or(invoices::matter_id.eq_any(matters)))
+        .filter(invoices::status.ne("draft"))
+        .into_boxed()
+}
+
+pub fn list_for_portal(
+    conn: &mut DbConnection,
+    portal_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<InvoiceRow>> {
+    let mut query = of_portal(portal_id);
+    if let Some(after) = after {
+        query = query.filter(invoices::id.gt(after));
+    }
+    Ok(query.order(invoices::id.asc()).limit(limit + 1).select(InvoiceRow::as_select()).load(conn)?)
+}
+
+pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<InvoiceRow> {
+    Ok(of_portal(portal_id).filter(invoices::id.eq(id)).select(InvoiceRow::as_select()).first(conn)?)
+}
