@@ -28,6 +28,8 @@ on_both_backends! {
         assert_eq!(invited.body["status"], "pending");
         assert_eq!(invited.body["source"], "settings");
         assert_eq!(invited.body["invited_by"], firm.owner_id);
+        let location = invited.header("location").unwrap().to_owned();
+        assert_eq!(app.get(&location, &firm.owner_token).await.body, invited.body);
         let contact = app.get(&format!("/v1/contacts/{}", invited.body["contact_id"].as_str().unwrap()), &firm.owner_token).await;
         assert_eq!(contact.body["of"], json!({ "kind": "client", "id": client_id }));
         let portal = app.get(&format!("/v1/portals/{}", invited.body["portal_id"].as_str().unwrap()), &firm.owner_token).await;

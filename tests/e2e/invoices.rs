@@ -43,6 +43,7 @@ on_both_backends! {
         assert_eq!(sent.body["to"], json!(["estate@client.test"]), "the matter's email overrides the client's");
         assert_eq!(sent.body["cc"], json!(["cc1@x.test", "cc2@x.test"]));
         assert_eq!(sent.body["invited"], json!(["estate@client.test"]));
+        assert_eq!(app.count("outbox_events WHERE event_type = 'invoice.emailed'"), 1, "one event per email action");
 
         let invitations = app.get("/v1/invitations", &firm.owner_token).await;
         let invited: Vec<&str> = invitations.body["data"].as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();

@@ -182,6 +182,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/portal/invoices/{invoice_id}", Portal, NotApplicable),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
+        row(Method::GET, "/v1/invitations/{invitation_id}", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/invitations/{invitation_id}/resend", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/invitations/{invitation_id}/revoke", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/portal/invitations/accept", Public, NotApplicable).body(json!({ "token": "x", "password": "whatever1" })),

@@ -55,12 +55,24 @@ impl EventType {
     /// The event an audited change publishes, if any: every change of a catalogued kind is
     /// published in the same transaction as its audit record.
     pub fn for_audit_action(action: &str) -> Option<Self> {
-        match action {
-            "matter.member_set" | "matter.member_removed" => Some(Self::MatterMembersChanged),
-            other => {
-                Self::from_stored(other).filter(|t| !matches!(t, Self::WebhookTest | Self::WebhookEndpointDisabled))
-            }
-        }
+        // An explicit list: events published by their own code path (invitations, emails,
+        // tests) must not be published a second time through the audit log.
+        Some(match action {
+            "client.created" => Self::ClientCreated,
+            "client.updated" => Self::ClientUpdated,
+            "client.deleted" => Self::ClientDeleted,
+            "contact.created" => Self::ContactCreated,
+            "contact.updated" => Self::ContactUpdated,
+            "contact.deleted" => Self::ContactDeleted,
+            "matter.created" => Self::MatterCreated,
+            "matter.updated" => Self::MatterUpdated,
+            "matter.deleted" => Self::MatterDeleted,
+            "matter.member_set" | "matter.member_removed" => Self::MatterMembersChanged,
+            "portal.disabled" => Self::PortalDisabled,
+            "invoice.created" => Self::InvoiceCreated,
+            "invoice.updated" => Self::InvoiceUpdated,
+            _ => return None,
+        })
     }
 
     /// Whether webhooks see this type at all; password resets concern one person only.
@@ -108,5 +120,7 @@ mod tests {
         assert_eq!(EventType::for_audit_action("matter.member_removed"), Some(EventType::MatterMembersChanged));
         assert_eq!(EventType::for_audit_action("auth.login"), None);
         assert_eq!(EventType::for_audit_action("webhook.test"), None);
+        assert_eq!(EventType::for_audit_action("invoice.emailed"), None, "published with its email, not twice");
+        assert_eq!(EventType::for_audit_action("portal.activated"), None);
     }
 }

@@ -31,7 +31,11 @@ use crate::routes::{created, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(list_invitations).service(create_invitation).service(resend_invitation).service(revoke_invitation);
+    cfg.service(list_invitations)
+        .service(create_invitation)
+        .service(get_invitation)
+        .service(resend_invitation)
+        .service(revoke_invitation);
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -232,6 +236,26 @@ pub async fn create_invitation(
     })
     .await?;
     Ok(created(format!("/v1/invitations/{}", invitation.id), &Invitation::from(invitation)))
+}
+
+#[utoipa::path(
+    tag = "portals",
+    params(("invitation_id" = InvitationId, Path)),
+    responses((status = 200, body = Invitation), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/invitations/{invitation_id}")]
+pub async fn get_invitation(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<InvitationId>,
+) -> Result<web::Json<Invitation>, ApiError> {
+    admin(&principal)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        Ok(web::Json(invitations::get(conn, principal.firm_id().as_str(), id.as_str())?.into()))
+    })
+    .await
 }
 
 /// Sends a pending or expired invitation again: a new invitation with a new link and expiry
