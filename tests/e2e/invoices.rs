@@ -121,4 +121,23 @@ on_both_backends! {
         app.get(&format!("/v1/portal/invoices/{}", grace_invoice.id()), &token).await.assert_problem(404, "not_found");
         app.get("/v1/invoices", &token).await.assert_problem(403, "forbidden");
     }
+
+    async fn an_invoice_of_a_restricted_matter_is_hidden_like_the_matter(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let (_, member_token) = app.staff(&firm, "member", "mia@harbor.test").await;
+        let client = app.client(&firm.owner_token, "Ada Lovelace").await;
+        let client_id = client["id"].as_str().unwrap();
+        let secret = app.matter(&firm.owner_token, client_id, true).await;
+        let hidden = invoice(&app, &firm, client_id, secret["id"].as_str(), "2026-020").await;
+        let open = invoice(&app, &firm, client_id, None, "2026-021").await;
+        let listed = app.get("/v1/invoices", &member_token).await;
+        let ids: Vec<&str> = listed.body["data"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec![open.as_str()]);
+        app.get(&format!("/v1/invoices/{hidden}"), &member_token).await.assert_problem(404, "not_found");
+        let emailed = app.call(Method::POST, &format!("/v1/invoices/{hidden}/email"), Some(&member_token), Some(&json!({}))).await;
+        emailed.assert_problem(404, "not_found");
+        assert_eq!(app.count("outbox_events WHERE event_type = 'invoice.emailed'"), 0);
+        assert_eq!(app.get(&format!("/v1/invoices/{hidden}"), &firm.owner_token).await.status, 200);
+    }
 }

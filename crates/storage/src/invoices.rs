@@ -2,10 +2,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{invoices, portal_grants};
+use crate::schema::{invoices, matter_members, matters, portal_grants};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -35,16 +36,41 @@ pub struct InvoiceFilter {
     pub status: Option<String>,
 }
 
+type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
+
+/// Staff see an invoice of a matter only when they may see the matter: the same rule as
+/// `matters::visible`, so an invoice cannot reveal a restricted matter.
+fn visible<'a>(query: Boxed<'a>, visibility: &'a MatterVisibility) -> Boxed<'a> {
+    match visibility {
+        MatterVisibility::All => query,
+        MatterVisibility::UnrestrictedOrMemberOf(staff_id) => query.filter(
+            invoices::matter_id
+                .is_null()
+                .or(invoices::matter_id
+                    .eq_any(matters::table.filter(matters::restricted.eq(false)).select(matters::id.nullable())))
+                .or(invoices::matter_id.eq_any(
+                    matter_members::table
+                        .filter(matter_members::staff_id.eq(staff_id.as_str()))
+                        .select(matter_members::matter_id.nullable()),
+                )),
+        ),
+        MatterVisibility::None => query.filter(invoices::id.is_null()),
+    }
+}
+
 pub fn insert(conn: &mut DbConnection, row: &InvoiceRow) -> StorageResult<()> {
     diesel::insert_into(invoices::table).values(row).execute(conn)?;
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<InvoiceRow> {
-    Ok(invoices::table
-        .filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id)))
-        .select(InvoiceRow::as_select())
-        .first(conn)?)
+pub fn get(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    id: &str,
+    visibility: &MatterVisibility,
+) -> StorageResult<InvoiceRow> {
+    let query = invoices::table.filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id))).into_boxed();
+    Ok(visible(query, visibility).select(InvoiceRow::as_select()).first(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -82,11 +108,12 @@ pub fn replace(conn: &mut DbConnection, row: &InvoiceRow) -> StorageResult<()> {
 pub fn list(
     conn: &mut DbConnection,
     firm_id: &str,
+    visibility: &MatterVisibility,
     filter: &InvoiceFilter,
     after: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<InvoiceRow>> {
-    let mut query = invoices::table.filter(invoices::firm_id.eq(firm_id)).into_boxed();
+    let mut query = visible(invoices::table.filter(invoices::firm_id.eq(firm_id)).into_boxed(), visibility);
     if let Some(client) = &filter.client_id {
         query = query.filter(invoices::client_id.eq(client));
     }
@@ -101,8 +128,6 @@ pub fn list(
     }
     Ok(query.order(invoices::id.asc()).limit(limit + 1).select(InvoiceRow::as_select()).load(conn)?)
 }
-
-type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
 
 /// Invoices a portal shows: of its granted clients, or of its granted matters; never drafts.
 fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {

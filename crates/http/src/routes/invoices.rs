@@ -256,7 +256,15 @@ pub async fn list_invoices(
         status: query.status.map(|s| s.as_str().to_owned()),
     };
     db::run(&state, move |conn| {
-        let rows = invoices::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
+        let visibility = matter_visibility(&principal);
+        let rows = invoices::list(
+            conn,
+            principal.firm_id().as_str(),
+            &visibility,
+            &filter,
+            page.after.as_deref(),
+            page.limit,
+        )?;
         Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Invoice::from)))
     })
     .await
@@ -306,8 +314,11 @@ pub async fn get_invoice(
 ) -> Result<web::Json<Invoice>, ApiError> {
     authorize(&principal, Action::ReadInvoices)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| Ok(web::Json(invoices::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
-        .await
+    db::run(&state, move |conn| {
+        let visibility = matter_visibility(&principal);
+        Ok(web::Json(invoices::get(conn, principal.firm_id().as_str(), id.as_str(), &visibility)?.into()))
+    })
+    .await
 }
 
 /// Creates or replaces the invoice with this `external_id` (201 created, 200 existed).
@@ -344,6 +355,8 @@ pub async fn upsert_invoice(
                 audit::record(conn, &origin, &principal, Entry::success("invoice.created", "invoice", &row.id))?;
                 return Ok((row, true));
             };
+            // An invoice the caller cannot see stays invisible, even through its external id.
+            invoices::get(conn, &firm_id, &existing.id, &matter_visibility(&principal))?;
             row.created_at = existing.created_at;
             let unchanged = InvoiceRow { updated_at: existing.updated_at, ..row.clone() } == existing;
             if unchanged {
@@ -396,13 +409,12 @@ pub async fn email_invoice(
     let emailed = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
-            let invoice = invoices::get(conn, firm_id, id.as_str())?;
+            let visibility = matter_visibility(&principal);
+            let invoice = invoices::get(conn, firm_id, id.as_str(), &visibility)?;
             let client = clients::get(conn, firm_id, &invoice.client_id)?;
             let to: Vec<String> = if typed_to.is_empty() {
                 let matter_email = match &invoice.matter_id {
-                    Some(matter) => {
-                        matters::get(conn, firm_id, matter, &vestibule_domain::authz::MatterVisibility::All)?.email
-                    }
+                    Some(matter) => matters::get(conn, firm_id, matter, &visibility)?.email,
                     None => None,
                 };
                 matter_email.or_else(|| client.emails.first().cloned()).into_iter().collect()
