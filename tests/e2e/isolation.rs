@@ -29,6 +29,8 @@ enum Audience {
     Public,
     Staff,
     Portal,
+    /// Staff and contacts alike (live streams): nobody is refused for who they are.
+    Person,
 }
 
 struct Row {
@@ -54,6 +56,9 @@ struct Ids {
     grant_id: String,
     invitation_id: String,
     invoice_id: String,
+    conversation_id: String,
+    template_id: String,
+    notification_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -85,12 +90,15 @@ impl Row {
             .replace("{grant_id}", &ids.grant_id)
             .replace("{invitation_id}", &ids.invitation_id)
             .replace("{invoice_id}", &ids.invoice_id)
+            .replace("{conversation_id}", &ids.conversation_id)
+            .replace("{template_id}", &ids.template_id)
+            .replace("{notification_id}", &ids.notification_id)
             .replace("{external_id}", "EXT-1")
     }
 }
 
 fn table(ids: &Ids) -> Vec<Row> {
-    use Audience::{Portal, Public, Staff};
+    use Audience::{Person, Portal, Public, Staff};
     use Foreign::{NotApplicable, NotFound, Own, Rejected};
     let client_body = json!({ "kind": "person", "name": "Probe", "owner_staff_id": ids.staff_id });
     let contact_body = json!({ "first_name": "P", "last_name": "Q", "of": { "kind": "client", "id": ids.client_id } });
@@ -179,7 +187,32 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::PUT, "/v1/invoices/external/{external_id}", Staff, Rejected).body(json!({ "number": "P-2", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "balance_minor": 1, "status": "issued" })),
         row(Method::POST, "/v1/invoices/{invoice_id}/email", Staff, NotFound).body(json!({ "to": "x@y.test" })),
         row(Method::GET, "/v1/portal/invoices", Portal, NotApplicable),
-        row(Method::GET, "/v1/portal/invoices/{invoice_id}", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/invoices/{invoice_id}", Portal, NotFound),
+        row(Method::GET, "/v1/conversations", Staff, Own(200)),
+        row(Method::POST, "/v1/conversations", Staff, Rejected).body(json!({ "contact_id": ids.contact_id, "subject": "s", "body": "b" })),
+        row(Method::GET, "/v1/conversations/{conversation_id}", Staff, NotFound),
+        row(Method::GET, "/v1/conversations/{conversation_id}/messages", Staff, NotFound),
+        row(Method::POST, "/v1/conversations/{conversation_id}/messages", Staff, NotFound).body(json!({ "body": "probe" })),
+        row(Method::POST, "/v1/conversations/{conversation_id}/read", Staff, NotFound).body(json!({})),
+        row(Method::GET, "/v1/portal/conversations", Portal, NotApplicable),
+        row(Method::POST, "/v1/portal/conversations", Portal, NotApplicable).body(json!({ "subject": "s", "body": "b" })),
+        row(Method::GET, "/v1/portal/conversations/{conversation_id}", Portal, NotFound),
+        row(Method::GET, "/v1/portal/conversations/{conversation_id}/messages", Portal, NotFound),
+        row(Method::POST, "/v1/portal/conversations/{conversation_id}/messages", Portal, NotFound).body(json!({ "body": "probe" })),
+        row(Method::POST, "/v1/portal/conversations/{conversation_id}/read", Portal, NotFound).body(json!({})),
+        row(Method::GET, "/v1/message-templates", Staff, Own(200)),
+        row(Method::POST, "/v1/message-templates", Staff, Own(201)).body(json!({ "name": "Probe", "subject": "s", "body": "b" })).admin_only(),
+        row(Method::GET, "/v1/message-templates/{template_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/message-templates/{template_id}", Staff, NotFound).body(json!({ "name": "Probe" })).admin_only(),
+        row(Method::DELETE, "/v1/message-templates/{template_id}", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/message-templates/{template_id}/render", Staff, NotFound).body(json!({ "contact_id": ids.contact_id })),
+        row(Method::GET, "/v1/notifications", Staff, Own(200)),
+        row(Method::GET, "/v1/notifications/unread-count", Staff, Own(200)),
+        row(Method::POST, "/v1/notifications/{notification_id}/read", Staff, NotFound),
+        row(Method::POST, "/v1/notifications/read-all", Staff, Own(200)),
+        row(Method::POST, "/v1/live/tickets", Person, NotApplicable),
+        // A stream never ends by itself; its refusals are tested in live.rs.
+        row(Method::GET, "/v1/live", Person, NotApplicable),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
         row(Method::GET, "/v1/invitations/{invitation_id}", Staff, NotFound).admin_only(),
@@ -215,6 +248,9 @@ fn every_operation_in_the_spec_has_a_row() {
         grant_id: String::new(),
         invitation_id: String::new(),
         invoice_id: String::new(),
+        conversation_id: String::new(),
+        template_id: String::new(),
+        notification_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -238,6 +274,10 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/webhook-endpoints/{}", ids.endpoint_id),
         format!("/v1/portals/{}", ids.portal_id),
         format!("/v1/invoices/{}", ids.invoice_id),
+        format!("/v1/conversations/{}", ids.conversation_id),
+        format!("/v1/conversations/{}/messages", ids.conversation_id),
+        format!("/v1/message-templates/{}", ids.template_id),
+        "/v1/notifications".to_owned(),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -266,6 +306,9 @@ fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
         &ids.endpoint_id,
         &ids.portal_id,
         &ids.invoice_id,
+        &ids.conversation_id,
+        &ids.template_id,
+        &ids.notification_id,
     ];
     for id in std::iter::once(firm_id).chain(ours.into_iter().map(String::as_str)) {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
@@ -302,6 +345,9 @@ on_both_backends! {
             grant_id: String::new(),
             invitation_id: String::new(),
             invoice_id: String::new(),
+            conversation_id: String::new(),
+            template_id: String::new(),
+            notification_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -311,7 +357,21 @@ on_both_backends! {
         assert_eq!(invitation.status, 201, "{}", invitation.body);
         let invoice = app.post("/v1/invoices", &a.owner_token, &json!({ "number": "A-1", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "balance_minor": 1, "status": "issued" })).await;
         assert_eq!(invoice.status, 201, "{}", invoice.body);
+        let conversation = app.post("/v1/conversations", &a.owner_token, &json!({ "contact_id": ids.contact_id, "subject": "Hello", "body": "Secure hello" })).await;
+        assert_eq!(conversation.status, 201, "{}", conversation.body);
+        let answer = app.post(&format!("/v1/portal/conversations/{}/messages", conversation.id()), &contact_token, &json!({ "body": "Hi" })).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let template = app.post("/v1/message-templates", &a.owner_token, &json!({ "name": "Hello", "subject": "Hi {{client.name}}", "body": "Dear {{contact.first_name}}" })).await;
+        assert_eq!(template.status, 201, "{}", template.body);
+        let notification = app.get("/v1/notifications", &a.owner_token).await;
+        // Another client's contact, in the same firm, for the portal rows.
+        let neighbour_client = app.client(&a.owner_token, "Bob Babbage").await;
+        let neighbour = app.contact(&a.owner_token, neighbour_client["id"].as_str().unwrap(), "bob@client.test").await;
+        let neighbour_token = app.contact_token(&a, neighbour["id"].as_str().unwrap(), "bob@client.test").await;
         let ids = Ids {
+            conversation_id: conversation.id(),
+            template_id: template.id(),
+            notification_id: notification.body["data"][0]["id"].as_str().unwrap().to_owned(),
             invoice_id: invoice.id(),
             invitation_id: invitation.id(),
             portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
@@ -350,6 +410,9 @@ on_both_backends! {
             if row.audience == Audience::Portal {
                 let as_staff = call(&a.owner_token).await;
                 assert_eq!(as_staff.status, 403, "{what} as staff: {}", as_staff.body);
+                if row.foreign == Foreign::NotFound {
+                    call(&neighbour_token).await.assert_problem(404, "not_found");
+                }
             }
         }
 

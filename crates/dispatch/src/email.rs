@@ -163,6 +163,39 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        // Seed 001: the email says a secure message is waiting, never what it says.
+        "message.created" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = format!("You have a new secure message from {}", context.firm_name);
+            let text = format!(
+                "Hello,\n\n{firm} has sent you a secure message. For your privacy it is not included in \
+                 this email; read it and reply in your client portal:\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{firm} has sent you a secure message. For your privacy it is not included in \
+                 this email; <a href=\"{link}\">read it and reply in your client portal</a>.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "conversation.started" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = format!("[{}] A client started a secure conversation", context.firm_name);
+            let text = format!(
+                "Hello,\n\na client has started a new secure conversation in the portal. Read and answer \
+                 it in Vestibule:\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>a client has started a new secure conversation in the portal. \
+                 <a href=\"{link}\">Read and answer it in Vestibule</a>.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
         _ => None,
     }
 }

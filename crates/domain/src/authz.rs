@@ -27,6 +27,12 @@ pub enum Action {
     WriteInvoices,
     InviteFromSettings,
     ReadAudit,
+    /// Conversations and their messages (integrations may archive them).
+    ReadMessages,
+    /// Writing is for people: staff sign what they send.
+    SendMessages,
+    UseTemplates,
+    ManageTemplates,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +64,7 @@ fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result
             | Action::ManageWebhooks
             | Action::InviteFromSettings
             | Action::ReadAudit
+            | Action::ManageTemplates
     );
     if admin_only && !role.is_admin() {
         return Err(Denied("only owners and admins may do this"));
@@ -80,12 +87,16 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ManagePortals => ApiScope::PortalsManage,
         Action::ReadInvoices => ApiScope::InvoicesRead,
         Action::WriteInvoices => ApiScope::InvoicesWrite,
+        Action::ReadMessages => ApiScope::MessagesRead,
         Action::ReadFirm
         | Action::UpdateFirm
         | Action::ManageStaff
         | Action::ManageOffices
         | Action::ManageApiKeys
-        | Action::InviteFromSettings => {
+        | Action::InviteFromSettings
+        | Action::SendMessages
+        | Action::UseTemplates
+        | Action::ManageTemplates => {
             return None;
         }
     })

@@ -49,6 +49,8 @@ catalogue! {
     InvoiceCreated => "invoice.created": "An invoice was created (also by an upsert).",
     InvoiceUpdated => "invoice.updated": "An invoice changed.",
     InvoiceEmailed => "invoice.emailed": "An invoice was emailed to its recipients.",
+    ConversationStarted => "conversation.started": "A conversation was started, by staff or by a contact from the portal.",
+    MessageCreated => "message.created": "A message was posted to a conversation (its first message included).",
 }
 
 impl EventType {

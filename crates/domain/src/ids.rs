@@ -109,6 +109,16 @@ typed_id!(/// An invitation to a portal.
     InvitationId, "ivt");
 typed_id!(/// An invoice.
     InvoiceId, "inv");
+typed_id!(/// A firm-wide message template.
+    TemplateId, "tpl");
+typed_id!(/// A conversation (secure message thread) with one contact about a client or matter.
+    ConversationId, "cnv");
+typed_id!(/// One message of a conversation.
+    MessageId, "msg");
+typed_id!(/// An in-app notification of a staff member.
+    NotificationId, "ntf");
+typed_id!(/// One event of a live (Server-Sent Events) stream; its `id:` field.
+    LiveEventId, "lve");
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ pub mod portal;
 pub mod principal;
 pub mod roles;
 pub mod scope;
+pub mod template;
 pub mod text;
 
 pub use error::{FieldError, ValidationErrors};

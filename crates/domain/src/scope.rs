@@ -29,10 +29,12 @@ pub enum ApiScope {
     InvoicesRead,
     #[serde(rename = "invoices:write")]
     InvoicesWrite,
+    #[serde(rename = "messages:read")]
+    MessagesRead,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -46,6 +48,7 @@ impl ApiScope {
         Self::PortalsManage,
         Self::InvoicesRead,
         Self::InvoicesWrite,
+        Self::MessagesRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl ApiScope {
             Self::PortalsManage => "portals:manage",
             Self::InvoicesRead => "invoices:read",
             Self::InvoicesWrite => "invoices:write",
+            Self::MessagesRead => "messages:read",
         }
     }
 

@@ -157,6 +157,8 @@ fn conflict_for(constraint: &str) -> ApiError {
         ApiError::conflict("email_taken", "this email address is already in use in this firm")
     } else if constraint.contains("external_id") {
         ApiError::conflict("external_id_taken", "another record already has this external_id")
+    } else if constraint.contains("message_templates") {
+        ApiError::conflict("template_name_taken", "another template already has this name")
     } else if constraint.contains("slug") {
         ApiError::conflict("slug_taken", "a firm with this slug already exists")
     } else {

@@ -8,6 +8,8 @@ pub mod db;
 pub mod error;
 pub mod etag;
 pub mod json;
+pub mod live;
+pub mod messaging;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;

@@ -5,6 +5,7 @@ use vestibule_storage::DbPool;
 
 use crate::auth::jwt::TokenKeys;
 use crate::auth::rate_limit::RateLimiter;
+use crate::live::LiveHub;
 use crate::middleware::metrics::Metrics;
 
 /// What the HTTP layer needs from the configuration.
@@ -29,6 +30,10 @@ pub struct HttpSettings {
     /// Where links in emails point (the portal's address).
     pub public_base_url: String,
     pub invitation_ttl: Duration,
+    /// How often this instance looks for live events to send to its open streams.
+    pub live_poll_interval: Duration,
+    /// How often an idle live stream gets a comment line, which also rechecks the session.
+    pub live_heartbeat: Duration,
 }
 
 /// Shared by every worker; cheap to clone.
@@ -39,6 +44,7 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     pub login_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
+    pub live: LiveHub,
 }
 
 impl AppState {
@@ -50,6 +56,7 @@ impl AppState {
             settings: Arc::new(settings),
             login_limiter: Arc::new(login_limiter),
             metrics: Arc::new(Metrics::new()?),
+            live: LiveHub::default(),
         })
     }
 }

@@ -93,6 +93,8 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// How long a portal invitation link works.
     pub invitation_ttl: Duration,
+    pub live_poll_interval: Duration,
+    pub live_heartbeat: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +250,8 @@ impl Config {
             },
             dispatch: dispatch(&r)?,
             invitation_ttl: Duration::from_secs(r.positive("INVITATION_TTL_DAYS", 7_u64)? * 24 * 3600),
+            live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", 500)?),
+            live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use vestibule_storage::{DbPool, deliveries, idempotency, sessions};
+use vestibule_storage::{DbPool, deliveries, idempotency, live, sessions};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -12,6 +12,8 @@ const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 /// Finished deliveries stay in the delivery log for a month.
 const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
+/// Live events only serve streams reconnecting after a short break.
+const LIVE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, PartialEq, Eq)]
@@ -19,6 +21,7 @@ pub struct Swept {
     pub idempotency_keys: usize,
     pub sessions: usize,
     pub deliveries: usize,
+    pub live_events: usize,
 }
 
 pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
@@ -28,6 +31,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
         idempotency_keys: idempotency::purge_before(&mut conn, now - IDEMPOTENCY_RETENTION)?,
         sessions: sessions::purge_ended_before(&mut conn, now - SESSION_RETENTION)?,
         deliveries: deliveries::purge_finished_before(&mut conn, now - DELIVERY_RETENTION)?,
+        live_events: live::purge_before(&mut conn, now - LIVE_EVENT_RETENTION)?,
     })
 }
 

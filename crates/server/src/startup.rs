@@ -44,6 +44,8 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         secret_rotation_overlap: config.webhooks.secret_overlap,
         public_base_url: config.public_base_url.to_string(),
         invitation_ttl: config.invitation_ttl,
+        live_poll_interval: config.live_poll_interval,
+        live_heartbeat: config.live_heartbeat,
     }
 }
 
@@ -85,7 +87,9 @@ impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config);
         let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
-        let state = AppState::new(pool, keys, settings)?;
+        let live_poll_interval = settings.live_poll_interval;
+        let state = AppState::new(pool.clone(), keys, settings)?;
+        tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =
             TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;
         let port = listener.local_addr()?.port();

@@ -238,3 +238,17 @@ fn with_children(conn: &mut DbConnection, rows: Vec<ClientRow>) -> StorageResult
         })
         .collect())
 }
+
+/// Client names by id, for lists that show them next to other records.
+pub fn names(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    ids: &[&str],
+) -> StorageResult<std::collections::HashMap<String, String>> {
+    Ok(clients::table
+        .filter(clients::firm_id.eq(firm_id).and(clients::id.eq_any(ids)))
+        .select((clients::id, clients::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -341,7 +341,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    message_templates (id) {
+        id -> Text,
+        firm_id -> Text,
+        name -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        contact_id -> Text,
+        channel -> Nullable<Text>,
+        subject -> Text,
+        started_by_kind -> Text,
+        started_by_id -> Text,
+        last_message_id -> Text,
+        last_staff_message_id -> Nullable<Text>,
+        last_contact_message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        firm_id -> Text,
+        conversation_id -> Text,
+        author_kind -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversation_reads (conversation_id, reader_id) {
+        conversation_id -> Text,
+        reader_id -> Text,
+        firm_id -> Text,
+        last_read_message_id -> Text,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        firm_id -> Text,
+        staff_id -> Text,
+        kind -> Text,
+        client_id -> Text,
+        conversation_id -> Text,
+        message_id -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    live_events (id) {
+        id -> Text,
+        firm_id -> Text,
+        recipient_kind -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
+diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
 diesel::joinable!(portals -> contacts (contact_id));
 diesel::joinable!(deliveries -> outbox_events (event_id));
@@ -386,4 +465,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     password_resets,
     invoices,
+    message_templates,
+    conversations,
+    messages,
+    conversation_reads,
+    notifications,
+    live_events,
 );

@@ -116,3 +116,22 @@ pub fn admin_emails(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Vec
         .select(staff::email)
         .load(conn)?)
 }
+
+/// The active staff who may see a conversation about `matter_id` (or about the client
+/// alone): everyone, unless the matter is restricted, then its members and the admins.
+pub fn with_access(conn: &mut DbConnection, firm_id: &str, matter_id: Option<&str>) -> StorageResult<Vec<StaffRow>> {
+    use crate::schema::{matter_members, matters};
+    let mut query = staff::table.filter(staff::firm_id.eq(firm_id).and(staff::disabled_at.is_null())).into_boxed();
+    if let Some(matter_id) = matter_id {
+        let restricted: bool = matters::table
+            .filter(matters::firm_id.eq(firm_id).and(matters::id.eq(matter_id)))
+            .select(matters::restricted)
+            .first(conn)?;
+        if restricted {
+            let members =
+                matter_members::table.filter(matter_members::matter_id.eq(matter_id)).select(matter_members::staff_id);
+            query = query.filter(staff::role.eq_any(["owner", "admin"]).or(staff::id.eq_any(members)));
+        }
+    }
+    Ok(query.order(staff::id.asc()).select(StaffRow::as_select()).load(conn)?)
+}

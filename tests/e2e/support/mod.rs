@@ -106,6 +106,7 @@ impl TestApp {
             ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
             ("DISPATCH_RETRY_SCHEDULE_SECS", "1,1,1"),
             ("DISPATCH_POLL_MS", "50"),
+            ("LIVE_POLL_MS", "50"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -24,7 +24,22 @@ impl Audience {
     }
 }
 
-const ACCESS_TYP: &str = "access";
+/// What a token is for: API access, or opening one live stream (a ticket that may appear in
+/// a URL, where `EventSource` cannot send headers, and so lives only seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    Access,
+    LiveTicket,
+}
+
+impl TokenUse {
+    fn typ(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::LiveTicket => "live",
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -70,6 +85,7 @@ impl TokenKeys {
 
     pub fn issue(
         &self,
+        token_use: TokenUse,
         audience: Audience,
         subject: &str,
         firm: &str,
@@ -83,7 +99,7 @@ impl TokenKeys {
             sub: subject.to_owned(),
             firm: firm.to_owned(),
             sid: session.to_owned(),
-            typ: ACCESS_TYP.to_owned(),
+            typ: token_use.typ().to_owned(),
             iat: now,
             nbf: now,
             exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
@@ -96,7 +112,7 @@ impl TokenKeys {
 
     /// Checks signature (HS256 only, whatever the header claims), `kid`, `iss`, `aud`,
     /// `typ`, `exp` and `nbf`.
-    pub fn verify(&self, token: &str, audience: Audience) -> Result<AccessClaims, ApiError> {
+    pub fn verify(&self, token: &str, token_use: TokenUse, audience: Audience) -> Result<AccessClaims, ApiError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::invalid_token())?;
         let key = header.kid.as_deref().and_then(|kid| self.decoding.get(kid)).ok_or_else(ApiError::invalid_token)?;
         let mut validation = Validation::new(Algorithm::HS256);
@@ -108,7 +124,7 @@ impl TokenKeys {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map_err(|_| ApiError::invalid_token())?
             .claims;
-        if claims.typ != ACCESS_TYP {
+        if claims.typ != token_use.typ() {
             return Err(ApiError::invalid_token());
         }
         Ok(claims)

@@ -12,7 +12,7 @@ use vestibule_storage::sessions::{Rotation, SessionRow};
 use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
-use crate::auth::jwt::Audience;
+use crate::auth::jwt::{Audience, TokenUse};
 use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
@@ -298,7 +298,7 @@ pub(crate) fn token_pair(
     session_expires_at: chrono::NaiveDateTime,
 ) -> Result<TokenPair, ApiError> {
     let ttl = state.settings.access_token_ttl;
-    let access_token = state.keys.issue(kind.audience(), account_id, firm_id, session_id, ttl)?;
+    let access_token = state.keys.issue(TokenUse::Access, kind.audience(), account_id, firm_id, session_id, ttl)?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",

@@ -15,7 +15,7 @@ use vestibule_domain::scope::ApiScope;
 use vestibule_storage::{StorageError, api_keys, contacts, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
-use crate::auth::jwt::{AccessClaims, Audience, TokenKeys};
+use crate::auth::jwt::{AccessClaims, Audience, TokenKeys, TokenUse};
 use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
@@ -86,7 +86,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
         api_key(state, key_id, secret.to_owned(), Origin::of(req)).await?
     } else {
         let audience = TokenKeys::peek_audience(&token).ok_or_else(ApiError::invalid_token)?;
-        let claims = state.keys.verify(&token, audience)?;
+        let claims = state.keys.verify(&token, TokenUse::Access, audience)?;
         match audience {
             Audience::Staff => staff_member(state, claims).await?,
             Audience::Portal => contact(state, claims).await?,
@@ -94,6 +94,17 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
     };
     req.extensions_mut().insert(principal.clone());
     Ok(principal)
+}
+
+/// Resolves a live-stream ticket to the principal it was issued to, with the same checks
+/// as an access token (live session, enabled account, usable portal).
+pub async fn resolve_ticket(state: &AppState, ticket: &str) -> Result<Principal, ApiError> {
+    let audience = TokenKeys::peek_audience(ticket).ok_or_else(ApiError::invalid_token)?;
+    let claims = state.keys.verify(ticket, TokenUse::LiveTicket, audience)?;
+    match audience {
+        Audience::Staff => staff_member(state, claims).await,
+        Audience::Portal => contact(state, claims).await,
+    }
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {

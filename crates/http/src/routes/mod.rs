@@ -15,16 +15,21 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod contacts;
+pub mod conversations;
 pub mod fields;
 pub mod firm;
 pub mod health;
 pub mod invitations;
 pub mod invoices;
+pub mod live;
 pub mod matters;
+pub mod notifications;
 pub mod offices;
 pub mod portal;
+pub mod portal_conversations;
 pub mod portals;
 pub mod staff;
+pub mod templates;
 pub mod webhooks;
 
 /// The versioned API under `/v1`.
@@ -43,6 +48,11 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     portals::routes(cfg);
     invitations::routes(cfg);
     invoices::routes(cfg);
+    conversations::routes(cfg);
+    portal_conversations::routes(cfg);
+    templates::routes(cfg);
+    notifications::routes(cfg);
+    live::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

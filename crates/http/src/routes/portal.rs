@@ -44,7 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
 }
 
 /// The portal of the signed-in contact.
-fn my_portal(
+pub fn my_portal(
     conn: &mut vestibule_storage::DbConnection,
     me: &vestibule_domain::principal::ContactPrincipal,
 ) -> Result<String, ApiError> {

@@ -1,0 +1,81 @@
+//! Live updates for open SSE streams. Changes write `live_events` rows in their own
+//! transaction; every instance runs one relay that reads recent rows and broadcasts them to
+//! its streams, so a message posted through one instance reaches a stream held by another.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use tokio::sync::broadcast;
+use vestibule_storage::DbPool;
+use vestibule_storage::live::{self, LiveEventRow};
+
+/// How late a row may become visible after its `created_at` (a transaction committing
+/// after a later one) and still be relayed.
+const COMMIT_LAG: chrono::Duration = chrono::Duration::seconds(5);
+const BATCH: i64 = 1000;
+
+/// This instance's fan-out to its open streams.
+#[derive(Debug, Clone)]
+pub struct LiveHub {
+    sender: broadcast::Sender<Arc<LiveEventRow>>,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        Self { sender: broadcast::channel(1024).0 }
+    }
+}
+
+impl LiveHub {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEventRow>> {
+        self.sender.subscribe()
+    }
+
+    /// Polls for new live events every `interval` and broadcasts each once, for as long as
+    /// the runtime runs.
+    pub async fn relay(self, pool: DbPool, interval: Duration) {
+        let mut seen: HashMap<String, NaiveDateTime> = HashMap::new();
+        let mut high_water = vestibule_storage::now();
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if self.sender.receiver_count() == 0 {
+                // Nobody listens here; a stream that opens later replays from the table.
+                high_water = vestibule_storage::now();
+                seen.clear();
+                continue;
+            }
+            let since = high_water - COMMIT_LAG;
+            let pool = pool.clone();
+            let rows = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<LiveEventRow>> {
+                let mut conn = pool.get().context("no database connection for the live relay")?;
+                Ok(live::since(&mut conn, since, BATCH)?)
+            })
+            .await;
+            let rows = match rows {
+                Ok(Ok(rows)) => rows,
+                Ok(Err(error)) => {
+                    tracing::warn!(error = %error, "live relay poll failed");
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "live relay task failed");
+                    continue;
+                }
+            };
+            for row in rows {
+                high_water = high_water.max(row.created_at);
+                if seen.insert(row.id.clone(), row.created_at).is_none() {
+                    // No receiver is fine: streams come and go.
+                    let _ = self.sender.send(Arc::new(row));
+                }
+            }
+            let horizon = high_water - COMMIT_LAG - COMMIT_LAG;
+            seen.retain(|_, created| *created >= horizon);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Posting a message and telling everyone who should know (seed 001), in the transaction of
+//! the message: the contact gets an email without the content and a live event when staff
+//! write; staff get in-app notifications (and, when a client starts a conversation, emails
+//! per the firm's policy) when the contact writes. Webhooks get `conversation.started` and
+//! `message.created`.
+
+use serde_json::json;
+use vestibule_domain::events::EventType;
+use vestibule_domain::ids::{MessageId, NotificationId};
+use vestibule_domain::portal::PortalStatus;
+use vestibule_domain::principal::Principal;
+use vestibule_domain::roles::ThreadNotificationPolicy;
+use vestibule_domain::template::{Placeholder, TemplateText, Values};
+use vestibule_domain::{FieldError, text};
+use vestibule_storage::conversations::{self, CONTACT, ConversationRow, MessageRow, STAFF};
+use vestibule_storage::notifications::{self, NotificationRow};
+use vestibule_storage::portals::{self, PortalRow};
+use vestibule_storage::{DbConnection, clients, contacts, firms, live, matters, outbox, staff, templates};
+
+use crate::audit::{self, Entry, Origin};
+use crate::error::ApiError;
+use crate::state::HttpSettings;
+
+pub const MAX_BODY_CHARS: usize = 20_000;
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// Live event kinds, as the stream names them.
+pub const LIVE_MESSAGE: &str = "message.created";
+pub const LIVE_NOTIFICATION: &str = "notification.created";
+
+/// The notification kinds.
+pub const STARTED: &str = "conversation_started";
+pub const REPLIED: &str = "message_received";
+
+/// Staff write only to a contact whose portal is active and shows the conversation's client
+/// or matter; the codes tell the frontend what to offer instead (create or reactivate a
+/// portal, or grant it access).
+pub fn reachable_portal(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    contact_id: &str,
+    client_id: &str,
+    matter_id: Option<&str>,
+) -> Result<PortalRow, ApiError> {
+    let Some(portal) = portals::for_contact(conn, firm_id, contact_id)? else {
+        return Err(ApiError::conflict(
+            "portal_required",
+            "this contact has no client portal; create one (full or temporary) to send secure messages",
+        ));
+    };
+    let status = PortalStatus::of(&portal.status, portal.disabled_at, portal.expires_at, vestibule_storage::now());
+    if status != PortalStatus::Active {
+        return Err(ApiError::conflict(
+            "portal_inactive",
+            format!(
+                "the contact's portal is {}; it must be active (registered, enabled, not expired) to receive messages",
+                status.as_str()
+            ),
+        ));
+    }
+    let visible = portals::visible(conn, &portal.id)?;
+    let granted = match matter_id {
+        Some(matter) => visible.matters.iter().any(|(id, _, _)| id == matter),
+        None => visible.clients.iter().any(|(id, _)| id == client_id),
+    };
+    if !granted {
+        return Err(ApiError::conflict(
+            "portal_lacks_access",
+            "the contact's portal does not show this client or matter; grant it first",
+        ));
+    }
+    Ok(portal)
+}
+
+/// Everything a template may fill in, for one conversation and sender.
+pub struct TemplateValues {
+    client_name: String,
+    contact: (String, String),
+    matter: Option<(String, Option<String>)>,
+    firm_name: String,
+    staff_name: String,
+}
+
+impl Values for TemplateValues {
+    fn value(&self, placeholder: Placeholder) -> Option<String> {
+        match placeholder {
+            Placeholder::ClientName => Some(self.client_name.clone()),
+            Placeholder::ContactFirstName => Some(self.contact.0.clone()),
+            Placeholder::ContactLastName => Some(self.contact.1.clone()),
+            Placeholder::ContactFullName => Some(format!("{} {}", self.contact.0, self.contact.1)),
+            Placeholder::MatterTitle => self.matter.as_ref().map(|(title, _)| title.clone()),
+            Placeholder::MatterReference => self.matter.as_ref().and_then(|(_, reference)| reference.clone()),
+            Placeholder::FirmName => Some(self.firm_name.clone()),
+            Placeholder::StaffName => Some(self.staff_name.clone()),
+        }
+    }
+}
+
+impl TemplateValues {
+    pub fn load(
+        conn: &mut DbConnection,
+        firm_id: &str,
+        staff_id: &str,
+        client_id: &str,
+        contact_id: &str,
+        matter_id: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let contact = contacts::get(conn, firm_id, contact_id)?;
+        let matter = match matter_id {
+            Some(id) => {
+                let row = matters::get(conn, firm_id, id, &vestibule_domain::authz::MatterVisibility::All)?;
+                Some((row.title, row.reference))
+            }
+            None => None,
+        };
+        Ok(Self {
+            client_name: clients::get(conn, firm_id, client_id)?.row.name,
+            contact: (contact.first_name, contact.last_name),
+            matter,
+            firm_name: firms::get(conn, firm_id)?.name,
+            staff_name: staff::get(conn, firm_id, staff_id)?.name,
+        })
+    }
+}
+
+/// A template rendered for a conversation: `(subject, body)`. An unknown template or a
+/// placeholder without a value is refused at `pointer`.
+pub fn render_template(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    template_id: &str,
+    values: &TemplateValues,
+    pointer: &str,
+) -> Result<(String, String), ApiError> {
+    let template = templates::get(conn, firm_id, template_id)
+        .map_err(|_| ApiError::field(pointer, "unknown_reference", "no such template in this firm"))?;
+    let render = |raw: &str| -> Result<String, ApiError> {
+        let parsed = TemplateText::parse(raw).map_err(|e| ApiError::Validation(e.at(pointer).into()))?;
+        parsed.render(values).map_err(|e| ApiError::Validation(e.at(pointer).into()))
+    };
+    Ok((render(&template.subject)?, render(&template.body)?))
+}
+
+/// A message body as typed: trimmed, not blank, bounded.
+pub fn body(raw: &str) -> Result<String, FieldError> {
+    text::required(raw, MAX_BODY_CHARS)
+}
+
+/// Stores the message and queues every notification, email, live event and webhook it
+/// causes. `starts` marks the first message of a new conversation.
+pub fn post(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    settings: &HttpSettings,
+    conversation: &ConversationRow,
+    body: String,
+    starts: bool,
+) -> Result<MessageRow, ApiError> {
+    let (author_kind, author_id) = match principal {
+        Principal::Staff(me) => (STAFF, me.staff_id.as_str()),
+        Principal::Contact(me) => (CONTACT, me.contact_id.as_str()),
+        Principal::Integration(_) => return Err(ApiError::Forbidden("messages are written by people".to_owned())),
+    };
+    let message = MessageRow {
+        id: MessageId::generate().into(),
+        firm_id: conversation.firm_id.clone(),
+        conversation_id: conversation.id.clone(),
+        author_kind: author_kind.to_owned(),
+        author_id: author_id.to_owned(),
+        body,
+        created_at: vestibule_storage::now(),
+    };
+    conversations::insert_message(conn, &message)?;
+    let firm_id = conversation.firm_id.as_str();
+    let started = if starts {
+        let entry = Entry::success("conversation.started", "conversation", &conversation.id)
+            .with_details(json!({ "client_id": conversation.client_id, "matter_id": conversation.matter_id }));
+        audit::record(conn, origin, principal, entry)?;
+        Some(outbox::publish(conn, firm_id, EventType::ConversationStarted, &json!({ "id": conversation.id }))?)
+    } else {
+        let entry = Entry::success("message.created", "message", &message.id)
+            .with_details(json!({ "conversation_id": conversation.id }));
+        audit::record(conn, origin, principal, entry)?;
+        None
+    };
+    let created = outbox::publish(conn, firm_id, EventType::MessageCreated, &json!({ "id": message.id }))?;
+    let base = settings.public_base_url.trim_end_matches('/');
+    let live_data = json!({ "conversation_id": conversation.id, "message_id": message.id });
+    if author_kind == STAFF {
+        // The email says only that something is waiting; the content stays in the portal.
+        let contact = contacts::get(conn, firm_id, &conversation.contact_id)?;
+        if let Some(email) = contact.email.as_deref() {
+            let content =
+                json!({ "audience": CONTACT, "link": format!("{base}/portal/conversations/{}", conversation.id) });
+            outbox::queue_email(conn, &created, email, Some(&content))?;
+        }
+        live::push(conn, firm_id, (CONTACT, &conversation.contact_id), LIVE_MESSAGE, &live_data)?;
+        return Ok(message);
+    }
+    let with_access = staff::with_access(conn, firm_id, conversation.matter_id.as_deref())?;
+    let recipients: Vec<_> = match started {
+        Some(_) => {
+            let policy = ThreadNotificationPolicy::from_stored(&firms::get(conn, firm_id)?.thread_notification_policy)
+                .unwrap_or(ThreadNotificationPolicy::Assignees);
+            let client = clients::get(conn, firm_id, &conversation.client_id)?;
+            let chosen = |id: &String| match policy {
+                ThreadNotificationPolicy::Assignees => client.assignees.contains(id),
+                ThreadNotificationPolicy::AssigneesAndOwner => {
+                    client.assignees.contains(id) || client.row.owner_staff_id.as_ref() == Some(id)
+                }
+                ThreadNotificationPolicy::AllMembers => true,
+                ThreadNotificationPolicy::NoOne => false,
+            };
+            with_access.into_iter().filter(|member| chosen(&member.id)).collect()
+        }
+        // Seed 001: every member with access hears about a client's reply, in the app only.
+        None => with_access,
+    };
+    let kind = if started.is_some() { STARTED } else { REPLIED };
+    for member in &recipients {
+        let notification = NotificationRow {
+            id: NotificationId::generate().into(),
+            firm_id: firm_id.to_owned(),
+            staff_id: member.id.clone(),
+            kind: kind.to_owned(),
+            client_id: conversation.client_id.clone(),
+            conversation_id: conversation.id.clone(),
+            message_id: message.id.clone(),
+            created_at: message.created_at,
+            read_at: None,
+        };
+        notifications::insert(conn, &notification)?;
+        let data = json!({
+            "id": notification.id, "kind": kind,
+            "conversation_id": conversation.id, "message_id": message.id,
+        });
+        live::push(conn, firm_id, (STAFF, &member.id), LIVE_NOTIFICATION, &data)?;
+        if let Some(event) = &started {
+            let content = json!({ "audience": STAFF, "link": format!("{base}/conversations/{}", conversation.id) });
+            outbox::queue_email(conn, event, &member.email, Some(&content))?;
+        }
+    }
+    Ok(message)
+}

@@ -1,0 +1,259 @@
+//! Live updates for SPAs: one Server-Sent Events stream per signed-in person. Staff hear
+//! of new notifications, contacts of new messages from the firm. A stream authenticates
+//! with `Authorization: Bearer` (fetch-based clients) or with a one-minute ticket in the
+//! URL (`EventSource`, which cannot send headers), so the access token never appears in a
+//! URL. Reconnecting with `Last-Event-ID` replays what was missed.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_domain::ids::LiveEventId;
+use vestibule_domain::principal::Principal;
+use vestibule_storage::conversations::{CONTACT, STAFF};
+use vestibule_storage::live::{self, LiveEventRow};
+use vestibule_storage::sessions;
+
+use crate::auth::jwt::{Audience, TokenUse};
+use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
+use crate::error::ApiError;
+use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized};
+use crate::state::AppState;
+
+const TICKET_TTL: Duration = Duration::from_secs(60);
+/// Events replayed at most on reconnect; older ones are gone from the table anyway.
+const REPLAY_LIMIT: i64 = 500;
+/// Ids remembered per stream, so an event relayed twice is sent once.
+const REMEMBERED: usize = 512;
+
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create_live_ticket).service(open_live_stream);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveTicket {
+    /// Pass as `?ticket=` to `GET /v1/live` within a minute.
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveQuery {
+    /// A ticket from `POST /v1/live/tickets`, for clients that cannot send headers.
+    pub ticket: Option<String>,
+}
+
+/// Who a stream is for.
+#[derive(Debug, Clone)]
+struct Listener {
+    kind: &'static str,
+    id: String,
+    session_id: String,
+}
+
+impl Listener {
+    fn of(principal: &Principal) -> Result<Self, ApiError> {
+        match principal {
+            Principal::Staff(me) => {
+                Ok(Self { kind: STAFF, id: me.staff_id.to_string(), session_id: me.session_id.to_string() })
+            }
+            Principal::Contact(me) => {
+                Ok(Self { kind: CONTACT, id: me.contact_id.to_string(), session_id: me.session_id.to_string() })
+            }
+            Principal::Integration(_) => {
+                Err(ApiError::Forbidden("integrations receive events by webhook, not live streams".to_owned()))
+            }
+        }
+    }
+
+    fn wants(&self, event: &LiveEventRow) -> bool {
+        event.recipient_kind == self.kind && event.recipient_id == self.id
+    }
+}
+
+/// A short-lived ticket that opens one live stream for the caller.
+#[utoipa::path(
+    tag = "live",
+    responses(
+        (status = 200, body = LiveTicket, headers(("Cache-Control" = String, description = "`no-store`"))),
+        Unauthorized, Forbidden, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/live/tickets")]
+pub async fn create_live_ticket(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let listener = Listener::of(&principal)?;
+    let audience = if listener.kind == STAFF { Audience::Staff } else { Audience::Portal };
+    let ticket = state.keys.issue(
+        TokenUse::LiveTicket,
+        audience,
+        &listener.id,
+        principal.firm_id().as_str(),
+        &listener.session_id,
+        TICKET_TTL,
+    )?;
+    let expires_at = Utc::now() + chrono::Duration::from_std(TICKET_TTL).unwrap_or_default();
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(LiveTicket { ticket, expires_at }))
+}
+
+/// The caller's live stream (`text/event-stream`). Each event has an `id` (send it back as
+/// `Last-Event-ID` when reconnecting), an `event` name and JSON `data`:
+/// `notification.created` (staff: `{id, kind, conversation_id, message_id}`) and
+/// `message.created` (contacts: `{conversation_id, message_id}`). Comment lines keep idle
+/// connections open. The stream ends when the session does.
+#[utoipa::path(
+    tag = "live",
+    params(
+        LiveQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "The last event id received, to replay what came after it"),
+    ),
+    responses(
+        (status = 200, content_type = "text/event-stream", body = String, description = "Server-Sent Events until the client disconnects."),
+        BadRequest, Unauthorized, Forbidden, InternalError
+    ),
+    security(("bearer" = []), ())
+)]
+#[get("/live")]
+pub async fn open_live_stream(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<LiveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = match &query.ticket {
+        Some(ticket) => resolve_ticket(&state, ticket).await?,
+        None => resolve(&req).await?,
+    };
+    let listener = Listener::of(&principal)?;
+    let last_event_id = match req.headers().get("last-event-id").map(|v| v.to_str().unwrap_or_default()) {
+        Some(raw) => Some(LiveEventId::parse(raw.trim()).map_err(|_| ApiError::BadRequest {
+            code: "invalid_last_event_id",
+            detail: "Last-Event-ID is not an event id of this stream".to_owned(),
+        })?),
+        None => None,
+    };
+    // Subscribe before replaying, so nothing falls between the two.
+    let hub = state.live.subscribe();
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    tokio::spawn(pump(state.get_ref().clone(), listener, last_event_id.map(String::from), hub, tx));
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/event-stream"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        // Proxies such as nginx would otherwise buffer the stream.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
+
+fn frame(event: &LiveEventRow) -> Bytes {
+    Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind, event.data))
+}
+
+/// Ids already sent on one stream.
+#[derive(Default)]
+struct Sent {
+    order: VecDeque<String>,
+    ids: HashSet<String>,
+    last: Option<String>,
+}
+
+impl Sent {
+    fn first_time(&mut self, id: &str) -> bool {
+        if !self.ids.insert(id.to_owned()) {
+            return false;
+        }
+        self.order.push_back(id.to_owned());
+        if self.order.len() > REMEMBERED
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
+        }
+        if self.last.as_deref().is_none_or(|last| id > last) {
+            self.last = Some(id.to_owned());
+        }
+        true
+    }
+}
+
+/// Writes one stream until the client goes away or the session ends.
+async fn pump(
+    state: AppState,
+    listener: Listener,
+    resume_after: Option<String>,
+    mut hub: broadcast::Receiver<Arc<LiveEventRow>>,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let mut sent = Sent { last: resume_after, ..Sent::default() };
+    if tx.send(Bytes::from_static(b"retry: 3000\n: connected\n\n")).await.is_err() {
+        return;
+    }
+    if !replay(&state, &listener, &mut sent, &tx).await {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval(state.settings.live_heartbeat);
+    heartbeat.tick().await;
+    loop {
+        let keep_going = tokio::select! {
+            received = hub.recv() => match received {
+                Ok(event) if listener.wants(&event) && sent.first_time(&event.id) => tx.send(frame(&event)).await.is_ok(),
+                Ok(_) => true,
+                // This stream fell behind the broadcast: read what it missed from the table.
+                Err(broadcast::error::RecvError::Lagged(_)) => replay(&state, &listener, &mut sent, &tx).await,
+                Err(broadcast::error::RecvError::Closed) => false,
+            },
+            _ = heartbeat.tick() => {
+                session_alive(&state, &listener).await && tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_ok()
+            }
+        };
+        if !keep_going {
+            return;
+        }
+    }
+}
+
+/// Sends what the listener missed after the last id sent; false when the stream is gone.
+async fn replay(state: &AppState, listener: &Listener, sent: &mut Sent, tx: &mpsc::Sender<Bytes>) -> bool {
+    let Some(after) = sent.last.clone() else { return true };
+    let pool = state.pool.clone();
+    let recipient = listener.id.clone();
+    let missed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<LiveEventRow>> {
+        let mut conn = pool.get()?;
+        Ok(live::missed(&mut conn, &recipient, &after, REPLAY_LIMIT)?)
+    })
+    .await;
+    let Ok(Ok(missed)) = missed else {
+        tracing::warn!("replaying missed live events failed");
+        return true;
+    };
+    for event in missed.iter().filter(|e| listener.wants(e)) {
+        if sent.first_time(&event.id) && tx.send(frame(event)).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn session_alive(state: &AppState, listener: &Listener) -> bool {
+    let pool = state.pool.clone();
+    let session_id = listener.session_id.clone();
+    let alive = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let mut conn = pool.get()?;
+        Ok(sessions::get_active(&mut conn, &session_id, vestibule_storage::now())?.is_some())
+    })
+    .await;
+    // A database hiccup does not end the stream; a revoked or expired session does.
+    !matches!(alive, Ok(Ok(false)))
+}

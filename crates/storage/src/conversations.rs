@@ -1,0 +1,351 @@
+//! Conversations, their messages and who has read how far. Staff see a conversation when
+//! they may see its matter (the rule of `matters::visible`); a contact sees their own
+//! conversations of the clients and matters their portal still grants.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use vestibule_domain::authz::MatterVisibility;
+
+use crate::db::DbConnection;
+use crate::error::StorageResult;
+use crate::schema::{conversation_reads, conversations, matter_members, matters, messages, portal_grants};
+
+pub const STAFF: &str = "staff";
+pub const CONTACT: &str = "contact";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = conversations)]
+pub struct ConversationRow {
+    pub id: String,
+    pub firm_id: String,
+    pub client_id: String,
+    pub matter_id: Option<String>,
+    pub contact_id: String,
+    pub channel: Option<String>,
+    pub subject: String,
+    pub started_by_kind: String,
+    pub started_by_id: String,
+    pub last_message_id: String,
+    pub last_staff_message_id: Option<String>,
+    pub last_contact_message_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub firm_id: String,
+    pub conversation_id: String,
+    /// `staff` or `contact`.
+    pub author_kind: String,
+    pub author_id: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Who is looking, which decides what they see and which side's messages are "unread".
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    /// Staff or an integration: reads as `reader_id`, sees matters by `visibility`.
+    Firm {
+        reader_id: &'a str,
+        visibility: &'a MatterVisibility,
+    },
+    Contact {
+        contact_id: &'a str,
+        portal_id: &'a str,
+    },
+}
+
+impl Viewer<'_> {
+    fn reader_id(&self) -> &str {
+        match self {
+            Self::Firm { reader_id, .. } => reader_id,
+            Self::Contact { contact_id, .. } => contact_id,
+        }
+    }
+
+    /// The side whose messages this viewer has to read.
+    fn other_side(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::Firm { .. } => (CONTACT, "conversations.last_contact_message_id"),
+            Self::Contact { .. } => (STAFF, "conversations.last_staff_message_id"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ConversationFilter {
+    pub client_id: Option<String>,
+    pub matter_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub channel: Option<String>,
+    /// Only conversations with messages from the other side the viewer has not read.
+    pub unread: Option<bool>,
+}
+
+/// A conversation in a list, with what the viewer needs to render an inbox row.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub row: ConversationRow,
+    pub last_message: Option<MessageRow>,
+    pub unread_count: i64,
+    pub last_read_message_id: Option<String>,
+    /// How far the conversation's contact has read, and when.
+    pub contact_read: Option<(String, NaiveDateTime)>,
+}
+
+type Boxed<'a> = conversations::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
+
+fn visible<'a>(query: Boxed<'a>, firm_id: &'a str, viewer: Viewer<'a>) -> Boxed<'a> {
+    let query = query.filter(conversations::firm_id.eq(firm_id));
+    match viewer {
+        Viewer::Firm { visibility: MatterVisibility::All, .. } => query,
+        Viewer::Firm { visibility: MatterVisibility::UnrestrictedOrMemberOf(staff_id), .. } => query.filter(
+            conversations::matter_id
+                .is_null()
+                .or(conversations::matter_id
+                    .eq_any(matters::table.filter(matters::restricted.eq(false)).select(matters::id.nullable())))
+                .or(conversations::matter_id.eq_any(
+                    matter_members::table
+                        .filter(matter_members::staff_id.eq(staff_id.as_str()))
+                        .select(matter_members::matter_id.nullable()),
+                )),
+        ),
+        Viewer::Firm { visibility: MatterVisibility::None, .. } => query.filter(conversations::id.is_null()),
+        Viewer::Contact { contact_id, portal_id } => {
+            let clients = portal_grants::table
+                .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
+                .select(portal_grants::client_id.assume_not_null());
+            let granted_matters = portal_grants::table
+                .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
+                .select(portal_grants::matter_id);
+            query
+                .filter(conversations::contact_id.eq(contact_id))
+                .filter(conversations::client_id.eq_any(clients).or(conversations::matter_id.eq_any(granted_matters)))
+        }
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ConversationRow) -> StorageResult<()> {
+    diesel::insert_into(conversations::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str, viewer: Viewer<'_>) -> StorageResult<ConversationRow> {
+    let query = conversations::table.filter(conversations::id.eq(id)).into_boxed();
+    Ok(visible(query, firm_id, viewer).select(ConversationRow::as_select()).first(conn)?)
+}
+
+/// Newest activity first; the cursor is the last row's `last_message_id`.
+pub fn list(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    viewer: Viewer<'_>,
+    filter: &ConversationFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<ConversationRow>> {
+    let mut query = visible(conversations::table.into_boxed(), firm_id, viewer);
+    if let Some(client) = &filter.client_id {
+        query = query.filter(conversations::client_id.eq(client));
+    }
+    if let Some(matter) = &filter.matter_id {
+        query = query.filter(conversations::matter_id.eq(matter));
+    }
+    if let Some(contact) = &filter.contact_id {
+        query = query.filter(conversations::contact_id.eq(contact));
+    }
+    if let Some(channel) = &filter.channel {
+        query = query.filter(conversations::channel.eq(channel));
+    }
+    if let Some(unread) = filter.unread {
+        let (_, other_last) = viewer.other_side();
+        // Correlated on the outer row, which diesel's typed subqueries cannot express.
+        let read_up_to_date = sql::<Bool>(
+            "EXISTS (SELECT 1 FROM conversation_reads r WHERE r.conversation_id = conversations.id AND r.reader_id = ",
+        )
+        .bind::<Text, _>(viewer.reader_id().to_owned())
+        .sql(&format!(" AND r.last_read_message_id >= {other_last})"));
+        let has_other = sql::<Bool>(&format!("{other_last} IS NOT NULL"));
+        query = if unread {
+            query.filter(has_other.and(diesel::dsl::not(read_up_to_date)))
+        } else {
+            query.filter(diesel::dsl::not(has_other).or(read_up_to_date))
+        };
+    }
+    if let Some(before) = before {
+        query = query.filter(conversations::last_message_id.lt(before));
+    }
+    Ok(query
+        .order(conversations::last_message_id.desc())
+        .limit(limit + 1)
+        .select(ConversationRow::as_select())
+        .load(conn)?)
+}
+
+/// Adds last message, unread count and read positions to a page of conversations, in four
+/// queries whatever the page size.
+pub fn with_details(
+    conn: &mut DbConnection,
+    viewer: Viewer<'_>,
+    rows: Vec<ConversationRow>,
+) -> StorageResult<Vec<ConversationView>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let last_ids: Vec<&str> = rows.iter().map(|r| r.last_message_id.as_str()).collect();
+    let reader = viewer.reader_id().to_owned();
+    let last_messages: Vec<MessageRow> =
+        messages::table.filter(messages::id.eq_any(&last_ids)).select(MessageRow::as_select()).load(conn)?;
+    let contact_ids: Vec<&str> = rows.iter().map(|r| r.contact_id.as_str()).collect();
+    let reads: Vec<(String, String, String, NaiveDateTime)> = conversation_reads::table
+        .filter(conversation_reads::conversation_id.eq_any(&ids))
+        .filter(conversation_reads::reader_id.eq(&reader).or(conversation_reads::reader_id.eq_any(&contact_ids)))
+        .select((
+            conversation_reads::conversation_id,
+            conversation_reads::reader_id,
+            conversation_reads::last_read_message_id,
+            conversation_reads::read_at,
+        ))
+        .load(conn)?;
+    let read_by = |conversation: &str, reader: &str| {
+        reads.iter().find(|(c, r, _, _)| c == conversation && r == reader).map(|(_, _, m, at)| (m.clone(), *at))
+    };
+    let (other_kind, _) = viewer.other_side();
+    let unread: Vec<(String, i64)> = messages::table
+        .filter(messages::conversation_id.eq_any(&ids).and(messages::author_kind.eq(other_kind)))
+        .filter(
+            sql::<Bool>("messages.id > COALESCE((SELECT r.last_read_message_id FROM conversation_reads r WHERE r.conversation_id = messages.conversation_id AND r.reader_id = ")
+                .bind::<Text, _>(reader)
+                .sql("), '')"),
+        )
+        .group_by(messages::conversation_id)
+        .select((messages::conversation_id, count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ConversationView {
+            last_message: last_messages.iter().find(|m| m.id == row.last_message_id).cloned(),
+            unread_count: unread.iter().find(|(id, _)| id == &row.id).map_or(0, |(_, n)| *n),
+            last_read_message_id: read_by(&row.id, viewer.reader_id()).map(|(m, _)| m),
+            contact_read: read_by(&row.id, &row.contact_id),
+            row,
+        })
+        .collect())
+}
+
+/// Display names of message authors: staff by name, contacts by first and last name.
+pub fn author_names(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    messages: &[&MessageRow],
+) -> StorageResult<std::collections::HashMap<String, String>> {
+    use crate::schema::{contacts, staff};
+    let ids: Vec<&str> = messages.iter().map(|m| m.author_id.as_str()).collect();
+    let mut names: std::collections::HashMap<String, String> = staff::table
+        .filter(staff::firm_id.eq(firm_id).and(staff::id.eq_any(&ids)))
+        .select((staff::id, staff::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let people: Vec<(String, String, String)> = contacts::table
+        .filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq_any(&ids)))
+        .select((contacts::id, contacts::first_name, contacts::last_name))
+        .load(conn)?;
+    names.extend(people.into_iter().map(|(id, first, last)| (id, format!("{first} {last}"))));
+    Ok(names)
+}
+
+pub fn insert_message(conn: &mut DbConnection, message: &MessageRow) -> StorageResult<()> {
+    diesel::insert_into(messages::table).values(message).execute(conn)?;
+    let side = if message.author_kind == CONTACT {
+        diesel::update(conversations::table.find(&message.conversation_id))
+            .set((
+                conversations::last_message_id.eq(&message.id),
+                conversations::last_contact_message_id.eq(Some(&message.id)),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(conversations::table.find(&message.conversation_id))
+            .set((
+                conversations::last_message_id.eq(&message.id),
+                conversations::last_staff_message_id.eq(Some(&message.id)),
+            ))
+            .execute(conn)
+    };
+    side?;
+    // Writing a message means having read everything before it.
+    mark_read(conn, &message.firm_id, &message.conversation_id, &message.author_id, &message.id)
+}
+
+/// Oldest first; the cursor is the last message id of the previous page.
+pub fn messages(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<MessageRow>> {
+    let mut query = messages::table.filter(messages::conversation_id.eq(conversation_id)).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(messages::id.gt(after));
+    }
+    Ok(query.order(messages::id.asc()).limit(limit + 1).select(MessageRow::as_select()).load(conn)?)
+}
+
+pub fn message_in(conn: &mut DbConnection, conversation_id: &str, id: &str) -> StorageResult<MessageRow> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id).and(messages::id.eq(id)))
+        .select(MessageRow::as_select())
+        .first(conn)?)
+}
+
+/// Moves the reader's position forward to `message_id`; never backwards.
+pub fn mark_read(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    conversation_id: &str,
+    reader_id: &str,
+    message_id: &str,
+) -> StorageResult<()> {
+    let now = crate::now();
+    let current: Option<String> = conversation_reads::table
+        .find((conversation_id, reader_id))
+        .select(conversation_reads::last_read_message_id)
+        .first(conn)
+        .optional()?;
+    match current {
+        Some(current) if current.as_str() >= message_id => {}
+        Some(_) => {
+            diesel::update(conversation_reads::table.find((conversation_id, reader_id)))
+                .set((conversation_reads::last_read_message_id.eq(message_id), conversation_reads::read_at.eq(now)))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(conversation_reads::table)
+                .values((
+                    conversation_reads::conversation_id.eq(conversation_id),
+                    conversation_reads::reader_id.eq(reader_id),
+                    conversation_reads::firm_id.eq(firm_id),
+                    conversation_reads::last_read_message_id.eq(message_id),
+                    conversation_reads::read_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// How far `reader_id` has read, and when.
+pub fn read_position(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    reader_id: &str,
+) -> StorageResult<Option<(String, NaiveDateTime)>> {
+    Ok(conversation_reads::table
+        .find((conversation_id, reader_id))
+        .select((conversation_reads::last_read_message_id, conversation_reads::read_at))
+        .first(conn)
+        .optional()?)
+}
