@@ -18,6 +18,8 @@ const CLIENTS: usize = 3_000;
 const REQUESTS: usize = 400;
 const CONCURRENCY: usize = 8;
 const EVENTS: usize = 2_000;
+const CONVERSATIONS: usize = 1_000;
+const MESSAGES_EACH: usize = 4;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -71,7 +73,86 @@ async fn run(backend: Backend) {
         (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())
     })
     .await;
+    messaging(&app, &firm, &some_client).await;
     dispatch_throughput(&app, &firm).await;
+}
+
+/// The inbox of a firm and of a portal contact with many conversations: each page is a
+/// fixed number of queries (rows, last messages, read positions, unread counts, names).
+async fn messaging(app: &TestApp, firm: &support::fixtures::Firm, client_id: &str) {
+    let contact = app.contact(&firm.owner_token, client_id, "inbox@bench.test").await;
+    let contact_id = contact["id"].as_str().unwrap().to_owned();
+    let contact_token = app.contact_token(firm, &contact_id, "inbox@bench.test").await;
+    let seeded = Instant::now();
+    seed_conversations(app, &firm.id, &firm.owner_id, client_id, &contact_id);
+    println!(
+        "seeded {CONVERSATIONS} conversations of {MESSAGES_EACH} messages in {:.1}s",
+        seeded.elapsed().as_secs_f64()
+    );
+    let token = firm.owner_token.clone();
+    let one = app.get("/v1/conversations?limit=1", &token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+    measure(app, "GET /v1/conversations?limit=50", REQUESTS, |_| {
+        (Method::GET, "/v1/conversations?limit=50".to_owned(), None, token.clone())
+    })
+    .await;
+    measure(app, "GET /v1/conversations?unread=true", REQUESTS, |_| {
+        (Method::GET, "/v1/conversations?unread=true&limit=50".to_owned(), None, token.clone())
+    })
+    .await;
+    measure(app, "GET /v1/portal/conversations", REQUESTS, |_| {
+        (Method::GET, "/v1/portal/conversations?limit=50".to_owned(), None, contact_token.clone())
+    })
+    .await;
+    measure(app, "POST /v1/conversations/{id}/messages", REQUESTS, |n| {
+        (
+            Method::POST,
+            format!("/v1/conversations/{one}/messages"),
+            Some(json!({ "body": format!("Reply {n}") })),
+            token.clone(),
+        )
+    })
+    .await;
+}
+
+fn seed_conversations(app: &TestApp, firm_id: &str, owner_id: &str, client_id: &str, contact_id: &str) {
+    use vestibule_storage::conversations::{self, ConversationRow, MessageRow};
+    let mut conn = app.conn();
+    vestibule_storage::write_tx(&mut conn, |conn| {
+        for n in 0..CONVERSATIONS {
+            let row = ConversationRow {
+                id: vestibule_domain::ids::ConversationId::generate().into(),
+                firm_id: firm_id.to_owned(),
+                client_id: client_id.to_owned(),
+                matter_id: None,
+                contact_id: contact_id.to_owned(),
+                channel: None,
+                subject: format!("Conversation {n}"),
+                started_by_kind: conversations::STAFF.to_owned(),
+                started_by_id: owner_id.to_owned(),
+                last_message_id: String::new(),
+                last_staff_message_id: None,
+                last_contact_message_id: None,
+                created_at: vestibule_storage::now(),
+            };
+            conversations::insert(conn, &row)?;
+            for m in 0..MESSAGES_EACH {
+                let (kind, author) =
+                    if m % 2 == 0 { (conversations::STAFF, owner_id) } else { (conversations::CONTACT, contact_id) };
+                let message = MessageRow {
+                    id: vestibule_domain::ids::MessageId::generate().into(),
+                    firm_id: firm_id.to_owned(),
+                    conversation_id: row.id.clone(),
+                    author_kind: kind.to_owned(),
+                    author_id: author.to_owned(),
+                    body: format!("Message {m} of conversation {n}"),
+                    created_at: vestibule_storage::now(),
+                };
+                conversations::insert_message(conn, &message)?;
+            }
+        }
+        Ok::<_, vestibule_storage::StorageError>(())
+    })
+    .unwrap();
 }
 
 /// Events published straight into the outbox, delivered to a loopback receiver that answers

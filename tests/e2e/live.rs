@@ -23,7 +23,11 @@ struct Event {
 
 impl Stream {
     async fn open(app: &TestApp, path: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> reqwest::Response {
-        let mut request = reqwest::Client::new().get(app.url(path));
+        Self::open_at(&app.url(path), bearer, last_event_id).await
+    }
+
+    async fn open_at(url: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(url);
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
@@ -34,7 +38,11 @@ impl Stream {
     }
 
     async fn connect(app: &TestApp, path: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> Self {
-        let response = Self::open(app, path, bearer, last_event_id).await;
+        Self::connect_at(&app.url(path), bearer, last_event_id).await
+    }
+
+    async fn connect_at(url: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> Self {
+        let response = Self::open_at(url, bearer, last_event_id).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-store");
@@ -100,6 +108,22 @@ on_both_backends! {
         let mut resumed = Stream::connect(&app, "/v1/live", Some(&contact_token), Some(&event.id)).await;
         let missed = resumed.next().await;
         assert_eq!(missed.data["message_id"], reply.id());
+    }
+
+    async fn a_message_posted_through_one_instance_reaches_a_stream_on_another(backend) {
+        let app = TestApp::spawn(backend).await;
+        let other = app.second_instance();
+        let firm = app.firm("harbor").await;
+        let client = app.client(&firm.owner_token, "Ada Lovelace").await;
+        let contact = app.contact(&firm.owner_token, client["id"].as_str().unwrap(), "cora@client.test").await;
+        let contact_id = contact["id"].as_str().unwrap();
+        let contact_token = app.contact_token(&firm, contact_id, "cora@client.test").await;
+        let mut stream = Stream::connect_at(&format!("{other}/v1/live"), Some(&contact_token), None).await;
+
+        let started = app.post("/v1/conversations", &firm.owner_token, &json!({ "contact_id": contact_id, "subject": "News", "body": "Ready." })).await;
+        assert_eq!(started.status, 201, "{}", started.body);
+        let event = stream.next().await;
+        assert_eq!(event.data["conversation_id"], started.id());
     }
 
     async fn staff_hear_of_client_messages_through_their_notifications(backend) {

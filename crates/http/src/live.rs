@@ -53,7 +53,15 @@ impl LiveHub {
             let pool = pool.clone();
             let rows = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<LiveEventRow>> {
                 let mut conn = pool.get().context("no database connection for the live relay")?;
-                Ok(live::since(&mut conn, since, BATCH)?)
+                let mut rows: Vec<LiveEventRow> = Vec::new();
+                loop {
+                    let page = live::since(&mut conn, since, rows.last().map(|r| r.id.as_str()), BATCH)?;
+                    let full = page.len() as i64 == BATCH;
+                    rows.extend(page);
+                    if !full {
+                        return Ok(rows);
+                    }
+                }
             })
             .await;
             let rows = match rows {

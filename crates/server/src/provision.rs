@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use vestibule_domain::email::EmailAddress;
-use vestibule_domain::ids::{ClientId, ContactId, FirmId, MatterId, StaffId};
+use vestibule_domain::ids::{ClientId, ContactId, FirmId, MatterId, StaffId, TemplateId};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::roles::{ClientKind, MatterRole, StaffRole};
 use vestibule_domain::text;
@@ -12,7 +12,10 @@ use vestibule_storage::contacts::ContactRow;
 use vestibule_storage::firms::FirmRow;
 use vestibule_storage::matters::{MatterRow, MemberRow};
 use vestibule_storage::staff::StaffRow;
-use vestibule_storage::{DbConnection, audit, clients, contacts, credentials, firms, matters, staff, write_tx};
+use vestibule_storage::templates::TemplateRow;
+use vestibule_storage::{
+    DbConnection, audit, clients, contacts, credentials, firms, matters, staff, templates, write_tx,
+};
 
 #[derive(Debug, Clone)]
 pub struct NewFirm {
@@ -181,6 +184,20 @@ pub fn seed_demo(conn: &mut DbConnection) -> anyhow::Result<bool> {
                 },
             )?;
         }
+        templates::insert(
+            conn,
+            &TemplateRow {
+                id: TemplateId::generate().into(),
+                firm_id: firm_id.clone(),
+                name: "Documents needed".to_owned(),
+                subject: "Documents for {{matter.title}}".to_owned(),
+                body: "Dear {{contact.first_name}},\n\nto move {{matter.title}} forward we need a few documents \
+                       from you. Please upload them in your portal.\n\nKind regards,\n{{staff.name}}\n{{firm.name}}"
+                    .to_owned(),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
         Ok::<_, vestibule_storage::StorageError>(())
     })
     .context("storing demo data")?;

@@ -44,14 +44,18 @@ pub fn push(
     Ok(())
 }
 
-/// Events recorded since `since`, oldest first.
-pub fn since(conn: &mut DbConnection, since: NaiveDateTime, limit: i64) -> StorageResult<Vec<LiveEventRow>> {
-    Ok(live_events::table
-        .filter(live_events::created_at.gt(since))
-        .order(live_events::id.asc())
-        .limit(limit)
-        .select(LiveEventRow::as_select())
-        .load(conn)?)
+/// Events recorded since `since`, oldest first, after the event `after` when paging.
+pub fn since(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<LiveEventRow>> {
+    let mut query = live_events::table.filter(live_events::created_at.gt(since)).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(live_events::id.gt(after));
+    }
+    Ok(query.order(live_events::id.asc()).limit(limit).select(LiveEventRow::as_select()).load(conn)?)
 }
 
 /// What one recipient missed after the event `after`, oldest first.

@@ -138,6 +138,16 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the application on the same database, with its own connection
+    /// pool and live hub, as a second server behind a load balancer; returns its base URL.
+    pub fn second_instance(&self) -> String {
+        let pool = startup::connect(&self.config).expect("database");
+        let app = Application::build(&self.config, pool).expect("second application");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
     pub fn conn(&self) -> PooledDb {
         self.pool.get().expect("database connection")
     }
