@@ -1,0 +1,109 @@
+//! Blobs as files below one folder. Uploads are written to `.incoming/` and renamed into
+//! place once complete and synced, so a reader never sees half a file and a crash leaves
+//! only a temporary file behind.
+
+use std::io::SeekFrom;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::meter::Meter;
+use crate::{BlobError, BlobStream, Stored};
+
+const INCOMING: &str = ".incoming";
+const READ_CHUNK: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct FsStore {
+    root: PathBuf,
+}
+
+impl FsStore {
+    pub fn new(root: PathBuf) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(root.join(INCOMING))
+            .with_context(|| format!("creating the blob folder {}", root.display()))?;
+        Ok(Self { root })
+    }
+
+    pub async fn put<S, E>(&self, key: &str, mut body: S, limit: u64) -> Result<Stored, BlobError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let temporary = self.root.join(INCOMING).join(uuid::Uuid::new_v4().simple().to_string());
+        let written = async {
+            let mut file = tokio::fs::File::create(&temporary).await.context("creating a temporary blob file")?;
+            let mut meter = Meter::new(limit);
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+                meter.add(&chunk)?;
+                file.write_all(&chunk).await.context("writing a blob")?;
+            }
+            file.sync_all().await.context("syncing a blob")?;
+            Ok::<_, BlobError>(meter.finish())
+        }
+        .await;
+        let stored = match written {
+            Ok(stored) => stored,
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&temporary).await;
+                return Err(error);
+            }
+        };
+        let target = self.root.join(key);
+        let placed = async {
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await.context("creating a blob folder")?;
+            }
+            tokio::fs::rename(&temporary, &target).await.context("moving a blob into place")
+        }
+        .await;
+        if let Err(error) = placed {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            return Err(error.into());
+        }
+        Ok(stored)
+    }
+
+    pub async fn read(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream, BlobError> {
+        let mut file = match tokio::fs::File::open(self.root.join(key)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound),
+            Err(error) => return Err(anyhow::Error::new(error).context("opening a blob").into()),
+        };
+        let remaining = match range {
+            Some((first, last)) => {
+                file.seek(SeekFrom::Start(first)).await.context("seeking in a blob")?;
+                last + 1 - first
+            }
+            None => file.metadata().await.context("reading a blob's size")?.len(),
+        };
+        let chunks = futures_util::stream::unfold((file, remaining), |(mut file, remaining)| async move {
+            if remaining == 0 {
+                return None;
+            }
+            let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(READ_CHUNK);
+            let mut buffer = vec![0; want];
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(read) => {
+                    buffer.truncate(read);
+                    Some((Ok(Bytes::from(buffer)), (file, remaining - read as u64)))
+                }
+                Err(error) => Some((Err(error), (file, 0))),
+            }
+        });
+        Ok(chunks.boxed())
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match tokio::fs::remove_file(self.root.join(key)).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(anyhow::Error::new(error).context("deleting a blob").into()),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Both blob stores, through the same scenarios: a local folder, and S3 against a real S3
+//! protocol server (`s3s-fs`) listening on 127.0.0.1 in the test process.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use sha2::{Digest, Sha256};
+use vestibule_blobs::{BlobError, BlobSettings, BlobStore, PART_SIZE};
+
+const ACCESS_KEY: &str = "vestibule-test";
+const SECRET_KEY: &str = "vestibule-test-secret";
+const BUCKET: &str = "documents";
+
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vestibule-blobs-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An S3 server on a free loopback port, serving a folder.
+async fn s3_server() -> (String, PathBuf) {
+    let root = scratch();
+    std::fs::create_dir_all(root.join(BUCKET)).unwrap();
+    let fs = s3s_fs::FileSystem::new(&root).unwrap();
+    let service = {
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        builder.build()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let http = ConnBuilder::new(TokioExecutor::new());
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { continue };
+            let connection = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
+    });
+    (format!("http://{address}"), root)
+}
+
+struct Subject {
+    store: BlobStore,
+    /// Where the bytes land, to check that nothing is left behind.
+    root: PathBuf,
+}
+
+async fn stores() -> Vec<(&'static str, Subject)> {
+    let fs_root = scratch();
+    let fs = BlobStore::new(&BlobSettings::Fs { path: fs_root.clone() }).unwrap();
+    let (endpoint, s3_root) = s3_server().await;
+    let s3 = BlobStore::new(&BlobSettings::S3 {
+        bucket: BUCKET.to_owned(),
+        region: "us-east-1".to_owned(),
+        endpoint: Some(endpoint),
+        credentials: Some((ACCESS_KEY.to_owned(), SECRET_KEY.to_owned())),
+        path_style: true,
+    })
+    .unwrap();
+    vec![("fs", Subject { store: fs, root: fs_root }), ("s3", Subject { store: s3, root: s3_root })]
+}
+
+/// `len` bytes of a repeating pattern, in chunks of `chunk` bytes.
+fn body(len: usize, chunk: usize) -> (Vec<u8>, impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin) {
+    let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let chunks: Vec<Result<Bytes, String>> =
+        bytes.chunks(chunk.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    (bytes, stream::iter(chunks))
+}
+
+async fn read_all(store: &BlobStore, key: &str, range: Option<(u64, u64)>) -> Vec<u8> {
+    let chunks: Vec<Bytes> = store.read(key, range).await.unwrap().try_collect().await.unwrap();
+    chunks.concat()
+}
+
+/// Every regular file below `root`, ignoring the S3 server's metadata files.
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_empty_file_and_a_multi_part_file_round_trip_with_their_digest() {
+    for (name, subject) in stores().await {
+        let store = &subject.store;
+        let (_, empty) = body(0, 1);
+        let stored = store.put("frm_a/doc_empty/v1", empty, 1024).await.unwrap();
+        assert_eq!(stored.size, 0, "{name}");
+        assert_eq!(stored.sha256, hex::encode(Sha256::digest(b"")), "{name}");
+        assert!(read_all(store, "frm_a/doc_empty/v1", None).await.is_empty(), "{name}");
+
+        // Two and a half parts, in odd-sized chunks, so parts straddle chunk boundaries.
+        let len = PART_SIZE * 5 / 2;
+        let (bytes, big) = body(len, 100_003);
+        let stored = store.put("frm_a/doc_big/v1", big, len as u64).await.unwrap();
+        assert_eq!(stored.size, len as u64, "{name}");
+        assert_eq!(stored.sha256, hex::encode(Sha256::digest(&bytes)), "{name}");
+        assert_eq!(stored.head, bytes[..vestibule_blobs::SNIFF_BYTES], "{name}");
+        assert!(read_all(store, "frm_a/doc_big/v1", None).await == bytes, "{name}: read back differs");
+    }
+}
+
+#[tokio::test]
+async fn a_range_reads_only_those_bytes() {
+    for (name, subject) in stores().await {
+        let (bytes, data) = body(100_000, 4096);
+        subject.store.put("frm_a/doc_r/v1", data, 1_000_000).await.unwrap();
+        assert_eq!(read_all(&subject.store, "frm_a/doc_r/v1", Some((10, 19))).await, bytes[10..20], "{name}");
+        assert_eq!(read_all(&subject.store, "frm_a/doc_r/v1", Some((99_990, 99_999))).await, bytes[99_990..], "{name}");
+        assert_eq!(read_all(&subject.store, "frm_a/doc_r/v1", Some((0, 0))).await, bytes[..1], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversize_or_interrupted_upload_leaves_nothing_behind() {
+    for (name, subject) in stores().await {
+        let before = files(&subject.root);
+        let (_, big) = body(PART_SIZE + 10, 65_536);
+        let error = subject.store.put("frm_a/doc_x/v1", big, PART_SIZE as u64).await.unwrap_err();
+        assert!(matches!(error, BlobError::TooLarge { .. }), "{name}: {error}");
+
+        let (_, data) = body(PART_SIZE * 2, 65_536);
+        let broken = data.take(200).chain(stream::iter(vec![Err("connection reset by peer".to_owned())]));
+        let error = subject.store.put("frm_a/doc_y/v1", broken, u64::MAX).await.unwrap_err();
+        assert!(matches!(error, BlobError::Interrupted(_)), "{name}: {error}");
+
+        assert!(matches!(subject.store.read("frm_a/doc_x/v1", None).await, Err(BlobError::NotFound)), "{name}");
+        assert!(matches!(subject.store.read("frm_a/doc_y/v1", None).await, Err(BlobError::NotFound)), "{name}");
+        let after: Vec<PathBuf> =
+            files(&subject.root).into_iter().filter(|f| !f.to_string_lossy().contains(".s3s")).collect();
+        let before: Vec<PathBuf> = before.into_iter().filter(|f| !f.to_string_lossy().contains(".s3s")).collect();
+        assert_eq!(after, before, "{name}: an aborted upload left files");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_blob_is_gone_and_deleting_twice_is_fine() {
+    for (name, subject) in stores().await {
+        let (_, data) = body(10, 10);
+        subject.store.put("frm_a/doc_d/v1", data, 100).await.unwrap();
+        subject.store.delete("frm_a/doc_d/v1").await.unwrap();
+        assert!(matches!(subject.store.read("frm_a/doc_d/v1", None).await, Err(BlobError::NotFound)), "{name}");
+        subject.store.delete("frm_a/doc_d/v1").await.unwrap();
+        let (_, data) = body(10, 10);
+        assert!(matches!(subject.store.put("../escape", data, 100).await, Err(BlobError::InvalidKey)), "{name}");
+    }
+}
