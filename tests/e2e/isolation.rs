@@ -36,6 +36,8 @@ enum Audience {
 struct Row {
     method: Method,
     path: String,
+    /// Query parameters sent with the request (ids substituted like the path's).
+    query: Option<String>,
     body: Option<Value>,
     audience: Audience,
     foreign: Foreign,
@@ -59,15 +61,22 @@ struct Ids {
     conversation_id: String,
     template_id: String,
     notification_id: String,
+    document_id: String,
+    folder_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
-    Row { method, path: path.to_owned(), body: None, audience, foreign, admin_only: false }
+    Row { method, path: path.to_owned(), query: None, body: None, audience, foreign, admin_only: false }
 }
 
 impl Row {
     fn body(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    fn query(mut self, query: &str) -> Self {
+        self.query = Some(query.to_owned());
         self
     }
 
@@ -77,8 +86,11 @@ impl Row {
     }
 
     fn concrete_path(&self, ids: &Ids) -> String {
-        self.path
-            .replace("{staff_id}", &ids.staff_id)
+        let path = match &self.query {
+            Some(query) => format!("{}?{query}", self.path),
+            None => self.path.clone(),
+        };
+        path.replace("{staff_id}", &ids.staff_id)
             .replace("{office_id}", &ids.office_id)
             .replace("{client_id}", &ids.client_id)
             .replace("{contact_id}", &ids.contact_id)
@@ -93,6 +105,8 @@ impl Row {
             .replace("{conversation_id}", &ids.conversation_id)
             .replace("{template_id}", &ids.template_id)
             .replace("{notification_id}", &ids.notification_id)
+            .replace("{document_id}", &ids.document_id)
+            .replace("{folder_id}", &ids.folder_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -213,6 +227,18 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/live/tickets", Person, NotApplicable),
         // A stream never ends by itself; its refusals are tested in live.rs.
         row(Method::GET, "/v1/live", Person, NotApplicable),
+        row(Method::GET, "/v1/folders", Staff, Own(200)),
+        row(Method::POST, "/v1/folders", Staff, Rejected).body(json!({ "client_id": ids.client_id, "name": "Probe" })),
+        row(Method::GET, "/v1/folders/{folder_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/folders/{folder_id}", Staff, NotFound).body(json!({ "name": "Probe" })),
+        row(Method::DELETE, "/v1/folders/{folder_id}", Staff, NotFound),
+        row(Method::GET, "/v1/documents", Staff, Own(200)),
+        row(Method::POST, "/v1/documents", Staff, Rejected).query("client_id={client_id}&name=probe.txt"),
+        row(Method::POST, "/v1/documents/visibility", Staff, Rejected).body(json!({ "document_ids": [ids.document_id], "visible_to_client": true })),
+        row(Method::GET, "/v1/documents/{document_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/documents/{document_id}", Staff, NotFound).body(json!({ "name": "probe.txt" })),
+        row(Method::DELETE, "/v1/documents/{document_id}", Staff, NotFound),
+        row(Method::GET, "/v1/documents/{document_id}/content", Staff, NotFound),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
         row(Method::GET, "/v1/invitations/{invitation_id}", Staff, NotFound).admin_only(),
@@ -251,6 +277,8 @@ fn every_operation_in_the_spec_has_a_row() {
         conversation_id: String::new(),
         template_id: String::new(),
         notification_id: String::new(),
+        document_id: String::new(),
+        folder_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -278,6 +306,9 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/conversations/{}/messages", ids.conversation_id),
         format!("/v1/message-templates/{}", ids.template_id),
         "/v1/notifications".to_owned(),
+        format!("/v1/documents/{}", ids.document_id),
+        format!("/v1/folders/{}", ids.folder_id),
+        "/v1/documents".to_owned(),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -309,6 +340,8 @@ fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
         &ids.conversation_id,
         &ids.template_id,
         &ids.notification_id,
+        &ids.document_id,
+        &ids.folder_id,
     ];
     for id in std::iter::once(firm_id).chain(ours.into_iter().map(String::as_str)) {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
@@ -348,6 +381,8 @@ on_both_backends! {
             conversation_id: String::new(),
             template_id: String::new(),
             notification_id: String::new(),
+            document_id: String::new(),
+            folder_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -368,7 +403,15 @@ on_both_backends! {
         let neighbour_client = app.client(&a.owner_token, "Bob Babbage").await;
         let neighbour = app.contact(&a.owner_token, neighbour_client["id"].as_str().unwrap(), "bob@client.test").await;
         let neighbour_token = app.contact_token(&a, neighbour["id"].as_str().unwrap(), "bob@client.test").await;
+        let folder = app.post("/v1/folders", &a.owner_token, &json!({ "client_id": ids.client_id, "name": "Tax" })).await;
+        assert_eq!(folder.status, 201, "{}", folder.body);
+        let document = app
+            .send_raw(Method::POST, &format!("/v1/documents?folder_id={}&name=a.txt", folder.id()), &a.owner_token, "text/plain", b"secret".to_vec())
+            .await;
+        assert_eq!(document.status, 201, "{}", document.body);
         let ids = Ids {
+            document_id: document.id(),
+            folder_id: folder.id(),
             conversation_id: conversation.id(),
             template_id: template.id(),
             notification_id: notification.body["data"][0]["id"].as_str().unwrap().to_owned(),

@@ -59,4 +59,25 @@ on_both_backends! {
         assert_eq!(app.count("delivery_attempts"), app.count("delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries)"));
         assert_eq!(app.count("outbox_events"), 1, "only the recent event is left");
     }
+
+    async fn the_sweep_removes_uploads_whose_process_died_midway(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let blobs = vestibule_blobs::BlobStore::new(&vestibule_server::startup::blob_settings(&app.config)).unwrap();
+        let body = futures_util::stream::iter(vec![Ok::<_, String>(bytes::Bytes::from_static(b"orphan"))]);
+        let (old, recent) = (format!("{}/doc_old/a", firm.id), format!("{}/doc_new/b", firm.id));
+        for key in [&old, &recent] {
+            vestibule_storage::documents::begin_upload(&mut app.conn(), &firm.id, key).unwrap();
+            blobs.put(key, body.clone(), 100).await.unwrap();
+        }
+        diesel::update(vestibule_storage::schema::pending_blobs::table.find(&old))
+            .set(vestibule_storage::schema::pending_blobs::started_at.eq(vestibule_storage::now() - Duration::days(1)))
+            .execute(&mut *app.conn())
+            .unwrap();
+        let swept = vestibule_server::maintenance::sweep_abandoned_uploads(&app.pool, &blobs).await.unwrap();
+        assert_eq!(swept, 1);
+        assert!(matches!(blobs.read(&old, None).await, Err(vestibule_blobs::BlobError::NotFound)));
+        assert!(blobs.read(&recent, None).await.is_ok(), "an upload in progress is left alone");
+        assert_eq!(app.count("pending_blobs"), 1);
+    }
 }

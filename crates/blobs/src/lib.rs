@@ -101,6 +101,21 @@ impl BlobStore {
     }
 }
 
+/// The content type of a blob, detected from its first bytes (never from the user's filename
+/// or header): a known binary format, else UTF-8 text, else `application/octet-stream`.
+pub fn content_type(head: &[u8]) -> String {
+    if let Some(kind) = infer::get(head) {
+        return kind.mime_type().to_owned();
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => !head.is_empty(),
+        // The sniffed prefix may end inside a character.
+        Err(error) => error.error_len().is_none() && error.valid_up_to() + 4 > head.len(),
+    };
+    let text = text && !head.contains(&0);
+    if text { "text/plain; charset=utf-8".to_owned() } else { "application/octet-stream".to_owned() }
+}
+
 /// Keys are server-made (`firm/doc/uuid`): lowercase letters, digits, `_`, `-` and `/`
 /// between non-empty segments, so no key can climb out of the store's folder.
 fn check_key(key: &str) -> Result<(), BlobError> {
@@ -116,6 +131,16 @@ fn check_key(key: &str) -> Result<(), BlobError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_come_from_the_bytes() {
+        assert_eq!(content_type(b"%PDF-1.7\n%\xE2\xE3"), "application/pdf");
+        assert_eq!(content_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
+        assert_eq!(content_type("Grüße, plain text".as_bytes()), "text/plain; charset=utf-8");
+        assert_eq!(content_type(&"é".as_bytes()[..1]), "text/plain; charset=utf-8", "a cut character is still text");
+        assert_eq!(content_type(b"\0\x01\x02binary"), "application/octet-stream");
+        assert_eq!(content_type(b""), "application/octet-stream");
+    }
 
     #[test]
     fn keys_cannot_name_anything_outside_the_store() {

@@ -33,6 +33,8 @@ pub enum Action {
     SendMessages,
     UseTemplates,
     ManageTemplates,
+    ReadDocuments,
+    WriteDocuments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +90,8 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadInvoices => ApiScope::InvoicesRead,
         Action::WriteInvoices => ApiScope::InvoicesWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
+        Action::ReadDocuments => ApiScope::DocumentsRead,
+        Action::WriteDocuments => ApiScope::DocumentsWrite,
         Action::ReadFirm
         | Action::UpdateFirm
         | Action::ManageStaff

@@ -51,6 +51,9 @@ catalogue! {
     InvoiceEmailed => "invoice.emailed": "An invoice was emailed to its recipients.",
     ConversationStarted => "conversation.started": "A conversation was started, by staff or by a contact from the portal.",
     MessageCreated => "message.created": "A message was posted to a conversation (its first message included).",
+    DocumentCreated => "document.created": "A document was uploaded.",
+    DocumentUpdated => "document.updated": "A document was renamed, moved, or shown to or hidden from the client.",
+    DocumentDeleted => "document.deleted": "A document was deleted.",
 }
 
 impl EventType {
@@ -73,6 +76,9 @@ impl EventType {
             "portal.disabled" => Self::PortalDisabled,
             "invoice.created" => Self::InvoiceCreated,
             "invoice.updated" => Self::InvoiceUpdated,
+            "document.created" => Self::DocumentCreated,
+            "document.updated" => Self::DocumentUpdated,
+            "document.deleted" => Self::DocumentDeleted,
             _ => return None,
         })
     }

@@ -119,6 +119,10 @@ typed_id!(/// An in-app notification of a staff member.
     NotificationId, "ntf");
 typed_id!(/// One event of a live (Server-Sent Events) stream; its `id:` field.
     LiveEventId, "lve");
+typed_id!(/// A document: a stored file of a client or matter.
+    DocumentId, "doc");
+typed_id!(/// A folder of documents.
+    FolderId, "fld");
 
 #[cfg(test)]
 mod tests {

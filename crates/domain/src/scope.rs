@@ -31,10 +31,14 @@ pub enum ApiScope {
     InvoicesWrite,
     #[serde(rename = "messages:read")]
     MessagesRead,
+    #[serde(rename = "documents:read")]
+    DocumentsRead,
+    #[serde(rename = "documents:write")]
+    DocumentsWrite,
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -49,6 +53,8 @@ impl ApiScope {
         Self::InvoicesRead,
         Self::InvoicesWrite,
         Self::MessagesRead,
+        Self::DocumentsRead,
+        Self::DocumentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +73,8 @@ impl ApiScope {
             Self::InvoicesRead => "invoices:read",
             Self::InvoicesWrite => "invoices:write",
             Self::MessagesRead => "messages:read",
+            Self::DocumentsRead => "documents:read",
+            Self::DocumentsWrite => "documents:write",
         }
     }
 

@@ -55,3 +55,29 @@ pub fn external_id(raw: &str) -> Result<String, FieldError> {
         Err(FieldError::new("", "invalid_external_id", "1–128 characters of letters, digits and - _ . : @"))
     }
 }
+
+/// A user's filename, kept for display only: the last path segment, without control
+/// characters, trimmed, at most 255 characters; blank becomes `document`.
+pub fn file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String =
+        last.chars().filter(|c| !c.is_control()).collect::<String>().trim().chars().take(255).collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => "document".to_owned(),
+        _ => cleaned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_name_keeps_unicode_and_loses_any_path() {
+        assert_eq!(file_name("../../etc/passwd"), "passwd");
+        assert_eq!(file_name("C:\\Users\\me\\Steuererklärung 2026.pdf"), "Steuererklärung 2026.pdf");
+        assert_eq!(file_name("  résumé\u{0}.docx "), "résumé.docx");
+        assert_eq!(file_name(".."), "document");
+        assert_eq!(file_name(""), "document");
+    }
+}

@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod download;
 pub mod error;
 pub mod etag;
 pub mod json;

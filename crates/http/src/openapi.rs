@@ -32,6 +32,7 @@ use crate::problem::Problem;
         (name = "invoices", description = "Invoices and emailing them (optionally inviting recipients to the portal)"),
         (name = "messages", description = "Secure messaging: conversations with portal contacts, their messages and message templates"),
         (name = "notifications", description = "In-app notifications of the signed-in staff member"),
+        (name = "documents", description = "Documents and folders of clients and matters: streamed uploads and downloads, client visibility"),
         (name = "live", description = "Live updates as Server-Sent Events, for SPAs"),
         (name = "webhooks", description = "Webhook endpoints, their delivery logs and the event catalogue"),
         (name = "operations", description = "Health, readiness and metrics")

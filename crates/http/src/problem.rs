@@ -79,6 +79,7 @@ problem_responses! {
     Gone => "410", "The one-time link expired or was withdrawn; ask for a new one.";
     PreconditionFailed => "412", "`If-Match` does not match the current `ETag`.";
     PayloadTooLarge => "413", "The request body exceeds the configured limit.";
+    RangeNotSatisfiable => "416", "The `Range` asked for lies outside the file.", header "Content-Range": "`bytes */<size>`.";
     UnsupportedMediaType => "415", "The body is not `application/json`.";
     Unprocessable => "422", "The body is well-formed but invalid (see `errors`), or the Idempotency-Key was used with a different request.";
     TooManyRequests => "429", "Too many attempts; retry after the given delay.", header "Retry-After": "Seconds to wait before retrying.";

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
 use crate::auth::jwt::TokenKeys;
@@ -45,10 +46,11 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub live: LiveHub,
+    pub blobs: BlobStore,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, keys: TokenKeys, settings: HttpSettings) -> anyhow::Result<Self> {
+    pub fn new(pool: DbPool, keys: TokenKeys, settings: HttpSettings, blobs: BlobStore) -> anyhow::Result<Self> {
         let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, Duration::from_secs(60));
         Ok(Self {
             pool,
@@ -57,6 +59,7 @@ impl AppState {
             login_limiter: Arc::new(login_limiter),
             metrics: Arc::new(Metrics::new()?),
             live: LiveHub::default(),
+            blobs,
         })
     }
 }

@@ -164,7 +164,8 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!("created the demo firm");
     }
     actix_web::rt::System::new().block_on(async {
-        actix_web::rt::spawn(maintenance::run_forever(pool.clone()));
+        let blobs = vestibule_blobs::BlobStore::new(&startup::blob_settings(config))?;
+        actix_web::rt::spawn(maintenance::run_forever(pool.clone(), blobs));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = if config.dispatch.in_server {
             Some(startup::spawn_dispatcher(config, pool.clone(), stopped)?)

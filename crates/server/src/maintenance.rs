@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use vestibule_storage::{DbPool, deliveries, idempotency, live, sessions};
+use vestibule_blobs::BlobStore;
+use vestibule_storage::{DbPool, deliveries, documents, idempotency, live, sessions};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -14,6 +15,8 @@ const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// Live events only serve streams reconnecting after a short break.
 const LIVE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
+/// An upload still pending after this long belongs to a process that died mid-upload.
+const ABANDONED_UPLOAD_AFTER: chrono::Duration = chrono::Duration::hours(6);
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, PartialEq, Eq)]
@@ -35,10 +38,35 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
     })
 }
 
-pub async fn run_forever(pool: DbPool) {
+/// Removes the blobs of uploads whose process died between storing the bytes and recording
+/// the document, and their records; returns how many.
+pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow::Result<usize> {
+    let cutoff = vestibule_storage::now() - ABANDONED_UPLOAD_AFTER;
+    let reader = pool.clone();
+    let keys = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut conn = reader.get().context("database connection for maintenance")?;
+        Ok(documents::abandoned_uploads(&mut conn, cutoff)?)
+    })
+    .await??;
+    for key in &keys {
+        blobs.delete(key).await?;
+        let (pool, key) = (pool.clone(), key.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = pool.get().context("database connection for maintenance")?;
+            Ok(documents::end_upload(&mut conn, &key)?)
+        })
+        .await??;
+    }
+    Ok(keys.len())
+}
+
+pub async fn run_forever(pool: DbPool, blobs: BlobStore) {
     let mut ticks = tokio::time::interval(EVERY);
     loop {
         ticks.tick().await;
+        if let Err(error) = sweep_abandoned_uploads(&pool, &blobs).await {
+            tracing::warn!(error = %error, "sweeping abandoned uploads failed");
+        }
         let pool = pool.clone();
         match tokio::task::spawn_blocking(move || sweep(&pool)).await {
             Ok(Ok(swept)) => tracing::debug!(?swept, "maintenance sweep"),

@@ -3,6 +3,7 @@ use std::net::TcpListener;
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 use anyhow::Context;
+use vestibule_blobs::BlobSettings;
 use vestibule_http::{AppState, HttpSettings, configure_app};
 use vestibule_storage::{DbPool, PoolOptions};
 
@@ -11,7 +12,7 @@ use tokio::task::JoinHandle;
 use vestibule_dispatch::email::MailSettings;
 use vestibule_dispatch::{DispatchSettings, Dispatcher};
 
-use crate::config::{Config, MailConfig};
+use crate::config::{BlobStoreConfig, Config, MailConfig};
 use crate::keys;
 
 /// Connects the pool and brings the schema up to date.
@@ -67,6 +68,23 @@ pub fn dispatch_settings(config: &Config) -> DispatchSettings {
     }
 }
 
+pub fn blob_settings(config: &Config) -> BlobSettings {
+    match &config.blob_store {
+        BlobStoreConfig::Filesystem { path } => BlobSettings::Fs { path: path.clone() },
+        BlobStoreConfig::S3 { endpoint, bucket, region, access_key_id, secret_access_key, path_style } => {
+            BlobSettings::S3 {
+                bucket: bucket.clone(),
+                region: region.clone(),
+                endpoint: endpoint.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned()),
+                credentials: access_key_id
+                    .clone()
+                    .zip(secret_access_key.as_ref().map(|secret| secret.expose().to_owned())),
+                path_style: *path_style,
+            }
+        }
+    }
+}
+
 /// Runs the outbox dispatcher until `shutdown` turns true.
 pub fn spawn_dispatcher(
     config: &Config,
@@ -88,7 +106,8 @@ impl Application {
         let settings = http_settings(config);
         let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
-        let state = AppState::new(pool.clone(), keys, settings)?;
+        let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
+        let state = AppState::new(pool.clone(), keys, settings, blobs)?;
         tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =
             TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;

@@ -10,7 +10,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{conversation_reads, conversations, matter_members, matters, messages, portal_grants};
+use crate::schema::{conversation_reads, conversations, messages, portal_grants};
 
 pub const STAFF: &str = "staff";
 pub const CONTACT: &str = "contact";
@@ -103,19 +103,9 @@ type Boxed<'a> = conversations::BoxedQuery<'a, <DbConnection as diesel::Connecti
 fn visible<'a>(query: Boxed<'a>, firm_id: &'a str, viewer: Viewer<'a>) -> Boxed<'a> {
     let query = query.filter(conversations::firm_id.eq(firm_id));
     match viewer {
-        Viewer::Firm { visibility: MatterVisibility::All, .. } => query,
-        Viewer::Firm { visibility: MatterVisibility::UnrestrictedOrMemberOf(staff_id), .. } => query.filter(
-            conversations::matter_id
-                .is_null()
-                .or(conversations::matter_id
-                    .eq_any(matters::table.filter(matters::restricted.eq(false)).select(matters::id.nullable())))
-                .or(conversations::matter_id.eq_any(
-                    matter_members::table
-                        .filter(matter_members::staff_id.eq(staff_id.as_str()))
-                        .select(matter_members::matter_id.nullable()),
-                )),
-        ),
-        Viewer::Firm { visibility: MatterVisibility::None, .. } => query.filter(conversations::id.is_null()),
+        Viewer::Firm { visibility, .. } => {
+            matter_visible!(query, conversations::matter_id, conversations::id, visibility)
+        }
         Viewer::Contact { contact_id, portal_id } => {
             let clients = portal_grants::table
                 .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))

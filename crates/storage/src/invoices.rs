@@ -6,7 +6,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{invoices, matter_members, matters, portal_grants};
+use crate::schema::{invoices, portal_grants};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -41,21 +41,7 @@ type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::
 /// Staff see an invoice of a matter only when they may see the matter: the same rule as
 /// `matters::visible`, so an invoice cannot reveal a restricted matter.
 fn visible<'a>(query: Boxed<'a>, visibility: &'a MatterVisibility) -> Boxed<'a> {
-    match visibility {
-        MatterVisibility::All => query,
-        MatterVisibility::UnrestrictedOrMemberOf(staff_id) => query.filter(
-            invoices::matter_id
-                .is_null()
-                .or(invoices::matter_id
-                    .eq_any(matters::table.filter(matters::restricted.eq(false)).select(matters::id.nullable())))
-                .or(invoices::matter_id.eq_any(
-                    matter_members::table
-                        .filter(matter_members::staff_id.eq(staff_id.as_str()))
-                        .select(matter_members::matter_id.nullable()),
-                )),
-        ),
-        MatterVisibility::None => query.filter(invoices::id.is_null()),
-    }
+    matter_visible!(query, invoices::matter_id, invoices::id, visibility)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &InvoiceRow) -> StorageResult<()> {

@@ -3,6 +3,32 @@
 //!
 //! Every function that takes a tenant-owned id also takes the caller's `firm_id`.
 
+/// Narrows a boxed query of records that may belong to a matter (`$matter_id`, nullable) to
+/// those `$visibility` allows: records without a matter, of unrestricted matters, or of
+/// matters the staff member belongs to. One rule for every such table, the rule of
+/// `matters::visible`, so no record can reveal a restricted matter.
+macro_rules! matter_visible {
+    ($query:expr, $matter_id:expr, $id:expr, $visibility:expr) => {{
+        use vestibule_domain::authz::MatterVisibility;
+        use $crate::schema::{matter_members, matters};
+        match $visibility {
+            MatterVisibility::All => $query,
+            MatterVisibility::UnrestrictedOrMemberOf(staff_id) => $query.filter(
+                $matter_id
+                    .is_null()
+                    .or($matter_id
+                        .eq_any(matters::table.filter(matters::restricted.eq(false)).select(matters::id.nullable())))
+                    .or($matter_id.eq_any(
+                        matter_members::table
+                            .filter(matter_members::staff_id.eq(staff_id.as_str()))
+                            .select(matter_members::matter_id.nullable()),
+                    )),
+            ),
+            MatterVisibility::None => $query.filter($id.is_null()),
+        }
+    }};
+}
+
 pub mod api_keys;
 pub mod audit;
 pub mod clients;
@@ -11,8 +37,10 @@ pub mod conversations;
 pub mod credentials;
 pub mod db;
 pub mod deliveries;
+pub mod documents;
 pub mod error;
 pub mod firms;
+pub mod folders;
 pub mod idempotency;
 pub mod invitations;
 pub mod invoices;

@@ -419,6 +419,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    folders (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        folder_id -> Nullable<Text>,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        blob_key -> Text,
+        visible_to_client -> Bool,
+        uploaded_by -> Text,
+        version -> BigInt,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_blobs (blob_key) {
+        blob_key -> Text,
+        firm_id -> Text,
+        started_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
@@ -471,4 +513,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_reads,
     notifications,
     live_events,
+    folders,
+    documents,
+    pending_blobs,
 );

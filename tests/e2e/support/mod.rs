@@ -4,6 +4,7 @@
 pub mod database;
 pub mod fixtures;
 pub mod receiver;
+pub mod s3;
 pub mod smtp;
 
 use std::collections::HashMap;

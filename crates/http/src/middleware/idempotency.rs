@@ -33,6 +33,16 @@ pub async fn idempotency(
     let Some(key) = key_of(&req)?.filter(|_| !anonymous) else {
         return next.call(req).await;
     };
+    // Uploads stream straight to the blob store; buffering them to hash would hold whole
+    // files in memory. They are not deduplicated by key (their `sha256` shows a repeat).
+    let streamed = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if streamed {
+        return next.call(req).await;
+    }
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()

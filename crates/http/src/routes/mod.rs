@@ -16,8 +16,10 @@ pub mod auth;
 pub mod clients;
 pub mod contacts;
 pub mod conversations;
+pub mod documents;
 pub mod fields;
 pub mod firm;
+pub mod folders;
 pub mod health;
 pub mod invitations;
 pub mod invoices;
@@ -53,6 +55,8 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     templates::routes(cfg);
     notifications::routes(cfg);
     live::routes(cfg);
+    folders::routes(cfg);
+    documents::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

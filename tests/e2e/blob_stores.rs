@@ -1,49 +1,19 @@
 //! Both blob stores, through the same scenarios: a local folder, and S3 against a real S3
 //! protocol server (`s3s-fs`) listening on 127.0.0.1 in the test process.
-#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use sha2::{Digest, Sha256};
 use vestibule_blobs::{BlobError, BlobSettings, BlobStore, PART_SIZE};
 
-const ACCESS_KEY: &str = "vestibule-test";
-const SECRET_KEY: &str = "vestibule-test-secret";
-const BUCKET: &str = "documents";
+use crate::support::s3::{self, S3Server};
 
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vestibule-blobs-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// An S3 server on a free loopback port, serving a folder.
-async fn s3_server() -> (String, PathBuf) {
-    let root = scratch();
-    std::fs::create_dir_all(root.join(BUCKET)).unwrap();
-    let fs = s3s_fs::FileSystem::new(&root).unwrap();
-    let service = {
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        builder.build()
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let http = ConnBuilder::new(TokioExecutor::new());
-        loop {
-            let Ok((socket, _)) = listener.accept().await else { continue };
-            let connection = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-        }
-    });
-    (format!("http://{address}"), root)
 }
 
 struct Subject {
@@ -55,16 +25,16 @@ struct Subject {
 async fn stores() -> Vec<(&'static str, Subject)> {
     let fs_root = scratch();
     let fs = BlobStore::new(&BlobSettings::Fs { path: fs_root.clone() }).unwrap();
-    let (endpoint, s3_root) = s3_server().await;
+    let server = S3Server::start().await;
     let s3 = BlobStore::new(&BlobSettings::S3 {
-        bucket: BUCKET.to_owned(),
+        bucket: s3::BUCKET.to_owned(),
         region: "us-east-1".to_owned(),
-        endpoint: Some(endpoint),
-        credentials: Some((ACCESS_KEY.to_owned(), SECRET_KEY.to_owned())),
+        endpoint: Some(server.endpoint.clone()),
+        credentials: Some((s3::ACCESS_KEY.to_owned(), s3::SECRET_KEY.to_owned())),
         path_style: true,
     })
     .unwrap();
-    vec![("fs", Subject { store: fs, root: fs_root }), ("s3", Subject { store: s3, root: s3_root })]
+    vec![("fs", Subject { store: fs, root: fs_root }), ("s3", Subject { store: s3, root: server.root })]
 }
 
 /// `len` bytes of a repeating pattern, in chunks of `chunk` bytes.

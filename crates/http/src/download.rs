@@ -1,0 +1,149 @@
+//! Sending stored files: `Range` requests (RFC 9110) and `Content-Disposition: attachment`
+//! (RFC 6266) with a plain fallback name and the exact UTF-8 name.
+
+use actix_web::HttpResponse;
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS,
+};
+use vestibule_blobs::{BlobStore, BlobStream};
+
+use crate::error::ApiError;
+
+/// What `Range` asks for, against a file of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    Whole,
+    /// Inclusive first and last byte.
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header. Several ranges, other units or garbage get the whole file, as
+/// the RFC allows; a single satisfiable range gets that part.
+pub fn wanted(header: Option<&str>, size: u64) -> Wanted {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else { return Wanted::Whole };
+    if spec.contains(',') {
+        return Wanted::Whole;
+    }
+    let Some((start, end)) = spec.trim().split_once('-') else { return Wanted::Whole };
+    let (start, end) = (start.trim(), end.trim());
+    let parsed = match (start.is_empty(), end.is_empty()) {
+        // The last `n` bytes.
+        (true, false) => match end.parse::<u64>() {
+            Ok(0) => return Wanted::Unsatisfiable,
+            Ok(n) => Some((size.saturating_sub(n), size.saturating_sub(1))),
+            Err(_) => None,
+        },
+        (false, true) => start.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
+        (false, false) => match (start.parse::<u64>(), end.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
+            _ => None,
+        },
+        (true, true) => None,
+    };
+    match parsed {
+        None => Wanted::Whole,
+        Some((first, _)) if size == 0 || first >= size => Wanted::Unsatisfiable,
+        Some((first, last)) => Wanted::Part(first, last),
+    }
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…`: old clients get an ASCII name, others
+/// the exact one. Quotes, backslashes and control characters never reach the header.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for byte in name.as_bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(byte);
+        if keep {
+            encoded.push(char::from(*byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// What is sent: the file's identity and how to read it.
+pub struct Download<'a> {
+    pub blobs: &'a BlobStore,
+    pub blob_key: &'a str,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
+/// Streams the file, or the range asked for, as an attachment the browser must not sniff
+/// or keep.
+pub async fn send(file: Download<'_>, range: Option<&str>) -> Result<HttpResponse, ApiError> {
+    let (status, range_read) = match wanted(range, file.size) {
+        Wanted::Whole => (StatusCode::OK, None),
+        Wanted::Part(first, last) => (StatusCode::PARTIAL_CONTENT, Some((first, last))),
+        Wanted::Unsatisfiable => {
+            return Ok(HttpResponse::RangeNotSatisfiable()
+                .insert_header((CONTENT_RANGE, format!("bytes */{}", file.size)))
+                .content_type("application/problem+json")
+                .json(crate::problem::Problem::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    format!("the file has {} bytes", file.size),
+                    None,
+                )));
+        }
+    };
+    let length = range_read.map_or(file.size, |(first, last)| last - first + 1);
+    // An empty blob has no bytes to ask the store for.
+    let stream: BlobStream = if file.size == 0 {
+        Box::pin(futures_util::stream::empty())
+    } else {
+        file.blobs.read(file.blob_key, range_read).await.map_err(|e| anyhow::anyhow!("reading a document: {e}"))?
+    };
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((CONTENT_TYPE, file.content_type))
+        .insert_header((CONTENT_DISPOSITION, content_disposition(file.name)))
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((ACCEPT_RANGES, "bytes"))
+        .insert_header((CACHE_CONTROL, "private, no-store"))
+        .insert_header((ETAG, format!("\"{}\"", file.sha256)));
+    if let Some((first, last)) = range_read {
+        response.insert_header((CONTENT_RANGE, format!("bytes {first}-{last}/{}", file.size)));
+    }
+    Ok(response.body(SizedStream::new(length, stream)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_read_as_the_rfc_says() {
+        assert_eq!(wanted(None, 100), Wanted::Whole);
+        assert_eq!(wanted(Some("bytes=0-9"), 100), Wanted::Part(0, 9));
+        assert_eq!(wanted(Some("bytes=90-"), 100), Wanted::Part(90, 99));
+        assert_eq!(wanted(Some("bytes=-10"), 100), Wanted::Part(90, 99));
+        assert_eq!(wanted(Some("bytes=50-500"), 100), Wanted::Part(50, 99));
+        assert_eq!(wanted(Some("bytes=-500"), 100), Wanted::Part(0, 99));
+        assert_eq!(wanted(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
+        assert_eq!(wanted(Some("bytes=0-0"), 0), Wanted::Unsatisfiable);
+        assert_eq!(wanted(Some("bytes=0-1,5-6"), 100), Wanted::Whole);
+        assert_eq!(wanted(Some("items=0-1"), 100), Wanted::Whole);
+        assert_eq!(wanted(Some("bytes=9-1"), 100), Wanted::Whole);
+    }
+
+    #[test]
+    fn the_disposition_carries_a_safe_and_an_exact_name() {
+        assert_eq!(
+            content_disposition("Steuer \"2026\".pdf"),
+            "attachment; filename=\"Steuer _2026_.pdf\"; filename*=UTF-8''Steuer%20%222026%22.pdf"
+        );
+        assert_eq!(
+            content_disposition("résumé.pdf"),
+            "attachment; filename=\"r_sum_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
+        );
+    }
+}

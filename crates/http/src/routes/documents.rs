@@ -1,0 +1,592 @@
+//! Documents of clients and matters (seeds 000, 002, 003): streamed uploads (a raw body for
+//! SDKs, `multipart/form-data` for browsers), listing, renaming, moving, client visibility
+//! (also in bulk), soft delete, and downloads with `Range`. Staff see the documents of the
+//! matters they may see.
+
+use actix_web::http::header::{CONTENT_TYPE, RANGE};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_blobs::BlobError;
+use vestibule_domain::authz::{Action, authorize, matter_visibility};
+use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
+use vestibule_domain::principal::Principal;
+use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
+use vestibule_storage::{DbConnection, firms, folders, write_tx};
+
+use crate::audit::{self, Entry, Origin};
+use crate::auth::principal::Authenticated;
+use crate::db;
+use crate::download::{self, Download};
+use crate::error::ApiError;
+use crate::etag::{if_match, with_etag};
+use crate::json::{ApiJson, nullable};
+use crate::pagination::{PageQuery, Paginated};
+use crate::problem::{
+    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
+};
+use crate::routes::folders::Place;
+use crate::routes::{created, utc};
+use crate::state::AppState;
+
+/// Documents changed by one bulk request, at most.
+const BULK_LIMIT: usize = 200;
+
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(list_documents)
+        .service(upload_document)
+        .service(set_documents_visibility)
+        .service(get_document)
+        .service(update_document)
+        .service(delete_document)
+        .service(download_document);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: DocumentId,
+    pub client_id: ClientId,
+    pub matter_id: Option<MatterId>,
+    pub folder_id: Option<FolderId>,
+    /// The filename as uploaded, for display and downloads only.
+    pub name: String,
+    /// Detected from the file's bytes, not from its name.
+    pub content_type: String,
+    pub size: i64,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Whether the client sees it in the portal (seed 002's "make visible to the client").
+    pub visible_to_client: bool,
+    /// The staff member (`stf_…`), contact (`con_…`) or API key (`key_…`) who uploaded it.
+    pub uploaded_by: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<DocumentRow> for Document {
+    fn from(row: DocumentRow) -> Self {
+        Self {
+            id: DocumentId::from_trusted(row.id),
+            client_id: ClientId::from_trusted(row.client_id),
+            matter_id: row.matter_id.map(MatterId::from_trusted),
+            folder_id: row.folder_id.map(FolderId::from_trusted),
+            name: row.name,
+            content_type: row.content_type,
+            size: row.size,
+            sha256: row.sha256,
+            visible_to_client: row.visible_to_client,
+            uploaded_by: row.uploaded_by,
+            version: row.version,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+/// Where the upload goes and what it is called. Give a `client_id`, `matter_id` or
+/// `folder_id` (the others follow from it).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+    pub folder_id: Option<FolderId>,
+    /// The filename to show. Required for a raw body; a multipart upload defaults to the
+    /// `file` part's filename. Any path is dropped.
+    pub name: Option<String>,
+    /// Show it to the client at once (default `false`).
+    pub visible_to_client: Option<bool>,
+}
+
+/// A file's bytes.
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
+
+/// A browser upload: the file in a part named `file`.
+#[derive(Debug, ToSchema)]
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentListQuery {
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+    pub folder_id: Option<FolderId>,
+    /// `true`: only documents outside any folder.
+    pub top_level: Option<bool>,
+    pub visible_to_client: Option<bool>,
+    /// Case-insensitive substring of the name.
+    pub q: Option<String>,
+}
+
+/// Rename, move (`folder_id: null` moves out of any folder) or show/hide. Absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDocument {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<FolderId>)]
+    pub folder_id: Option<Option<FolderId>>,
+    pub visible_to_client: Option<bool>,
+}
+
+/// Seed 002's "Client Visibility" on a selection of documents.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetVisibility {
+    /// 1–200 documents.
+    pub document_ids: Vec<DocumentId>,
+    pub visible_to_client: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisibilitySet {
+    /// How many documents changed (those already so are left as they are).
+    pub changed: usize,
+}
+
+fn upload_error(error: BlobError) -> ApiError {
+    match error {
+        BlobError::TooLarge { limit } => {
+            ApiError::PayloadTooLarge(format!("the file exceeds the firm's upload limit of {limit} bytes"))
+        }
+        BlobError::Interrupted(why) => {
+            ApiError::BadRequest { code: "upload_interrupted", detail: format!("the upload broke off: {why}") }
+        }
+        other => ApiError::Internal(anyhow::Error::new(other).context("storing an upload")),
+    }
+}
+
+/// Removes what an upload that did not become a document left: its blob and its record.
+async fn abandon(state: &AppState, blob_key: String) {
+    if let Err(error) = state.blobs.delete(&blob_key).await {
+        tracing::warn!(error = %error, blob_key, "removing an abandoned upload failed; the sweep retries");
+        return;
+    }
+    let ended = db::run(state, move |conn| Ok(documents::end_upload(conn, &blob_key)?)).await;
+    if let Err(error) = ended {
+        tracing::warn!(error = %error, "clearing an abandoned upload's record failed");
+    }
+}
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// Uploads one file, streamed to the blob store while its SHA-256 is computed; nothing is
+/// kept if it breaks off or exceeds the firm's upload limit (413). Send the bytes as the
+/// body (any content type but JSON), or as the part `file` of a `multipart/form-data` body.
+#[utoipa::path(
+    tag = "documents",
+    params(UploadQuery),
+    request_body(content(
+        (FileBytes = "application/octet-stream"),
+        (UploadForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, body = Document, headers(("Location" = String))),
+        BadRequest, Unauthorized, Forbidden, PayloadTooLarge, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/documents")]
+pub async fn upload_document(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    query: web::Query<UploadQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let query = query.into_inner();
+    let multipart = is_multipart(&req);
+    if !multipart && query.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(ApiError::field(
+            "#/query/name",
+            "required",
+            "name the file (multipart uploads take the part's filename)",
+        ));
+    }
+    let firm_id = principal.firm_id().to_string();
+    let id = DocumentId::generate();
+    let blob_key = format!("{firm_id}/{id}/{}", uuid::Uuid::new_v4().simple());
+    let (place, limit) = {
+        let (principal, key, query_place) = (
+            principal.clone(),
+            blob_key.clone(),
+            (query.client_id.clone(), query.matter_id.clone(), query.folder_id.clone()),
+        );
+        db::run(&state, move |conn| {
+            let (client, matter, folder) = &query_place;
+            let place = Place::resolve(
+                conn,
+                &principal,
+                client.as_ref(),
+                matter.as_ref(),
+                ("folder_id", folder.as_ref()),
+                "#/query",
+            )?;
+            let limit = firms::get(conn, principal.firm_id().as_str())?.upload_limit_bytes;
+            write_tx(conn, |conn| documents::begin_upload(conn, principal.firm_id().as_str(), &key))?;
+            Ok((place, u64::try_from(limit).unwrap_or(0)))
+        })
+        .await?
+    };
+    let mut name = query.name.as_deref().map(text::file_name);
+    let stored = if multipart {
+        let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+        let mut file = None;
+        while let Some(part) = form.next().await {
+            let part = part.map_err(|e| ApiError::BadRequest { code: "malformed_multipart", detail: e.to_string() });
+            let part = match part {
+                Ok(part) => part,
+                Err(error) => {
+                    abandon(&state, blob_key).await;
+                    return Err(error);
+                }
+            };
+            if part.name() == Some("file") {
+                file = Some(part);
+                break;
+            }
+        }
+        let Some(part) = file else {
+            abandon(&state, blob_key).await;
+            return Err(ApiError::field("/file", "required", "send the file in a part named `file`"));
+        };
+        if name.is_none() {
+            name =
+                Some(text::file_name(part.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default()));
+        }
+        state.blobs.put(&blob_key, Box::pin(part), limit).await
+    } else {
+        state.blobs.put(&blob_key, payload, limit).await
+    };
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(error) => {
+            abandon(&state, blob_key).await;
+            return Err(upload_error(error));
+        }
+    };
+    let now = vestibule_storage::now();
+    let row = DocumentRow {
+        id: id.into(),
+        firm_id,
+        client_id: place.client_id,
+        matter_id: place.matter_id,
+        folder_id: place.folder_id,
+        name: name.unwrap_or_else(|| text::file_name("")),
+        content_type: vestibule_blobs::content_type(&stored.head),
+        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+        sha256: stored.sha256,
+        blob_key: blob_key.clone(),
+        visible_to_client: query.visible_to_client.unwrap_or(false),
+        uploaded_by: principal.actor().1.to_owned(),
+        version: 1,
+        deleted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let saved = db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            documents::insert(conn, &row)?;
+            documents::end_upload(conn, &row.blob_key)?;
+            let entry = Entry::success("document.created", "document", &row.id)
+                .with_details(serde_json::json!({ "size": row.size, "sha256": row.sha256 }));
+            audit::record(conn, &origin, &principal, entry)?;
+            Ok(row)
+        })
+    })
+    .await;
+    match saved {
+        Ok(row) => {
+            Ok(with_etag(created(format!("/v1/documents/{}", row.id), &Document::from(row.clone())), row.version))
+        }
+        Err(error) => {
+            abandon(&state, blob_key).await;
+            Err(error)
+        }
+    }
+}
+
+#[utoipa::path(
+    tag = "documents",
+    params(DocumentListQuery, PageQuery),
+    responses((status = 200, body = Paginated<Document>), BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/documents")]
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    query: web::Query<DocumentListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<Document>>, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let page = page.page()?;
+    let query = query.into_inner();
+    let folder_id = match (query.folder_id, query.top_level) {
+        (Some(folder), _) => Some(Some(folder.to_string())),
+        (None, Some(true)) => Some(None),
+        (None, _) => None,
+    };
+    let filter = DocumentFilter {
+        client_id: query.client_id.map(String::from),
+        matter_id: query.matter_id.map(String::from),
+        folder_id,
+        visible_to_client: query.visible_to_client,
+        name_contains: query.q.filter(|q| !q.trim().is_empty()),
+    };
+    db::run(&state, move |conn| {
+        let visibility = matter_visibility(&principal);
+        let rows = documents::list(
+            conn,
+            principal.firm_id().as_str(),
+            &visibility,
+            &filter,
+            page.after.as_deref(),
+            page.limit,
+        )?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Document::from)))
+    })
+    .await
+}
+
+fn visible_document(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<DocumentRow, ApiError> {
+    Ok(documents::get(conn, principal.firm_id().as_str(), id, &matter_visibility(principal))?)
+}
+
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path)),
+    responses((status = 200, body = Document, headers(("ETag" = String))), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/documents/{document_id}")]
+pub async fn get_document(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<DocumentId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let id = path.into_inner();
+    let row = db::run(&state, move |conn| visible_document(conn, &principal, id.as_str())).await?;
+    let version = row.version;
+    Ok(with_etag(HttpResponse::Ok().json(Document::from(row)), version))
+}
+
+/// Renames, moves or shows/hides a document; `If-Match` guards against lost updates.
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateDocument,
+    responses(
+        (status = 200, body = Document, headers(("ETag" = String))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/documents/{document_id}")]
+pub async fn update_document(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    path: web::Path<DocumentId>,
+    ApiJson(body): ApiJson<UpdateDocument>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let expected = if_match(&req)?;
+    let mut errors = ValidationErrors::default();
+    let name =
+        body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 255)).map(|n| text::file_name(&n)));
+    errors.into_result()?;
+    let id = path.into_inner();
+    let row = db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let mut row = visible_document(conn, &principal, id.as_str())?;
+            let version = row.version;
+            if expected.is_some_and(|e| e != version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            if let Some(folder) = body.folder_id {
+                row.folder_id = match folder {
+                    Some(folder) => {
+                        let target = folders::get(
+                            conn,
+                            principal.firm_id().as_str(),
+                            folder.as_str(),
+                            &matter_visibility(&principal),
+                        )
+                        .map_err(|_| {
+                            ApiError::field("/folder_id", "unknown_reference", "no such folder visible to you")
+                        })?;
+                        if target.client_id != row.client_id || target.matter_id != row.matter_id {
+                            return Err(ApiError::field(
+                                "/folder_id",
+                                "wrong_place",
+                                "documents move only between folders of their client or matter",
+                            ));
+                        }
+                        Some(target.id)
+                    }
+                    None => None,
+                };
+            }
+            if let Some(name) = name {
+                row.name = name;
+            }
+            if let Some(visible) = body.visible_to_client {
+                row.visible_to_client = visible;
+            }
+            row.updated_at = vestibule_storage::now();
+            documents::update(conn, &row, version)?;
+            row.version = version + 1;
+            audit::record(conn, &origin, &principal, Entry::success("document.updated", "document", &row.id))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let version = row.version;
+    Ok(with_etag(HttpResponse::Ok().json(Document::from(row)), version))
+}
+
+/// Deletes a document: it disappears from lists and downloads; its record stays for the
+/// audit trail.
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Deleted."), Unauthorized, Forbidden, NotFound, PreconditionFailed, InternalError),
+    security(("bearer" = []))
+)]
+#[delete("/documents/{document_id}")]
+pub async fn delete_document(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    path: web::Path<DocumentId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let expected = if_match(&req)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let row = visible_document(conn, &principal, id.as_str())?;
+            if expected.is_some_and(|e| e != row.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            documents::soft_delete(conn, &row.id, vestibule_storage::now())?;
+            audit::record(conn, &origin, &principal, Entry::success("document.deleted", "document", &row.id))?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Shows a selection of documents to the client, or hides them; all or nothing.
+#[utoipa::path(
+    tag = "documents",
+    request_body = SetVisibility,
+    responses(
+        (status = 200, body = VisibilitySet),
+        BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/documents/visibility")]
+pub async fn set_documents_visibility(
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    ApiJson(body): ApiJson<SetVisibility>,
+) -> Result<web::Json<VisibilitySet>, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    if body.document_ids.is_empty() || body.document_ids.len() > BULK_LIMIT {
+        return Err(ApiError::field("/document_ids", "out_of_range", format!("give 1–{BULK_LIMIT} documents")));
+    }
+    db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let mut changed = 0;
+            let mut errors = ValidationErrors::default();
+            let mut rows = Vec::new();
+            for (index, id) in body.document_ids.iter().enumerate() {
+                match visible_document(conn, &principal, id.as_str()) {
+                    Ok(row) => rows.push(row),
+                    Err(ApiError::NotFound) => errors.push(FieldError::new(
+                        format!("/document_ids/{index}"),
+                        "unknown_reference",
+                        "no such document visible to you",
+                    )),
+                    Err(other) => return Err(other),
+                }
+            }
+            errors.into_result()?;
+            for mut row in rows.into_iter().filter(|r| r.visible_to_client != body.visible_to_client) {
+                let version = row.version;
+                row.visible_to_client = body.visible_to_client;
+                row.updated_at = vestibule_storage::now();
+                documents::update(conn, &row, version)?;
+                let entry = Entry::success("document.updated", "document", &row.id)
+                    .with_details(serde_json::json!({ "visible_to_client": body.visible_to_client }));
+                audit::record(conn, &origin, &principal, entry)?;
+                changed += 1;
+            }
+            Ok(web::Json(VisibilitySet { changed }))
+        })
+    })
+    .await
+}
+
+/// Downloads the file as an attachment (`Content-Disposition`, `X-Content-Type-Options:
+/// nosniff`), whole or the single `Range` asked for (206).
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = FileBytes, description = "The file; `Content-Type` is the detected type."),
+        (status = 206, content_type = "application/octet-stream", body = FileBytes, description = "The range asked for, with `Content-Range`."),
+        Unauthorized, Forbidden, NotFound, RangeNotSatisfiable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[get("/documents/{document_id}/content")]
+pub async fn download_document(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<DocumentId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let id = path.into_inner();
+    let row = db::run(&state, move |conn| visible_document(conn, &principal, id.as_str())).await?;
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok());
+    download::send(
+        Download {
+            blobs: &state.blobs,
+            blob_key: &row.blob_key,
+            name: &row.name,
+            content_type: &row.content_type,
+            size: u64::try_from(row.size).unwrap_or(0),
+            sha256: &row.sha256,
+        },
+        range,
+    )
+    .await
+}

@@ -1,0 +1,375 @@
+//! Folders of a client's or matter's documents (seed 002's work folders, seed 003's target
+//! folder). They nest; names are unique among siblings, ignoring case; a folder is deleted
+//! only when empty.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
+use vestibule_domain::ids::{ClientId, FolderId, MatterId};
+use vestibule_domain::principal::Principal;
+use vestibule_domain::text;
+use vestibule_storage::folders::{self, FolderFilter, FolderRow};
+use vestibule_storage::{DbConnection, StorageError, clients, matters, write_tx};
+
+use crate::audit::{self, Entry, Origin};
+use crate::auth::principal::Authenticated;
+use crate::db;
+use crate::error::ApiError;
+use crate::json::{ApiJson, nullable};
+use crate::pagination::{PageQuery, Paginated};
+use crate::problem::{
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+use crate::routes::{created, utc};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(list_folders).service(create_folder).service(get_folder).service(update_folder).service(delete_folder);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Folder {
+    pub id: FolderId,
+    pub client_id: ClientId,
+    pub matter_id: Option<MatterId>,
+    pub parent_id: Option<FolderId>,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<FolderRow> for Folder {
+    fn from(row: FolderRow) -> Self {
+        Self {
+            id: FolderId::from_trusted(row.id),
+            client_id: ClientId::from_trusted(row.client_id),
+            matter_id: row.matter_id.map(MatterId::from_trusted),
+            parent_id: row.parent_id.map(FolderId::from_trusted),
+            name: row.name,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+/// A new folder: in a parent folder (and so its client or matter), or at the top of a
+/// client's or matter's documents.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFolder {
+    pub name: String,
+    pub parent_id: Option<FolderId>,
+    /// Defaults to the matter's or the parent's client.
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+}
+
+/// Rename or move (`parent_id: null` moves to the top). Absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateFolder {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<FolderId>)]
+    pub parent_id: Option<Option<FolderId>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FolderListQuery {
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+    /// Children of this folder.
+    pub parent_id: Option<FolderId>,
+    /// `true`: top-level folders only.
+    pub top_level: Option<bool>,
+}
+
+/// Where a document or folder lives: a client, optionally one of its matters, optionally a
+/// folder of that client or matter. Refused fields are named at their pointers, which are
+/// `prefix` (empty for a JSON body, `#/query` for query parameters) and the field's name.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub client_id: String,
+    pub matter_id: Option<String>,
+    pub folder_id: Option<String>,
+}
+
+impl Place {
+    pub fn resolve(
+        conn: &mut DbConnection,
+        principal: &Principal,
+        client_id: Option<&ClientId>,
+        matter_id: Option<&MatterId>,
+        folder: (&str, Option<&FolderId>),
+        prefix: &str,
+    ) -> Result<Self, ApiError> {
+        let (folder_field, folder_id) = folder;
+        let folder_pointer = format!("{prefix}/{folder_field}");
+        let (client_pointer, matter_pointer) = (format!("{prefix}/client_id"), format!("{prefix}/matter_id"));
+        let firm_id = principal.firm_id().as_str();
+        let visibility = matter_visibility(principal);
+        let folder =
+            match folder_id {
+                Some(id) => Some(folders::get(conn, firm_id, id.as_str(), &visibility).map_err(|_| {
+                    ApiError::field(&folder_pointer, "unknown_reference", "no such folder visible to you")
+                })?),
+                None => None,
+            };
+        let matter =
+            match matter_id {
+                Some(id) => Some(matters::get(conn, firm_id, id.as_str(), &visibility).map_err(|_| {
+                    ApiError::field(&matter_pointer, "unknown_reference", "no such matter visible to you")
+                })?),
+                None => None,
+            };
+        let client_id = match (client_id, &matter, &folder) {
+            (_, Some(matter), _) => {
+                if client_id.is_some_and(|c| c.as_str() != matter.client_id) {
+                    return Err(ApiError::field(
+                        &matter_pointer,
+                        "wrong_client",
+                        "the matter belongs to another client",
+                    ));
+                }
+                matter.client_id.clone()
+            }
+            (Some(client), None, _) => client.to_string(),
+            (None, None, Some(folder)) => folder.client_id.clone(),
+            (None, None, None) => {
+                return Err(ApiError::field(&client_pointer, "required", "name a client, matter or folder"));
+            }
+        };
+        if !clients::exists(conn, firm_id, &client_id)? {
+            return Err(ApiError::field(&client_pointer, "unknown_reference", "no such client in this firm"));
+        }
+        let matter_id = matter.map(|m| m.id).or_else(|| folder.as_ref().and_then(|f| f.matter_id.clone()));
+        if let Some(folder) = &folder
+            && (folder.client_id != client_id || folder.matter_id != matter_id)
+        {
+            return Err(ApiError::field(
+                &folder_pointer,
+                "wrong_place",
+                "the folder belongs to another client or matter",
+            ));
+        }
+        Ok(Self { client_id, matter_id, folder_id: folder.map(|f| f.id) })
+    }
+}
+
+fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> {
+    if folders::name_taken(conn, row)? {
+        return Err(ApiError::conflict("folder_name_taken", "a folder of this name is already there"));
+    }
+    Ok(())
+}
+
+#[utoipa::path(
+    tag = "documents",
+    params(FolderListQuery, PageQuery),
+    responses((status = 200, body = Paginated<Folder>), BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/folders")]
+pub async fn list_folders(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    query: web::Query<FolderListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<Folder>>, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let page = page.page()?;
+    let query = query.into_inner();
+    let parent_id = match (query.parent_id, query.top_level) {
+        (Some(parent), _) => Some(Some(parent.to_string())),
+        (None, Some(true)) => Some(None),
+        (None, _) => None,
+    };
+    let filter = FolderFilter {
+        client_id: query.client_id.map(String::from),
+        matter_id: query.matter_id.map(String::from),
+        parent_id,
+    };
+    db::run(&state, move |conn| {
+        let visibility = matter_visibility(&principal);
+        let firm_id = principal.firm_id().as_str();
+        let rows = folders::list(conn, firm_id, &visibility, &filter, page.after.as_deref(), page.limit)?;
+        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Folder::from)))
+    })
+    .await
+}
+
+#[utoipa::path(
+    tag = "documents",
+    request_body = CreateFolder,
+    responses(
+        (status = 201, body = Folder, headers(("Location" = String))),
+        BadRequest, Unauthorized, Forbidden, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/folders")]
+pub async fn create_folder(
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    ApiJson(body): ApiJson<CreateFolder>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let name = text::required(&body.name, 120).map_err(|e| ApiError::from(e.at("/name")))?;
+    let row = db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let place = Place::resolve(
+                conn,
+                &principal,
+                body.client_id.as_ref(),
+                body.matter_id.as_ref(),
+                ("parent_id", body.parent_id.as_ref()),
+                "",
+            )?;
+            let now = vestibule_storage::now();
+            let row = FolderRow {
+                id: FolderId::generate().into(),
+                firm_id: principal.firm_id().to_string(),
+                client_id: place.client_id,
+                matter_id: place.matter_id,
+                parent_id: place.folder_id,
+                name,
+                created_at: now,
+                updated_at: now,
+            };
+            check_name(&row, conn)?;
+            folders::insert(conn, &row)?;
+            audit::record(conn, &origin, &principal, Entry::success("folder.created", "folder", &row.id))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(created(format!("/v1/folders/{}", row.id), &Folder::from(row)))
+}
+
+#[utoipa::path(
+    tag = "documents",
+    params(("folder_id" = FolderId, Path)),
+    responses((status = 200, body = Folder), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/folders/{folder_id}")]
+pub async fn get_folder(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<FolderId>,
+) -> Result<web::Json<Folder>, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        let visibility = matter_visibility(&principal);
+        Ok(web::Json(folders::get(conn, principal.firm_id().as_str(), id.as_str(), &visibility)?.into()))
+    })
+    .await
+}
+
+fn visible_folder(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    visibility: &MatterVisibility,
+    id: &str,
+) -> Result<FolderRow, ApiError> {
+    Ok(folders::get(conn, principal.firm_id().as_str(), id, visibility)?)
+}
+
+/// Renames or moves a folder within its client or matter (not into itself or below).
+#[utoipa::path(
+    tag = "documents",
+    params(("folder_id" = FolderId, Path)),
+    request_body = UpdateFolder,
+    responses(
+        (status = 200, body = Folder),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/folders/{folder_id}")]
+pub async fn update_folder(
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    path: web::Path<FolderId>,
+    ApiJson(body): ApiJson<UpdateFolder>,
+) -> Result<web::Json<Folder>, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let name =
+        body.name.as_deref().map(|n| text::required(n, 120)).transpose().map_err(|e| ApiError::from(e.at("/name")))?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let visibility = matter_visibility(&principal);
+            let mut row = visible_folder(conn, &principal, &visibility, id.as_str())?;
+            if let Some(parent) = body.parent_id {
+                if let Some(parent) = &parent {
+                    let target = visible_folder(conn, &principal, &visibility, parent.as_str()).map_err(|_| {
+                        ApiError::field("/parent_id", "unknown_reference", "no such folder visible to you")
+                    })?;
+                    if target.client_id != row.client_id || target.matter_id != row.matter_id {
+                        return Err(ApiError::field(
+                            "/parent_id",
+                            "wrong_place",
+                            "folders move only within their client or matter",
+                        ));
+                    }
+                    if folders::is_within(conn, &row.id, &target.id)? {
+                        return Err(ApiError::field("/parent_id", "cycle", "a folder cannot move into itself"));
+                    }
+                }
+                row.parent_id = parent.map(String::from);
+            }
+            if let Some(name) = name {
+                row.name = name;
+            }
+            row.updated_at = vestibule_storage::now();
+            check_name(&row, conn)?;
+            folders::update(conn, &row)?;
+            audit::record(conn, &origin, &principal, Entry::success("folder.updated", "folder", &row.id))?;
+            Ok(web::Json(row.into()))
+        })
+    })
+    .await
+}
+
+/// Deletes an empty folder: 409 `folder_not_empty` while it holds folders or documents.
+#[utoipa::path(
+    tag = "documents",
+    params(("folder_id" = FolderId, Path)),
+    responses((status = 204, description = "Deleted."), Unauthorized, Forbidden, NotFound, Conflict, InternalError),
+    security(("bearer" = []))
+)]
+#[delete("/folders/{folder_id}")]
+pub async fn delete_folder(
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    path: web::Path<FolderId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let visibility = matter_visibility(&principal);
+            let row = visible_folder(conn, &principal, &visibility, id.as_str())?;
+            folders::delete_empty(conn, &row.id).map_err(|error| match error {
+                StorageError::Conflict(_) => {
+                    ApiError::conflict("folder_not_empty", "move or delete its folders and documents first")
+                }
+                other => other.into(),
+            })?;
+            audit::record(conn, &origin, &principal, Entry::success("folder.deleted", "folder", &row.id))?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

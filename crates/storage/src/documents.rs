@@ -1,0 +1,142 @@
+//! Documents: what is known of a stored file. The bytes live in the blob store under
+//! `blob_key`; deleted documents keep their row (soft delete) and are hidden from reads.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use vestibule_domain::authz::MatterVisibility;
+
+use crate::db::DbConnection;
+use crate::error::{StorageError, StorageResult};
+use crate::schema::{documents, pending_blobs};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub firm_id: String,
+    pub client_id: String,
+    pub matter_id: Option<String>,
+    pub folder_id: Option<String>,
+    /// The user's filename, for display and downloads only.
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub visible_to_client: bool,
+    pub uploaded_by: String,
+    pub version: i64,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct DocumentFilter {
+    pub client_id: Option<String>,
+    pub matter_id: Option<String>,
+    /// `Some(None)`: documents outside any folder.
+    pub folder_id: Option<Option<String>>,
+    pub visible_to_client: Option<bool>,
+    pub name_contains: Option<String>,
+}
+
+type Boxed<'a> = documents::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
+
+fn visible<'a>(query: Boxed<'a>, firm_id: &'a str, visibility: &'a MatterVisibility) -> Boxed<'a> {
+    let query = query.filter(documents::firm_id.eq(firm_id).and(documents::deleted_at.is_null()));
+    matter_visible!(query, documents::matter_id, documents::id, visibility)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &DocumentRow) -> StorageResult<()> {
+    diesel::insert_into(documents::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    id: &str,
+    visibility: &MatterVisibility,
+) -> StorageResult<DocumentRow> {
+    let query = documents::table.filter(documents::id.eq(id)).into_boxed();
+    Ok(visible(query, firm_id, visibility).select(DocumentRow::as_select()).first(conn)?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    visibility: &MatterVisibility,
+    filter: &DocumentFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<DocumentRow>> {
+    let mut query = visible(documents::table.into_boxed(), firm_id, visibility);
+    if let Some(client) = &filter.client_id {
+        query = query.filter(documents::client_id.eq(client));
+    }
+    if let Some(matter) = &filter.matter_id {
+        query = query.filter(documents::matter_id.eq(matter));
+    }
+    match &filter.folder_id {
+        Some(Some(folder)) => query = query.filter(documents::folder_id.eq(folder)),
+        Some(None) => query = query.filter(documents::folder_id.is_null()),
+        None => {}
+    }
+    if let Some(visible) = filter.visible_to_client {
+        query = query.filter(documents::visible_to_client.eq(visible));
+    }
+    if let Some(needle) = &filter.name_contains {
+        query = query.filter(crate::clients::lower(documents::name).like(crate::like_pattern(needle)).escape('\\'));
+    }
+    if let Some(after) = after {
+        query = query.filter(documents::id.gt(after));
+    }
+    Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
+}
+
+/// Writes the row's name, folder and visibility if its version is still `expected`, and
+/// bumps the version.
+pub fn update(conn: &mut DbConnection, row: &DocumentRow, expected: i64) -> StorageResult<()> {
+    let updated =
+        diesel::update(documents::table.filter(documents::id.eq(&row.id).and(documents::version.eq(expected))))
+            .set((
+                documents::name.eq(&row.name),
+                documents::folder_id.eq(&row.folder_id),
+                documents::visible_to_client.eq(row.visible_to_client),
+                documents::version.eq(expected + 1),
+                documents::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+    if updated == 0 { Err(StorageError::VersionMismatch) } else { Ok(()) }
+}
+
+pub fn soft_delete(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StorageResult<()> {
+    diesel::update(documents::table.find(id))
+        .set((documents::deleted_at.eq(Some(at)), documents::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records that bytes are about to be written under `blob_key`.
+pub fn begin_upload(conn: &mut DbConnection, firm_id: &str, blob_key: &str) -> StorageResult<()> {
+    diesel::insert_into(pending_blobs::table)
+        .values((
+            pending_blobs::blob_key.eq(blob_key),
+            pending_blobs::firm_id.eq(firm_id),
+            pending_blobs::started_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The upload under `blob_key` ended: as a document, or with its blob removed.
+pub fn end_upload(conn: &mut DbConnection, blob_key: &str) -> StorageResult<()> {
+    diesel::delete(pending_blobs::table.find(blob_key)).execute(conn)?;
+    Ok(())
+}
+
+/// Uploads begun before `cutoff` that never ended: their process died in between.
+pub fn abandoned_uploads(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<Vec<String>> {
+    Ok(pending_blobs::table.filter(pending_blobs::started_at.lt(cutoff)).select(pending_blobs::blob_key).load(conn)?)
+}

@@ -1,0 +1,49 @@
+-- Documents (seeds 000, 002, 003): files of a client or matter, kept in the blob store under
+-- a server-made key; the user's filename is for display only. Folders nest per client or
+-- matter. A pending upload is recorded before its bytes go out, so a crash between the blob
+-- and its row leaves a trace the maintenance sweep can clean up.
+
+CREATE TABLE folders (
+    id TEXT PRIMARY KEY,
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    matter_id TEXT REFERENCES matters (id),
+    parent_id TEXT REFERENCES folders (id),
+    name TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX folders_firm ON folders (firm_id, id);
+CREATE INDEX folders_client ON folders (client_id, matter_id, parent_id);
+CREATE INDEX folders_parent ON folders (parent_id);
+
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    matter_id TEXT REFERENCES matters (id),
+    folder_id TEXT REFERENCES folders (id),
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    blob_key TEXT NOT NULL UNIQUE,
+    visible_to_client BOOLEAN NOT NULL DEFAULT FALSE,
+    -- A staff or contact id; its prefix tells which.
+    uploaded_by TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    deleted_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX documents_firm ON documents (firm_id, id);
+CREATE INDEX documents_client ON documents (client_id, id);
+CREATE INDEX documents_matter ON documents (matter_id, id);
+CREATE INDEX documents_folder ON documents (folder_id, id);
+
+CREATE TABLE pending_blobs (
+    blob_key TEXT PRIMARY KEY,
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    started_at TIMESTAMP NOT NULL
+);
+CREATE INDEX pending_blobs_started ON pending_blobs (started_at);

@@ -1,0 +1,3 @@
+DROP TABLE pending_blobs;
+DROP TABLE documents;
+DROP TABLE folders;
