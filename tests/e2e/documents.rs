@@ -307,4 +307,85 @@ on_both_backends! {
         assert_eq!(app.count("documents"), 1);
         assert_eq!(app.count("pending_blobs"), 0);
     }
+
+    async fn the_portal_shows_visible_documents_and_staff_see_who_downloaded_them(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let client = client_id(&app, &firm).await;
+        let contact = app.contact(&firm.owner_token, &client, "cora@client.test").await;
+        let contact_token = app.contact_token(&firm, contact["id"].as_str().unwrap(), "cora@client.test").await;
+        let other = app.client(&firm.owner_token, "Bob Babbage").await["id"].as_str().unwrap().to_owned();
+        let neighbour = app.contact(&firm.owner_token, &other, "bob@client.test").await;
+        let neighbour_token = app.contact_token(&firm, neighbour["id"].as_str().unwrap(), "bob@client.test").await;
+        let shown = upload(&app, &firm.owner_token, &format!("client_id={client}&name=shown.txt&visible_to_client=true"), b"for you".to_vec()).await;
+        let hidden = upload(&app, &firm.owner_token, &format!("client_id={client}&name=hidden.txt"), b"internal".to_vec()).await;
+
+        let listed = app.get("/v1/portal/documents", &contact_token).await;
+        let ids: Vec<&str> = listed.body["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec![shown.id().as_str()]);
+        app.get(&format!("/v1/portal/documents/{}", hidden.id()), &contact_token).await.assert_problem(404, "not_found");
+        app.get(&format!("/v1/portal/documents/{}", shown.id()), &neighbour_token).await.assert_problem(404, "not_found");
+        assert_eq!(fetch(&app, &format!("/v1/portal/documents/{}/content", hidden.id()), &contact_token, None).await.status(), 404);
+        assert_eq!(app.get("/v1/portal/documents", &neighbour_token).await.body["data"], json!([]));
+        assert!(app.get(&format!("/v1/documents/{}", shown.id()), &firm.owner_token).await.body["first_client_download_at"].is_null());
+
+        for _ in 0..2 {
+            let got = fetch(&app, &format!("/v1/portal/documents/{}/content", shown.id()), &contact_token, None).await;
+            assert_eq!(got.status(), 200);
+            assert_eq!(got.bytes().await.unwrap(), b"for you".as_slice());
+        }
+        let receipts = app.get(&format!("/v1/documents/{}/receipts", shown.id()), &firm.owner_token).await;
+        assert_eq!(receipts.status, 200, "{}", receipts.body);
+        assert_eq!(receipts.body[0]["contact_id"], contact["id"]);
+        assert_eq!(receipts.body[0]["contact_name"], "Cora Contact");
+        assert_eq!(receipts.body[0]["downloads"], 2);
+        assert!(receipts.body[0]["last_downloaded_at"].as_str() >= receipts.body[0]["first_downloaded_at"].as_str());
+        let staff_view = app.get(&format!("/v1/documents?client_id={client}"), &firm.owner_token).await;
+        assert!(staff_view.body["data"][0]["first_client_download_at"].is_string(), "the confirmation icon");
+        assert!(staff_view.body["data"][1]["first_client_download_at"].is_null());
+        assert_eq!(app.count("audit_events WHERE action = 'document.downloaded'"), 2);
+    }
+
+    async fn download_all_streams_a_zip_of_the_documents(backend) {
+        for Setup { app, store, .. } in setups(backend).await {
+            let firm = app.firm("harbor").await;
+            let client = client_id(&app, &firm).await;
+            let contact = app.contact(&firm.owner_token, &client, "cora@client.test").await;
+            let contact_token = app.contact_token(&firm, contact["id"].as_str().unwrap(), "cora@client.test").await;
+            let files: Vec<(&str, Vec<u8>, bool)> = vec![
+                ("Bericht.pdf", pdf(70_000), true),
+                ("bericht.pdf", b"second of the same name".to_vec(), true),
+                ("leer.txt", Vec::new(), true),
+                ("intern.txt", b"not for the client".to_vec(), false),
+            ];
+            for (name, bytes, visible) in &files {
+                let up = upload(&app, &firm.owner_token, &format!("client_id={client}&name={name}&visible_to_client={visible}"), bytes.clone()).await;
+                assert_eq!(up.status, 201, "{store}: {}", up.body);
+            }
+            let response = fetch(&app, &format!("/v1/documents/archive?client_id={client}"), &firm.owner_token, None).await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["content-type"], "application/zip");
+            assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"documents.zip\""));
+            let archive = response.bytes().await.unwrap().to_vec();
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a readable zip");
+            assert_eq!(zip.len(), 4, "{store}");
+            let expected = [("Bericht.pdf", &files[0].1), ("bericht (2).pdf", &files[1].1), ("leer.txt", &files[2].1), ("intern.txt", &files[3].1)];
+            for (index, (name, bytes)) in expected.iter().enumerate() {
+                let mut entry = zip.by_index(index).unwrap();
+                assert_eq!(entry.name(), *name, "{store}");
+                let mut content = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut content).expect("the CRC checks out");
+                assert_eq!(&content, *bytes, "{store}: {name}");
+            }
+
+            let portal = fetch(&app, "/v1/portal/documents/archive", &contact_token, None).await;
+            assert_eq!(portal.status(), 200);
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(portal.bytes().await.unwrap().to_vec())).unwrap();
+            assert_eq!(zip.len(), 3, "{store}: hidden documents stay out");
+            assert!(zip.by_name("intern.txt").is_err());
+            assert_eq!(app.count("download_receipts"), 3, "{store}: each file of the archive counts as downloaded");
+            let unscoped = app.get("/v1/documents/archive", &firm.owner_token).await;
+            assert_eq!(unscoped.body["errors"][0]["pointer"], "#/query/client_id");
+        }
+    }
 }

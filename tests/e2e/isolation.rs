@@ -239,6 +239,12 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::PATCH, "/v1/documents/{document_id}", Staff, NotFound).body(json!({ "name": "probe.txt" })),
         row(Method::DELETE, "/v1/documents/{document_id}", Staff, NotFound),
         row(Method::GET, "/v1/documents/{document_id}/content", Staff, NotFound),
+        row(Method::GET, "/v1/documents/{document_id}/receipts", Staff, NotFound),
+        row(Method::GET, "/v1/documents/archive", Staff, Own(200)).query("client_id={client_id}"),
+        row(Method::GET, "/v1/portal/documents", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/documents/archive", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/documents/{document_id}", Portal, NotFound),
+        row(Method::GET, "/v1/portal/documents/{document_id}/content", Portal, NotFound),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
         row(Method::GET, "/v1/invitations/{invitation_id}", Staff, NotFound).admin_only(),
@@ -406,7 +412,7 @@ on_both_backends! {
         let folder = app.post("/v1/folders", &a.owner_token, &json!({ "client_id": ids.client_id, "name": "Tax" })).await;
         assert_eq!(folder.status, 201, "{}", folder.body);
         let document = app
-            .send_raw(Method::POST, &format!("/v1/documents?folder_id={}&name=a.txt", folder.id()), &a.owner_token, "text/plain", b"secret".to_vec())
+            .send_raw(Method::POST, &format!("/v1/documents?folder_id={}&name=a.txt&visible_to_client=true", folder.id()), &a.owner_token, "text/plain", b"secret".to_vec())
             .await;
         assert_eq!(document.status, 201, "{}", document.body);
         let ids = Ids {

@@ -8,6 +8,7 @@ use actix_web::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS,
 };
 use vestibule_blobs::{BlobStore, BlobStream};
+use vestibule_storage::documents::DocumentRow;
 
 use crate::error::ApiError;
 
@@ -67,6 +68,27 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
+/// The most documents one archive holds.
+pub const ARCHIVE_LIMIT: usize = 1000;
+
+/// Streams a ZIP of `rows` as `name`.zip, an attachment the browser must not sniff or keep.
+pub fn send_archive(blobs: &BlobStore, rows: Vec<DocumentRow>, name: &str) -> HttpResponse {
+    let entries = rows
+        .into_iter()
+        .map(|row| crate::zip::Entry {
+            name: row.name,
+            blob_key: row.blob_key,
+            size: u64::try_from(row.size).unwrap_or(0),
+        })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/zip"))
+        .insert_header((CONTENT_DISPOSITION, content_disposition(&format!("{name}.zip"))))
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((CACHE_CONTROL, "private, no-store"))
+        .streaming(crate::zip::archive(blobs.clone(), entries))
+}
+
 /// What is sent: the file's identity and how to read it.
 pub struct Download<'a> {
     pub blobs: &'a BlobStore,
@@ -75,6 +97,19 @@ pub struct Download<'a> {
     pub content_type: &'a str,
     pub size: u64,
     pub sha256: &'a str,
+}
+
+impl<'a> Download<'a> {
+    pub fn of(blobs: &'a BlobStore, row: &'a DocumentRow) -> Self {
+        Self {
+            blobs,
+            blob_key: &row.blob_key,
+            name: &row.name,
+            content_type: &row.content_type,
+            size: u64::try_from(row.size).unwrap_or(0),
+            sha256: &row.sha256,
+        }
+    }
 }
 
 /// Streams the file, or the range asked for, as an attachment the browser must not sniff

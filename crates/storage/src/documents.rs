@@ -7,7 +7,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
-use crate::schema::{documents, pending_blobs};
+use crate::schema::{contacts, documents, download_receipts, pending_blobs, portal_grants};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = documents)]
@@ -139,4 +139,108 @@ pub fn end_upload(conn: &mut DbConnection, blob_key: &str) -> StorageResult<()> 
 /// Uploads begun before `cutoff` that never ended: their process died in between.
 pub fn abandoned_uploads(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<Vec<String>> {
     Ok(pending_blobs::table.filter(pending_blobs::started_at.lt(cutoff)).select(pending_blobs::blob_key).load(conn)?)
+}
+
+/// Documents a portal shows: not deleted, made visible to the client, of a granted client
+/// (with its matters) or a granted matter.
+fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
+    let clients = portal_grants::table
+        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
+        .select(portal_grants::client_id.assume_not_null());
+    let matters = portal_grants::table
+        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
+        .select(portal_grants::matter_id);
+    documents::table
+        .filter(documents::deleted_at.is_null().and(documents::visible_to_client.eq(true)))
+        .filter(documents::client_id.eq_any(clients).or(documents::matter_id.eq_any(matters)))
+        .into_boxed()
+}
+
+pub fn list_for_portal(
+    conn: &mut DbConnection,
+    portal_id: &str,
+    filter: &DocumentFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> StorageResult<Vec<DocumentRow>> {
+    let mut query = of_portal(portal_id);
+    if let Some(client) = &filter.client_id {
+        query = query.filter(documents::client_id.eq(client));
+    }
+    if let Some(matter) = &filter.matter_id {
+        query = query.filter(documents::matter_id.eq(matter));
+    }
+    if let Some(Some(folder)) = &filter.folder_id {
+        query = query.filter(documents::folder_id.eq(folder));
+    }
+    if let Some(after) = after {
+        query = query.filter(documents::id.gt(after));
+    }
+    Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
+}
+
+pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<DocumentRow> {
+    Ok(of_portal(portal_id).filter(documents::id.eq(id)).select(DocumentRow::as_select()).first(conn)?)
+}
+
+/// Counts a contact's download of a document, keeping the first and last time.
+pub fn record_download(conn: &mut DbConnection, document: &DocumentRow, contact_id: &str) -> StorageResult<()> {
+    let now = crate::now();
+    let key = (document.id.as_str(), contact_id);
+    let updated = diesel::update(download_receipts::table.find(key))
+        .set((download_receipts::last_at.eq(now), download_receipts::downloads.eq(download_receipts::downloads + 1)))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(download_receipts::table)
+            .values((
+                download_receipts::document_id.eq(&document.id),
+                download_receipts::contact_id.eq(contact_id),
+                download_receipts::firm_id.eq(&document.firm_id),
+                download_receipts::first_at.eq(now),
+                download_receipts::last_at.eq(now),
+                download_receipts::downloads.eq(1_i64),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One contact's downloads of a document.
+#[derive(Debug, Clone, Queryable)]
+pub struct Receipt {
+    pub contact_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_at: NaiveDateTime,
+    pub last_at: NaiveDateTime,
+    pub downloads: i64,
+}
+
+pub fn receipts(conn: &mut DbConnection, document_id: &str) -> StorageResult<Vec<Receipt>> {
+    Ok(download_receipts::table
+        .inner_join(contacts::table.on(contacts::id.eq(download_receipts::contact_id)))
+        .filter(download_receipts::document_id.eq(document_id))
+        .order(download_receipts::first_at.asc())
+        .select((
+            download_receipts::contact_id,
+            contacts::first_name,
+            contacts::last_name,
+            download_receipts::first_at,
+            download_receipts::last_at,
+            download_receipts::downloads,
+        ))
+        .load(conn)?)
+}
+
+/// When the client first downloaded each of these documents, for those downloaded at all.
+pub fn first_downloads(
+    conn: &mut DbConnection,
+    document_ids: &[&str],
+) -> StorageResult<std::collections::HashMap<String, NaiveDateTime>> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = download_receipts::table
+        .filter(download_receipts::document_id.eq_any(document_ids))
+        .group_by(download_receipts::document_id)
+        .select((download_receipts::document_id, diesel::dsl::min(download_receipts::first_at)))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(id, at)| at.map(|at| (id, at))).collect())
 }

@@ -454,6 +454,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    download_receipts (document_id, contact_id) {
+        document_id -> Text,
+        contact_id -> Text,
+        firm_id -> Text,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        downloads -> BigInt,
+    }
+}
+
+diesel::table! {
     pending_blobs (blob_key) {
         blob_key -> Text,
         firm_id -> Text,
@@ -516,4 +527,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     folders,
     documents,
     pending_blobs,
+    download_receipts,
 );

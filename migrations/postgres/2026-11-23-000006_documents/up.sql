@@ -41,6 +41,17 @@ CREATE INDEX documents_client ON documents (client_id, id);
 CREATE INDEX documents_matter ON documents (matter_id, id);
 CREATE INDEX documents_folder ON documents (folder_id, id);
 
+-- Who downloaded what through the portal (seed 002's confirmation icon): first and last time.
+CREATE TABLE download_receipts (
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    first_at TIMESTAMP NOT NULL,
+    last_at TIMESTAMP NOT NULL,
+    downloads BIGINT NOT NULL,
+    PRIMARY KEY (document_id, contact_id)
+);
+
 CREATE TABLE pending_blobs (
     blob_key TEXT PRIMARY KEY,
     firm_id TEXT NOT NULL REFERENCES firms (id),

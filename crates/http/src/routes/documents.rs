@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_blobs::BlobError;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
-use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
+use vestibule_domain::ids::{ClientId, ContactId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
@@ -39,12 +39,14 @@ const BULK_LIMIT: usize = 200;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(list_documents)
+        .service(download_archive)
         .service(upload_document)
         .service(set_documents_visibility)
         .service(get_document)
         .service(update_document)
         .service(delete_document)
-        .service(download_document);
+        .service(download_document)
+        .service(list_download_receipts);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,8 +67,38 @@ pub struct Document {
     /// The staff member (`stf_…`), contact (`con_…`) or API key (`key_…`) who uploaded it.
     pub uploaded_by: String,
     pub version: i64,
+    /// When a client contact first downloaded it (seed 002's confirmation icon); see the
+    /// receipts for who and how often.
+    pub first_client_download_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One contact's downloads of a document through the portal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DownloadReceipt {
+    pub contact_id: ContactId,
+    pub contact_name: String,
+    pub first_downloaded_at: DateTime<Utc>,
+    pub last_downloaded_at: DateTime<Utc>,
+    pub downloads: i64,
+}
+
+/// Documents with their first client download, in one extra query.
+pub fn present(conn: &mut DbConnection, rows: Vec<DocumentRow>) -> Result<Vec<Document>, ApiError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let first = documents::first_downloads(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let at = first.get(&row.id).copied().map(utc);
+            Document { first_client_download_at: at, ..Document::from(row) }
+        })
+        .collect())
+}
+
+fn present_one(conn: &mut DbConnection, row: DocumentRow) -> Result<Document, ApiError> {
+    present(conn, vec![row])?.pop().ok_or(ApiError::NotFound)
 }
 
 impl From<DocumentRow> for Document {
@@ -83,6 +115,7 @@ impl From<DocumentRow> for Document {
             visible_to_client: row.visible_to_client,
             uploaded_by: row.uploaded_by,
             version: row.version,
+            first_client_download_at: None,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         }
@@ -339,19 +372,7 @@ pub async fn list_documents(
 ) -> Result<web::Json<Paginated<Document>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;
-    let query = query.into_inner();
-    let folder_id = match (query.folder_id, query.top_level) {
-        (Some(folder), _) => Some(Some(folder.to_string())),
-        (None, Some(true)) => Some(None),
-        (None, _) => None,
-    };
-    let filter = DocumentFilter {
-        client_id: query.client_id.map(String::from),
-        matter_id: query.matter_id.map(String::from),
-        folder_id,
-        visible_to_client: query.visible_to_client,
-        name_contains: query.q.filter(|q| !q.trim().is_empty()),
-    };
+    let filter = list_filter(query.into_inner());
     db::run(&state, move |conn| {
         let visibility = matter_visibility(&principal);
         let rows = documents::list(
@@ -362,9 +383,63 @@ pub async fn list_documents(
             page.after.as_deref(),
             page.limit,
         )?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Document::from)))
+        let (rows, next_cursor) = page.finish(rows, |r| r.id.clone());
+        Ok(web::Json(Paginated { data: present(conn, rows)?, next_cursor }))
     })
     .await
+}
+
+fn list_filter(query: DocumentListQuery) -> DocumentFilter {
+    let folder_id = match (query.folder_id, query.top_level) {
+        (Some(folder), _) => Some(Some(folder.to_string())),
+        (None, Some(true)) => Some(None),
+        (None, _) => None,
+    };
+    DocumentFilter {
+        client_id: query.client_id.map(String::from),
+        matter_id: query.matter_id.map(String::from),
+        folder_id,
+        visible_to_client: query.visible_to_client,
+        name_contains: query.q.filter(|q| !q.trim().is_empty()),
+    }
+}
+
+/// "Download All": the documents of a client, matter or folder (with the list's other
+/// filters) as one ZIP, streamed. At most 1,000 documents.
+#[utoipa::path(
+    tag = "documents",
+    params(DocumentListQuery),
+    responses(
+        (status = 200, content_type = "application/zip", body = FileBytes, description = "A ZIP of the documents, stored uncompressed."),
+        BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[get("/documents/archive")]
+pub async fn download_archive(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    query: web::Query<DocumentListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let filter = list_filter(query.into_inner());
+    if filter.client_id.is_none() && filter.matter_id.is_none() && !matches!(filter.folder_id, Some(Some(_))) {
+        return Err(ApiError::field("#/query/client_id", "required", "name a client, matter or folder"));
+    }
+    let rows = db::run(&state, move |conn| {
+        let visibility = matter_visibility(&principal);
+        let limit = download::ARCHIVE_LIMIT as i64;
+        Ok(documents::list(conn, principal.firm_id().as_str(), &visibility, &filter, None, limit)?)
+    })
+    .await?;
+    if rows.len() > download::ARCHIVE_LIMIT {
+        return Err(ApiError::field(
+            "#/query",
+            "too_many",
+            format!("more than {} documents; narrow it to a folder", download::ARCHIVE_LIMIT),
+        ));
+    }
+    Ok(download::send_archive(&state.blobs, rows, "documents"))
 }
 
 fn visible_document(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<DocumentRow, ApiError> {
@@ -385,9 +460,45 @@ pub async fn get_document(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let id = path.into_inner();
-    let row = db::run(&state, move |conn| visible_document(conn, &principal, id.as_str())).await?;
-    let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Document::from(row)), version))
+    let document = db::run(&state, move |conn| {
+        let row = visible_document(conn, &principal, id.as_str())?;
+        present_one(conn, row)
+    })
+    .await?;
+    let version = document.version;
+    Ok(with_etag(HttpResponse::Ok().json(document), version))
+}
+
+/// Who downloaded the document through the portal, first and last time and how often.
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path)),
+    responses((status = 200, body = Vec<DownloadReceipt>), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/documents/{document_id}/receipts")]
+pub async fn list_download_receipts(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<DocumentId>,
+) -> Result<web::Json<Vec<DownloadReceipt>>, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        let row = visible_document(conn, &principal, id.as_str())?;
+        let receipts = documents::receipts(conn, &row.id)?
+            .into_iter()
+            .map(|r| DownloadReceipt {
+                contact_id: ContactId::from_trusted(r.contact_id),
+                contact_name: format!("{} {}", r.first_name, r.last_name),
+                first_downloaded_at: utc(r.first_at),
+                last_downloaded_at: utc(r.last_at),
+                downloads: r.downloads,
+            })
+            .collect();
+        Ok(web::Json(receipts))
+    })
+    .await
 }
 
 /// Renames, moves or shows/hides a document; `If-Match` guards against lost updates.
@@ -458,12 +569,12 @@ pub async fn update_document(
             documents::update(conn, &row, version)?;
             row.version = version + 1;
             audit::record(conn, &origin, &principal, Entry::success("document.updated", "document", &row.id))?;
-            Ok(row)
+            present_one(conn, row)
         })
     })
     .await?;
     let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Document::from(row)), version))
+    Ok(with_etag(HttpResponse::Ok().json(row), version))
 }
 
 /// Deletes a document: it disappears from lists and downloads; its record stays for the
@@ -577,16 +688,5 @@ pub async fn download_document(
     let id = path.into_inner();
     let row = db::run(&state, move |conn| visible_document(conn, &principal, id.as_str())).await?;
     let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok());
-    download::send(
-        Download {
-            blobs: &state.blobs,
-            blob_key: &row.blob_key,
-            name: &row.name,
-            content_type: &row.content_type,
-            size: u64::try_from(row.size).unwrap_or(0),
-            sha256: &row.sha256,
-        },
-        range,
-    )
-    .await
+    download::send(Download::of(&state.blobs, &row), range).await
 }

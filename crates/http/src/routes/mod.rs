@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod offices;
 pub mod portal;
 pub mod portal_conversations;
+pub mod portal_documents;
 pub mod portals;
 pub mod staff;
 pub mod templates;
@@ -57,6 +58,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     live::routes(cfg);
     folders::routes(cfg);
     documents::routes(cfg);
+    portal_documents::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
