@@ -63,6 +63,7 @@ struct Ids {
     notification_id: String,
     document_id: String,
     folder_id: String,
+    share_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -107,6 +108,7 @@ impl Row {
             .replace("{notification_id}", &ids.notification_id)
             .replace("{document_id}", &ids.document_id)
             .replace("{folder_id}", &ids.folder_id)
+            .replace("{share_id}", &ids.share_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -241,6 +243,9 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/documents/{document_id}/content", Staff, NotFound),
         row(Method::GET, "/v1/documents/{document_id}/receipts", Staff, NotFound),
         row(Method::GET, "/v1/documents/archive", Staff, Own(200)).query("client_id={client_id}"),
+        row(Method::POST, "/v1/documents/share", Staff, Rejected).body(json!({ "document_ids": [ids.document_id], "contact_id": ids.contact_id })),
+        row(Method::GET, "/v1/shares", Staff, Own(200)),
+        row(Method::POST, "/v1/shares/{share_id}/end", Staff, NotFound),
         row(Method::GET, "/v1/portal/documents", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/archive", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/{document_id}", Portal, NotFound),
@@ -285,6 +290,7 @@ fn every_operation_in_the_spec_has_a_row() {
         notification_id: String::new(),
         document_id: String::new(),
         folder_id: String::new(),
+        share_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -315,6 +321,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/documents/{}", ids.document_id),
         format!("/v1/folders/{}", ids.folder_id),
         "/v1/documents".to_owned(),
+        "/v1/shares".to_owned(),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -389,6 +396,7 @@ on_both_backends! {
             notification_id: String::new(),
             document_id: String::new(),
             folder_id: String::new(),
+            share_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -415,7 +423,10 @@ on_both_backends! {
             .send_raw(Method::POST, &format!("/v1/documents?folder_id={}&name=a.txt&visible_to_client=true", folder.id()), &a.owner_token, "text/plain", b"secret".to_vec())
             .await;
         assert_eq!(document.status, 201, "{}", document.body);
+        let share = app.post("/v1/documents/share", &a.owner_token, &json!({ "document_ids": [document.id()], "contact_id": ids.contact_id })).await;
+        assert_eq!(share.status, 201, "{}", share.body);
         let ids = Ids {
+            share_id: share.body["shares"][0]["id"].as_str().unwrap().to_owned(),
             document_id: document.id(),
             folder_id: folder.id(),
             conversation_id: conversation.id(),

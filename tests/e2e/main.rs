@@ -20,5 +20,6 @@ mod messaging;
 mod people;
 mod portals;
 mod problems;
+mod sharing;
 mod spec;
 mod webhooks;

@@ -180,6 +180,23 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        "document.shared" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let count = context.content["count"].as_u64().unwrap_or(1);
+            let what = if count == 1 { "a new document".to_owned() } else { format!("{count} new documents") };
+            let subject = format!("{} has shared documents with you", context.firm_name);
+            let text = format!(
+                "Hello,\n\n{firm} has shared {what} with you in your client portal:\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{firm} has shared {what} with you in your \
+                 <a href=\"{link}\">client portal</a>.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
         "conversation.started" => {
             let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
             let subject = format!("[{}] A client started a secure conversation", context.firm_name);

@@ -35,6 +35,8 @@ pub enum Action {
     ManageTemplates,
     ReadDocuments,
     WriteDocuments,
+    /// Seed 003: sharing into a client's portal needs the portal permission.
+    ShareDocuments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +56,7 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
 }
 
 fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result<(), Denied> {
-    if action == Action::ManagePortals && !portal_permission {
+    if matches!(action, Action::ManagePortals | Action::ShareDocuments) && !portal_permission {
         return Err(Denied("managing client portals needs the portal permission"));
     }
     let admin_only = matches!(
@@ -99,6 +101,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         | Action::ManageApiKeys
         | Action::InviteFromSettings
         | Action::SendMessages
+        | Action::ShareDocuments
         | Action::UseTemplates
         | Action::ManageTemplates => {
             return None;

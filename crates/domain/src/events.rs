@@ -54,6 +54,8 @@ catalogue! {
     DocumentCreated => "document.created": "A document was uploaded.",
     DocumentUpdated => "document.updated": "A document was renamed, moved, or shown to or hidden from the client.",
     DocumentDeleted => "document.deleted": "A document was deleted.",
+    DocumentShared => "document.shared": "A document was shared to a contact's portal (`data.id` is the share).",
+    ShareEnded => "share.ended": "Sharing a document to a portal was ended (`data.id` is the share).",
 }
 
 impl EventType {
@@ -79,6 +81,7 @@ impl EventType {
             "document.created" => Self::DocumentCreated,
             "document.updated" => Self::DocumentUpdated,
             "document.deleted" => Self::DocumentDeleted,
+            "share.ended" => Self::ShareEnded,
             _ => return None,
         })
     }

@@ -123,6 +123,8 @@ typed_id!(/// A document: a stored file of a client or matter.
     DocumentId, "doc");
 typed_id!(/// A folder of documents.
     FolderId, "fld");
+typed_id!(/// A document shared to a contact's portal.
+    ShareId, "shr");
 
 #[cfg(test)]
 mod tests {

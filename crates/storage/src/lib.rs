@@ -52,6 +52,7 @@ pub mod outbox;
 pub mod portals;
 pub mod schema;
 pub mod sessions;
+pub mod shares;
 pub mod staff;
 pub mod templates;
 pub mod webhooks;

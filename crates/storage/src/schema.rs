@@ -465,6 +465,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    shares (id) {
+        id -> Text,
+        firm_id -> Text,
+        document_id -> Text,
+        portal_id -> Text,
+        contact_id -> Text,
+        folder_id -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        shared_by -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    message_attachments (message_id, document_id) {
+        message_id -> Text,
+        document_id -> Text,
+        firm_id -> Text,
+    }
+}
+
+diesel::table! {
     pending_blobs (blob_key) {
         blob_key -> Text,
         firm_id -> Text,
@@ -528,4 +552,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     pending_blobs,
     download_receipts,
+    shares,
+    message_attachments,
 );

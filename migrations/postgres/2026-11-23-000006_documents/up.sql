@@ -52,6 +52,32 @@ CREATE TABLE download_receipts (
     PRIMARY KEY (document_id, contact_id)
 );
 
+-- Documents shared to one contact's portal (seed 003), with or without a message. A share
+-- with a message ends only with the message, which stays in the conversation.
+CREATE TABLE shares (
+    id TEXT PRIMARY KEY,
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    portal_id TEXT NOT NULL REFERENCES portals (id),
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    folder_id TEXT REFERENCES folders (id),
+    message_id TEXT REFERENCES messages (id),
+    shared_by TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    ended_at TIMESTAMP,
+    ended_by TEXT
+);
+CREATE INDEX shares_firm ON shares (firm_id, id);
+CREATE INDEX shares_document ON shares (document_id, id);
+CREATE INDEX shares_portal ON shares (portal_id, ended_at);
+
+CREATE TABLE message_attachments (
+    message_id TEXT NOT NULL REFERENCES messages (id),
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    PRIMARY KEY (message_id, document_id)
+);
+
 CREATE TABLE pending_blobs (
     blob_key TEXT PRIMARY KEY,
     firm_id TEXT NOT NULL REFERENCES firms (id),

@@ -11,12 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
 use vestibule_domain::cursor::Page;
-use vestibule_domain::ids::{ClientId, ContactId, ConversationId, MatterId, MessageId, TemplateId};
+use vestibule_domain::ids::{ClientId, ContactId, ConversationId, DocumentId, MatterId, MessageId, TemplateId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::conversations::{
     self, ConversationFilter, ConversationRow, ConversationView, MessageRow, STAFF, Viewer,
 };
+use vestibule_storage::shares::{self, AttachmentRow};
 use vestibule_storage::{DbConnection, clients, contacts, matters, write_tx};
 
 use crate::audit::Origin;
@@ -70,7 +71,33 @@ pub struct Message {
     pub conversation_id: ConversationId,
     pub author: Author,
     pub body: String,
+    /// Documents sent with the message; download them like other documents.
+    pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attachment {
+    pub document_id: DocumentId,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+/// What messages show besides their own row: author names and attachments.
+pub struct MessageDetails {
+    names: HashMap<String, String>,
+    attachments: HashMap<String, Vec<AttachmentRow>>,
+}
+
+impl MessageDetails {
+    pub fn load(conn: &mut DbConnection, firm_id: &str, messages: &[&MessageRow]) -> Result<Self, ApiError> {
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        Ok(Self {
+            names: conversations::author_names(conn, firm_id, messages)?,
+            attachments: shares::attachments(conn, &ids)?,
+        })
+    }
 }
 
 /// How far someone has read.
@@ -100,21 +127,42 @@ pub struct Conversation {
     pub contact_read: Option<ReadPosition>,
 }
 
-pub fn message(row: MessageRow, names: &HashMap<String, String>) -> Message {
+pub fn message(row: MessageRow, details: &MessageDetails) -> Message {
+    let attachments = details
+        .attachments
+        .get(&row.id)
+        .map(|list| {
+            list.iter()
+                .map(|a| Attachment {
+                    document_id: DocumentId::from_trusted(a.document_id.clone()),
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Message {
         id: MessageId::from_trusted(row.id),
         conversation_id: ConversationId::from_trusted(row.conversation_id),
         author: Author {
             kind: AuthorKind::of(&row.author_kind),
-            name: names.get(&row.author_id).cloned().unwrap_or_default(),
+            name: details.names.get(&row.author_id).cloned().unwrap_or_default(),
             id: row.author_id,
         },
         body: row.body,
+        attachments,
         created_at: utc(row.created_at),
     }
 }
 
-fn conversation(view: ConversationView, names: &HashMap<String, String>) -> Conversation {
+/// One message with its details.
+pub fn message_of(conn: &mut DbConnection, firm_id: &str, row: MessageRow) -> Result<Message, ApiError> {
+    let details = MessageDetails::load(conn, firm_id, &[&row])?;
+    Ok(message(row, &details))
+}
+
+fn conversation(view: ConversationView, names: &MessageDetails) -> Conversation {
     let ConversationView { row, last_message, unread_count, last_read_message_id, contact_read } = view;
     Conversation {
         id: ConversationId::from_trusted(row.id),
@@ -142,8 +190,8 @@ pub fn present(
 ) -> Result<Vec<Conversation>, ApiError> {
     let views = conversations::with_details(conn, viewer, rows)?;
     let last: Vec<&MessageRow> = views.iter().filter_map(|v| v.last_message.as_ref()).collect();
-    let names = conversations::author_names(conn, firm_id, &last)?;
-    Ok(views.into_iter().map(|v| conversation(v, &names)).collect())
+    let details = MessageDetails::load(conn, firm_id, &last)?;
+    Ok(views.into_iter().map(|v| conversation(v, &details)).collect())
 }
 
 pub fn present_one(
@@ -163,8 +211,8 @@ pub fn message_page(
     page: &Page,
 ) -> Result<Paginated<Message>, ApiError> {
     let rows = conversations::messages(conn, conversation_id, page.after.as_deref(), page.limit)?;
-    let names = conversations::author_names(conn, firm_id, &rows.iter().collect::<Vec<_>>())?;
-    Ok(Paginated::from_rows(page, rows, |r| r.id.clone(), |r| message(r, &names)))
+    let details = MessageDetails::load(conn, firm_id, &rows.iter().collect::<Vec<_>>())?;
+    Ok(Paginated::from_rows(page, rows, |r| r.id.clone(), |r| message(r, &details)))
 }
 
 /// Moves the reader's position to `up_to` (a message of the conversation) or to its end.
@@ -492,8 +540,7 @@ pub async fn reply_to_conversation(
                 }
             };
             let posted = messaging::post(conn, &origin, &principal, &settings, &row, text, false)?;
-            let names = conversations::author_names(conn, firm_id, &[&posted])?;
-            Ok(message(posted, &names))
+            message_of(conn, firm_id, posted)
         })
     })
     .await?;

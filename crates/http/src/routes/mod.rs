@@ -31,6 +31,7 @@ pub mod portal;
 pub mod portal_conversations;
 pub mod portal_documents;
 pub mod portals;
+pub mod shares;
 pub mod staff;
 pub mod templates;
 pub mod webhooks;
@@ -59,6 +60,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     folders::routes(cfg);
     documents::routes(cfg);
     portal_documents::routes(cfg);
+    shares::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

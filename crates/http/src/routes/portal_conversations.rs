@@ -22,7 +22,7 @@ use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::conversations::{
-    Conversation, MarkRead, Message, channel, mark_read, message, message_page, present, present_one,
+    Conversation, MarkRead, Message, channel, mark_read, message_of, message_page, present, present_one,
 };
 use crate::routes::created;
 use crate::routes::portal::my_portal;
@@ -264,8 +264,7 @@ pub async fn reply_to_my_conversation(
             let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
             let principal = Principal::Contact(me.clone());
             let posted = messaging::post(conn, &origin, &principal, &settings, &row, text, false)?;
-            let names = conversations::author_names(conn, me.firm_id.as_str(), &[&posted])?;
-            Ok(message(posted, &names))
+            message_of(conn, me.firm_id.as_str(), posted)
         })
     })
     .await?;
