@@ -64,6 +64,7 @@ struct Ids {
     document_id: String,
     folder_id: String,
     share_id: String,
+    signature_request_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -109,6 +110,7 @@ impl Row {
             .replace("{document_id}", &ids.document_id)
             .replace("{folder_id}", &ids.folder_id)
             .replace("{share_id}", &ids.share_id)
+            .replace("{signature_request_id}", &ids.signature_request_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -246,6 +248,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/documents/share", Staff, Rejected).body(json!({ "document_ids": [ids.document_id], "contact_id": ids.contact_id })),
         row(Method::GET, "/v1/shares", Staff, Own(200)),
         row(Method::POST, "/v1/shares/{share_id}/end", Staff, NotFound),
+        row(Method::POST, "/v1/documents/{document_id}/signature-requests", Staff, NotFound).body(json!({ "contact_id": ids.contact_id })),
+        row(Method::GET, "/v1/documents/{document_id}/signature-requests", Staff, NotFound),
+        row(Method::GET, "/v1/portal/signature-requests", Portal, NotApplicable),
+        row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/sign", Portal, NotFound).body(json!({ "typed_name": "Probe", "consent": true })),
+        row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/decline", Portal, NotFound).body(json!({})),
         row(Method::GET, "/v1/portal/documents", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/archive", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/{document_id}", Portal, NotFound),
@@ -291,6 +298,7 @@ fn every_operation_in_the_spec_has_a_row() {
         document_id: String::new(),
         folder_id: String::new(),
         share_id: String::new(),
+        signature_request_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -322,6 +330,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/folders/{}", ids.folder_id),
         "/v1/documents".to_owned(),
         "/v1/shares".to_owned(),
+        format!("/v1/documents/{}/signature-requests", ids.document_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -397,6 +406,7 @@ on_both_backends! {
             document_id: String::new(),
             folder_id: String::new(),
             share_id: String::new(),
+            signature_request_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -425,7 +435,10 @@ on_both_backends! {
         assert_eq!(document.status, 201, "{}", document.body);
         let share = app.post("/v1/documents/share", &a.owner_token, &json!({ "document_ids": [document.id()], "contact_id": ids.contact_id })).await;
         assert_eq!(share.status, 201, "{}", share.body);
+        let signature = app.post(&format!("/v1/documents/{}/signature-requests", document.id()), &a.owner_token, &json!({ "contact_id": ids.contact_id })).await;
+        assert_eq!(signature.status, 201, "{}", signature.body);
         let ids = Ids {
+            signature_request_id: signature.id(),
             share_id: share.body["shares"][0]["id"].as_str().unwrap().to_owned(),
             document_id: document.id(),
             folder_id: folder.id(),

@@ -21,5 +21,6 @@ mod people;
 mod portals;
 mod problems;
 mod sharing;
+mod signatures;
 mod spec;
 mod webhooks;

@@ -197,6 +197,22 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        "signature.requested" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = format!("{} asks you to sign a document", context.firm_name);
+            let text = format!(
+                "Hello,\n\n{firm} asks you to sign a document. Read it and sign or decline in your client \
+                 portal:\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{firm} asks you to sign a document. <a href=\"{link}\">Read it and sign or \
+                 decline in your client portal</a>.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Some(Rendered { subject, text, html })
+        }
         "conversation.started" => {
             let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
             let subject = format!("[{}] A client started a secure conversation", context.firm_name);

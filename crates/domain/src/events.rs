@@ -56,6 +56,9 @@ catalogue! {
     DocumentDeleted => "document.deleted": "A document was deleted.",
     DocumentShared => "document.shared": "A document was shared to a contact's portal (`data.id` is the share).",
     ShareEnded => "share.ended": "Sharing a document to a portal was ended (`data.id` is the share).",
+    SignatureRequested => "signature.requested": "A contact was asked to sign a document (`data.id` is the request).",
+    SignatureSigned => "signature.signed": "A contact signed a document (`data.id` is the request).",
+    SignatureDeclined => "signature.declined": "A contact declined to sign a document (`data.id` is the request).",
 }
 
 impl EventType {
@@ -82,6 +85,8 @@ impl EventType {
             "document.updated" => Self::DocumentUpdated,
             "document.deleted" => Self::DocumentDeleted,
             "share.ended" => Self::ShareEnded,
+            "signature.signed" => Self::SignatureSigned,
+            "signature.declined" => Self::SignatureDeclined,
             _ => return None,
         })
     }

@@ -125,6 +125,8 @@ typed_id!(/// A folder of documents.
     FolderId, "fld");
 typed_id!(/// A document shared to a contact's portal.
     ShareId, "shr");
+typed_id!(/// A request to a contact to sign a document.
+    SignatureRequestId, "sig");
 
 #[cfg(test)]
 mod tests {

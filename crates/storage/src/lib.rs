@@ -53,6 +53,7 @@ pub mod portals;
 pub mod schema;
 pub mod sessions;
 pub mod shares;
+pub mod signatures;
 pub mod staff;
 pub mod templates;
 pub mod webhooks;

@@ -489,6 +489,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    signature_requests (id) {
+        id -> Text,
+        firm_id -> Text,
+        document_id -> Text,
+        contact_id -> Text,
+        requested_by -> Text,
+        status -> Text,
+        signed_name -> Nullable<Text>,
+        document_sha256 -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     pending_blobs (blob_key) {
         blob_key -> Text,
         firm_id -> Text,
@@ -554,4 +572,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     download_receipts,
     shares,
     message_attachments,
+    signature_requests,
 );

@@ -1,4 +1,5 @@
 DROP TABLE pending_blobs;
+DROP TABLE signature_requests;
 DROP TABLE message_attachments;
 DROP TABLE shares;
 DROP TABLE download_receipts;

@@ -78,6 +78,26 @@ CREATE TABLE message_attachments (
     PRIMARY KEY (message_id, document_id)
 );
 
+-- A contact asked to sign a document (seed 000's "signature required"). The signature
+-- records the document's SHA-256 at signing, with time, address and user agent.
+CREATE TABLE signature_requests (
+    id TEXT PRIMARY KEY,
+    firm_id TEXT NOT NULL REFERENCES firms (id),
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    requested_by TEXT NOT NULL,
+    status TEXT NOT NULL,
+    signed_name TEXT,
+    document_sha256 TEXT,
+    ip TEXT,
+    user_agent TEXT,
+    decline_reason TEXT,
+    decided_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX signature_requests_document ON signature_requests (document_id, id);
+CREATE INDEX signature_requests_contact ON signature_requests (contact_id, status, id);
+
 CREATE TABLE pending_blobs (
     blob_key TEXT PRIMARY KEY,
     firm_id TEXT NOT NULL REFERENCES firms (id),

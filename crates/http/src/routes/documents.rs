@@ -16,7 +16,7 @@ use vestibule_domain::ids::{ClientId, ContactId, DocumentId, FolderId, MatterId}
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
-use vestibule_storage::{DbConnection, firms, folders, write_tx};
+use vestibule_storage::{DbConnection, firms, folders, signatures, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
@@ -27,7 +27,7 @@ use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
     Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::folders::Place;
@@ -442,6 +442,14 @@ pub async fn download_archive(
     Ok(download::send_archive(&state.blobs, rows, "documents"))
 }
 
+/// A signed document stays as it was signed.
+fn refuse_if_signed(conn: &mut DbConnection, row: &DocumentRow) -> Result<(), ApiError> {
+    if signatures::is_signed(conn, &row.id)? {
+        return Err(ApiError::conflict("document_signed", "the document has been signed and can no longer be changed"));
+    }
+    Ok(())
+}
+
 fn visible_document(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<DocumentRow, ApiError> {
     Ok(documents::get(conn, principal.firm_id().as_str(), id, &matter_visibility(principal))?)
 }
@@ -508,7 +516,7 @@ pub async fn list_download_receipts(
     request_body = UpdateDocument,
     responses(
         (status = 200, body = Document, headers(("ETag" = String))),
-        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
     ),
     security(("bearer" = []))
 )]
@@ -535,6 +543,7 @@ pub async fn update_document(
             if expected.is_some_and(|e| e != version) {
                 return Err(ApiError::PreconditionFailed);
             }
+            refuse_if_signed(conn, &row)?;
             if let Some(folder) = body.folder_id {
                 row.folder_id = match folder {
                     Some(folder) => {
@@ -582,7 +591,7 @@ pub async fn update_document(
 #[utoipa::path(
     tag = "documents",
     params(("document_id" = DocumentId, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204, description = "Deleted."), Unauthorized, Forbidden, NotFound, PreconditionFailed, InternalError),
+    responses((status = 204, description = "Deleted."), Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, InternalError),
     security(("bearer" = []))
 )]
 #[delete("/documents/{document_id}")]
@@ -602,6 +611,7 @@ pub async fn delete_document(
             if expected.is_some_and(|e| e != row.version) {
                 return Err(ApiError::PreconditionFailed);
             }
+            refuse_if_signed(conn, &row)?;
             documents::soft_delete(conn, &row.id, vestibule_storage::now())?;
             audit::record(conn, &origin, &principal, Entry::success("document.deleted", "document", &row.id))?;
             Ok(())

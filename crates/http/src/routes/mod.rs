@@ -32,6 +32,7 @@ pub mod portal_conversations;
 pub mod portal_documents;
 pub mod portals;
 pub mod shares;
+pub mod signatures;
 pub mod staff;
 pub mod templates;
 pub mod webhooks;
@@ -61,6 +62,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     documents::routes(cfg);
     portal_documents::routes(cfg);
     shares::routes(cfg);
+    signatures::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
