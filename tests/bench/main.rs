@@ -6,6 +6,8 @@
 #[path = "../e2e/support/mod.rs"]
 mod support;
 
+mod files;
+
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -28,6 +30,24 @@ async fn main() {
             continue;
         }
         run(backend).await;
+    }
+    large_files().await;
+}
+
+/// A large file through both blob stores (the database hardly matters here: SQLite).
+async fn large_files() {
+    println!("\nlarge files ({} MiB), SQLite:", files::SIZE / (1024 * 1024));
+    let s3 = support::s3::S3Server::start().await;
+    let settings = s3.settings();
+    let s3_settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (store, overrides) in [("fs", Vec::new()), ("s3", s3_settings)] {
+        let mut overrides = overrides;
+        overrides.push(("WORKERS", "2"));
+        let app = TestApp::spawn_with(Backend::Sqlite, &overrides).await;
+        let firm = app.firm("bench").await;
+        app.patch("/v1/firm", &firm.owner_token, &json!({ "upload_limit_bytes": 1_u64 << 40 })).await;
+        let client = app.client(&firm.owner_token, "Large Files").await;
+        files::measure(&app, &firm.owner_token, client["id"].as_str().unwrap(), store).await;
     }
 }
 
