@@ -142,6 +142,24 @@ pub fn may_manage_matter_members(
     }
 }
 
+/// Seed 003: a matter's documents go into a client's portal (shared, or sent for signature)
+/// only through its case handlers and assistants, or the firm's owners and admins; always
+/// with the portal permission. `role_on_matter` is `None` for documents without a matter
+/// too, which need no role.
+pub fn may_share_documents(
+    principal: &Principal,
+    of_matter: bool,
+    role_on_matter: Option<MatterRole>,
+) -> Result<(), Denied> {
+    authorize(principal, Action::ShareDocuments)?;
+    match principal {
+        Principal::Staff(staff) if of_matter && !staff.role.is_admin() && role_on_matter.is_none() => {
+            Err(Denied("only the matter's case handlers and assistants share its documents"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Changes to staff accounts: admins manage members and admins; only an owner may create,
 /// change or disable an owner; nobody may disable or demote themselves, so a firm can
 /// never lock out its last owner by accident.
@@ -202,6 +220,18 @@ mod tests {
         assert!(authorize(&key, Action::ReadClients).is_ok());
         assert!(authorize(&key, Action::WriteClients).is_err());
         assert!(authorize(&key, Action::ManageApiKeys).is_err());
+    }
+
+    #[test]
+    fn a_matters_documents_are_shared_by_its_members_with_the_portal_permission() {
+        let mut member = staff(StaffRole::Member);
+        assert!(may_share_documents(&member, false, None).is_err(), "no portal permission");
+        if let Principal::Staff(me) = &mut member {
+            me.portal_permission = true;
+        }
+        assert!(may_share_documents(&member, false, None).is_ok());
+        assert!(may_share_documents(&member, true, None).is_err());
+        assert!(may_share_documents(&member, true, Some(MatterRole::Assistant)).is_ok());
     }
 
     #[test]

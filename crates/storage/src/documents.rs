@@ -63,6 +63,17 @@ pub fn get(
     Ok(visible(query, firm_id, visibility).select(DocumentRow::as_select()).first(conn)?)
 }
 
+/// The documents among `ids` the caller may see, in one query (order not kept).
+pub fn get_many(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    ids: &[&str],
+    visibility: &MatterVisibility,
+) -> StorageResult<Vec<DocumentRow>> {
+    let query = documents::table.filter(documents::id.eq_any(ids)).into_boxed();
+    Ok(visible(query, firm_id, visibility).select(DocumentRow::as_select()).load(conn)?)
+}
+
 pub fn list(
     conn: &mut DbConnection,
     firm_id: &str,

@@ -16,7 +16,7 @@ use vestibule_domain::ids::{ClientId, ContactId, DocumentId, FolderId, MatterId}
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
-use vestibule_storage::{DbConnection, firms, folders, signatures, write_tx};
+use vestibule_storage::{DbConnection, firms, signatures, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
@@ -30,7 +30,7 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
     Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::folders::Place;
+use crate::routes::folders::{Place, folder_in};
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
@@ -442,6 +442,32 @@ pub async fn download_archive(
     Ok(download::send_archive(&state.blobs, rows, "documents"))
 }
 
+/// The documents named by a selection, in its order; every id the caller cannot see is
+/// named at `/document_ids/<index>`, and then nothing is returned.
+pub fn visible_documents(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    ids: &[DocumentId],
+) -> Result<Vec<DocumentRow>, ApiError> {
+    let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
+    let mut found = documents::get_many(conn, principal.firm_id().as_str(), &wanted, &matter_visibility(principal))?;
+    let mut errors = ValidationErrors::default();
+    let mut rows = Vec::with_capacity(ids.len());
+    for (index, id) in wanted.iter().enumerate() {
+        match found.iter().position(|row| row.id == *id) {
+            Some(at) => rows.push(found.swap_remove(at)),
+            None if rows.iter().any(|row: &DocumentRow| row.id == *id) => {}
+            None => errors.push(FieldError::new(
+                format!("/document_ids/{index}"),
+                "unknown_reference",
+                "no such document visible to you",
+            )),
+        }
+    }
+    errors.into_result()?;
+    Ok(rows)
+}
+
 /// A signed document stays as it was signed.
 fn refuse_if_signed(conn: &mut DbConnection, row: &DocumentRow) -> Result<(), ApiError> {
     if signatures::is_signed(conn, &row.id)? {
@@ -545,26 +571,9 @@ pub async fn update_document(
             }
             refuse_if_signed(conn, &row)?;
             if let Some(folder) = body.folder_id {
+                let place = (row.client_id.as_str(), row.matter_id.as_deref());
                 row.folder_id = match folder {
-                    Some(folder) => {
-                        let target = folders::get(
-                            conn,
-                            principal.firm_id().as_str(),
-                            folder.as_str(),
-                            &matter_visibility(&principal),
-                        )
-                        .map_err(|_| {
-                            ApiError::field("/folder_id", "unknown_reference", "no such folder visible to you")
-                        })?;
-                        if target.client_id != row.client_id || target.matter_id != row.matter_id {
-                            return Err(ApiError::field(
-                                "/folder_id",
-                                "wrong_place",
-                                "documents move only between folders of their client or matter",
-                            ));
-                        }
-                        Some(target.id)
-                    }
+                    Some(folder) => Some(folder_in(conn, &principal, &folder, place, "/folder_id")?.id),
                     None => None,
                 };
             }
@@ -645,20 +654,7 @@ pub async fn set_documents_visibility(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let mut changed = 0;
-            let mut errors = ValidationErrors::default();
-            let mut rows = Vec::new();
-            for (index, id) in body.document_ids.iter().enumerate() {
-                match visible_document(conn, &principal, id.as_str()) {
-                    Ok(row) => rows.push(row),
-                    Err(ApiError::NotFound) => errors.push(FieldError::new(
-                        format!("/document_ids/{index}"),
-                        "unknown_reference",
-                        "no such document visible to you",
-                    )),
-                    Err(other) => return Err(other),
-                }
-            }
-            errors.into_result()?;
+            let rows = visible_documents(conn, &principal, &body.document_ids)?;
             for mut row in rows.into_iter().filter(|r| r.visible_to_client != body.visible_to_client) {
                 let version = row.version;
                 row.visible_to_client = body.visible_to_client;

@@ -282,6 +282,23 @@ fn visible_folder(
     Ok(folders::get(conn, principal.firm_id().as_str(), id, visibility)?)
 }
 
+/// A folder the caller may see that belongs to this client and matter: where documents and
+/// folders of that place may go. Anything else is refused at `pointer`.
+pub fn folder_in(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &FolderId,
+    (client_id, matter_id): (&str, Option<&str>),
+    pointer: &str,
+) -> Result<FolderRow, ApiError> {
+    let folder = visible_folder(conn, principal, &matter_visibility(principal), id.as_str())
+        .map_err(|_| ApiError::field(pointer, "unknown_reference", "no such folder visible to you"))?;
+    if folder.client_id != client_id || folder.matter_id.as_deref() != matter_id {
+        return Err(ApiError::field(pointer, "wrong_place", "the folder belongs to another client or matter"));
+    }
+    Ok(folder)
+}
+
 /// Renames or moves a folder within its client or matter (not into itself or below).
 #[utoipa::path(
     tag = "documents",
@@ -311,16 +328,8 @@ pub async fn update_folder(
             let mut row = visible_folder(conn, &principal, &visibility, id.as_str())?;
             if let Some(parent) = body.parent_id {
                 if let Some(parent) = &parent {
-                    let target = visible_folder(conn, &principal, &visibility, parent.as_str()).map_err(|_| {
-                        ApiError::field("/parent_id", "unknown_reference", "no such folder visible to you")
-                    })?;
-                    if target.client_id != row.client_id || target.matter_id != row.matter_id {
-                        return Err(ApiError::field(
-                            "/parent_id",
-                            "wrong_place",
-                            "folders move only within their client or matter",
-                        ));
-                    }
+                    let place = (row.client_id.as_str(), row.matter_id.as_deref());
+                    let target = folder_in(conn, &principal, parent, place, "/parent_id")?;
                     if folders::is_within(conn, &row.id, &target.id)? {
                         return Err(ApiError::field("/parent_id", "cycle", "a folder cannot move into itself"));
                     }

@@ -10,17 +10,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_domain::authz::{Action, authorize, matter_visibility};
+use vestibule_domain::authz::{Action, authorize, matter_visibility, may_share_documents};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FolderId, MatterId, MessageId, PortalId, ShareId,
 };
 use vestibule_domain::principal::Principal;
-use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_domain::roles::MatterRole;
+use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::conversations::{self, ConversationRow, STAFF, Viewer};
-use vestibule_storage::documents::{self, DocumentRow};
+use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::shares::{self, ShareFilter, ShareRow};
-use vestibule_storage::{DbConnection, contacts, folders, live, matters, outbox, write_tx};
+use vestibule_storage::{DbConnection, contacts, live, matters, outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
@@ -34,6 +35,8 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::routes::conversations::{Message, channel, message_of};
+use crate::routes::documents::visible_documents;
+use crate::routes::folders::folder_in;
 use crate::routes::utc;
 use crate::state::AppState;
 
@@ -126,20 +129,7 @@ fn documents_to_share(
     principal: &Principal,
     ids: &[DocumentId],
 ) -> Result<Vec<DocumentRow>, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let mut rows: Vec<DocumentRow> = Vec::new();
-    for (index, id) in ids.iter().enumerate() {
-        match documents::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(principal)) {
-            Ok(row) => rows.push(row),
-            Err(vestibule_storage::StorageError::NotFound) => errors.push(FieldError::new(
-                format!("/document_ids/{index}"),
-                "unknown_reference",
-                "no such document visible to you",
-            )),
-            Err(other) => return Err(other.into()),
-        }
-    }
-    errors.into_result()?;
+    let rows = visible_documents(conn, principal, ids)?;
     let first = rows.first().ok_or_else(|| ApiError::field("/document_ids", "required", "name the documents"))?;
     if rows.iter().any(|r| r.client_id != first.client_id || r.matter_id != first.matter_id) {
         return Err(ApiError::field(
@@ -151,14 +141,18 @@ fn documents_to_share(
     Ok(rows)
 }
 
-/// Seed 003: a matter's documents are shared by its case handlers and assistants (and the
-/// firm's owners and admins).
-fn may_share_matter(conn: &mut DbConnection, principal: &Principal, matter_id: Option<&str>) -> Result<(), ApiError> {
-    let (Some(matter), Principal::Staff(me)) = (matter_id, principal) else { return Ok(()) };
-    if me.role.is_admin() || matters::role_of(conn, me.firm_id.as_str(), matter, me.staff_id.as_str())?.is_some() {
-        return Ok(());
-    }
-    Err(ApiError::Forbidden("only the matter's case handlers and assistants share its documents".to_owned()))
+/// Asks `authz::may_share_documents` about documents of `matter_id`, with the caller's role
+/// on that matter.
+pub fn may_share(conn: &mut DbConnection, principal: &Principal, matter_id: Option<&str>) -> Result<(), ApiError> {
+    let role = match (matter_id, principal) {
+        (Some(matter), Principal::Staff(me)) => {
+            matters::role_of(conn, me.firm_id.as_str(), matter, me.staff_id.as_str())?
+                .as_deref()
+                .and_then(MatterRole::from_stored)
+        }
+        _ => None,
+    };
+    Ok(may_share_documents(principal, matter_id.is_some(), role)?)
 }
 
 /// The conversation that carries the message: the contact's existing one about the same
@@ -245,25 +239,15 @@ pub async fn share_documents(
             let firm_id = principal.firm_id().to_string();
             let rows = documents_to_share(conn, &principal, &body.document_ids)?;
             let place = rows[0].clone();
-            may_share_matter(conn, &principal, place.matter_id.as_deref())?;
+            may_share(conn, &principal, place.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
                 .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
             let portal =
                 messaging::reachable_portal(conn, &firm_id, &contact.id, &place.client_id, place.matter_id.as_deref())?;
             let folder_id = match &body.folder_id {
                 Some(folder) => {
-                    let target = folders::get(conn, &firm_id, folder.as_str(), &matter_visibility(&principal))
-                        .map_err(|_| {
-                            ApiError::field("/folder_id", "unknown_reference", "no such folder visible to you")
-                        })?;
-                    if target.client_id != place.client_id || target.matter_id != place.matter_id {
-                        return Err(ApiError::field(
-                            "/folder_id",
-                            "wrong_place",
-                            "the folder belongs to another client or matter",
-                        ));
-                    }
-                    Some(target.id)
+                    let target = (place.client_id.as_str(), place.matter_id.as_deref());
+                    Some(folder_in(conn, &principal, folder, target, "/folder_id")?.id)
                 }
                 None => None,
             };

@@ -30,6 +30,7 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::routes::portal::my_portal;
+use crate::routes::shares::may_share;
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
@@ -160,6 +161,7 @@ pub async fn request_signature(
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().to_string();
             let document = documents::get(conn, &firm_id, id.as_str(), &matter_visibility(&principal))?;
+            may_share(conn, &principal, document.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
                 .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
             let portal = messaging::reachable_portal(
@@ -174,7 +176,12 @@ pub async fn request_signature(
                 return Err(ApiError::conflict("signature_pending", "this contact has been asked to sign it already"));
             }
             let now = vestibule_storage::now();
-            if documents::get_for_portal(conn, &portal.id, &document.id).is_err() {
+            let in_portal = match documents::get_for_portal(conn, &portal.id, &document.id) {
+                Ok(_) => true,
+                Err(StorageError::NotFound) => false,
+                Err(other) => return Err(other.into()),
+            };
+            if !in_portal {
                 shares::insert(
                     conn,
                     &ShareRow {
