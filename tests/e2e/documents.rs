@@ -194,13 +194,7 @@ on_both_backends! {
             socket.flush().await.unwrap();
             tokio::time::sleep(Duration::from_millis(200)).await;
             drop(socket);
-            for _ in 0..100 {
-                if app.count("pending_blobs") == 0 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            assert_eq!(app.count("pending_blobs"), 0, "{store}: the upload record was cleared");
+            app.wait_for_count("pending_blobs", 0).await;
             assert_eq!(app.count("documents"), 0, "{store}");
             assert_eq!(blob_files(&blob_root), before, "{store}: no blob was left");
         }

@@ -65,6 +65,7 @@ struct Ids {
     folder_id: String,
     share_id: String,
     signature_request_id: String,
+    file_transfer_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -111,6 +112,7 @@ impl Row {
             .replace("{folder_id}", &ids.folder_id)
             .replace("{share_id}", &ids.share_id)
             .replace("{signature_request_id}", &ids.signature_request_id)
+            .replace("{file_transfer_id}", &ids.file_transfer_id)
             .replace("{external_id}", "EXT-1")
     }
 }
@@ -251,6 +253,9 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/documents/{document_id}/signature-requests", Staff, NotFound).body(json!({ "contact_id": ids.contact_id })),
         row(Method::GET, "/v1/documents/{document_id}/signature-requests", Staff, NotFound),
         row(Method::GET, "/v1/portal/signature-requests", Portal, NotApplicable),
+        row(Method::POST, "/v1/file-transfers", Staff, Rejected).body(json!({ "contact_id": ids.contact_id, "subject": "Probe", "message": "Probe", "files": [{ "document_id": ids.document_id }] })),
+        row(Method::GET, "/v1/file-transfers", Staff, Own(200)),
+        row(Method::GET, "/v1/file-transfers/{file_transfer_id}", Staff, NotFound),
         row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/sign", Portal, NotFound).body(json!({ "typed_name": "Probe", "consent": true })),
         row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/decline", Portal, NotFound).body(json!({})),
         row(Method::GET, "/v1/portal/documents", Portal, NotApplicable),
@@ -299,6 +304,7 @@ fn every_operation_in_the_spec_has_a_row() {
         folder_id: String::new(),
         share_id: String::new(),
         signature_request_id: String::new(),
+        file_transfer_id: String::new(),
     };
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -331,6 +337,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         "/v1/documents".to_owned(),
         "/v1/shares".to_owned(),
         format!("/v1/documents/{}/signature-requests", ids.document_id),
+        "/v1/file-transfers".to_owned(),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -407,6 +414,7 @@ on_both_backends! {
             folder_id: String::new(),
             share_id: String::new(),
             signature_request_id: String::new(),
+            file_transfer_id: String::new(),
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -437,7 +445,10 @@ on_both_backends! {
         assert_eq!(share.status, 201, "{}", share.body);
         let signature = app.post(&format!("/v1/documents/{}/signature-requests", document.id()), &a.owner_token, &json!({ "contact_id": ids.contact_id })).await;
         assert_eq!(signature.status, 201, "{}", signature.body);
+        let transfer = app.post("/v1/file-transfers", &a.owner_token, &json!({ "contact_id": ids.contact_id, "subject": "Files", "message": "Here", "files": [{ "document_id": document.id() }] })).await;
+        assert_eq!(transfer.status, 201, "{}", transfer.body);
         let ids = Ids {
+            file_transfer_id: transfer.body["transfer"]["id"].as_str().unwrap().to_owned(),
             signature_request_id: signature.id(),
             share_id: share.body["shares"][0]["id"].as_str().unwrap().to_owned(),
             document_id: document.id(),

@@ -9,6 +9,7 @@ mod auth;
 mod blob_stores;
 mod clients;
 mod documents;
+mod file_transfers;
 mod idempotency;
 mod invitations;
 mod invoices;

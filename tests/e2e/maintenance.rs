@@ -44,12 +44,7 @@ on_both_backends! {
         assert_eq!(reply.status, 201);
         app.client(&firm.owner_token, "Old").await;
         hook.wait_for(1).await;
-        for _ in 0..100 {
-            if app.count("deliveries WHERE status = 'delivered'") == 1 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        app.wait_for_count("deliveries WHERE status = 'delivered'", 1).await;
         let long_ago = vestibule_storage::now() - Duration::days(31);
         diesel::update(deliveries::table).set(deliveries::created_at.eq(long_ago)).execute(&mut *app.conn()).unwrap();
         diesel::update(outbox_events::table).set(outbox_events::occurred_at.eq(long_ago)).execute(&mut *app.conn()).unwrap();

@@ -213,6 +213,52 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        // Seed 000: the subject is the sender's; the message is in the body only when the
+        // sender chose delivery by email, otherwise it waits in the portal.
+        "file_transfer.sent" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = context.content["subject"].as_str().unwrap_or("Files for you").to_owned();
+            let files: Vec<&str> = context.content["files"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+                .unwrap_or_default();
+            let signatures = context.content["signatures"].as_u64().unwrap_or(0);
+            let message = context.content["message"].as_str();
+            let lead = match message {
+                Some(_) => format!("{} has sent you these files in your client portal:", context.firm_name),
+                None => format!(
+                    "{} has sent you a secure message with these files. For your privacy the message is not \
+                     included in this email; read it in your client portal:",
+                    context.firm_name
+                ),
+            };
+            let sign = match signatures {
+                0 => String::new(),
+                1 => "One of them asks for your signature.".to_owned(),
+                n => format!("{n} of them ask for your signature."),
+            };
+            let register = if context.content["registration_pending"].as_bool().unwrap_or(false) {
+                "You will receive a separate email to register your portal; register first, then open the files."
+            } else {
+                ""
+            };
+            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
+            let text = format!(
+                "{body}{lead}\n{list}{sign}\n{register}\n{link}\n\n-- {firm}\n",
+                body = message.map(|m| format!("{m}\n\n")).unwrap_or_default(),
+                firm = context.firm_name,
+            );
+            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let html = format!(
+                "{body}<p>{lead}</p><ul>{html_list}</ul><p>{sign}</p><p>{register}</p>\
+                 <p><a href=\"{link}\">Open your client portal</a></p><p>&mdash; {firm}</p>",
+                body = message.map(|m| format!("<p>{}</p>", escape(m).replace('\n', "<br>"))).unwrap_or_default(),
+                lead = escape(&lead),
+                link = escape(link),
+                firm = escape(&context.firm_name),
+            );
+            Some(Rendered { subject, text, html })
+        }
         "conversation.started" => {
             let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
             let subject = format!("[{}] A client started a secure conversation", context.firm_name);

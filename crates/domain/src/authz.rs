@@ -160,6 +160,28 @@ pub fn may_share_documents(
     }
 }
 
+/// The staff member a file transfer is sent from (seed 000): anyone with the portal
+/// permission sends as themselves; sending as a colleague (who must have it too, and be
+/// active) is for owners and admins.
+pub fn may_send_files_as(
+    principal: &Principal,
+    sender: &StaffId,
+    sender_active: bool,
+    sender_portal_permission: bool,
+) -> Result<(), Denied> {
+    authorize(principal, Action::ShareDocuments)?;
+    let Principal::Staff(me) = principal else {
+        return Err(Denied("files are sent by people"));
+    };
+    if &me.staff_id != sender && !me.role.is_admin() {
+        return Err(Denied("only owners and admins send files on behalf of a colleague"));
+    }
+    if !sender_active || !sender_portal_permission {
+        return Err(Denied("the sending staff member must be active and have the portal permission"));
+    }
+    Ok(())
+}
+
 /// Changes to staff accounts: admins manage members and admins; only an owner may create,
 /// change or disable an owner; nobody may disable or demote themselves, so a firm can
 /// never lock out its last owner by accident.
@@ -232,6 +254,24 @@ mod tests {
         assert!(may_share_documents(&member, false, None).is_ok());
         assert!(may_share_documents(&member, true, None).is_err());
         assert!(may_share_documents(&member, true, Some(MatterRole::Assistant)).is_ok());
+    }
+
+    #[test]
+    fn only_admins_send_files_as_a_colleague_who_has_the_portal_permission() {
+        let mut member = staff(StaffRole::Member);
+        let mut admin = staff(StaffRole::Admin);
+        for principal in [&mut member, &mut admin] {
+            if let Principal::Staff(me) = principal {
+                me.portal_permission = true;
+            }
+        }
+        let Principal::Staff(me) = &member else { unreachable!() };
+        let colleague = StaffId::generate();
+        assert!(may_send_files_as(&member, &me.staff_id, true, true).is_ok());
+        assert!(may_send_files_as(&member, &colleague, true, true).is_err());
+        assert!(may_send_files_as(&admin, &colleague, true, true).is_ok());
+        assert!(may_send_files_as(&admin, &colleague, true, false).is_err(), "the sender needs the permission");
+        assert!(may_send_files_as(&admin, &colleague, false, true).is_err(), "a disabled sender sends nothing");
     }
 
     #[test]

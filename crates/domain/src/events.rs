@@ -59,6 +59,7 @@ catalogue! {
     SignatureRequested => "signature.requested": "A contact was asked to sign a document (`data.id` is the request).",
     SignatureSigned => "signature.signed": "A contact signed a document (`data.id` is the request).",
     SignatureDeclined => "signature.declined": "A contact declined to sign a document (`data.id` is the request).",
+    FileTransferSent => "file_transfer.sent": "Files were sent to a contact's portal (`data.id` is the file transfer).",
 }
 
 impl EventType {

@@ -127,6 +127,8 @@ typed_id!(/// A document shared to a contact's portal.
     ShareId, "shr");
 typed_id!(/// A request to a contact to sign a document.
     SignatureRequestId, "sig");
+typed_id!(/// Files sent to a contact in one go (seed 000's "Send Files to Contact").
+    FileTransferId, "ftr");
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,9 @@ pub enum ApiError {
     NotFound,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A conflict the caller resolves by sending the request again with one of `choices`.
+    #[error("{detail}")]
+    Choose { code: &'static str, detail: &'static str, choices: &'static [&'static str] },
     #[error("the resource changed since it was read")]
     PreconditionFailed,
     /// A one-time link that expired or was withdrawn.
@@ -64,6 +67,7 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Unauthenticated { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Choose { code, .. }
             | Self::Refused { code, .. }
             | Self::Gone { code, .. } => code,
             Self::Validation(_) => "validation_failed",
@@ -97,7 +101,7 @@ impl ResponseError for ApiError {
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Choose { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -127,7 +131,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(Problem::new(status, self.code(), self.detail(), errors))
+        let mut problem = Problem::new(status, self.code(), self.detail(), errors);
+        if let Self::Choose { choices, .. } = self {
+            problem.choices = Some(choices.iter().map(|c| (*c).to_owned()).collect());
+        }
+        response.json(problem)
     }
 }
 

@@ -58,18 +58,27 @@ pub fn reachable_portal(
             ),
         ));
     }
-    let visible = portals::visible(conn, &portal.id)?;
-    let granted = match matter_id {
-        Some(matter) => visible.matters.iter().any(|(id, _, _)| id == matter),
-        None => visible.clients.iter().any(|(id, _)| id == client_id),
-    };
-    if !granted {
+    if !portal_shows(conn, &portal.id, client_id, matter_id)? {
         return Err(ApiError::conflict(
             "portal_lacks_access",
             "the contact's portal does not show this client or matter; grant it first",
         ));
     }
     Ok(portal)
+}
+
+/// Whether the portal's grants show this client (without a matter) or this matter.
+pub fn portal_shows(
+    conn: &mut DbConnection,
+    portal_id: &str,
+    client_id: &str,
+    matter_id: Option<&str>,
+) -> Result<bool, ApiError> {
+    let visible = portals::visible(conn, portal_id)?;
+    Ok(match matter_id {
+        Some(matter) => visible.matters.iter().any(|(id, _, _)| id == matter),
+        None => visible.clients.iter().any(|(id, _)| id == client_id),
+    })
 }
 
 /// Everything a template may fill in, for one conversation and sender.
@@ -146,19 +155,35 @@ pub fn body(raw: &str) -> Result<String, FieldError> {
     text::required(raw, MAX_BODY_CHARS)
 }
 
+/// One message to post. `starts` marks the first message of a new conversation.
+pub struct Posting<'a> {
+    pub conversation: &'a ConversationRow,
+    pub body: String,
+    pub starts: bool,
+    /// The staff member a message is sent on behalf of (seed 000's "from staff"); else the caller.
+    pub on_behalf_of: Option<&'a str>,
+    /// Whether the contact gets the "new secure message" email; a file transfer sends its own.
+    pub email_contact: bool,
+}
+
+impl<'a> Posting<'a> {
+    pub fn new(conversation: &'a ConversationRow, body: String, starts: bool) -> Self {
+        Self { conversation, body, starts, on_behalf_of: None, email_contact: true }
+    }
+}
+
 /// Stores the message and queues every notification, email, live event and webhook it
-/// causes. `starts` marks the first message of a new conversation.
+/// causes.
 pub fn post(
     conn: &mut DbConnection,
     origin: &Origin,
     principal: &Principal,
     settings: &HttpSettings,
-    conversation: &ConversationRow,
-    body: String,
-    starts: bool,
+    posting: Posting<'_>,
 ) -> Result<MessageRow, ApiError> {
+    let Posting { conversation, body, starts, on_behalf_of, email_contact } = posting;
     let (author_kind, author_id) = match principal {
-        Principal::Staff(me) => (STAFF, me.staff_id.as_str()),
+        Principal::Staff(me) => (STAFF, on_behalf_of.unwrap_or(me.staff_id.as_str())),
         Principal::Contact(me) => (CONTACT, me.contact_id.as_str()),
         Principal::Integration(_) => return Err(ApiError::Forbidden("messages are written by people".to_owned())),
     };
@@ -190,7 +215,7 @@ pub fn post(
     if author_kind == STAFF {
         // The email says only that something is waiting; the content stays in the portal.
         let contact = contacts::get(conn, firm_id, &conversation.contact_id)?;
-        if let Some(email) = contact.email.as_deref() {
+        if let Some(email) = contact.email.as_deref().filter(|_| email_contact) {
             let content =
                 json!({ "audience": CONTACT, "link": format!("{base}/portal/conversations/{}", conversation.id) });
             outbox::queue_email(conn, &created, email, Some(&content))?;

@@ -28,6 +28,11 @@ pub struct Problem {
     /// For `validation_failed`: every invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For a conflict the request can resolve itself (`portal_required` on a file transfer):
+    /// the values to send again with, e.g. as `portal.choice`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["existing", "full", "temporary"]))]
+    pub choices: Option<Vec<String>>,
 }
 
 impl Problem {
@@ -39,6 +44,7 @@ impl Problem {
             detail,
             code: code.to_owned(),
             errors,
+            choices: None,
         }
     }
 }

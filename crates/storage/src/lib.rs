@@ -39,6 +39,7 @@ pub mod db;
 pub mod deliveries;
 pub mod documents;
 pub mod error;
+pub mod file_transfers;
 pub mod firms;
 pub mod folders;
 pub mod idempotency;

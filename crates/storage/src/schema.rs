@@ -514,6 +514,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    file_transfers (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        contact_id -> Text,
+        portal_id -> Text,
+        from_staff_id -> Text,
+        sent_by -> Text,
+        subject -> Text,
+        delivery -> Text,
+        conversation_id -> Text,
+        message_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    file_transfer_files (transfer_id, document_id) {
+        transfer_id -> Text,
+        document_id -> Text,
+        firm_id -> Text,
+        signature_request_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
@@ -573,4 +600,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     shares,
     message_attachments,
     signature_requests,
+    file_transfers,
+    file_transfer_files,
 );

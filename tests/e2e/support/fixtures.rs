@@ -123,6 +123,18 @@ impl TestApp {
             .n
     }
 
+    /// Waits (up to a minute: CI runs many suites at once on two cores) until `table_sql` counts
+    /// `expected` rows, and fails the test if it never does.
+    pub async fn wait_for_count(&self, table_sql: &str, expected: i64) {
+        for _ in 0..1200 {
+            if self.count(table_sql) == expected {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(self.count(table_sql), expected, "{table_sql}");
+    }
+
     pub fn audit_count(&self, firm_id: &str) -> i64 {
         self.count(&format!("audit_events WHERE firm_id = '{firm_id}'"))
     }

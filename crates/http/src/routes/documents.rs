@@ -442,12 +442,25 @@ pub async fn download_archive(
     Ok(download::send_archive(&state.blobs, rows, "documents"))
 }
 
+/// Where a selection of documents sits in a request body: the list's pointer, and what
+/// follows an item's index (`""` for a list of ids, `"/document_id"` for a list of objects).
+#[derive(Clone, Copy)]
+pub struct Selection<'a> {
+    pub list: &'a str,
+    pub item: &'a str,
+}
+
+impl Selection<'_> {
+    pub const IDS: Selection<'static> = Selection { list: "/document_ids", item: "" };
+}
+
 /// The documents named by a selection, in its order; every id the caller cannot see is
-/// named at `/document_ids/<index>`, and then nothing is returned.
+/// named at its place in the selection, and then nothing is returned.
 pub fn visible_documents(
     conn: &mut DbConnection,
     principal: &Principal,
     ids: &[DocumentId],
+    at: Selection<'_>,
 ) -> Result<Vec<DocumentRow>, ApiError> {
     let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
     let mut found = documents::get_many(conn, principal.firm_id().as_str(), &wanted, &matter_visibility(principal))?;
@@ -458,7 +471,7 @@ pub fn visible_documents(
             Some(at) => rows.push(found.swap_remove(at)),
             None if rows.iter().any(|row: &DocumentRow| row.id == *id) => {}
             None => errors.push(FieldError::new(
-                format!("/document_ids/{index}"),
+                format!("{}/{index}{}", at.list, at.item),
                 "unknown_reference",
                 "no such document visible to you",
             )),
@@ -654,7 +667,7 @@ pub async fn set_documents_visibility(
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let mut changed = 0;
-            let rows = visible_documents(conn, &principal, &body.document_ids)?;
+            let rows = visible_documents(conn, &principal, &body.document_ids, Selection::IDS)?;
             for mut row in rows.into_iter().filter(|r| r.visible_to_client != body.visible_to_client) {
                 let version = row.version;
                 row.visible_to_client = body.visible_to_client;

@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod documents;
 pub mod fields;
+pub mod file_transfers;
 pub mod firm;
 pub mod folders;
 pub mod health;
@@ -63,6 +64,7 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     portal_documents::routes(cfg);
     shares::routes(cfg);
     signatures::routes(cfg);
+    file_transfers::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {

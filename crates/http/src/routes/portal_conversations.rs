@@ -16,7 +16,7 @@ use crate::auth::principal::ContactUser;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::messaging;
+use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
@@ -182,7 +182,7 @@ pub async fn start_my_conversation(
             let (row, text) = body.resolve(conn, &me, &portal)?;
             conversations::insert(conn, &row)?;
             let principal = Principal::Contact(me.clone());
-            messaging::post(conn, &origin, &principal, &settings, &row, text, true)?;
+            messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, true))?;
             let row = conversations::get(conn, me.firm_id.as_str(), &row.id, viewer(&me, &portal))?;
             present_one(conn, me.firm_id.as_str(), viewer(&me, &portal), row)
         })
@@ -263,7 +263,7 @@ pub async fn reply_to_my_conversation(
             let portal = my_portal(conn, &me)?;
             let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
             let principal = Principal::Contact(me.clone());
-            let posted = messaging::post(conn, &origin, &principal, &settings, &row, text, false)?;
+            let posted = messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, false))?;
             message_of(conn, me.firm_id.as_str(), posted)
         })
     })

@@ -139,16 +139,20 @@ fn manage(principal: &Principal) -> Result<(), ApiError> {
     Ok(authorize(principal, Action::ManagePortals)?)
 }
 
-fn expiry(kind: PortalKind, expires_at: Option<DateTime<Utc>>) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+/// A portal's expiry as stored: required and in the future for a temporary portal, absent
+/// for a full one; refused at `pointer`.
+pub fn expiry(
+    kind: PortalKind,
+    expires_at: Option<DateTime<Utc>>,
+    pointer: &str,
+) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
     match (kind, expires_at) {
         (PortalKind::Temporary, Some(at)) if at > Utc::now() => Ok(Some(at.naive_utc())),
         (PortalKind::Temporary, _) => {
-            Err(ApiError::field("/expires_at", "required", "a temporary portal needs an expiry in the future"))
+            Err(ApiError::field(pointer, "required", "a temporary portal needs an expiry in the future"))
         }
         (PortalKind::Full, None) => Ok(None),
-        (PortalKind::Full, Some(_)) => {
-            Err(ApiError::field("/expires_at", "not_allowed", "a full portal does not expire"))
-        }
+        (PortalKind::Full, Some(_)) => Err(ApiError::field(pointer, "not_allowed", "a full portal does not expire")),
     }
 }
 
@@ -213,7 +217,7 @@ fn describe(conn: &mut DbConnection, rows: Vec<PortalRow>) -> Result<Vec<Portal>
         .collect())
 }
 
-fn one(conn: &mut DbConnection, row: PortalRow) -> Result<Portal, ApiError> {
+pub fn one(conn: &mut DbConnection, row: PortalRow) -> Result<Portal, ApiError> {
     describe(conn, vec![row])?.pop().ok_or(ApiError::NotFound)
 }
 
@@ -273,7 +277,7 @@ pub async fn create_portal(
     ApiJson(body): ApiJson<CreatePortal>,
 ) -> Result<HttpResponse, ApiError> {
     manage(&principal)?;
-    let expires_at = expiry(body.kind, body.expires_at)?;
+    let expires_at = expiry(body.kind, body.expires_at, "/expires_at")?;
     let settings = state.settings.clone();
     let portal = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -354,7 +358,7 @@ pub async fn update_portal(
     ApiJson(body): ApiJson<UpdatePortal>,
 ) -> Result<web::Json<Portal>, ApiError> {
     manage(&principal)?;
-    let expires_at = expiry(body.kind, body.expires_at)?;
+    let expires_at = expiry(body.kind, body.expires_at, "/expires_at")?;
     let id = path.into_inner();
     db::run(&state, move |conn| {
         write_tx(conn, |conn| {

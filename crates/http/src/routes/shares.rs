@@ -28,14 +28,14 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::messaging;
+use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
 use crate::routes::conversations::{Message, channel, message_of};
-use crate::routes::documents::visible_documents;
+use crate::routes::documents::{Selection, visible_documents};
 use crate::routes::folders::folder_in;
 use crate::routes::utc;
 use crate::state::AppState;
@@ -124,19 +124,16 @@ pub struct ShareListQuery {
 }
 
 /// The documents, all visible to the caller and of one client and matter.
-fn documents_to_share(
+pub fn documents_to_share(
     conn: &mut DbConnection,
     principal: &Principal,
     ids: &[DocumentId],
+    at: Selection<'_>,
 ) -> Result<Vec<DocumentRow>, ApiError> {
-    let rows = visible_documents(conn, principal, ids)?;
-    let first = rows.first().ok_or_else(|| ApiError::field("/document_ids", "required", "name the documents"))?;
+    let rows = visible_documents(conn, principal, ids, at)?;
+    let first = rows.first().ok_or_else(|| ApiError::field(at.list, "required", "name the documents"))?;
     if rows.iter().any(|r| r.client_id != first.client_id || r.matter_id != first.matter_id) {
-        return Err(ApiError::field(
-            "/document_ids",
-            "mixed_places",
-            "share documents of one client or one matter at a time",
-        ));
+        return Err(ApiError::field(at.list, "mixed_places", "share documents of one client or one matter at a time"));
     }
     Ok(rows)
 }
@@ -237,7 +234,7 @@ pub async fn share_documents(
     let shared = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().to_string();
-            let rows = documents_to_share(conn, &principal, &body.document_ids)?;
+            let rows = documents_to_share(conn, &principal, &body.document_ids, Selection::IDS)?;
             let place = rows[0].clone();
             may_share(conn, &principal, place.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
@@ -254,7 +251,13 @@ pub async fn share_documents(
             let posted = match (&body.message, typed_body) {
                 (Some(message), Some(text)) => {
                     let (conversation, starts) = carrier(conn, &principal, &contact.id, &place, message)?;
-                    let posted = messaging::post(conn, &origin, &principal, &settings, &conversation, text, starts)?;
+                    let posted = messaging::post(
+                        conn,
+                        &origin,
+                        &principal,
+                        &settings,
+                        Posting::new(&conversation, text, starts),
+                    )?;
                     for row in &rows {
                         shares::attach(conn, &firm_id, &posted.id, &row.id)?;
                     }

@@ -14,9 +14,12 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, ShareId, SignatureRequestId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::text;
+use vestibule_storage::contacts::ContactRow;
+use vestibule_storage::documents::DocumentRow;
+use vestibule_storage::portals::PortalRow;
 use vestibule_storage::shares::{self, ShareRow};
 use vestibule_storage::signatures::{self, DECLINED, Decision, PENDING, SIGNED, SignatureRow};
-use vestibule_storage::{StorageError, contacts, documents, live, outbox, write_tx};
+use vestibule_storage::{DbConnection, StorageError, contacts, documents, live, outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::{Authenticated, ContactUser};
@@ -32,7 +35,7 @@ use crate::problem::{
 use crate::routes::portal::my_portal;
 use crate::routes::shares::may_share;
 use crate::routes::{created, utc};
-use crate::state::AppState;
+use crate::state::{AppState, HttpSettings};
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(request_signature)
@@ -59,7 +62,7 @@ impl SignatureStatus {
         }
     }
 
-    fn of(stored: &str) -> Self {
+    pub fn of(stored: &str) -> Self {
         match stored {
             SIGNED => Self::Signed,
             DECLINED => Self::Declined,
@@ -133,6 +136,83 @@ pub struct SignatureListQuery {
     pub status: Option<SignatureStatus>,
 }
 
+/// Who is asked to sign what, through which portal; `notify`: whether the contact gets the
+/// request's own email (a file transfer tells of its signatures in its email instead).
+#[derive(Clone, Copy)]
+pub struct Asked<'a> {
+    pub document: &'a DocumentRow,
+    pub contact: &'a ContactRow,
+    pub portal: &'a PortalRow,
+    pub notify: bool,
+}
+
+/// Records a pending request (sharing the document to the portal if the contact cannot see
+/// it yet) with its event, live event and audit entry; one pending request per contact.
+pub fn ask(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    principal: &Principal,
+    settings: &HttpSettings,
+    asked: Asked<'_>,
+) -> Result<SignatureRow, ApiError> {
+    let Asked { document, contact, portal, notify } = asked;
+    let open = signatures::of_document(conn, &document.id)?;
+    if open.iter().any(|r| r.contact_id == contact.id && r.status == PENDING) {
+        return Err(ApiError::conflict("signature_pending", "this contact has been asked to sign it already"));
+    }
+    let now = vestibule_storage::now();
+    let in_portal = match documents::get_for_portal(conn, &portal.id, &document.id) {
+        Ok(_) => true,
+        Err(StorageError::NotFound) => false,
+        Err(other) => return Err(other.into()),
+    };
+    if !in_portal {
+        shares::insert(
+            conn,
+            &ShareRow {
+                id: ShareId::generate().into(),
+                firm_id: document.firm_id.clone(),
+                document_id: document.id.clone(),
+                portal_id: portal.id.clone(),
+                contact_id: contact.id.clone(),
+                folder_id: None,
+                message_id: None,
+                shared_by: principal.actor().1.to_owned(),
+                created_at: now,
+                ended_at: None,
+                ended_by: None,
+            },
+        )?;
+    }
+    let row = SignatureRow {
+        id: SignatureRequestId::generate().into(),
+        firm_id: document.firm_id.clone(),
+        document_id: document.id.clone(),
+        contact_id: contact.id.clone(),
+        requested_by: principal.actor().1.to_owned(),
+        status: PENDING.to_owned(),
+        signed_name: None,
+        document_sha256: None,
+        ip: None,
+        user_agent: None,
+        decline_reason: None,
+        decided_at: None,
+        created_at: now,
+    };
+    signatures::insert(conn, &row)?;
+    let event = outbox::publish(conn, &document.firm_id, EventType::SignatureRequested, &json!({ "id": row.id }))?;
+    if let Some(email) = contact.email.as_deref().filter(|_| notify) {
+        let base = settings.public_base_url.trim_end_matches('/');
+        let content = json!({ "link": format!("{base}/portal/signature-requests/{}", row.id) });
+        outbox::queue_email(conn, &event, email, Some(&content))?;
+    }
+    live::push(conn, &document.firm_id, ("contact", &contact.id), "signature.requested", &json!({ "id": row.id }))?;
+    let entry = Entry::success("signature.requested", "document", &document.id)
+        .with_details(json!({ "request_id": row.id, "contact_id": contact.id }));
+    audit::record(conn, origin, principal, entry)?;
+    Ok(row)
+}
+
 /// Asks a contact to sign the document. The contact's portal must be active and show the
 /// document's client or matter (409 codes as for sharing); the document is shared to it if
 /// the contact cannot see it yet. The contact gets an email with a link.
@@ -171,61 +251,13 @@ pub async fn request_signature(
                 &document.client_id,
                 document.matter_id.as_deref(),
             )?;
-            let open = signatures::of_document(conn, &document.id)?;
-            if open.iter().any(|r| r.contact_id == contact.id && r.status == PENDING) {
-                return Err(ApiError::conflict("signature_pending", "this contact has been asked to sign it already"));
-            }
-            let now = vestibule_storage::now();
-            let in_portal = match documents::get_for_portal(conn, &portal.id, &document.id) {
-                Ok(_) => true,
-                Err(StorageError::NotFound) => false,
-                Err(other) => return Err(other.into()),
-            };
-            if !in_portal {
-                shares::insert(
-                    conn,
-                    &ShareRow {
-                        id: ShareId::generate().into(),
-                        firm_id: firm_id.clone(),
-                        document_id: document.id.clone(),
-                        portal_id: portal.id.clone(),
-                        contact_id: contact.id.clone(),
-                        folder_id: None,
-                        message_id: None,
-                        shared_by: principal.actor().1.to_owned(),
-                        created_at: now,
-                        ended_at: None,
-                        ended_by: None,
-                    },
-                )?;
-            }
-            let row = SignatureRow {
-                id: SignatureRequestId::generate().into(),
-                firm_id: firm_id.clone(),
-                document_id: document.id.clone(),
-                contact_id: contact.id.clone(),
-                requested_by: principal.actor().1.to_owned(),
-                status: PENDING.to_owned(),
-                signed_name: None,
-                document_sha256: None,
-                ip: None,
-                user_agent: None,
-                decline_reason: None,
-                decided_at: None,
-                created_at: now,
-            };
-            signatures::insert(conn, &row)?;
-            let event = outbox::publish(conn, &firm_id, EventType::SignatureRequested, &json!({ "id": row.id }))?;
-            if let Some(email) = contact.email.as_deref() {
-                let base = settings.public_base_url.trim_end_matches('/');
-                let content = json!({ "link": format!("{base}/portal/signature-requests/{}", row.id) });
-                outbox::queue_email(conn, &event, email, Some(&content))?;
-            }
-            live::push(conn, &firm_id, ("contact", &contact.id), "signature.requested", &json!({ "id": row.id }))?;
-            let entry = Entry::success("signature.requested", "document", &document.id)
-                .with_details(json!({ "request_id": row.id, "contact_id": contact.id }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(row)
+            ask(
+                conn,
+                &origin,
+                &principal,
+                &settings,
+                Asked { document: &document, contact: &contact, portal: &portal, notify: true },
+            )
         })
     })
     .await?;

@@ -1,0 +1,2 @@
+DROP TABLE file_transfer_files;
+DROP TABLE file_transfers;
