@@ -259,6 +259,83 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
             );
             Some(Rendered { subject, text, html })
         }
+        // Seed 002's contact log: the staff member's message with the link inserted. The
+        // security code is never part of it; the firm passes it on by another channel.
+        "access_link.emailed" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let subject = context.content["subject"].as_str().unwrap_or("Documents for you").to_owned();
+            let message = context.content["message"].as_str().unwrap_or_default();
+            let upload = context.content["kind"].as_str() == Some("upload");
+            let action = if upload { "Upload your documents" } else { "Download your documents" };
+            let until = context.content["expires_at"]
+                .as_str()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| format!(" The link works until {}.", at.format("%-d %B %Y, %H:%M UTC")))
+                .unwrap_or_default();
+            let code = format!(
+                "You will need the security code that {} gives you separately; it is never sent with this email.",
+                context.firm_name
+            );
+            let text = format!(
+                "{message}\n\n{action}:\n{link}\n{until}\n{code}\n\n-- {firm}\n",
+                until = until.trim_start(),
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>{message}</p><p><a href=\"{link}\">{action}</a>.{until}</p><p>{code}</p><p>&mdash; {firm}</p>",
+                message = escape(message).replace('\n', "<br>"),
+                link = escape(link),
+                until = escape(&until),
+                code = escape(&code),
+                firm = escape(&context.firm_name),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "access_link.locked" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let client = context.content["client_name"].as_str().unwrap_or("a client");
+            let kind = context.content["kind"].as_str().unwrap_or("access");
+            let subject = format!("[{}] The {kind} link of {client} was locked", context.firm_name);
+            let text = format!(
+                "Hello,\n\nthe {kind} link of {client} was locked after too many wrong security codes. \
+                 If the recipient mistyped, give them a new code: regenerating it unlocks the link.\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>the {kind} link of {client} was locked after too many wrong security codes. \
+                 If the recipient mistyped, <a href=\"{link}\">give them a new code</a>: regenerating it unlocks \
+                 the link.</p><p>&mdash; {firm}</p>",
+                kind = escape(kind),
+                client = escape(client),
+                link = escape(link),
+                firm = escape(&context.firm_name),
+            );
+            Some(Rendered { subject, text, html })
+        }
+        "access_link.uploaded" => {
+            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+            let client = context.content["client_name"].as_str().unwrap_or("a client");
+            let files: Vec<&str> = context.content["files"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+                .unwrap_or_default();
+            let what = if files.len() == 1 { "A file was".to_owned() } else { format!("{} files were", files.len()) };
+            let subject = format!("[{}] {what} uploaded for {client}", context.firm_name);
+            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
+            let text = format!(
+                "Hello,\n\n{what} uploaded through the upload link of {client}:\n{list}\n{link}\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let html = format!(
+                "<p>Hello,</p><p>{what} uploaded through the <a href=\"{link}\">upload link</a> of {client}:</p>\
+                 <ul>{html_list}</ul><p>&mdash; {firm}</p>",
+                client = escape(client),
+                link = escape(link),
+                firm = escape(&context.firm_name),
+            );
+            Some(Rendered { subject, text, html })
+        }
         "conversation.started" => {
             let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
             let subject = format!("[{}] A client started a secure conversation", context.firm_name);

@@ -60,6 +60,9 @@ catalogue! {
     SignatureSigned => "signature.signed": "A contact signed a document (`data.id` is the request).",
     SignatureDeclined => "signature.declined": "A contact declined to sign a document (`data.id` is the request).",
     FileTransferSent => "file_transfer.sent": "Files were sent to a contact's portal (`data.id` is the file transfer).",
+    AccessLinkEmailed => "access_link.emailed": "An access link was emailed to a contact, without its code (`data.id` is the contact-log entry).",
+    AccessLinkLocked => "access_link.locked": "An access link was locked after too many wrong security codes (`data.id` is the link).",
+    AccessLinkUploaded => "access_link.uploaded": "Files were uploaded through an upload link (`data.id` is the link).",
 }
 
 impl EventType {

@@ -129,6 +129,10 @@ typed_id!(/// A request to a contact to sign a document.
     SignatureRequestId, "sig");
 typed_id!(/// Files sent to a contact in one go (seed 000's "Send Files to Contact").
     FileTransferId, "ftr");
+typed_id!(/// A download or upload link of a client or matter, opened with a security code (seed 002).
+    AccessLinkId, "alk");
+typed_id!(/// An email that carried an access link to a contact: an entry of the contact log.
+    LinkEmailId, "lem");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The vocabulary of Vestibule: typed ids, value objects that validate on construction,
 //! principals and the permission rules that decide what each may do. No I/O lives here.
 
+pub mod access_link;
 pub mod audit;
 pub mod authz;
 pub mod cursor;

@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
 use crate::json;
-use crate::middleware::{idempotency, metrics, request_id};
+use crate::middleware::{idempotency, link_privacy, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::AppState;
@@ -60,6 +60,7 @@ pub fn configure_app(
     })))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", api))
     .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
+    .wrap(from_fn(link_privacy::link_privacy))
     .wrap(cors)
     .wrap(from_fn(metrics::record))
     .wrap(from_fn(request_id::request_id))

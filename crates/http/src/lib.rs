@@ -18,6 +18,7 @@ pub mod portal_access;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod upload;
 pub mod zip;
 
 pub use app::{configure_app, openapi_document};

@@ -33,6 +33,8 @@ use crate::problem::Problem;
         (name = "messages", description = "Secure messaging: conversations with portal contacts, their messages and message templates"),
         (name = "notifications", description = "In-app notifications of the signed-in staff member"),
         (name = "documents", description = "Documents and folders of clients and matters: streamed uploads and downloads, client visibility"),
+        (name = "access-links", description = "Download and upload links of a client or matter, opened with a security code (staff side)"),
+        (name = "links", description = "Opening an access link without an account: landing, security code, documents, uploads"),
         (name = "live", description = "Live updates as Server-Sent Events, for SPAs"),
         (name = "webhooks", description = "Webhook endpoints, their delivery logs and the event catalogue"),
         (name = "operations", description = "Health, readiness and metrics")
@@ -52,6 +54,18 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A staff or portal access token (JWT) from a login, or an integration API key (`vsk_…`).",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "link_session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A link session token (`vls_…`) from `POST /v1/links/{token}/sessions`: short-lived, for \
+                         one access link.",
                     ))
                     .build(),
             ),

@@ -82,7 +82,7 @@ problem_responses! {
     Forbidden => "403", "The principal may not perform this action.";
     NotFound => "404", "No such resource, or it belongs to another firm or is not visible to the caller.";
     Conflict => "409", "The request conflicts with the current state (a taken unique value, records still in use, or a request with the same Idempotency-Key still in flight).";
-    Gone => "410", "The one-time link expired or was withdrawn; ask for a new one.";
+    Gone => "410", "The link expired or was withdrawn; ask for a new one.";
     PreconditionFailed => "412", "`If-Match` does not match the current `ETag`.";
     PayloadTooLarge => "413", "The request body exceeds the configured limit.";
     RangeNotSatisfiable => "416", "The `Range` asked for lies outside the file.", header "Content-Range": "`bytes */<size>`.";

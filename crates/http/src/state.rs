@@ -5,6 +5,7 @@ use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
 use crate::auth::jwt::TokenKeys;
+use crate::auth::link::LinkSecret;
 use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
 use crate::middleware::metrics::Metrics;
@@ -21,6 +22,8 @@ pub struct HttpSettings {
     pub lockout_duration: Duration,
     /// Login attempts allowed per client IP per minute.
     pub login_attempts_per_minute: u32,
+    /// Security codes of access links tried per client IP per minute.
+    pub link_attempts_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
@@ -42,21 +45,33 @@ pub struct HttpSettings {
 pub struct AppState {
     pub pool: DbPool,
     pub keys: Arc<TokenKeys>,
+    pub links: Arc<LinkSecret>,
     pub settings: Arc<HttpSettings>,
     pub login_limiter: Arc<RateLimiter>,
+    pub link_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub live: LiveHub,
     pub blobs: BlobStore,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, keys: TokenKeys, settings: HttpSettings, blobs: BlobStore) -> anyhow::Result<Self> {
-        let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, Duration::from_secs(60));
+    pub fn new(
+        pool: DbPool,
+        keys: TokenKeys,
+        links: LinkSecret,
+        settings: HttpSettings,
+        blobs: BlobStore,
+    ) -> anyhow::Result<Self> {
+        let minute = Duration::from_secs(60);
+        let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, minute);
+        let link_limiter = RateLimiter::new(settings.link_attempts_per_minute, minute);
         Ok(Self {
             pool,
             keys: Arc::new(keys),
+            links: Arc::new(links),
             settings: Arc::new(settings),
             login_limiter: Arc::new(login_limiter),
+            link_limiter: Arc::new(link_limiter),
             metrics: Arc::new(Metrics::new()?),
             live: LiveHub::default(),
             blobs,

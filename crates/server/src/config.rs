@@ -68,6 +68,15 @@ pub enum JwtKeySource {
     File(PathBuf),
 }
 
+/// The secret behind access links' URLs and codes.
+#[derive(Debug, Clone)]
+pub enum LinkSecretSource {
+    /// Base64, at least 32 bytes; the same on every instance.
+    Configured(Secret),
+    /// Generated on first start and kept in this file (the embedded default).
+    File(PathBuf),
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Secret,
@@ -77,6 +86,9 @@ pub struct Config {
     pub public_base_url: Url,
     pub jwt_issuer: String,
     pub jwt_keys: JwtKeySource,
+    pub link_secret: LinkSecretSource,
+    /// Security codes one client IP may try per minute, over all links.
+    pub link_attempts_per_minute: u32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub blob_store: BlobStoreConfig,
@@ -218,6 +230,10 @@ impl Config {
             Some(raw) => JwtKeySource::Configured(parse_key_list(&raw)?),
             None => JwtKeySource::File(data_dir.join("jwt-keys.json")),
         };
+        let link_secret = match source.get("LINK_SECRET") {
+            Some(raw) => LinkSecretSource::Configured(parse_link_secret(&raw)?),
+            None => LinkSecretSource::File(data_dir.join("link-secret")),
+        };
         Ok(Self {
             database_pool_size: r.positive("DATABASE_POOL_SIZE", if is_postgres { 16 } else { 8 })?,
             database_url: Secret::new(database_url),
@@ -226,6 +242,8 @@ impl Config {
             jwt_issuer: r.string("JWT_ISSUER", public_base_url.as_str().trim_end_matches('/')),
             public_base_url,
             jwt_keys,
+            link_secret,
+            link_attempts_per_minute: r.positive("LINK_ATTEMPTS_PER_MINUTE", 10)?,
             access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
             refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             blob_store: blob_store(&r, &data_dir)?,
@@ -261,6 +279,17 @@ impl Config {
             },
         })
     }
+}
+
+fn parse_link_secret(raw: &str) -> Result<Secret, ConfigError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|e| ConfigError { name: "LINK_SECRET", reason: format!("not base64: {e}") })?;
+    if bytes.len() < 32 {
+        return Err(ConfigError { name: "LINK_SECRET", reason: "must be at least 32 bytes".to_owned() });
+    }
+    Ok(Secret::new(raw.trim().to_owned()))
 }
 
 fn parse_key_list(raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {

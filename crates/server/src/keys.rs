@@ -1,5 +1,6 @@
-//! JWT signing keys: configured (`JWT_SIGNING_KEYS`, for several instances) or generated
-//! once and kept in a file readable only by the owner (the embedded default).
+//! JWT signing keys and the access-link secret: configured (`JWT_SIGNING_KEYS`,
+//! `LINK_SECRET`, for several instances) or generated once and kept in a file readable only
+//! by the owner (the embedded default).
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use vestibule_http::auth::jwt::SigningKey;
 
-use crate::config::JwtKeySource;
+use crate::config::{JwtKeySource, LinkSecretSource};
 
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
@@ -38,19 +39,44 @@ pub fn load(source: &JwtKeySource) -> anyhow::Result<Vec<SigningKey>> {
         .collect()
 }
 
+pub fn link_secret(source: &LinkSecretSource) -> anyhow::Result<Vec<u8>> {
+    let encoded = match source {
+        LinkSecretSource::Configured(secret) => secret.expose().to_owned(),
+        LinkSecretSource::File(path) if path.exists() => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        LinkSecretSource::File(path) => {
+            let encoded = STANDARD.encode(random_key());
+            create_private(path, &encoded)?;
+            tracing::info!(path = %path.display(), "generated the access-link secret");
+            encoded
+        }
+    };
+    STANDARD.decode(encoded.trim()).context("the access-link secret is not base64")
+}
+
+fn random_key() -> [u8; 32] {
+    let mut secret = [0_u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    secret
+}
+
+fn create_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    write_private(path, contents)
+}
+
 fn load_or_create(path: &Path) -> anyhow::Result<KeyFile> {
     if path.exists() {
         let raw = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return serde_json::from_str(&raw).with_context(|| format!("parsing {}", path.display()));
     }
-    let mut secret = [0_u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let file =
-        KeyFile { keys: vec![StoredKey { kid: format!("k{}", unix_seconds()), secret: STANDARD.encode(secret) }] };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    }
-    write_private(path, &serde_json::to_string_pretty(&file)?)?;
+    let file = KeyFile {
+        keys: vec![StoredKey { kid: format!("k{}", unix_seconds()), secret: STANDARD.encode(random_key()) }],
+    };
+    create_private(path, &serde_json::to_string_pretty(&file)?)?;
     tracing::info!(path = %path.display(), "generated a JWT signing key");
     Ok(file)
 }

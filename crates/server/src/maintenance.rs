@@ -1,11 +1,11 @@
-//! Housekeeping so tables do not grow without bound (the audit log excepted: it is kept). Every instance may run it: the deletes
-//! are idempotent.
+//! Housekeeping so tables do not grow without bound (the audit log excepted: it is kept).
+//! Every instance may run it: the deletes are idempotent.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use vestibule_blobs::BlobStore;
-use vestibule_storage::{DbPool, deliveries, documents, idempotency, live, sessions};
+use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, sessions};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -25,6 +25,8 @@ pub struct Swept {
     pub sessions: usize,
     pub deliveries: usize,
     pub live_events: usize,
+    /// Expired access-link sessions: they are useless the moment they expire.
+    pub link_sessions: usize,
 }
 
 pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
@@ -35,6 +37,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
         sessions: sessions::purge_ended_before(&mut conn, now - SESSION_RETENTION)?,
         deliveries: deliveries::purge_finished_before(&mut conn, now - DELIVERY_RETENTION)?,
         live_events: live::purge_before(&mut conn, now - LIVE_EVENT_RETENTION)?,
+        link_sessions: access_links::sweep_sessions(&mut conn, now)?,
     })
 }
 

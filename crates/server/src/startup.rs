@@ -39,6 +39,7 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         lockout_threshold: config.login_lockout_threshold,
         lockout_duration: config.login_lockout,
         login_attempts_per_minute: config.login_attempts_per_minute,
+        link_attempts_per_minute: config.link_attempts_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
         cors_origins: config.cors_origins.clone(),
         webhook_allowed_hosts: config.webhooks.allowed_hosts.clone(),
@@ -107,7 +108,8 @@ impl Application {
         let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
-        let state = AppState::new(pool.clone(), keys, settings, blobs)?;
+        let links = vestibule_http::auth::link::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;
+        let state = AppState::new(pool.clone(), keys, links, settings, blobs)?;
         tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =
             TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;

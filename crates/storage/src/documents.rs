@@ -39,6 +39,7 @@ pub struct DocumentFilter {
     pub folder_id: Option<Option<String>>,
     pub visible_to_client: Option<bool>,
     pub name_contains: Option<String>,
+    pub uploaded_by: Option<String>,
 }
 
 type Boxed<'a> = documents::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
@@ -99,6 +100,9 @@ pub fn list(
     }
     if let Some(needle) = &filter.name_contains {
         query = query.filter(crate::clients::lower(documents::name).like(crate::like_pattern(needle)).escape('\\'));
+    }
+    if let Some(uploader) = &filter.uploaded_by {
+        query = query.filter(documents::uploaded_by.eq(uploader));
     }
     if let Some(after) = after {
         query = query.filter(documents::id.gt(after));

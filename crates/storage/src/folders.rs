@@ -6,7 +6,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
-use crate::schema::{documents, folders};
+use crate::schema::{access_links, documents, folders};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = folders)]
@@ -117,7 +117,7 @@ pub fn update(conn: &mut DbConnection, row: &FolderRow) -> StorageResult<()> {
 }
 
 /// Deletes an empty folder: no subfolders and no documents but deleted ones, which move to
-/// the top level of their client or matter.
+/// the top level of their client or matter, as do the uploads of links that landed there.
 pub fn delete_empty(conn: &mut DbConnection, id: &str) -> StorageResult<()> {
     let children: i64 = folders::table.filter(folders::parent_id.eq(id)).count().get_result(conn)?;
     let documents: i64 = documents::table
@@ -129,6 +129,9 @@ pub fn delete_empty(conn: &mut DbConnection, id: &str) -> StorageResult<()> {
     }
     diesel::update(documents::table.filter(documents::folder_id.eq(id)))
         .set(documents::folder_id.eq(None::<String>))
+        .execute(conn)?;
+    diesel::update(access_links::table.filter(access_links::folder_id.eq(id)))
+        .set(access_links::folder_id.eq(None::<String>))
         .execute(conn)?;
     diesel::delete(folders::table.find(id)).execute(conn)?;
     Ok(())

@@ -29,6 +29,7 @@ macro_rules! matter_visible {
     }};
 }
 
+pub mod access_links;
 pub mod api_keys;
 pub mod audit;
 pub mod clients;

@@ -541,6 +541,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_links (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        work_id -> Text,
+        kind -> Text,
+        enabled -> Bool,
+        message -> Text,
+        expires_at -> Timestamp,
+        folder_id -> Nullable<Text>,
+        max_uploads -> Integer,
+        last_accessed_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_guards (access_link_id) {
+        access_link_id -> Text,
+        token_nonce -> Text,
+        token_hash -> Text,
+        code_hash -> Text,
+        failed_attempts -> Integer,
+        locked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    link_sessions (token_hash) {
+        token_hash -> Text,
+        access_link_id -> Text,
+        firm_id -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_downloads (document_id, access_link_id) {
+        document_id -> Text,
+        access_link_id -> Text,
+        firm_id -> Text,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        downloads -> BigInt,
+    }
+}
+
+diesel::table! {
+    link_emails (id) {
+        id -> Text,
+        firm_id -> Text,
+        access_link_id -> Text,
+        contact_id -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        sent_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
@@ -557,6 +624,7 @@ diesel::joinable!(client_assignees -> staff (staff_id));
 diesel::joinable!(matters -> clients (client_id));
 diesel::joinable!(matter_members -> matters (matter_id));
 diesel::joinable!(matter_members -> staff (staff_id));
+diesel::joinable!(link_guards -> access_links (access_link_id));
 diesel::joinable!(sessions -> firms (firm_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> firms (firm_id));
@@ -602,4 +670,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     signature_requests,
     file_transfers,
     file_transfer_files,
+    access_links,
+    link_guards,
+    link_sessions,
+    link_downloads,
+    link_emails,
 );

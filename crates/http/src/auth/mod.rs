@@ -1,7 +1,8 @@
 //! Credentials and principals: JWT access tokens, rotating refresh tokens, API keys,
-//! password hashing and the login rate limiter.
+//! access-link secrets and sessions, password hashing and the rate limiter.
 
 pub mod jwt;
+pub mod link;
 pub mod login;
 pub mod password;
 pub mod principal;

@@ -107,7 +107,7 @@ pub async fn resolve_ticket(state: &AppState, ticket: &str) -> Result<Principal,
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let header = req.headers().get(actix_web::http::header::AUTHORIZATION).ok_or_else(ApiError::unauthenticated)?;
     let value = header.to_str().map_err(|_| ApiError::invalid_token())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_token)?;

@@ -1,4 +1,5 @@
 pub mod cors;
 pub mod idempotency;
+pub mod link_privacy;
 pub mod metrics;
 pub mod request_id;

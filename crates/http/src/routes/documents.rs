@@ -3,20 +3,18 @@
 //! (also in bulk), soft delete, and downloads with `Range`. Staff see the documents of the
 //! matters they may see.
 
-use actix_web::http::header::{CONTENT_TYPE, RANGE};
+use actix_web::http::header::RANGE;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_blobs::BlobError;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
-use vestibule_domain::ids::{ClientId, ContactId, DocumentId, FolderId, MatterId};
+use vestibule_domain::ids::{AccessLinkId, ClientId, ContactId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
-use vestibule_storage::{DbConnection, firms, signatures, write_tx};
+use vestibule_storage::{DbConnection, access_links, firms, signatures, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
@@ -33,6 +31,7 @@ use crate::problem::{
 use crate::routes::folders::{Place, folder_in};
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use crate::upload::{self, Limits};
 
 /// Documents changed by one bulk request, at most.
 const BULK_LIMIT: usize = 200;
@@ -74,20 +73,35 @@ pub struct Document {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One contact's downloads of a document through the portal.
+/// How a document reached the client.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptVia {
+    /// A contact signed in to the portal (`contact_id`, `contact_name`).
+    Portal,
+    /// Someone with an access link and its code (`access_link_id`).
+    AccessLink,
+}
+
+/// The downloads of a document by one contact through the portal, or through one access link.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DownloadReceipt {
-    pub contact_id: ContactId,
-    pub contact_name: String,
+    pub via: ReceiptVia,
+    pub contact_id: Option<ContactId>,
+    pub contact_name: Option<String>,
+    pub access_link_id: Option<AccessLinkId>,
     pub first_downloaded_at: DateTime<Utc>,
     pub last_downloaded_at: DateTime<Utc>,
     pub downloads: i64,
 }
 
-/// Documents with their first client download, in one extra query.
+/// Documents with their first client download (portal or access link), in two extra queries.
 pub fn present(conn: &mut DbConnection, rows: Vec<DocumentRow>) -> Result<Vec<Document>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let first = documents::first_downloads(conn, &ids)?;
+    let mut first = documents::first_downloads(conn, &ids)?;
+    for (id, at) in access_links::first_downloads(conn, &ids)? {
+        first.entry(id).and_modify(|earliest| *earliest = (*earliest).min(at)).or_insert(at);
+    }
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -160,6 +174,9 @@ pub struct DocumentListQuery {
     pub visible_to_client: Option<bool>,
     /// Case-insensitive substring of the name.
     pub q: Option<String>,
+    /// Who uploaded it: a staff member, contact, API key or access link id (`alk_…`: the
+    /// files uploaded through that link).
+    pub uploaded_by: Option<String>,
 }
 
 /// Rename, move (`folder_id: null` moves out of any folder) or show/hide. Absent fields stay.
@@ -186,37 +203,6 @@ pub struct SetVisibility {
 pub struct VisibilitySet {
     /// How many documents changed (those already so are left as they are).
     pub changed: usize,
-}
-
-fn upload_error(error: BlobError) -> ApiError {
-    match error {
-        BlobError::TooLarge { limit } => {
-            ApiError::PayloadTooLarge(format!("the file exceeds the firm's upload limit of {limit} bytes"))
-        }
-        BlobError::Interrupted(why) => {
-            ApiError::BadRequest { code: "upload_interrupted", detail: format!("the upload broke off: {why}") }
-        }
-        other => ApiError::Internal(anyhow::Error::new(other).context("storing an upload")),
-    }
-}
-
-/// Removes what an upload that did not become a document left: its blob and its record.
-async fn abandon(state: &AppState, blob_key: String) {
-    if let Err(error) = state.blobs.delete(&blob_key).await {
-        tracing::warn!(error = %error, blob_key, "removing an abandoned upload failed; the sweep retries");
-        return;
-    }
-    let ended = db::run(state, move |conn| Ok(documents::end_upload(conn, &blob_key)?)).await;
-    if let Err(error) = ended {
-        tracing::warn!(error = %error, "clearing an abandoned upload's record failed");
-    }
-}
-
-fn is_multipart(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
 /// Uploads one file, streamed to the blob store while its SHA-256 is computed; nothing is
@@ -246,23 +232,11 @@ pub async fn upload_document(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteDocuments)?;
     let query = query.into_inner();
-    let multipart = is_multipart(&req);
-    if !multipart && query.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(ApiError::field(
-            "#/query/name",
-            "required",
-            "name the file (multipart uploads take the part's filename)",
-        ));
-    }
+    upload::require_name(&req, query.name.as_deref())?;
     let firm_id = principal.firm_id().to_string();
-    let id = DocumentId::generate();
-    let blob_key = format!("{firm_id}/{id}/{}", uuid::Uuid::new_v4().simple());
     let (place, limit) = {
-        let (principal, key, query_place) = (
-            principal.clone(),
-            blob_key.clone(),
-            (query.client_id.clone(), query.matter_id.clone(), query.folder_id.clone()),
-        );
+        let principal = principal.clone();
+        let query_place = (query.client_id.clone(), query.matter_id.clone(), query.folder_id.clone());
         db::run(&state, move |conn| {
             let (client, matter, folder) = &query_place;
             let place = Place::resolve(
@@ -274,60 +248,27 @@ pub async fn upload_document(
                 "#/query",
             )?;
             let limit = firms::get(conn, principal.firm_id().as_str())?.upload_limit_bytes;
-            write_tx(conn, |conn| documents::begin_upload(conn, principal.firm_id().as_str(), &key))?;
             Ok((place, u64::try_from(limit).unwrap_or(0)))
         })
         .await?
     };
-    let mut name = query.name.as_deref().map(text::file_name);
-    let stored = if multipart {
-        let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-        let mut file = None;
-        while let Some(part) = form.next().await {
-            let part = part.map_err(|e| ApiError::BadRequest { code: "malformed_multipart", detail: e.to_string() });
-            let part = match part {
-                Ok(part) => part,
-                Err(error) => {
-                    abandon(&state, blob_key).await;
-                    return Err(error);
-                }
-            };
-            if part.name() == Some("file") {
-                file = Some(part);
-                break;
-            }
-        }
-        let Some(part) = file else {
-            abandon(&state, blob_key).await;
-            return Err(ApiError::field("/file", "required", "send the file in a part named `file`"));
-        };
-        if name.is_none() {
-            name =
-                Some(text::file_name(part.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default()));
-        }
-        state.blobs.put(&blob_key, Box::pin(part), limit).await
-    } else {
-        state.blobs.put(&blob_key, payload, limit).await
-    };
-    let stored = match stored {
-        Ok(stored) => stored,
-        Err(error) => {
-            abandon(&state, blob_key).await;
-            return Err(upload_error(error));
-        }
+    let limits = Limits { files: 1, bytes: limit };
+    let mut files = upload::receive(&req, &state, payload, &firm_id, query.name.as_deref(), limits).await?;
+    let Some(file) = files.pop() else {
+        return Err(anyhow::anyhow!("an upload received no file").into());
     };
     let now = vestibule_storage::now();
     let row = DocumentRow {
-        id: id.into(),
+        id: file.id.to_string(),
         firm_id,
         client_id: place.client_id,
         matter_id: place.matter_id,
         folder_id: place.folder_id,
-        name: name.unwrap_or_else(|| text::file_name("")),
-        content_type: vestibule_blobs::content_type(&stored.head),
-        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-        sha256: stored.sha256,
-        blob_key: blob_key.clone(),
+        name: file.name.clone(),
+        content_type: file.content_type(),
+        size: file.size(),
+        sha256: file.stored.sha256.clone(),
+        blob_key: file.blob_key.clone(),
         visible_to_client: query.visible_to_client.unwrap_or(false),
         uploaded_by: principal.actor().1.to_owned(),
         version: 1,
@@ -351,7 +292,7 @@ pub async fn upload_document(
             Ok(with_etag(created(format!("/v1/documents/{}", row.id), &Document::from(row.clone())), row.version))
         }
         Err(error) => {
-            abandon(&state, blob_key).await;
+            upload::abandon(&state, vec![file]).await;
             Err(error)
         }
     }
@@ -401,6 +342,7 @@ fn list_filter(query: DocumentListQuery) -> DocumentFilter {
         folder_id,
         visible_to_client: query.visible_to_client,
         name_contains: query.q.filter(|q| !q.trim().is_empty()),
+        uploaded_by: query.uploaded_by,
     }
 }
 
@@ -516,7 +458,8 @@ pub async fn get_document(
     Ok(with_etag(HttpResponse::Ok().json(document), version))
 }
 
-/// Who downloaded the document through the portal, first and last time and how often.
+/// Who downloaded the document, through the portal or an access link: first and last time
+/// and how often.
 #[utoipa::path(
     tag = "documents",
     params(("document_id" = DocumentId, Path)),
@@ -533,16 +476,26 @@ pub async fn list_download_receipts(
     let id = path.into_inner();
     db::run(&state, move |conn| {
         let row = visible_document(conn, &principal, id.as_str())?;
-        let receipts = documents::receipts(conn, &row.id)?
-            .into_iter()
-            .map(|r| DownloadReceipt {
-                contact_id: ContactId::from_trusted(r.contact_id),
-                contact_name: format!("{} {}", r.first_name, r.last_name),
-                first_downloaded_at: utc(r.first_at),
-                last_downloaded_at: utc(r.last_at),
-                downloads: r.downloads,
-            })
-            .collect();
+        let portal = documents::receipts(conn, &row.id)?.into_iter().map(|r| DownloadReceipt {
+            via: ReceiptVia::Portal,
+            contact_id: Some(ContactId::from_trusted(r.contact_id)),
+            contact_name: Some(format!("{} {}", r.first_name, r.last_name)),
+            access_link_id: None,
+            first_downloaded_at: utc(r.first_at),
+            last_downloaded_at: utc(r.last_at),
+            downloads: r.downloads,
+        });
+        let links = access_links::receipts(conn, &row.id)?.into_iter().map(|r| DownloadReceipt {
+            via: ReceiptVia::AccessLink,
+            contact_id: None,
+            contact_name: None,
+            access_link_id: Some(AccessLinkId::from_trusted(r.access_link_id)),
+            first_downloaded_at: utc(r.first_at),
+            last_downloaded_at: utc(r.last_at),
+            downloads: r.downloads,
+        });
+        let mut receipts: Vec<DownloadReceipt> = portal.chain(links).collect();
+        receipts.sort_by_key(|r| r.first_downloaded_at);
         Ok(web::Json(receipts))
     })
     .await

@@ -10,6 +10,7 @@ use vestibule_domain::text;
 use crate::error::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod access_links;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -24,6 +25,8 @@ pub mod folders;
 pub mod health;
 pub mod invitations;
 pub mod invoices;
+pub mod link_emails;
+pub mod links;
 pub mod live;
 pub mod matters;
 pub mod notifications;
@@ -65,6 +68,9 @@ pub fn v1(cfg: &mut ServiceConfig<'_>) {
     shares::routes(cfg);
     signatures::routes(cfg);
     file_transfers::routes(cfg);
+    access_links::routes(cfg);
+    link_emails::routes(cfg);
+    links::routes(cfg);
 }
 
 pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
