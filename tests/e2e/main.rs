@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access_links;
 mod api_keys;
 mod audit;
 mod auth;
