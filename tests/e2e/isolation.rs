@@ -31,6 +31,9 @@ enum Audience {
     Portal,
     /// Staff and contacts alike (live streams): nobody is refused for who they are.
     Person,
+    /// The recipient of an access link, with a link session: staff and contact tokens are
+    /// no such session (401); another link's session finds nothing of this link (404).
+    Link,
 }
 
 struct Row {
@@ -45,6 +48,7 @@ struct Row {
     admin_only: bool,
 }
 
+#[derive(Default)]
 struct Ids {
     staff_id: String,
     office_id: String,
@@ -66,6 +70,8 @@ struct Ids {
     share_id: String,
     signature_request_id: String,
     file_transfer_id: String,
+    access_link_id: String,
+    link_token: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -113,12 +119,14 @@ impl Row {
             .replace("{share_id}", &ids.share_id)
             .replace("{signature_request_id}", &ids.signature_request_id)
             .replace("{file_transfer_id}", &ids.file_transfer_id)
+            .replace("{access_link_id}", &ids.access_link_id)
+            .replace("{token}", &ids.link_token)
             .replace("{external_id}", "EXT-1")
     }
 }
 
 fn table(ids: &Ids) -> Vec<Row> {
-    use Audience::{Person, Portal, Public, Staff};
+    use Audience::{Link, Person, Portal, Public, Staff};
     use Foreign::{NotApplicable, NotFound, Own, Rejected};
     let client_body = json!({ "kind": "person", "name": "Probe", "owner_staff_id": ids.staff_id });
     let contact_body = json!({ "first_name": "P", "last_name": "Q", "of": { "kind": "client", "id": ids.client_id } });
@@ -262,6 +270,20 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/portal/documents/archive", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/{document_id}", Portal, NotFound),
         row(Method::GET, "/v1/portal/documents/{document_id}/content", Portal, NotFound),
+        row(Method::POST, "/v1/access-links", Staff, Rejected).body(json!({ "client_id": ids.client_id, "kind": "upload" })),
+        row(Method::GET, "/v1/access-links", Staff, Own(200)),
+        row(Method::GET, "/v1/access-links/{access_link_id}", Staff, NotFound),
+        row(Method::PATCH, "/v1/access-links/{access_link_id}", Staff, NotFound).body(json!({ "enabled": false })),
+        row(Method::POST, "/v1/access-links/{access_link_id}/code", Staff, NotFound),
+        row(Method::POST, "/v1/access-links/{access_link_id}/url", Staff, NotFound),
+        row(Method::POST, "/v1/access-links/{access_link_id}/emails", Staff, NotFound).body(json!({ "contact_id": ids.contact_id, "message": "Probe" })),
+        row(Method::GET, "/v1/access-links/{access_link_id}/emails", Staff, NotFound),
+        row(Method::GET, "/v1/links/{token}", Public, NotApplicable),
+        row(Method::POST, "/v1/links/{token}/sessions", Public, NotApplicable).body(json!({ "code": "00000000" })),
+        row(Method::GET, "/v1/link/documents", Link, NotApplicable),
+        row(Method::GET, "/v1/link/documents/archive", Link, NotApplicable),
+        row(Method::GET, "/v1/link/documents/{document_id}/content", Link, NotFound),
+        row(Method::POST, "/v1/link/documents", Link, NotApplicable).query("name=probe.txt"),
         row(Method::GET, "/v1/invitations", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/invitations", Staff, Rejected).body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id })).admin_only(),
         row(Method::GET, "/v1/invitations/{invitation_id}", Staff, NotFound).admin_only(),
@@ -284,28 +306,7 @@ fn every_operation_in_the_spec_has_a_row() {
             item.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase()))
         })
         .collect();
-    let ids = Ids {
-        staff_id: String::new(),
-        office_id: String::new(),
-        client_id: String::new(),
-        contact_id: String::new(),
-        matter_id: String::new(),
-        api_key_id: String::new(),
-        endpoint_id: String::new(),
-        delivery_id: String::new(),
-        portal_id: String::new(),
-        grant_id: String::new(),
-        invitation_id: String::new(),
-        invoice_id: String::new(),
-        conversation_id: String::new(),
-        template_id: String::new(),
-        notification_id: String::new(),
-        document_id: String::new(),
-        folder_id: String::new(),
-        share_id: String::new(),
-        signature_request_id: String::new(),
-        file_transfer_id: String::new(),
-    };
+    let ids = Ids::default();
     let tabled: BTreeSet<String> = table(&ids).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
     let stale: Vec<_> = tabled.difference(&documented).collect();
@@ -338,6 +339,8 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         "/v1/shares".to_owned(),
         format!("/v1/documents/{}/signature-requests", ids.document_id),
         "/v1/file-transfers".to_owned(),
+        format!("/v1/access-links/{}", ids.access_link_id),
+        format!("/v1/access-links/{}/emails", ids.access_link_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
     ] {
@@ -371,6 +374,7 @@ fn assert_no_trace(reply: &Reply, ids: &Ids, firm_id: &str, what: &str) {
         &ids.notification_id,
         &ids.document_id,
         &ids.folder_id,
+        &ids.access_link_id,
     ];
     for id in std::iter::once(firm_id).chain(ours.into_iter().map(String::as_str)) {
         assert!(!text.contains(id), "{what} revealed {id}: {text}");
@@ -403,18 +407,7 @@ on_both_backends! {
             api_key_id,
             endpoint_id,
             delivery_id: test.id(),
-            portal_id: String::new(),
-            grant_id: String::new(),
-            invitation_id: String::new(),
-            invoice_id: String::new(),
-            conversation_id: String::new(),
-            template_id: String::new(),
-            notification_id: String::new(),
-            document_id: String::new(),
-            folder_id: String::new(),
-            share_id: String::new(),
-            signature_request_id: String::new(),
-            file_transfer_id: String::new(),
+            ..Ids::default()
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
@@ -447,7 +440,18 @@ on_both_backends! {
         assert_eq!(signature.status, 201, "{}", signature.body);
         let transfer = app.post("/v1/file-transfers", &a.owner_token, &json!({ "contact_id": ids.contact_id, "subject": "Files", "message": "Here", "files": [{ "document_id": document.id() }] })).await;
         assert_eq!(transfer.status, 201, "{}", transfer.body);
+        let link = app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": ids.client_id, "kind": "download" })).await;
+        assert_eq!(link.status, 201, "{}", link.body);
+        let link_url = link.body["access_link"]["url"].as_str().unwrap().to_owned();
+        let neighbour_link = app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": neighbour_client["id"], "kind": "download" })).await;
+        let neighbour_link_token = neighbour_link.body["access_link"]["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let code = json!({ "code": neighbour_link.body["security_code"] });
+        let neighbour_session = app.call(Method::POST, &format!("/v1/links/{neighbour_link_token}/sessions"), None, Some(&code)).await;
+        assert_eq!(neighbour_session.status, 201, "{}", neighbour_session.body);
+        let neighbour_session = neighbour_session.body["token"].as_str().unwrap().to_owned();
         let ids = Ids {
+            access_link_id: link.body["access_link"]["id"].as_str().unwrap().to_owned(),
+            link_token: link_url.rsplit('/').next().unwrap().to_owned(),
             file_transfer_id: transfer.body["transfer"]["id"].as_str().unwrap().to_owned(),
             signature_request_id: signature.id(),
             share_id: share.body["shares"][0]["id"].as_str().unwrap().to_owned(),
@@ -489,6 +493,13 @@ on_both_backends! {
                 if row.admin_only {
                     let as_member = call(&member_token).await;
                     assert_eq!(as_member.status, 403, "{what} as a plain member: {}", as_member.body);
+                }
+            }
+            if row.audience == Audience::Link {
+                call(&a.owner_token).await.assert_problem(401, "invalid_token");
+                call(&contact_token).await.assert_problem(401, "invalid_token");
+                if row.foreign == Foreign::NotFound {
+                    call(&neighbour_session).await.assert_problem(404, "not_found");
                 }
             }
             if row.audience == Audience::Portal {

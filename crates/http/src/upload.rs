@@ -80,7 +80,9 @@ pub async fn receive(
         receive_file(state, payload, firm_id, name, limits.bytes).await.map(|file| received.push(file))
     };
     match outcome {
-        Ok(()) if received.is_empty() => Err(ApiError::field("/file", "required", "send the file in a part named `file`")),
+        Ok(()) if received.is_empty() => {
+            Err(ApiError::field("/file", "required", "send the file in a part named `file`"))
+        }
         Ok(()) => Ok(received),
         Err(error) => {
             abandon(state, received).await;

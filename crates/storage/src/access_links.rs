@@ -120,18 +120,19 @@ pub fn by_token_hash(conn: &mut DbConnection, token_hash: &str) -> StorageResult
 /// Writes the setup (enabled, message, expiry, folder, upload limit) if the version is
 /// still `expected`, and bumps it.
 pub fn update_setup(conn: &mut DbConnection, row: &LinkRow, expected: i64) -> StorageResult<()> {
-    let updated =
-        diesel::update(access_links::table.filter(access_links::id.eq(&row.id).and(access_links::version.eq(expected))))
-            .set((
-                access_links::enabled.eq(row.enabled),
-                access_links::message.eq(&row.message),
-                access_links::expires_at.eq(row.expires_at),
-                access_links::folder_id.eq(&row.folder_id),
-                access_links::max_uploads.eq(row.max_uploads),
-                access_links::version.eq(expected + 1),
-                access_links::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)?;
+    let updated = diesel::update(
+        access_links::table.filter(access_links::id.eq(&row.id).and(access_links::version.eq(expected))),
+    )
+    .set((
+        access_links::enabled.eq(row.enabled),
+        access_links::message.eq(&row.message),
+        access_links::expires_at.eq(row.expires_at),
+        access_links::folder_id.eq(&row.folder_id),
+        access_links::max_uploads.eq(row.max_uploads),
+        access_links::version.eq(expected + 1),
+        access_links::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?;
     if updated == 0 { Err(StorageError::VersionMismatch) } else { Ok(()) }
 }
 

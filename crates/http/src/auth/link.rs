@@ -14,8 +14,8 @@ use rand::rngs::OsRng;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use vestibule_domain::access_link::CODE_DIGITS;
-use vestibule_storage::access_links::{self, Link};
 use vestibule_storage::StorageError;
+use vestibule_storage::access_links::{self, Link};
 
 use crate::auth::secrets;
 use crate::db;
@@ -119,10 +119,11 @@ impl FromRequest for LinkUser {
             }
             let digest = secrets::digest(&token);
             let link = db::run(state, move |conn| {
-                let link = access_links::session_link(conn, &digest, vestibule_storage::now()).map_err(|e| match e {
-                    StorageError::NotFound => ApiError::invalid_token(),
-                    other => other.into(),
-                })?;
+                let link =
+                    access_links::session_link(conn, &digest, vestibule_storage::now()).map_err(|e| match e {
+                        StorageError::NotFound => ApiError::invalid_token(),
+                        other => other.into(),
+                    })?;
                 ensure_opens(&link)?;
                 Ok(link)
             })

@@ -162,7 +162,11 @@ pub struct AccessLinkListQuery {
 
 fn check_expiry(errors: &mut ValidationErrors, expires_at: DateTime<Utc>) {
     if expires_at <= Utc::now() {
-        errors.push(vestibule_domain::FieldError::new("/expires_at", "in_the_past", "the expiry must be in the future"));
+        errors.push(vestibule_domain::FieldError::new(
+            "/expires_at",
+            "in_the_past",
+            "the expiry must be in the future",
+        ));
     }
 }
 
@@ -364,7 +368,8 @@ pub async fn update_access_link(
     authorize(&principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let mut errors = ValidationErrors::default();
-    let message = body.message.as_deref().and_then(|m| errors.check("/message", text::optional(Some(m), MESSAGE_LIMIT)));
+    let message =
+        body.message.as_deref().and_then(|m| errors.check("/message", text::optional(Some(m), MESSAGE_LIMIT)));
     if let Some(expires_at) = body.expires_at {
         check_expiry(&mut errors, expires_at);
     }
@@ -485,7 +490,12 @@ pub async fn regenerate_access_link_url(
             let link = visible_link(conn, &principal, id.as_str())?;
             let (nonce, hash) = new_token(&app.links, &link.row.id);
             access_links::replace_token(conn, &link.row.id, &nonce, &hash, vestibule_storage::now())?;
-            audit::record(conn, &origin, &principal, Entry::success("access_link.url_regenerated", "access_link", &link.row.id))?;
+            audit::record(
+                conn,
+                &origin,
+                &principal,
+                Entry::success("access_link.url_regenerated", "access_link", &link.row.id),
+            )?;
             visible_link(conn, &principal, id.as_str())
         })
     })

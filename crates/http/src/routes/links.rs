@@ -28,8 +28,8 @@ use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable, TooManyRequests,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable,
+    TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::documents::{FileBytes, UploadForm};
 use crate::routes::{created, utc};
@@ -212,7 +212,14 @@ pub async fn start_link_session(
             let expires_at = now + Duration::minutes(SESSION_MINUTES);
             access_links::start_session(conn, &link.row, &secrets::digest(&session), expires_at)?;
             access_links::opened(conn, &id, now)?;
-            audit::record_as(conn, &origin, &firm_id, "anonymous", None, Entry::success("access_link.opened", "access_link", &id))?;
+            audit::record_as(
+                conn,
+                &origin,
+                &firm_id,
+                "anonymous",
+                None,
+                Entry::success("access_link.opened", "access_link", &id),
+            )?;
             Ok(Checked::Opened(LinkSession {
                 token: session,
                 expires_at: utc(expires_at),
@@ -396,7 +403,10 @@ pub async fn upload_link_documents(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     if LinkKind::from_stored(&link.row.kind) != LinkKind::Upload {
-        return Err(ApiError::Refused { code: "wrong_link_kind", detail: "this is a download link: it takes no uploads" });
+        return Err(ApiError::Refused {
+            code: "wrong_link_kind",
+            detail: "this is a download link: it takes no uploads",
+        });
     }
     let name = query.into_inner().name;
     upload::require_name(&req, name.as_deref())?;
