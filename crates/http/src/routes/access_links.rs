@@ -4,6 +4,7 @@
 //! and shows only when it is made. Regenerating the code (which unlocks a locked link) or
 //! the URL ends every session opened with the old one.
 
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -183,6 +184,12 @@ fn upload_only(errors: &mut ValidationErrors, kind: LinkKind, pointer: &str, giv
     }
 }
 
+/// Keeps a response with a code out of caches, and out of `Idempotency-Key` replays.
+fn shown_once(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A new token for the link's URL: the nonce it derives from, and the hash stored for lookups.
 fn new_token(links: &LinkSecret, link_id: &str) -> (String, String) {
     let nonce = link_auth::new_nonce();
@@ -196,7 +203,7 @@ fn new_token(links: &LinkSecret, link_id: &str) -> (String, String) {
     tag = "access-links",
     request_body = CreateAccessLink,
     responses(
-        (status = 201, body = AccessLinkWithCode, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, body = AccessLinkWithCode, headers(("Location" = String), ("ETag" = String), ("Cache-Control" = String, description = "`no-store`: the code is shown once"))),
         BadRequest, Unauthorized, Forbidden, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
     ),
     security(("bearer" = []))
@@ -286,7 +293,7 @@ pub async fn create_access_link(
     .await?;
     let version = link.row.version;
     let body = AccessLinkWithCode { access_link: present(&state, link), security_code: shown };
-    Ok(with_etag(created(format!("/v1/access-links/{}", body.access_link.id), &body), version))
+    Ok(shown_once(with_etag(created(format!("/v1/access-links/{}", body.access_link.id), &body), version)))
 }
 
 #[utoipa::path(
@@ -434,7 +441,7 @@ pub async fn update_access_link(
     tag = "access-links",
     params(("access_link_id" = AccessLinkId, Path)),
     responses(
-        (status = 200, body = AccessLinkWithCode, headers(("ETag" = String))),
+        (status = 200, body = AccessLinkWithCode, headers(("ETag" = String), ("Cache-Control" = String, description = "`no-store`: the code is shown once"))),
         Unauthorized, Forbidden, NotFound, InternalError
     ),
     security(("bearer" = []))
@@ -465,7 +472,7 @@ pub async fn regenerate_access_link_code(
     .await?;
     let version = link.row.version;
     let body = AccessLinkWithCode { access_link: present(&state, link), security_code: shown };
-    Ok(with_etag(HttpResponse::Ok().json(body), version))
+    Ok(shown_once(with_etag(HttpResponse::Ok().json(body), version)))
 }
 
 /// Gives the link a new URL: the old one stops working and open sessions end. The code stays.

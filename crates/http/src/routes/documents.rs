@@ -63,11 +63,12 @@ pub struct Document {
     pub sha256: String,
     /// Whether the client sees it in the portal (seed 002's "make visible to the client").
     pub visible_to_client: bool,
-    /// The staff member (`stf_…`), contact (`con_…`) or API key (`key_…`) who uploaded it.
+    /// The staff member (`stf_…`), contact (`con_…`), API key (`key_…`) or access link
+    /// (`alk_…`: uploaded through the link) it came from.
     pub uploaded_by: String,
     pub version: i64,
-    /// When a client contact first downloaded it (seed 002's confirmation icon); see the
-    /// receipts for who and how often.
+    /// When it was first downloaded by a client contact or through an access link (seed 002's
+    /// confirmation icon); see the receipts for who and how often.
     pub first_client_download_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -203,7 +203,7 @@ pub async fn start_link_session(
                     let entry = Entry::success("access_link.locked", "access_link", &id)
                         .with_details(json!({ "failed_attempts": failures }));
                     audit::record_as(conn, &origin, &firm_id, "anonymous", None, entry)?;
-                    notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, json!({}))?;
+                    notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, &json!({}))?;
                 }
                 return Ok(Checked::Wrong);
             }
@@ -243,7 +243,7 @@ fn notify_staff(
     settings: &HttpSettings,
     link: &Link,
     event_type: EventType,
-    extra: serde_json::Value,
+    extra: &serde_json::Value,
 ) -> Result<(), ApiError> {
     let firm_id = link.row.firm_id.as_str();
     let event = outbox::publish(conn, firm_id, event_type, &json!({ "id": link.row.id }))?;
@@ -441,7 +441,7 @@ pub async fn upload_link_documents(
             }
             access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
             let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-            notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, json!({ "files": names }))?;
+            notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
             let left = remaining(conn, &link)?;
             Ok(LinkUploads { uploaded: rows.into_iter().map(LinkDocument::from).collect(), remaining: left })
         })
