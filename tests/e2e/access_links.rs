@@ -6,12 +6,13 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vestibule_storage::schema::access_links;
 
 use crate::on_both_backends;
 use crate::support::fixtures::Firm;
 use crate::support::smtp::SmtpListener;
-use crate::support::{Reply, TestApp};
+use crate::support::{Reply, TestApp, blob_files};
 
 struct Opened {
     id: String,
@@ -131,6 +132,11 @@ on_both_backends! {
         assert_eq!(names, ["Bescheid.pdf", "Belege.txt"], "only the client's own visible documents");
         assert!(listed.body["data"][0].get("uploaded_by").is_none());
 
+        let later_part = app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=3-").send().await.unwrap();
+        assert_eq!(later_part.status(), 206);
+        let beyond = app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=99-").send().await.unwrap();
+        assert_eq!(beyond.status(), 416);
+        assert_eq!(app.count("link_downloads"), 0, "neither a later part nor a refused range is a download");
         let (status, content) = bytes(&app, &format!("/v1/link/documents/{visible}/content"), &session).await;
         assert_eq!((status, content.as_slice()), (200, b"visible".as_slice()));
         let (hidden, _) = bytes(&app, &format!("/v1/link/documents/{deleted}/content"), &session).await;
@@ -197,7 +203,27 @@ on_both_backends! {
         if new_code != link.code {
             enter(&app, &link.token, &link.code).await.assert_problem(401, "invalid_code");
         }
-        assert_eq!(enter(&app, &link.token, &new_code).await.status, 201);
+        let link = Opened { code: new_code, ..link };
+        let live = open_session(&app, &link).await;
+        assert_eq!(app.get("/v1/link/documents", &live).await.status, 200);
+        app.call(Method::POST, &format!("/v1/access-links/{}/code", link.id), Some(&firm.owner_token), None).await;
+        app.get("/v1/link/documents", &live).await.assert_problem(401, "invalid_token");
+    }
+
+    async fn simultaneous_guesses_cannot_pass_the_limit(backend) {
+        let app = TestApp::spawn_with(backend, &[("LINK_ATTEMPTS_PER_MINUTE", "100")]).await;
+        let firm = app.firm("harbor").await;
+        let client = app.client(&firm.owner_token, "Ada Lovelace").await["id"].as_str().unwrap().to_owned();
+        let link = create_link(&app, &firm, json!({ "client_id": client, "kind": "download" })).await;
+        let wrong = wrong_code(&link.code);
+        let guesses = (0..12).map(|_| enter(&app, &link.token, &wrong));
+        let answers = futures_util::future::join_all(guesses).await;
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 410).count(), 7, "{statuses:?}");
+        let locked = app.get(&format!("/v1/access-links/{}", link.id), &firm.owner_token).await;
+        assert_eq!((locked.body["status"].as_str(), locked.body["failed_attempts"].as_i64()), (Some("locked"), Some(5)));
+        assert_eq!(app.count("audit_events WHERE action = 'access_link.locked'"), 1);
     }
 
     async fn code_checks_are_throttled_per_address(backend) {
@@ -210,6 +236,8 @@ on_both_backends! {
         }
         let throttled = enter(&app, &link.token, &link.code).await;
         throttled.assert_problem(429, "rate_limited");
+        assert_eq!(throttled.header("cache-control"), Some("no-store"));
+        assert_eq!(throttled.header("referrer-policy"), Some("no-referrer"));
         assert!(throttled.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s))));
         assert_eq!(app.get(&format!("/v1/access-links/{}", link.id), &firm.owner_token).await.body["failed_attempts"], 3);
     }
@@ -250,6 +278,15 @@ on_both_backends! {
         app.get("/v1/link/documents", &session).await.assert_problem(401, "invalid_token");
         let stale = app.call_with(Method::PATCH, &format!("/v1/access-links/{}", link.id), Some(&firm.owner_token), Some(&json!({ "message": "x" })), &[("if-match", "\"1\"")]).await;
         stale.assert_problem(412, "precondition_failed");
+        app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "max_uploads": 5 })).await.assert_problem(422, "validation_failed");
+        app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "enabled": "yes" })).await.assert_problem(422, "validation_failed");
+
+        let session = open_session(&app, &link).await;
+        assert_eq!(app.delete(&format!("/v1/access-links/{}", link.id), &firm.owner_token).await.status, 204);
+        app.get("/v1/link/documents", &session).await.assert_problem(401, "invalid_token");
+        app.call(Method::GET, &format!("/v1/links/{}", link.token), None, None).await.assert_problem(410, "link_unavailable");
+        app.get(&format!("/v1/access-links/{}", link.id), &firm.owner_token).await.assert_problem(404, "not_found");
+        assert_eq!(app.count("access_links") + app.count("link_guards") + app.count("link_sessions"), 0);
     }
 
     async fn an_upload_link_takes_files_into_its_folder_within_its_limits_and_tells_the_staff(backend) {
@@ -283,10 +320,16 @@ on_both_backends! {
         let too_many = app.send_raw(Method::POST, "/v1/link/documents", &session, &content_type, body).await;
         too_many.assert_problem(422, "validation_failed");
         assert_eq!(app.count("documents"), 2, "all or nothing");
+        app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "max_uploads": 10 })).await;
         app.patch("/v1/firm", &firm.owner_token, &json!({ "upload_limit_bytes": 10 })).await;
-        let oversize = app.send_raw(Method::POST, "/v1/link/documents?name=big.bin", &session, "application/octet-stream", vec![7; 11]).await;
+        let blobs = blob_files(&app.data_dir.join("blobs")).len();
+        let (content_type, body) = multipart(&[("small.txt", b"fits"), ("big.bin", &[7; 11])]);
+        let oversize = app.send_raw(Method::POST, "/v1/link/documents", &session, &content_type, body).await;
         oversize.assert_problem(413, "payload_too_large");
         assert_eq!((app.count("documents"), app.count("pending_blobs")), (2, 0));
+        assert_eq!(blob_files(&app.data_dir.join("blobs")).len(), blobs, "the file before the oversize one is gone too");
+        app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "max_uploads": 3 })).await;
+        assert_eq!(app.delete(&format!("/v1/folders/{folder}"), &firm.owner_token).await.status, 409, "the folder holds the uploads");
         let last = app.send_raw(Method::POST, "/v1/link/documents?name=last.txt", &session, "application/octet-stream", b"last".to_vec()).await;
         assert_eq!(last.status, 201, "{}", last.body);
         assert_eq!(last.body["remaining"], 0);
@@ -295,7 +338,9 @@ on_both_backends! {
         let unnamed = app.send_raw(Method::POST, "/v1/link/documents", &session, "application/octet-stream", b"x".to_vec()).await;
         unnamed.assert_problem(422, "validation_failed");
 
-        app.get("/v1/link/documents", &session).await.assert_problem(403, "wrong_link_kind");
+        for path in ["/v1/link/documents", "/v1/link/documents/archive", &format!("/v1/link/documents/{}/content", docs[0]["id"].as_str().unwrap())] {
+            app.get(path, &session).await.assert_problem(403, "wrong_link_kind");
+        }
         let download = create_link(&app, &firm, json!({ "matter_id": matter, "kind": "download" })).await;
         let download_session = open_session(&app, &download).await;
         let listed = app.get("/v1/link/documents", &download_session).await;
@@ -303,6 +348,35 @@ on_both_backends! {
         let refused = app.send_raw(Method::POST, "/v1/link/documents?name=x.txt", &download_session, "application/octet-stream", b"x".to_vec()).await;
         refused.assert_problem(403, "wrong_link_kind");
         assert_eq!(app.count("documents"), 3);
+    }
+
+    async fn files_still_streaming_when_the_link_is_disabled_are_not_kept(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let client = app.client(&firm.owner_token, "Ada Lovelace").await["id"].as_str().unwrap().to_owned();
+        let link = create_link(&app, &firm, json!({ "client_id": client, "kind": "upload" })).await;
+        let session = open_session(&app, &link).await;
+        let blob_root = app.data_dir.join("blobs");
+        let before = blob_files(&blob_root);
+
+        let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let head = format!(
+            "POST /v1/link/documents?name=slow.bin HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {session}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: 8000\r\nConnection: close\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(&[1; 4000]).await.unwrap();
+        socket.flush().await.unwrap();
+        app.wait_for_count("pending_blobs", 1).await;
+        let disabled = app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "enabled": false })).await;
+        assert_eq!(disabled.status, 200, "{}", disabled.body);
+        socket.write_all(&[2; 4000]).await.unwrap();
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert_eq!((app.count("documents"), app.count("pending_blobs")), (0, 0));
+        assert_eq!(blob_files(&blob_root), before, "the streamed bytes are removed");
     }
 
     async fn the_link_email_carries_the_url_and_never_the_code(backend) {
@@ -318,6 +392,9 @@ on_both_backends! {
             refused.assert_problem(422, "validation_failed");
             assert_eq!(refused.body["errors"][0]["code"], "code_in_message");
         }
+        let in_subject = app.post(&path, &firm.owner_token, &json!({ "contact_id": contact, "subject": format!("Code {}.{}", &link.code[..4], &link.code[4..]), "message": "Hello" })).await;
+        in_subject.assert_problem(422, "validation_failed");
+        assert_eq!(in_subject.body["errors"][0]["pointer"], "/subject");
         assert_eq!(app.count("link_emails") + app.count("deliveries WHERE channel = 'email'"), 0);
 
         let sent = app.post(&path, &firm.owner_token, &json!({ "contact_id": contact, "message": "Please download your notices. I will call you with the code." })).await;
@@ -326,6 +403,8 @@ on_both_backends! {
         assert_eq!(sent.body["subject"], "Documents for you from harbor LLP");
         let log = app.get(&path, &firm.owner_token).await;
         assert_eq!(log.body["data"][0]["id"], sent.body["id"]);
+        let entry = app.get(sent.header("location").unwrap(), &firm.owner_token).await;
+        assert_eq!(entry.body["message"], "Please download your notices. I will call you with the code.");
         let text = smtp.wait_for(1).await[0].text();
         assert!(text.contains(&format!("/links/{}", link.token)), "{text}");
         assert!(text.contains("I will call you with the code") && !text.contains(&link.code), "{text}");
@@ -344,7 +423,11 @@ on_both_backends! {
         let link = create_link(&app, &firm, json!({ "client_id": client, "kind": "download" })).await;
         app.post("/v1/access-links", &firm.owner_token, &json!({ "client_id": client, "kind": "download" })).await.assert_problem(409, "access_link_exists");
         app.post("/v1/access-links", &firm.owner_token, &json!({ "client_id": client, "kind": "download", "max_uploads": 5 })).await.assert_problem(422, "validation_failed");
-        create_link(&app, &firm, json!({ "client_id": client, "kind": "upload" })).await;
+        let folder = app.post("/v1/folders", &firm.owner_token, &json!({ "client_id": client, "name": "Inbox" })).await.id();
+        let upload = create_link(&app, &firm, json!({ "client_id": client, "kind": "upload", "folder_id": folder })).await;
+        assert_eq!(app.delete(&format!("/v1/folders/{folder}"), &firm.owner_token).await.status, 204, "an empty folder goes");
+        let moved = app.get(&format!("/v1/access-links/{}", upload.id), &firm.owner_token).await;
+        assert!(moved.body["folder_id"].is_null(), "uploads now land at the top level: {}", moved.body);
         let secret = create_link(&app, &firm, json!({ "matter_id": restricted, "kind": "download" })).await;
         let listed = app.get(&format!("/v1/access-links?client_id={client}"), &member_token).await;
         assert_eq!(listed.body["data"].as_array().unwrap().len(), 2, "the restricted matter's link is not the member's to see");

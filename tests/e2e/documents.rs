@@ -1,7 +1,7 @@
 //! Documents and folders on both blob stores: the local folder and S3 (an in-process
 //! `s3s-fs` server). Uploads stream; downloads are attachments with `Range`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use crate::on_both_backends;
 use crate::support::fixtures::Firm;
 use crate::support::s3::{BUCKET, S3Server};
-use crate::support::{Backend, Reply, TestApp};
+use crate::support::{Backend, Reply, TestApp, blob_files};
 
 /// An app on one blob store, with where that store keeps its bytes.
 struct Setup {
@@ -34,24 +34,6 @@ async fn setups(backend: Backend) -> Vec<Setup> {
         Setup { app, store: "fs", blob_root, _s3: None },
         Setup { app: s3_app, store: "s3", blob_root: s3_root, _s3: Some(s3) },
     ]
-}
-
-/// Stored blob files (the S3 server's own metadata and unfinished uploads aside).
-fn blob_files(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !path.to_string_lossy().contains(".s3s") {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> Reply {

@@ -71,6 +71,7 @@ struct Ids {
     signature_request_id: String,
     file_transfer_id: String,
     access_link_id: String,
+    link_email_id: String,
     link_token: String,
 }
 
@@ -120,6 +121,7 @@ impl Row {
             .replace("{signature_request_id}", &ids.signature_request_id)
             .replace("{file_transfer_id}", &ids.file_transfer_id)
             .replace("{access_link_id}", &ids.access_link_id)
+            .replace("{link_email_id}", &ids.link_email_id)
             .replace("{token}", &ids.link_token)
             .replace("{external_id}", "EXT-1")
     }
@@ -278,6 +280,8 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/access-links/{access_link_id}/url", Staff, NotFound),
         row(Method::POST, "/v1/access-links/{access_link_id}/emails", Staff, NotFound).body(json!({ "contact_id": ids.contact_id, "message": "Probe" })),
         row(Method::GET, "/v1/access-links/{access_link_id}/emails", Staff, NotFound),
+        row(Method::GET, "/v1/access-links/{access_link_id}/emails/{link_email_id}", Staff, NotFound),
+        row(Method::DELETE, "/v1/access-links/{access_link_id}", Staff, NotFound),
         row(Method::GET, "/v1/links/{token}", Public, NotApplicable),
         row(Method::POST, "/v1/links/{token}/sessions", Public, NotApplicable).body(json!({ "code": "00000000" })),
         row(Method::GET, "/v1/link/documents", Link, NotApplicable),
@@ -443,6 +447,9 @@ on_both_backends! {
         let link = app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": ids.client_id, "kind": "download" })).await;
         assert_eq!(link.status, 201, "{}", link.body);
         let link_url = link.body["access_link"]["url"].as_str().unwrap().to_owned();
+        let link_id = link.body["access_link"]["id"].as_str().unwrap().to_owned();
+        let link_email = app.post(&format!("/v1/access-links/{link_id}/emails"), &a.owner_token, &json!({ "contact_id": ids.contact_id, "message": "Your documents" })).await;
+        assert_eq!(link_email.status, 201, "{}", link_email.body);
         let neighbour_link = app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": neighbour_client["id"], "kind": "download" })).await;
         let neighbour_link_token = neighbour_link.body["access_link"]["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
         let code = json!({ "code": neighbour_link.body["security_code"] });
@@ -450,7 +457,8 @@ on_both_backends! {
         assert_eq!(neighbour_session.status, 201, "{}", neighbour_session.body);
         let neighbour_session = neighbour_session.body["token"].as_str().unwrap().to_owned();
         let ids = Ids {
-            access_link_id: link.body["access_link"]["id"].as_str().unwrap().to_owned(),
+            access_link_id: link_id,
+            link_email_id: link_email.id(),
             link_token: link_url.rsplit('/').next().unwrap().to_owned(),
             file_transfer_id: transfer.body["transfer"]["id"].as_str().unwrap().to_owned(),
             signature_request_id: signature.id(),

@@ -51,6 +51,13 @@ pub fn wanted(header: Option<&str>, size: u64) -> Wanted {
     }
 }
 
+/// Whether a request for `size` bytes with this `Range` is a download worth a receipt: the
+/// whole file, or a part from its start. Later parts (a resumed or chunked download) and
+/// ranges that cannot be served are not.
+pub fn counts_as_download(range: Option<&str>, size: i64) -> bool {
+    matches!(wanted(range, u64::try_from(size).unwrap_or(0)), Wanted::Whole | Wanted::Part(0, _))
+}
+
 /// `attachment; filename="…"; filename*=UTF-8''…`: old clients get an ASCII name, others
 /// the exact one. Quotes, backslashes and control characters never reach the header.
 pub fn content_disposition(name: &str) -> String {

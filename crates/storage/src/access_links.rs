@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use vestibule_domain::access_link::LinkStatus;
+use vestibule_domain::access_link::{LinkStatus, MAX_FAILED_CODES};
 use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
@@ -172,13 +172,36 @@ pub fn replace_token(
     end_sessions(conn, id)
 }
 
-/// Counts one wrong code and returns the count now stored; the increment happens in the
-/// database, so concurrent guesses cannot overwrite each other's count.
-pub fn count_failure(conn: &mut DbConnection, id: &str) -> StorageResult<i32> {
-    diesel::update(link_guards::table.find(id))
-        .set(link_guards::failed_attempts.eq(link_guards::failed_attempts + 1))
-        .execute(conn)?;
-    Ok(link_guards::table.find(id).select(link_guards::failed_attempts).first(conn)?)
+/// Counts an attempt at the code before it is checked, and returns the guard as it is now.
+/// `None`: the link is locked, or its attempts are used up. Counting first takes the row's
+/// lock, so concurrent guesses are checked one after another and never pass the limit.
+pub fn reserve_attempt(conn: &mut DbConnection, id: &str) -> StorageResult<Option<GuardRow>> {
+    let open = link_guards::table.filter(
+        link_guards::access_link_id
+            .eq(id)
+            .and(link_guards::locked_at.is_null())
+            .and(link_guards::failed_attempts.lt(MAX_FAILED_CODES)),
+    );
+    if diesel::update(open).set(link_guards::failed_attempts.eq(link_guards::failed_attempts + 1)).execute(conn)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(link_guards::table.find(id).select(GuardRow::as_select()).first(conn)?))
+}
+
+/// The attempt was the right code: the count starts again, unless the code was replaced or
+/// the link locked meanwhile (then `false`).
+pub fn accept_code(conn: &mut DbConnection, id: &str, code_hash: &str, at: NaiveDateTime) -> StorageResult<bool> {
+    let same = link_guards::table.filter(
+        link_guards::access_link_id
+            .eq(id)
+            .and(link_guards::code_hash.eq(code_hash))
+            .and(link_guards::locked_at.is_null()),
+    );
+    if diesel::update(same).set(link_guards::failed_attempts.eq(0)).execute(conn)? == 0 {
+        return Ok(false);
+    }
+    touch(conn, id, at)?;
+    Ok(true)
 }
 
 /// Locks the link unless it already is; returns whether this call locked it.
@@ -189,14 +212,21 @@ pub fn lock(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StorageResu
     Ok(locked == 1)
 }
 
-/// A correct code: the count of wrong ones starts again, and the link was accessed now.
-pub fn opened(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StorageResult<()> {
-    diesel::update(link_guards::table.find(id)).set(link_guards::failed_attempts.eq(0)).execute(conn)?;
-    touch(conn, id, at)
-}
-
+/// Records that the link was used now. It also takes the link's row lock, which callers use
+/// to run counting work (uploads against the limit, first downloads) one request at a time.
 pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> StorageResult<()> {
     diesel::update(access_links::table.find(id)).set(access_links::last_accessed_at.eq(Some(at))).execute(conn)?;
+    Ok(())
+}
+
+/// Removes a link with its sessions, its download records and its contact log; the audit log
+/// keeps its history.
+pub fn delete(conn: &mut DbConnection, id: &str) -> StorageResult<()> {
+    end_sessions(conn, id)?;
+    diesel::delete(link_downloads::table.filter(link_downloads::access_link_id.eq(id))).execute(conn)?;
+    diesel::delete(link_emails::table.filter(link_emails::access_link_id.eq(id))).execute(conn)?;
+    diesel::delete(link_guards::table.find(id)).execute(conn)?;
+    diesel::delete(access_links::table.find(id)).execute(conn)?;
     Ok(())
 }
 
@@ -348,6 +378,13 @@ pub struct LinkEmailRow {
 pub fn insert_email(conn: &mut DbConnection, row: &LinkEmailRow) -> StorageResult<()> {
     diesel::insert_into(link_emails::table).values(row).execute(conn)?;
     Ok(())
+}
+
+pub fn email(conn: &mut DbConnection, link_id: &str, id: &str) -> StorageResult<LinkEmailRow> {
+    Ok(link_emails::table
+        .filter(link_emails::access_link_id.eq(link_id).and(link_emails::id.eq(id)))
+        .select(LinkEmailRow::as_select())
+        .first(conn)?)
 }
 
 /// The contact log of one link, newest first.

@@ -117,7 +117,8 @@ pub fn update(conn: &mut DbConnection, row: &FolderRow) -> StorageResult<()> {
 }
 
 /// Deletes an empty folder: no subfolders and no documents but deleted ones, which move to
-/// the top level of their client or matter, as do the uploads of links that landed there.
+/// the top level of their client or matter. Upload links that put files there put them at
+/// the top level from now on.
 pub fn delete_empty(conn: &mut DbConnection, id: &str) -> StorageResult<()> {
     let children: i64 = folders::table.filter(folders::parent_id.eq(id)).count().get_result(conn)?;
     let documents: i64 = documents::table

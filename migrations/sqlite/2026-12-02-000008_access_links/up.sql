@@ -7,14 +7,13 @@ CREATE TABLE access_links (
     matter_id TEXT REFERENCES matters (id),
     -- The matter's id, or the client's for a link of the client itself: one of each kind.
     work_id TEXT NOT NULL,
-    -- 'download' or 'upload'.
-    kind TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('download', 'upload')),
     enabled BOOLEAN NOT NULL,
     message TEXT NOT NULL,
     expires_at TIMESTAMP NOT NULL,
     -- Where uploads land; NULL: the top level of the work.
     folder_id TEXT REFERENCES folders (id),
-    max_uploads INTEGER NOT NULL,
+    max_uploads INTEGER NOT NULL CHECK (max_uploads BETWEEN 1 AND 1000),
     last_accessed_at TIMESTAMP,
     created_by TEXT NOT NULL,
     version BIGINT NOT NULL,
@@ -25,6 +24,7 @@ CREATE UNIQUE INDEX access_links_work ON access_links (work_id, kind);
 CREATE INDEX access_links_firm ON access_links (firm_id, id);
 CREATE INDEX access_links_client ON access_links (client_id, id);
 CREATE INDEX access_links_matter ON access_links (matter_id, id);
+CREATE INDEX access_links_folder ON access_links (folder_id);
 
 -- What guards a link, apart from its setup. The URL's token is derived from `token_nonce`
 -- with the server's link secret, so staff can copy it again; only its SHA-256 is stored, for

@@ -226,3 +226,21 @@ async fn read(response: reqwest::Response) -> Reply {
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply { status, headers, body }
 }
+
+/// Stored blob files (the S3 server's own metadata and unfinished uploads aside).
+pub fn blob_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if !path.to_string_lossy().contains(".s3s") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}

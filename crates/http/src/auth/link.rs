@@ -94,10 +94,21 @@ fn ensure_opens(link: &Link) -> Result<(), ApiError> {
     if link.status(vestibule_storage::now()).opens() { Ok(()) } else { Err(unavailable()) }
 }
 
+/// The link of a live session (by its token's SHA-256), if the link opens now.
+pub fn session_link(conn: &mut vestibule_storage::DbConnection, session: &str) -> Result<Link, ApiError> {
+    let link = access_links::session_link(conn, session, vestibule_storage::now()).map_err(|e| match e {
+        StorageError::NotFound => ApiError::invalid_token(),
+        other => other.into(),
+    })?;
+    ensure_opens(&link)?;
+    Ok(link)
+}
+
 /// The recipient of an access link, after a correct code: the link, checked again on every
-/// request, so a session ends the moment staff disable the link or it expires.
+/// request, so a session ends the moment staff disable the link or it expires; and the
+/// SHA-256 of the session token, to check the session again after a long upload.
 #[derive(Debug, Clone)]
-pub struct LinkUser(pub Link);
+pub struct LinkUser(pub Link, pub String);
 
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
@@ -118,17 +129,9 @@ impl FromRequest for LinkUser {
                 });
             }
             let digest = secrets::digest(&token);
-            let link = db::run(state, move |conn| {
-                let link =
-                    access_links::session_link(conn, &digest, vestibule_storage::now()).map_err(|e| match e {
-                        StorageError::NotFound => ApiError::invalid_token(),
-                        other => other.into(),
-                    })?;
-                ensure_opens(&link)?;
-                Ok(link)
-            })
-            .await?;
-            Ok(LinkUser(link))
+            let session = digest.clone();
+            let link = db::run(state, move |conn| session_link(conn, &session)).await?;
+            Ok(LinkUser(link, digest))
         })
     }
 }

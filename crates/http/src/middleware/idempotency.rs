@@ -28,8 +28,10 @@ pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    // Sign-in requests have no principal to scope a key to, and must never be replayed.
-    let anonymous = !req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+    // Sign-in requests have no principal to scope a key to, and must never be replayed; nor
+    // must code checks and uploads of access links, whose sessions are no principal.
+    let anonymous = !req.headers().contains_key(actix_web::http::header::AUTHORIZATION)
+        || crate::middleware::link_privacy::is_link_path(req.path());
     let Some(key) = key_of(&req)?.filter(|_| !anonymous) else {
         return next.call(req).await;
     };

@@ -1,5 +1,7 @@
 //! Responses to access-link recipients (`/v1/links/…`, `/v1/link/…`), errors included, are
 //! kept out of caches, and their pages leak no token through `Referer` to linked sites.
+//! Handler and extractor errors reach this middleware as responses; the one middleware
+//! inside it that could fail instead (idempotency) leaves these paths alone.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,8 +12,7 @@ pub async fn link_privacy(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let path = req.path();
-    let private = path.starts_with("/v1/links/") || path.starts_with("/v1/link/");
+    let private = is_link_path(req.path());
     let mut res = next.call(req).await?;
     if private {
         let headers = res.headers_mut();
@@ -19,4 +20,9 @@ pub async fn link_privacy(
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     }
     Ok(res)
+}
+
+/// The recipient's side of access links.
+pub fn is_link_path(path: &str) -> bool {
+    path.starts_with("/v1/links/") || path.starts_with("/v1/link/")
 }

@@ -5,7 +5,7 @@
 //! the URL ends every session opened with the old one.
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -45,7 +45,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(get_access_link)
         .service(update_access_link)
         .service(regenerate_access_link_code)
-        .service(regenerate_access_link_url);
+        .service(regenerate_access_link_url)
+        .service(delete_access_link);
 }
 
 /// A link as staff see it. The security code is not here: it is shown once, when made.
@@ -184,7 +185,7 @@ fn upload_only(errors: &mut ValidationErrors, kind: LinkKind, pointer: &str, giv
     }
 }
 
-/// Keeps a response with a code out of caches, and out of `Idempotency-Key` replays.
+/// Keeps a response with a code or a fresh URL out of caches and `Idempotency-Key` replays.
 fn shown_once(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -479,7 +480,10 @@ pub async fn regenerate_access_link_code(
 #[utoipa::path(
     tag = "access-links",
     params(("access_link_id" = AccessLinkId, Path)),
-    responses((status = 200, body = AccessLink, headers(("ETag" = String))), Unauthorized, Forbidden, NotFound, InternalError),
+    responses(
+        (status = 200, body = AccessLink, headers(("ETag" = String), ("Cache-Control" = String, description = "`no-store`"))),
+        Unauthorized, Forbidden, NotFound, InternalError
+    ),
     security(("bearer" = []))
 )]
 #[post("/access-links/{access_link_id}/url")]
@@ -508,5 +512,40 @@ pub async fn regenerate_access_link_url(
     })
     .await?;
     let version = link.row.version;
-    Ok(with_etag(HttpResponse::Ok().json(present(&state, link)), version))
+    Ok(shown_once(with_etag(HttpResponse::Ok().json(present(&state, link)), version)))
+}
+
+/// Removes a link: its URL and code stop working at once, and its download records and
+/// contact log go with it (the audit log keeps what happened). Disabling keeps them.
+#[utoipa::path(
+    tag = "access-links",
+    params(("access_link_id" = AccessLinkId, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204, description = "Deleted."), Unauthorized, Forbidden, NotFound, PreconditionFailed, InternalError),
+    security(("bearer" = []))
+)]
+#[delete("/access-links/{access_link_id}")]
+pub async fn delete_access_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    origin: Origin,
+    Authenticated(principal): Authenticated,
+    path: web::Path<AccessLinkId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Action::WriteDocuments)?;
+    let expected = if_match(&req)?;
+    let id = path.into_inner();
+    db::run(&state, move |conn| {
+        write_tx(conn, |conn| {
+            let link = visible_link(conn, &principal, id.as_str())?;
+            if expected.is_some_and(|e| e != link.row.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            access_links::delete(conn, &link.row.id)?;
+            let entry = Entry::success("access_link.deleted", "access_link", &link.row.id)
+                .with_details(serde_json::json!({ "kind": link.row.kind, "work_id": link.row.work_id }));
+            Ok(audit::record(conn, &origin, &principal, entry)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,7 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{AccessLinkId, ContactId, LinkEmailId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::{self, Link, LinkEmailRow};
-use vestibule_storage::{contacts, firms, outbox, write_tx};
+use vestibule_storage::{StorageError, contacts, firms, outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::link::LinkSecret;
@@ -32,7 +32,7 @@ use crate::routes::{created, utc};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(email_access_link).service(list_access_link_emails);
+    cfg.service(email_access_link).service(list_access_link_emails).service(get_access_link_email);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,10 +75,12 @@ impl From<LinkEmailRow> for LinkEmail {
     }
 }
 
-/// Whether `text` holds the link's current code, written with or without spaces or dashes.
+/// Whether `text` holds the link's current code, however its digits are separated (spaces of
+/// any kind, dashes, dots, slashes). Letters end a run of digits.
 fn holds_code(links: &LinkSecret, link: &Link, text: &str) -> bool {
-    let digits: Vec<u8> = text.bytes().filter(|b| !matches!(b, b' ' | b'-')).collect();
-    digits.split(|b| !b.is_ascii_digit()).filter(|run| run.len() >= CODE_DIGITS).any(|run| {
+    let kept: Vec<u8> =
+        text.chars().filter(|c| c.is_alphanumeric()).map(|c| if c.is_ascii_digit() { c as u8 } else { b'x' }).collect();
+    kept.split(|b| !b.is_ascii_digit()).filter(|run| run.len() >= CODE_DIGITS).any(|run| {
         run.windows(CODE_DIGITS).any(|window| {
             let candidate = String::from_utf8_lossy(window);
             links.code_matches(&link.row.id, &candidate, &link.guard.code_hash)
@@ -129,11 +131,17 @@ pub async fn email_access_link(
             }
             errors.into_result()?;
             let firm_id = principal.firm_id().as_str();
-            let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
-                .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+            let contact = contacts::get(conn, firm_id, body.contact_id.as_str()).map_err(|e| match e {
+                StorageError::NotFound => {
+                    ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm")
+                }
+                other => other.into(),
+            })?;
+            if contact.disabled_at.is_some() {
+                return Err(ApiError::field("/contact_id", "contact_disabled", "the contact is disabled"));
+            }
             let to = contact
                 .email
-                .filter(|_| contact.disabled_at.is_none())
                 .ok_or_else(|| ApiError::field("/contact_id", "no_email", "the contact has no email address"))?;
             let firm_name = firms::get(conn, firm_id)?.email_display_name;
             let subject = subject.unwrap_or_else(|| match LinkKind::from_stored(&link.row.kind) {
@@ -168,7 +176,7 @@ pub async fn email_access_link(
         })
     })
     .await?;
-    let location = format!("/v1/access-links/{}/emails", entry.access_link_id);
+    let location = format!("/v1/access-links/{}/emails/{}", entry.access_link_id, entry.id);
     Ok(created(location, &LinkEmail::from(entry)))
 }
 
@@ -193,6 +201,28 @@ pub async fn list_access_link_emails(
         let link = visible_link(conn, &principal, id.as_str())?;
         let rows = access_links::emails(conn, &link.row.id, page.after.as_deref(), page.limit)?;
         Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), LinkEmail::from)))
+    })
+    .await
+}
+
+/// One entry of the link's contact log.
+#[utoipa::path(
+    tag = "access-links",
+    params(("access_link_id" = AccessLinkId, Path), ("link_email_id" = LinkEmailId, Path)),
+    responses((status = 200, body = LinkEmail), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/access-links/{access_link_id}/emails/{link_email_id}")]
+pub async fn get_access_link_email(
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<(AccessLinkId, LinkEmailId)>,
+) -> Result<web::Json<LinkEmail>, ApiError> {
+    authorize(&principal, Action::ReadDocuments)?;
+    let (link_id, id) = path.into_inner();
+    db::run(&state, move |conn| {
+        let link = visible_link(conn, &principal, link_id.as_str())?;
+        Ok(web::Json(access_links::email(conn, &link.row.id, id.as_str())?.into()))
     })
     .await
 }

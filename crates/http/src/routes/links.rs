@@ -32,7 +32,7 @@ use crate::problem::{
     TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::documents::{FileBytes, UploadForm};
-use crate::routes::{created, utc};
+use crate::routes::utc;
 use crate::state::{AppState, HttpSettings};
 use crate::upload::{self, Limits};
 
@@ -187,11 +187,15 @@ pub async fn start_link_session(
         write_tx(conn, |conn| {
             let link = link_auth::open_link(conn, &token)?;
             let id = link.row.id.clone();
-            let right = normalize_code(&body.code)
-                .is_some_and(|code| app.links.code_matches(&id, &code, &link.guard.code_hash));
             let firm_id = link.row.firm_id.clone();
+            // Counted before the check, under the row's lock: concurrent guesses wait their turn.
+            let guard = access_links::reserve_attempt(conn, &id)?.ok_or_else(link_auth::unavailable)?;
+            let now = vestibule_storage::now();
+            let right = normalize_code(&body.code)
+                .is_some_and(|code| app.links.code_matches(&id, &code, &guard.code_hash))
+                && access_links::accept_code(conn, &id, &guard.code_hash, now)?;
             if !right {
-                let failures = access_links::count_failure(conn, &id)?;
+                let failures = guard.failed_attempts;
                 let entry = Entry {
                     action: "access_link.code_failed",
                     target: Some(("access_link", &id)),
@@ -199,7 +203,7 @@ pub async fn start_link_session(
                     details: json!({ "failed_attempts": failures }),
                 };
                 audit::record_as(conn, &origin, &firm_id, "anonymous", None, entry)?;
-                if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, vestibule_storage::now())? {
+                if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
                     let entry = Entry::success("access_link.locked", "access_link", &id)
                         .with_details(json!({ "failed_attempts": failures }));
                     audit::record_as(conn, &origin, &firm_id, "anonymous", None, entry)?;
@@ -208,10 +212,8 @@ pub async fn start_link_session(
                 return Ok(Checked::Wrong);
             }
             let session = format!("{LINK_SESSION_PREFIX}{}", secrets::random_secret());
-            let now = vestibule_storage::now();
             let expires_at = now + Duration::minutes(SESSION_MINUTES);
             access_links::start_session(conn, &link.row, &secrets::digest(&session), expires_at)?;
-            access_links::opened(conn, &id, now)?;
             audit::record_as(
                 conn,
                 &origin,
@@ -283,7 +285,7 @@ fn download_link(link: &Link) -> Result<(), ApiError> {
 #[get("/link/documents")]
 pub async fn list_link_documents(
     state: web::Data<AppState>,
-    LinkUser(link): LinkUser,
+    LinkUser(link, _): LinkUser,
     query: web::Query<LinkDocumentQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkDocument>>, ApiError> {
@@ -291,6 +293,7 @@ pub async fn list_link_documents(
     let page = page.page()?;
     let folder = query.into_inner().folder_id.map(String::from);
     db::run(&state, move |conn| {
+        access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
         let rows = access_links::documents(conn, &link.row, folder.as_deref(), page.after.as_deref(), page.limit)?;
         Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), LinkDocument::from)))
     })
@@ -312,13 +315,14 @@ pub async fn list_link_documents(
 pub async fn download_link_archive(
     state: web::Data<AppState>,
     origin: Origin,
-    LinkUser(link): LinkUser,
+    LinkUser(link, _): LinkUser,
     query: web::Query<LinkDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     download_link(&link)?;
     let folder = query.into_inner().folder_id.map(String::from);
     let rows = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
+            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
             let limit = download::ARCHIVE_LIMIT as i64;
             let rows = access_links::documents(conn, &link.row, folder.as_deref(), None, limit)?;
             if rows.len() > download::ARCHIVE_LIMIT {
@@ -327,7 +331,6 @@ pub async fn download_link_archive(
             for row in &rows {
                 access_links::record_download(conn, row, &link.row.id)?;
             }
-            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
                 .with_details(json!({ "document_ids": ids }));
@@ -355,25 +358,28 @@ pub async fn download_link_document(
     req: HttpRequest,
     state: web::Data<AppState>,
     origin: Origin,
-    LinkUser(link): LinkUser,
+    LinkUser(link, _): LinkUser,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
     download_link(&link)?;
     let id = path.into_inner();
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let asked = range.clone();
     let row = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
-            let row = access_links::document(conn, &link.row, id.as_str())?;
-            access_links::record_download(conn, &row, &link.row.id)?;
             access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
-            let entry = Entry::success("document.downloaded", "document", &row.id)
-                .with_details(json!({ "access_link_id": link.row.id }));
-            audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
+            let row = access_links::document(conn, &link.row, id.as_str())?;
+            if download::counts_as_download(asked.as_deref(), row.size) {
+                access_links::record_download(conn, &row, &link.row.id)?;
+                let entry = Entry::success("document.downloaded", "document", &row.id)
+                    .with_details(json!({ "access_link_id": link.row.id }));
+                audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
+            }
             Ok(row)
         })
     })
     .await?;
-    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok());
-    download::send(Download::of(&state.blobs, &row), range).await
+    download::send(Download::of(&state.blobs, &row), range.as_deref()).await
 }
 
 /// Uploads files into the work (upload links only): a raw body with `name`, or up to 20
@@ -398,7 +404,7 @@ pub async fn upload_link_documents(
     req: HttpRequest,
     state: web::Data<AppState>,
     origin: Origin,
-    LinkUser(link): LinkUser,
+    LinkUser(link, session): LinkUser,
     query: web::Query<LinkUploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -424,13 +430,20 @@ pub async fn upload_link_documents(
     let files = usize::try_from(left).map_or(FILES_PER_REQUEST, |r| r.min(FILES_PER_REQUEST));
     let limits = Limits { files, bytes };
     let received = upload::receive(&req, &state, payload, &link.row.firm_id, name.as_deref(), limits).await?;
-    let rows: Vec<DocumentRow> = received.iter().map(|file| document_of(&link, file)).collect();
+    let mut rows: Vec<DocumentRow> = received.iter().map(|file| document_of(&link, file)).collect();
     let settings = state.settings.clone();
     let saved = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
-            // Counted again inside the transaction: concurrent uploads cannot pass the limit.
+            // The link and session as they are now, under the link's row lock: while the files
+            // streamed the link may have been disabled, re-keyed or given another folder, and
+            // concurrent uploads must not pass the limit together.
+            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
+            let link = link_auth::session_link(conn, &session)?;
             if remaining(conn, &link)? < rows.len() as i64 {
                 return Err(limit_reached());
+            }
+            for row in &mut rows {
+                row.folder_id.clone_from(&link.row.folder_id);
             }
             for row in &rows {
                 documents::insert(conn, row)?;
@@ -439,7 +452,6 @@ pub async fn upload_link_documents(
                     .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }));
                 audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
             }
-            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
             let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
             let left = remaining(conn, &link)?;
@@ -448,10 +460,7 @@ pub async fn upload_link_documents(
     })
     .await;
     match saved {
-        Ok(uploads) => {
-            let location = uploads.uploaded.first().map(|d| format!("/v1/link/documents/{}", d.id)).unwrap_or_default();
-            Ok(created(location, &uploads))
-        }
+        Ok(uploads) => Ok(HttpResponse::Created().json(uploads)),
         Err(error) => {
             upload::abandon(&state, received).await;
             Err(error)

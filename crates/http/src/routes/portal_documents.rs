@@ -130,7 +130,8 @@ pub async fn get_my_document(
     .await
 }
 
-/// Downloads the file (whole or one `Range`) and records the download for the firm.
+/// Downloads the file (whole or one `Range`) and records the download for the firm (a range
+/// counts when it starts at the first byte).
 #[utoipa::path(
     tag = "portal",
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
@@ -150,17 +151,20 @@ pub async fn download_my_document(
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let asked = range.clone();
     let row = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let portal = my_portal(conn, &me)?;
             let row = documents::get_for_portal(conn, &portal, id.as_str())?;
-            documents::record_download(conn, &row, me.contact_id.as_str())?;
-            let principal = Principal::Contact(me.clone());
-            audit::record(conn, &origin, &principal, Entry::success("document.downloaded", "document", &row.id))?;
+            if download::counts_as_download(asked.as_deref(), row.size) {
+                documents::record_download(conn, &row, me.contact_id.as_str())?;
+                let principal = Principal::Contact(me.clone());
+                audit::record(conn, &origin, &principal, Entry::success("document.downloaded", "document", &row.id))?;
+            }
             Ok(row)
         })
     })
     .await?;
-    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok());
-    download::send(Download::of(&state.blobs, &row), range).await
+    download::send(Download::of(&state.blobs, &row), range.as_deref()).await
 }
