@@ -436,6 +436,34 @@ pub async fn update_access_link(
     Ok(with_etag(HttpResponse::Ok().json(present(&state, link)), version))
 }
 
+/// A change to what guards a link (its code or its URL), made, audited and read back in one
+/// transaction.
+struct Rekey {
+    origin: Origin,
+    principal: Principal,
+    id: AccessLinkId,
+    action: &'static str,
+}
+
+impl Rekey {
+    async fn run<F>(self, state: &AppState, change: F) -> Result<Link, ApiError>
+    where
+        F: FnOnce(&mut DbConnection, &Link) -> Result<serde_json::Value, ApiError> + Send + 'static,
+    {
+        let Self { origin, principal, id, action } = self;
+        db::run(state, move |conn| {
+            write_tx(conn, |conn| {
+                let link = visible_link(conn, &principal, id.as_str())?;
+                let details = change(conn, &link)?;
+                let entry = Entry::success(action, "access_link", &link.row.id).with_details(details);
+                audit::record(conn, &origin, &principal, entry)?;
+                visible_link(conn, &principal, id.as_str())
+            })
+        })
+        .await
+    }
+}
+
 /// Makes a new security code, shown this once: the old code stops working, wrong attempts
 /// start again from zero, a locked link is unlocked and open sessions end.
 #[utoipa::path(
@@ -455,22 +483,16 @@ pub async fn regenerate_access_link_code(
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteDocuments)?;
-    let id = path.into_inner();
     let code = link_auth::new_code();
     let (app, shown) = (state.clone(), code.clone());
-    let link = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let link = visible_link(conn, &principal, id.as_str())?;
-            let was_locked = link.guard.locked_at.is_some();
+    let rekeyed = Rekey { origin, principal, id: path.into_inner(), action: "access_link.code_regenerated" };
+    let link = rekeyed
+        .run(&state, move |conn, link| {
             let hash = app.links.code_hash(&link.row.id, &code);
             access_links::replace_code(conn, &link.row.id, &hash, vestibule_storage::now())?;
-            let entry = Entry::success("access_link.code_regenerated", "access_link", &link.row.id)
-                .with_details(serde_json::json!({ "unlocked": was_locked }));
-            audit::record(conn, &origin, &principal, entry)?;
-            visible_link(conn, &principal, id.as_str())
+            Ok(serde_json::json!({ "unlocked": link.guard.locked_at.is_some() }))
         })
-    })
-    .await?;
+        .await?;
     let version = link.row.version;
     let body = AccessLinkWithCode { access_link: present(&state, link), security_code: shown };
     Ok(shown_once(with_etag(HttpResponse::Ok().json(body), version)))
@@ -494,23 +516,15 @@ pub async fn regenerate_access_link_url(
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteDocuments)?;
-    let id = path.into_inner();
     let app = state.clone();
-    let link = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let link = visible_link(conn, &principal, id.as_str())?;
+    let rekeyed = Rekey { origin, principal, id: path.into_inner(), action: "access_link.url_regenerated" };
+    let link = rekeyed
+        .run(&state, move |conn, link| {
             let (nonce, hash) = new_token(&app.links, &link.row.id);
             access_links::replace_token(conn, &link.row.id, &nonce, &hash, vestibule_storage::now())?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("access_link.url_regenerated", "access_link", &link.row.id),
-            )?;
-            visible_link(conn, &principal, id.as_str())
+            Ok(serde_json::json!({}))
         })
-    })
-    .await?;
+        .await?;
     let version = link.row.version;
     Ok(shown_once(with_etag(HttpResponse::Ok().json(present(&state, link)), version)))
 }
