@@ -397,10 +397,16 @@ on_both_backends! {
         assert_eq!(in_subject.body["errors"][0]["pointer"], "/subject");
         assert_eq!(app.count("link_emails") + app.count("deliveries WHERE channel = 'email'"), 0);
 
-        let sent = app.post(&path, &firm.owner_token, &json!({ "contact_id": contact, "message": "Please download your notices. I will call you with the code." })).await;
+        let notice = upload(&app, &firm, &format!("client_id={client}&name=Bescheid 2026.pdf&visible_to_client=true"), b"notice").await;
+        let hidden = upload(&app, &firm, &format!("client_id={client}&name=intern.txt"), b"internal").await;
+        let unseen = app.post(&path, &firm.owner_token, &json!({ "contact_id": contact, "message": "Hello", "document_ids": [notice, hidden] })).await;
+        unseen.assert_problem(422, "validation_failed");
+        assert_eq!(unseen.body["errors"][0]["pointer"], "/document_ids/1", "a hidden document is not the link's to name");
+        let sent = app.post(&path, &firm.owner_token, &json!({ "contact_id": contact, "message": "Please download your notices. I will call you with the code.", "document_ids": [notice] })).await;
         assert_eq!(sent.status, 201, "{}", sent.body);
         assert_eq!(sent.body["to"], "cora@client.test");
-        assert_eq!(sent.body["subject"], "Documents for you from harbor LLP");
+        assert_eq!(sent.body["subject"], "Documents for you from harbor LLP: Bescheid 2026.pdf");
+        assert_eq!(sent.body["files"], json!([{ "document_id": notice, "name": "Bescheid 2026.pdf" }]));
         let log = app.get(&path, &firm.owner_token).await;
         assert_eq!(log.body["data"][0]["id"], sent.body["id"]);
         let entry = app.get(sent.header("location").unwrap(), &firm.owner_token).await;
@@ -408,6 +414,7 @@ on_both_backends! {
         let text = smtp.wait_for(1).await[0].text();
         assert!(text.contains(&format!("/links/{}", link.token)), "{text}");
         assert!(text.contains("I will call you with the code") && !text.contains(&link.code), "{text}");
+        assert!(text.contains("- Bescheid 2026.pdf"), "{text}");
         assert_eq!(app.count(&format!("deliveries WHERE content LIKE '%{}%'", link.code)), 0);
 
         app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "enabled": false })).await;

@@ -276,13 +276,21 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 "You will need the security code that {} gives you separately; it is never sent with this email.",
                 context.firm_name
             );
+            let files: Vec<&str> = context.content["files"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+                .unwrap_or_default();
+            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
             let text = format!(
-                "{message}\n\n{action}:\n{link}\n{until}\n{code}\n\n-- {firm}\n",
+                "{message}\n\n{list}{action}:\n{link}\n{until}\n{code}\n\n-- {firm}\n",
+                list = if list.is_empty() { list } else { format!("{list}\n") },
                 until = until.trim_start(),
                 firm = context.firm_name,
             );
+            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
             let html = format!(
-                "<p>{message}</p><p><a href=\"{link}\">{action}</a>.{until}</p><p>{code}</p><p>&mdash; {firm}</p>",
+                "<p>{message}</p>{html_list}<p><a href=\"{link}\">{action}</a>.{until}</p><p>{code}</p><p>&mdash; {firm}</p>",
+                html_list = if html_list.is_empty() { html_list } else { format!("<ul>{html_list}</ul>") },
                 message = escape(message).replace('\n', "<br>"),
                 link = escape(link),
                 until = escape(&until),

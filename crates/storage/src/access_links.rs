@@ -296,6 +296,11 @@ pub fn documents(
     Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
 }
 
+/// The documents among `ids` that the link shows, in one query (order not kept).
+pub fn documents_among(conn: &mut DbConnection, link: &LinkRow, ids: &[&str]) -> StorageResult<Vec<DocumentRow>> {
+    Ok(of_link(link).filter(documents::id.eq_any(ids)).select(DocumentRow::as_select()).load(conn)?)
+}
+
 pub fn document(conn: &mut DbConnection, link: &LinkRow, id: &str) -> StorageResult<DocumentRow> {
     Ok(of_link(link).filter(documents::id.eq(id)).select(DocumentRow::as_select()).first(conn)?)
 }
@@ -371,6 +376,8 @@ pub struct LinkEmailRow {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// JSON: `[{"document_id", "name"}]`.
+    pub files: String,
     pub sent_by: String,
     pub created_at: NaiveDateTime,
 }

@@ -603,6 +603,7 @@ diesel::table! {
         recipient -> Text,
         subject -> Text,
         body -> Text,
+        files -> Text,
         sent_by -> Text,
         created_at -> Timestamp,
     }

@@ -70,6 +70,8 @@ CREATE TABLE link_emails (
     recipient TEXT NOT NULL,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
+    -- The documents the email named (seed 002's "Send"), as a JSON array of {document_id, name}.
+    files TEXT NOT NULL,
     sent_by TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );

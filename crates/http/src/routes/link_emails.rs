@@ -11,10 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::access_link::{CODE_DIGITS, LinkKind};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::{AccessLinkId, ContactId, LinkEmailId};
+use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::{self, Link, LinkEmailRow};
-use vestibule_storage::{StorageError, contacts, firms, outbox, write_tx};
+use vestibule_storage::{DbConnection, StorageError, contacts, firms, outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::link::LinkSecret;
@@ -31,6 +31,9 @@ use crate::routes::access_links::{url_of, visible_link};
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
+/// Documents one email names, at most.
+const FILE_LIMIT: usize = 50;
+
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(email_access_link).service(list_access_link_emails).service(get_access_link_email);
 }
@@ -44,6 +47,17 @@ pub struct SendLinkEmail {
     pub subject: Option<String>,
     /// The body above the inserted link: what to do and until when. Never the code.
     pub message: String,
+    /// Download links: up to 50 documents the link shows, named in the email and, by
+    /// default, in its subject (seed 002's "Send" on a selection of documents).
+    #[serde(default)]
+    pub document_ids: Vec<DocumentId>,
+}
+
+/// A document an email named.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkEmailFile {
+    pub document_id: DocumentId,
+    pub name: String,
 }
 
 /// One entry of a link's contact log.
@@ -56,6 +70,7 @@ pub struct LinkEmail {
     pub to: String,
     pub subject: String,
     pub message: String,
+    pub files: Vec<LinkEmailFile>,
     pub sent_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -63,6 +78,7 @@ pub struct LinkEmail {
 impl From<LinkEmailRow> for LinkEmail {
     fn from(row: LinkEmailRow) -> Self {
         Self {
+            files: serde_json::from_str(&row.files).unwrap_or_default(),
             id: LinkEmailId::from_trusted(row.id),
             access_link_id: AccessLinkId::from_trusted(row.access_link_id),
             contact_id: ContactId::from_trusted(row.contact_id),
@@ -86,6 +102,35 @@ fn holds_code(links: &LinkSecret, link: &Link, text: &str) -> bool {
             links.code_matches(&link.row.id, &candidate, &link.guard.code_hash)
         })
     })
+}
+
+/// The documents an email names, in the order given: each one the link shows.
+fn named_files(conn: &mut DbConnection, link: &Link, ids: &[DocumentId]) -> Result<Vec<LinkEmailFile>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if LinkKind::from_stored(&link.row.kind) != LinkKind::Download {
+        return Err(ApiError::field("/document_ids", "download_links_only", "an upload link shows no documents"));
+    }
+    let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
+    let found = access_links::documents_among(conn, &link.row, &wanted)?;
+    wanted
+        .iter()
+        .enumerate()
+        .map(|(index, id)| {
+            let document = found.iter().find(|d| d.id == *id).ok_or_else(|| {
+                ApiError::field(
+                    &format!("/document_ids/{index}"),
+                    "unknown_reference",
+                    "not a document this link shows",
+                )
+            })?;
+            Ok(LinkEmailFile {
+                document_id: DocumentId::from_trusted(document.id.clone()),
+                name: document.name.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Emails the link to a contact (a contact-log entry): the message with the URL inserted,
@@ -113,6 +158,9 @@ pub async fn email_access_link(
     let mut errors = ValidationErrors::default();
     let subject = errors.check("/subject", text::optional(body.subject.as_deref(), 200)).flatten();
     let message = errors.check("/message", text::required(&body.message, 10_000));
+    if body.document_ids.len() > FILE_LIMIT {
+        errors.push(FieldError::new("/document_ids", "too_many", format!("at most {FILE_LIMIT} documents")));
+    }
     errors.into_result()?;
     let id = path.into_inner();
     let app = state.clone();
@@ -143,9 +191,15 @@ pub async fn email_access_link(
             let to = contact
                 .email
                 .ok_or_else(|| ApiError::field("/contact_id", "no_email", "the contact has no email address"))?;
+            let files = named_files(conn, &link, &body.document_ids)?;
             let firm_name = firms::get(conn, firm_id)?.email_display_name;
             let subject = subject.unwrap_or_else(|| match LinkKind::from_stored(&link.row.kind) {
-                LinkKind::Download => format!("Documents for you from {firm_name}"),
+                LinkKind::Download if files.is_empty() => format!("Documents for you from {firm_name}"),
+                LinkKind::Download => {
+                    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+                    let subject = format!("Documents for you from {firm_name}: {}", names.join(", "));
+                    subject.chars().take(200).collect()
+                }
                 LinkKind::Upload => format!("{firm_name} asks you to upload documents"),
             });
             let row = LinkEmailRow {
@@ -156,6 +210,7 @@ pub async fn email_access_link(
                 recipient: to,
                 subject,
                 body: message.unwrap_or_default(),
+                files: serde_json::to_string(&files).map_err(anyhow::Error::from)?,
                 sent_by: principal.actor().1.to_owned(),
                 created_at: vestibule_storage::now(),
             };
@@ -167,6 +222,7 @@ pub async fn email_access_link(
                 "link": url_of(&app.settings, &app.links, &link),
                 "kind": link.row.kind,
                 "expires_at": utc(link.row.expires_at),
+                "files": files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
             });
             outbox::queue_email(conn, &event, &row.recipient, Some(&content))?;
             let audit_entry = Entry::success("access_link.emailed", "access_link", &link.row.id)
