@@ -109,7 +109,9 @@ on_both_backends! {
         let read = app.get(&format!("/v1/access-links/{id}"), &firm.owner_token).await;
         assert_eq!(read.body["url"], url, "the URL can be copied again");
         assert!(read.body.get("security_code").is_none() && !read.body.to_string().contains(&code), "the code is shown once");
-        assert_eq!(app.count(&format!("link_guards WHERE token_hash LIKE '%{}%' OR code_hash = '{code}'", &token[4..])), 0, "stored hashed");
+        let token_digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        assert_eq!(app.count(&format!("link_guards WHERE access_link_id = '{id}' AND token_hash = '{token_digest}'")), 1, "the token is kept as its SHA-256");
+        assert_eq!(app.count(&format!("link_guards WHERE token_nonce LIKE '%{}%' OR code_hash LIKE '%{code}%'", &token[4..])), 0, "neither the token nor the code is stored");
 
         let landing = app.call(Method::GET, &format!("/v1/links/{token}"), None, None).await;
         assert_eq!(landing.status, 200, "{}", landing.body);
@@ -329,7 +331,7 @@ on_both_backends! {
         assert_eq!((app.count("documents"), app.count("pending_blobs")), (2, 0));
         assert_eq!(blob_files(&app.data_dir.join("blobs")).len(), blobs, "the file before the oversize one is gone too");
         app.patch(&format!("/v1/access-links/{}", link.id), &firm.owner_token, &json!({ "max_uploads": 3 })).await;
-        assert_eq!(app.delete(&format!("/v1/folders/{folder}"), &firm.owner_token).await.status, 409, "the folder holds the uploads");
+        app.delete(&format!("/v1/folders/{folder}"), &firm.owner_token).await.assert_problem(409, "folder_not_empty");
         let last = app.send_raw(Method::POST, "/v1/link/documents?name=last.txt", &session, "application/octet-stream", b"last".to_vec()).await;
         assert_eq!(last.status, 201, "{}", last.body);
         assert_eq!(last.body["remaining"], 0);

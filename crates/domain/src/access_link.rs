@@ -33,6 +33,25 @@ impl LinkKind {
     }
 }
 
+/// What a recipient does with a link's session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkUse {
+    /// List and download the work's visible documents.
+    ReadDocuments,
+    Upload,
+}
+
+impl LinkKind {
+    /// A download link only shows documents; an upload link only takes files.
+    pub fn allows(self, use_: LinkUse) -> Result<(), &'static str> {
+        match (self, use_) {
+            (Self::Download, LinkUse::ReadDocuments) | (Self::Upload, LinkUse::Upload) => Ok(()),
+            (Self::Upload, LinkUse::ReadDocuments) => Err("this is an upload link: it does not show documents"),
+            (Self::Download, LinkUse::Upload) => Err("this is a download link: it takes no uploads"),
+        }
+    }
+}
+
 /// Where a link stands: the seed's red and green icon, and why it is red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -91,6 +110,14 @@ mod tests {
     fn disabled_wins_over_locked_and_expired() {
         assert_eq!(LinkStatus::of(false, Some(at(0)), at(0), at(10)), LinkStatus::Disabled);
         assert_eq!(LinkStatus::of(true, Some(at(0)), at(0), at(10)), LinkStatus::Locked);
+    }
+
+    #[test]
+    fn each_kind_of_link_allows_only_its_own_use() {
+        assert!(LinkKind::Download.allows(LinkUse::ReadDocuments).is_ok());
+        assert!(LinkKind::Download.allows(LinkUse::Upload).is_err());
+        assert!(LinkKind::Upload.allows(LinkUse::Upload).is_ok());
+        assert!(LinkKind::Upload.allows(LinkUse::ReadDocuments).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use vestibule_blobs::{BlobError, Stored};
 use vestibule_domain::ids::DocumentId;
 use vestibule_domain::text;
-use vestibule_storage::{documents, write_tx};
+use vestibule_storage::{DbConnection, documents, firms, write_tx};
 
 use crate::db;
 use crate::error::ApiError;
@@ -41,6 +41,11 @@ pub struct Limits {
     pub files: usize,
     /// Bytes per file.
     pub bytes: u64,
+}
+
+/// The firm's largest accepted file, in bytes.
+pub fn firm_limit(conn: &mut DbConnection, firm_id: &str) -> Result<u64, ApiError> {
+    Ok(u64::try_from(firms::get(conn, firm_id)?.upload_limit_bytes).unwrap_or(0))
 }
 
 pub fn is_multipart(req: &HttpRequest) -> bool {

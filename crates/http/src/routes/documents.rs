@@ -14,7 +14,7 @@ use vestibule_domain::ids::{AccessLinkId, ClientId, ContactId, DocumentId, Folde
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
-use vestibule_storage::{DbConnection, access_links, firms, signatures, write_tx};
+use vestibule_storage::{DbConnection, access_links, signatures, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
@@ -248,8 +248,7 @@ pub async fn upload_document(
                 ("folder_id", folder.as_ref()),
                 "#/query",
             )?;
-            let limit = firms::get(conn, principal.firm_id().as_str())?.upload_limit_bytes;
-            Ok((place, u64::try_from(limit).unwrap_or(0)))
+            Ok((place, upload::firm_limit(conn, principal.firm_id().as_str())?))
         })
         .await?
     };

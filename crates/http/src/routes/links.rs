@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_domain::access_link::{LinkKind, MAX_FAILED_CODES, normalize_code};
+use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
 use vestibule_domain::audit::Outcome;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
@@ -267,12 +267,10 @@ fn notify_staff(
     Ok(())
 }
 
-fn download_link(link: &Link) -> Result<(), ApiError> {
-    if LinkKind::from_stored(&link.row.kind) == LinkKind::Download {
-        Ok(())
-    } else {
-        Err(ApiError::Refused { code: "wrong_link_kind", detail: "this is an upload link: it does not show documents" })
-    }
+fn allowed(link: &Link, use_: LinkUse) -> Result<(), ApiError> {
+    LinkKind::from_stored(&link.row.kind)
+        .allows(use_)
+        .map_err(|detail| ApiError::Refused { code: "wrong_link_kind", detail })
 }
 
 /// The documents of the work that the firm made visible to the client.
@@ -289,7 +287,7 @@ pub async fn list_link_documents(
     query: web::Query<LinkDocumentQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkDocument>>, ApiError> {
-    download_link(&link)?;
+    allowed(&link, LinkUse::ReadDocuments)?;
     let page = page.page()?;
     let folder = query.into_inner().folder_id.map(String::from);
     db::run(&state, move |conn| {
@@ -318,7 +316,7 @@ pub async fn download_link_archive(
     LinkUser(link, _): LinkUser,
     query: web::Query<LinkDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    download_link(&link)?;
+    allowed(&link, LinkUse::ReadDocuments)?;
     let folder = query.into_inner().folder_id.map(String::from);
     let rows = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
@@ -361,7 +359,7 @@ pub async fn download_link_document(
     LinkUser(link, _): LinkUser,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
-    download_link(&link)?;
+    allowed(&link, LinkUse::ReadDocuments)?;
     let id = path.into_inner();
     let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let asked = range.clone();
@@ -408,21 +406,12 @@ pub async fn upload_link_documents(
     query: web::Query<LinkUploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if LinkKind::from_stored(&link.row.kind) != LinkKind::Upload {
-        return Err(ApiError::Refused {
-            code: "wrong_link_kind",
-            detail: "this is a download link: it takes no uploads",
-        });
-    }
+    allowed(&link, LinkUse::Upload)?;
     let name = query.into_inner().name;
     upload::require_name(&req, name.as_deref())?;
     let (left, bytes) = {
         let link = link.clone();
-        db::run(&state, move |conn| {
-            let limit = firms::get(conn, &link.row.firm_id)?.upload_limit_bytes;
-            Ok((remaining(conn, &link)?, u64::try_from(limit).unwrap_or(0)))
-        })
-        .await?
+        db::run(&state, move |conn| Ok((remaining(conn, &link)?, upload::firm_limit(conn, &link.row.firm_id)?))).await?
     };
     if left == 0 {
         return Err(limit_reached());
