@@ -50,7 +50,7 @@ async fn upload(app: &TestApp, firm: &Firm, query: &str, bytes: &[u8]) -> String
 }
 
 async fn bytes(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
-    let response = app.http.get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    let response = crate::support::open(app.http.get(app.url(path)).bearer_auth(token)).await;
     (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
 }
 
@@ -117,7 +117,8 @@ on_both_backends! {
         assert_eq!(landing.status, 200, "{}", landing.body);
         assert_eq!(landing.header("cache-control"), Some("no-store"));
         assert_eq!(landing.header("referrer-policy"), Some("no-referrer"));
-        let keys: Vec<&String> = landing.body.as_object().unwrap().keys().collect();
+        let mut keys: Vec<&String> = landing.body.as_object().unwrap().keys().collect();
+        keys.sort();
         assert_eq!(keys, ["expires_at", "firm_name", "kind", "message"], "nothing of the client before the code");
         assert_eq!(landing.body["firm_name"], "harbor LLP");
         assert_eq!(landing.body["message"], "Your 2026 notices");
@@ -134,9 +135,9 @@ on_both_backends! {
         assert_eq!(names, ["Bescheid.pdf", "Belege.txt"], "only the client's own visible documents");
         assert!(listed.body["data"][0].get("uploaded_by").is_none());
 
-        let later_part = app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=3-").send().await.unwrap();
+        let later_part = crate::support::open(app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=3-")).await;
         assert_eq!(later_part.status(), 206);
-        let beyond = app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=99-").send().await.unwrap();
+        let beyond = crate::support::open(app.http.get(app.url(&format!("/v1/link/documents/{visible}/content"))).bearer_auth(&session).header("range", "bytes=99-")).await;
         assert_eq!(beyond.status(), 416);
         assert_eq!(app.count("link_downloads"), 0, "neither a later part nor a refused range is a download");
         let (status, content) = bytes(&app, &format!("/v1/link/documents/{visible}/content"), &session).await;

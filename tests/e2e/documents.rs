@@ -42,11 +42,11 @@ async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> Repl
 
 /// A raw GET, for bodies that are not JSON.
 async fn fetch(app: &TestApp, path: &str, token: &str, range: Option<&str>) -> reqwest::Response {
-    let mut request = reqwest::Client::new().get(app.url(path)).bearer_auth(token);
+    let mut request = app.http.get(app.url(path)).bearer_auth(token);
     if let Some(range) = range {
         request = request.header("Range", range);
     }
-    request.send().await.unwrap()
+    crate::support::open(request).await
 }
 
 fn pdf(len: usize) -> Vec<u8> {

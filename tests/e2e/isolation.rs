@@ -301,7 +301,7 @@ fn table(ids: &Ids) -> Vec<Row> {
 
 #[test]
 fn every_operation_in_the_spec_has_a_row() {
-    let spec = serde_json::to_value(vestibule_http::openapi_document()).unwrap();
+    let spec = vestibule_http::openapi_document();
     let documented: BTreeSet<String> = spec["paths"]
         .as_object()
         .unwrap()

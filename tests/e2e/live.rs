@@ -34,7 +34,7 @@ impl Stream {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
-        request.send().await.expect("stream request")
+        crate::support::open(request).await
     }
 
     async fn connect(app: &TestApp, path: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> Self {

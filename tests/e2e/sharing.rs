@@ -88,7 +88,7 @@ on_both_backends! {
         let inbox = app.get("/v1/portal/conversations?channel=Verträge", &w.contact_token).await;
         assert_eq!(inbox.body["data"][0]["subject"], "Documents");
         assert_eq!(inbox.body["data"][0]["last_message"]["attachments"][0]["document_id"], doc);
-        let download = reqwest::Client::new().get(app.url(&format!("/v1/portal/documents/{doc}/content"))).bearer_auth(&w.contact_token).send().await.unwrap();
+        let download = crate::support::open(app.http.get(app.url(&format!("/v1/portal/documents/{doc}/content"))).bearer_auth(&w.contact_token)).await;
         assert_eq!(download.status(), 200);
         assert_eq!(download.bytes().await.unwrap(), b"Vertrag.txt".as_slice());
 

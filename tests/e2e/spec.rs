@@ -15,9 +15,49 @@ fn the_checked_in_openapi_document_is_current() {
     assert!(checked_in == generated, "openapi/openapi.json is stale: run `make openapi` and commit the result");
 }
 
+/// utoipa keeps one schema per name: a second Rust type under a taken name would silently
+/// replace the first, and every operation using the first would describe the wrong shape.
+#[test]
+fn no_two_types_share_a_schema_name() {
+    let mut seen: std::collections::HashMap<String, serde_json::Value> = std::collections::HashMap::new();
+    for (name, schema) in vestibule_http::schema_registrations() {
+        let schema = serde_json::to_value(schema).unwrap();
+        if let Some(first) = seen.get(&name) {
+            assert!(*first == schema, "two types are published as the schema `{name}`:\n{first}\n{schema}");
+        } else {
+            seen.insert(name, schema);
+        }
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    fn walk(spec: &serde_json::Value, node: &serde_json::Value, at: &str) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let target = reference.strip_prefix('#').and_then(|pointer| spec.pointer(pointer));
+                    assert!(target.is_some(), "{at}: $ref {reference} does not resolve");
+                }
+                for (key, value) in map {
+                    walk(spec, value, &format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    walk(spec, value, &format!("{at}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let spec = vestibule_http::openapi_document();
+    walk(&spec, &spec, "");
+}
+
 #[test]
 fn every_operation_declares_its_errors_and_security() {
-    let spec = serde_json::to_value(vestibule_http::openapi_document()).unwrap();
+    let spec = vestibule_http::openapi_document();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let what = format!("{} {path}", method.to_uppercase());
@@ -33,7 +73,7 @@ fn every_operation_declares_its_errors_and_security() {
                 }
                 assert!(responses.contains_key("500"), "{what} does not declare 500");
             }
-            let secured = operation.get("security").is_some();
+            let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
             if secured {
                 assert!(responses.contains_key("401"), "{what} is secured but does not declare 401");
                 assert!(responses.contains_key("403"), "{what} is secured but does not declare 403");

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use vestibule_domain::events::{EventType, WebhookData, WebhookPayload};
+use vestibule_domain::events::{DisabledReason, EventType, WebhookData, WebhookPayload};
 use vestibule_domain::ids::FirmId;
 use vestibule_storage::outbox::EventRow;
 use vestibule_storage::webhooks::EndpointRow;
@@ -40,7 +40,7 @@ pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
         data: WebhookData {
             id: stored["id"].as_str().unwrap_or_default().to_owned(),
             firm_id: FirmId::from_trusted(event.firm_id.clone()),
-            reason: stored["reason"].as_str().map(str::to_owned),
+            reason: stored["reason"].as_str().and_then(DisabledReason::from_stored),
         },
     };
     Ok(serde_json::to_vec(&payload)?)

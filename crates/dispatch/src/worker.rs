@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::NaiveDateTime;
 use rand::Rng;
-use vestibule_domain::events::EventType;
+use vestibule_domain::events::{DisabledReason, EventType};
 use vestibule_storage::deliveries::{self, Outcome, Work};
 use vestibule_storage::webhooks::{self, EndpointChanges};
 use vestibule_storage::{DbConnection, DbPool, audit, firms, outbox, staff, write_tx};
@@ -228,17 +228,17 @@ fn track_endpoint(
             }
             return Ok(());
         }
-        Verdict::Gone => "gone",
+        Verdict::Gone => DisabledReason::Gone,
         Verdict::Retry { .. } => match current.failing_since {
             None => {
                 webhooks::update(conn, &endpoint.firm_id, &endpoint.id, &change(Some(Some(now)), None))?;
                 return Ok(());
             }
             Some(since) if now - since < disable_after => return Ok(()),
-            Some(_) => "failing",
+            Some(_) => DisabledReason::Failing,
         },
     };
-    webhooks::update(conn, &endpoint.firm_id, &endpoint.id, &change(None, Some(disable_reason)))?;
+    webhooks::update(conn, &endpoint.firm_id, &endpoint.id, &change(None, Some(disable_reason.as_str())))?;
     deliveries::drop_pending_for_endpoint(conn, &endpoint.id, "the endpoint was disabled")?;
     audit::append(
         conn,
@@ -249,15 +249,15 @@ fn track_endpoint(
             target_kind: Some("webhook_endpoint".to_owned()),
             target_id: Some(endpoint.id.clone()),
             outcome: "success".to_owned(),
-            details: serde_json::json!({ "reason": disable_reason }).to_string(),
+            details: serde_json::json!({ "reason": disable_reason.as_str() }).to_string(),
             ..Default::default()
         },
     )?;
-    let data = serde_json::json!({ "id": endpoint.id, "reason": disable_reason });
+    let data = serde_json::json!({ "id": endpoint.id, "reason": disable_reason.as_str() });
     let event = outbox::publish(conn, &endpoint.firm_id, EventType::WebhookEndpointDisabled, &data)?;
     for admin in staff::admin_emails(conn, &endpoint.firm_id)? {
         outbox::queue_email(conn, &event, &admin, None)?;
     }
-    tracing::warn!(endpoint = %endpoint.id, reason = disable_reason, "disabled a webhook endpoint");
+    tracing::warn!(endpoint = %endpoint.id, reason = disable_reason.as_str(), "disabled a webhook endpoint");
     Ok(())
 }

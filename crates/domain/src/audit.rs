@@ -9,6 +9,43 @@ use sha2::{Digest, Sha256};
 /// The hash the first event of every firm chains to.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Who acted: a signed-in staff member or contact, an integration's API key, a visitor of an
+/// access link, someone not signed in (a failed sign-in), or `vestibule admin` (system).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    Staff,
+    Contact,
+    ApiKey,
+    AccessLink,
+    Anonymous,
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Contact => "contact",
+            Self::ApiKey => "api_key",
+            Self::AccessLink => "access_link",
+            Self::Anonymous => "anonymous",
+            Self::System => "system",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        match raw {
+            "staff" => Self::Staff,
+            "contact" => Self::Contact,
+            "api_key" => Self::ApiKey,
+            "access_link" => Self::AccessLink,
+            "system" => Self::System,
+            _ => Self::Anonymous,
+        }
+    }
+}
+
 /// Whether the audited attempt succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

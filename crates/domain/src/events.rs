@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! catalogue {
     ($($variant:ident => $name:literal: $about:literal,)+) => {
         /// An event type, as named in webhook payloads and endpoint filters.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum EventType {
             $(#[doc = $about] #[serde(rename = $name)] $variant,)+
         }
@@ -26,6 +26,20 @@ macro_rules! catalogue {
                 match raw { $($name => Some(Self::$variant),)+ _ => None }
             }
         }
+
+        // By hand: the derive cannot read a `serde(rename)` made by this macro, and would
+        // publish the Rust variant names instead of the wire names.
+        impl utoipa::PartialSchema for EventType {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some("An event type, as named in webhook payloads and endpoint filters."))
+                    .enum_values(Some([$($name),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for EventType {}
     };
 }
 
@@ -119,15 +133,44 @@ pub struct WebhookPayload {
     pub data: WebhookData,
 }
 
+/// Why a webhook endpoint stopped receiving: an admin disabled it (`manual`), the receiver
+/// answered 410 (`gone`), or it kept failing past the allowed time (`failing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    Manual,
+    Gone,
+    Failing,
+}
+
+impl DisabledReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Gone => "gone",
+            Self::Failing => "failing",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        match raw {
+            "manual" => Some(Self::Manual),
+            "gone" => Some(Self::Gone),
+            "failing" => Some(Self::Failing),
+            _ => None,
+        }
+    }
+}
+
 /// Ids only: receivers fetch the current state through the API.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookData {
     /// The id of the record the event is about (a client, contact, matter or webhook endpoint).
     pub id: String,
     pub firm_id: crate::ids::FirmId,
-    /// `webhook_endpoint.disabled` only: `gone` or `failing`.
+    /// `webhook_endpoint.disabled` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<DisabledReason>,
 }
 
 #[cfg(test)]

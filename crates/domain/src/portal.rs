@@ -90,3 +90,31 @@ mod tests {
         assert!(unavailable(PortalStatus::Active).is_none());
     }
 }
+
+/// Where an invitation was sent from: the portal dialogs, the settings (admins), or an
+/// invoice email with "invite recipients" (seed 004).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationSource {
+    Portal,
+    Settings,
+    Invoice,
+}
+
+impl InvitationSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Portal => "portal",
+            Self::Settings => "settings",
+            Self::Invoice => "invoice",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        match raw {
+            "settings" => Self::Settings,
+            "invoice" => Self::Invoice,
+            _ => Self::Portal,
+        }
+    }
+}

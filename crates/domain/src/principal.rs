@@ -1,3 +1,4 @@
+use crate::audit::ActorKind;
 use crate::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use crate::roles::StaffRole;
 use crate::scope::ApiScope;
@@ -43,11 +44,11 @@ impl Principal {
     }
 
     /// The kind and id recorded as the actor of audit events.
-    pub fn actor(&self) -> (&'static str, &str) {
+    pub fn actor(&self) -> (ActorKind, &str) {
         match self {
-            Self::Staff(p) => ("staff", p.staff_id.as_str()),
-            Self::Contact(p) => ("contact", p.contact_id.as_str()),
-            Self::Integration(p) => ("api_key", p.api_key_id.as_str()),
+            Self::Staff(p) => (ActorKind::Staff, p.staff_id.as_str()),
+            Self::Contact(p) => (ActorKind::Contact, p.contact_id.as_str()),
+            Self::Integration(p) => (ActorKind::ApiKey, p.api_key_id.as_str()),
         }
     }
 }

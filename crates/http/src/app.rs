@@ -12,19 +12,33 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::ApiError;
 use crate::json;
 use crate::middleware::{idempotency, link_privacy, metrics, request_id};
-use crate::openapi::ApiDoc;
+use crate::openapi::{self, ApiDoc};
 use crate::routes;
+use crate::routing::{Routes, SchemaRegistration};
 use crate::state::AppState;
 
-/// The OpenAPI document, as `vestibule openapi` exports it.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document, as `vestibule openapi` exports it and `/openapi.json` serves it.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::finish(described().0)
+}
+
+/// Every schema the handlers name, duplicates included, beside the document's own.
+pub fn schema_registrations() -> Vec<SchemaRegistration> {
+    let (_, mut schemas) = described();
+    let own = ApiDoc::openapi().components.map(|c| c.schemas).unwrap_or_default();
+    schemas.extend(own);
+    schemas
+}
+
+fn described() -> (utoipa::openapi::OpenApi, Vec<SchemaRegistration>) {
+    let mut schemas = Vec::new();
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .service(scope::scope("/v1").configure(routes::v1))
-        .configure(routes::health::routes)
+        .service(scope::scope("/v1").configure(|cfg| routes::v1(&mut Routes::new(cfg, &mut schemas))))
+        .configure(|cfg| routes::health::routes(&mut Routes::new(cfg, &mut schemas)))
         .split_for_parts();
-    api
+    (api, schemas)
 }
 
 /// The whole application for one worker.
@@ -41,6 +55,7 @@ pub fn configure_app(
 > {
     let payload_config = json::payload_config(&state);
     let cors = crate::middleware::cors::cors(&state.settings.cors_origins);
+    let mut schemas = Vec::new();
     let (app, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -48,17 +63,19 @@ pub fn configure_app(
         .app_data(payload_config)
         .app_data(json::path_config())
         .app_data(json::query_config())
-        .service(scope::scope("/v1").wrap(from_fn(idempotency::idempotency)).configure(routes::v1))
-        .configure(routes::health::routes)
+        .service(
+            scope::scope("/v1")
+                .wrap(from_fn(idempotency::idempotency))
+                .configure(|cfg| routes::v1(&mut Routes::new(cfg, &mut schemas))),
+        )
+        .configure(|cfg| routes::health::routes(&mut Routes::new(cfg, &mut schemas)))
         .split_for_parts();
-    app.service(web::resource("/openapi.json").route(web::get().to({
-        let api = api.clone();
-        move || {
-            let api = api.clone();
-            async move { HttpResponse::Ok().json(api) }
-        }
+    let spec = web::Bytes::from(openapi::finish(api).to_string());
+    app.service(web::resource("/openapi.json").route(web::get().to(move || {
+        let spec = spec.clone();
+        async move { HttpResponse::Ok().content_type("application/json").body(spec) }
     })))
-    .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", api))
+    .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
     .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
     .wrap(from_fn(link_privacy::link_privacy))
     .wrap(cors)

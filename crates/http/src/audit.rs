@@ -6,7 +6,7 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde_json::Value;
-use vestibule_domain::audit::Outcome;
+use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::events::EventType;
 use vestibule_domain::principal::Principal;
 use vestibule_storage::audit::{NewAuditEvent, append};
@@ -84,7 +84,7 @@ pub fn record_as(
     conn: &mut DbConnection,
     origin: &Origin,
     firm_id: &str,
-    actor_kind: &str,
+    actor_kind: ActorKind,
     actor_id: Option<&str>,
     entry: Entry<'_>,
 ) -> StorageResult<()> {
@@ -99,7 +99,7 @@ pub fn record_as(
         conn,
         &NewAuditEvent {
             firm_id: firm_id.to_owned(),
-            actor_kind: actor_kind.to_owned(),
+            actor_kind: actor_kind.as_str().to_owned(),
             actor_id: actor_id.map(str::to_owned),
             action: action.to_owned(),
             target_kind: target.map(|(kind, _)| kind.to_owned()),

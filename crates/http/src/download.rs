@@ -158,6 +158,56 @@ pub async fn send(file: Download<'_>, range: Option<&str>) -> Result<HttpRespons
     Ok(response.body(SizedStream::new(length, stream)))
 }
 
+fn header(about: &str) -> utoipa::openapi::header::Header {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    utoipa::openapi::HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String).build())
+        .description(Some(about))
+        .build()
+}
+
+fn file_response(description: &str, media_type: &str) -> utoipa::openapi::ResponseBuilder {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(media_type, ContentBuilder::new().schema(Some(Ref::from_schema_name("FileBytes"))).build())
+        .header("Content-Disposition", header("`attachment` with the document's name (RFC 6266)."))
+        .header("Cache-Control", header("`private, no-store`."))
+}
+
+/// The answers of [`send`], for the spec: any media type, since the detected type is sent.
+pub struct FileDownload;
+
+impl utoipa::IntoResponses for FileDownload {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let file = |description: &str| {
+            file_response(description, "*/*")
+                .header("ETag", header("The SHA-256 of the whole file, quoted."))
+                .header("Accept-Ranges", header("`bytes`."))
+        };
+        utoipa::openapi::ResponsesBuilder::new()
+            .response("200", file("The file, with its detected `Content-Type`.").build())
+            .response(
+                "206",
+                file("The one range asked for.")
+                    .header("Content-Range", header("`bytes <first>-<last>/<size>`."))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
+}
+
+/// The answer of [`send_archive`], for the spec.
+pub struct ArchiveDownload;
+
+impl utoipa::IntoResponses for ArchiveDownload {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let zip = file_response("A ZIP of the documents, stored uncompressed.", "application/zip");
+        utoipa::openapi::ResponsesBuilder::new().response("200", zip.build()).build().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

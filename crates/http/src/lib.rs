@@ -17,10 +17,11 @@ pub mod pagination;
 pub mod portal_access;
 pub mod problem;
 pub mod routes;
+pub mod routing;
 pub mod state;
 pub mod upload;
 pub mod zip;
 
-pub use app::{configure_app, openapi_document};
+pub use app::{configure_app, openapi_document, schema_registrations};
 pub use error::ApiError;
 pub use state::{AppState, HttpSettings};

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{InvitationId, PortalGrantId, PortalId};
-use vestibule_domain::portal::{PortalKind, PortalStatus};
+use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::contacts::ContactRow;
 use vestibule_storage::invitations::{self, InvitationRow};
@@ -84,7 +84,7 @@ pub struct Invitee<'a> {
     pub portal: &'a PortalRow,
     pub contact: &'a ContactRow,
     pub client_id: Option<&'a str>,
-    pub source: &'a str,
+    pub source: InvitationSource,
 }
 
 pub fn invite(
@@ -117,7 +117,7 @@ pub fn invite(
         client_id: client_id.map(str::to_owned),
         email,
         token_hash: secrets::digest(&token),
-        source: source.to_owned(),
+        source: source.as_str().to_owned(),
         invited_by: staff_id(principal),
         created_at: now,
         expires_at: now + ttl,
@@ -128,7 +128,7 @@ pub fn invite(
     invitations::insert(conn, &row)?;
     send_invitation(conn, settings, &row, &token)?;
     let entry = Entry::success("invitation.sent", "invitation", &row.id)
-        .with_details(serde_json::json!({ "portal_id": portal.id, "source": source }));
+        .with_details(serde_json::json!({ "portal_id": portal.id, "source": source.as_str() }));
     audit::record(conn, origin, principal, entry)?;
     Ok(row)
 }

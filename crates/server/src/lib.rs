@@ -10,7 +10,7 @@ pub mod telemetry;
 
 /// The OpenAPI document as checked in at `openapi/openapi.json`: pretty JSON, newline-terminated.
 pub fn openapi_json() -> anyhow::Result<String> {
-    let mut json = vestibule_http::openapi_document().to_pretty_json()?;
+    let mut json = serde_json::to_string_pretty(&vestibule_http::openapi_document())?;
     json.push('\n');
     Ok(json)
 }

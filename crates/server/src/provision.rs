@@ -78,7 +78,7 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
             conn,
             &audit::NewAuditEvent {
                 firm_id: firm.id.clone(),
-                actor_kind: "system".to_owned(),
+                actor_kind: vestibule_domain::audit::ActorKind::System.as_str().to_owned(),
                 action: "firm.created".to_owned(),
                 target_kind: Some("firm".to_owned()),
                 target_id: Some(firm.id.clone()),

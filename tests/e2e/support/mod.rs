@@ -1,6 +1,7 @@
 //! The harness: each test gets the real application on port 0 with a database of its own,
 //! and talks to it over HTTP as a frontend would.
 
+pub mod contract;
 pub mod database;
 pub mod fixtures;
 pub mod receiver;
@@ -180,8 +181,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("request failed");
-        read(response).await
+        self.exchange(request).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -206,25 +206,41 @@ impl TestApp {
 
     /// Sends raw bytes with the given content type.
     pub async fn send_raw(&self, method: Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
-        let response = self
+        let request = self
             .http
             .request(method, self.url(path))
             .bearer_auth(token)
             .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request failed");
-        read(response).await
+            .body(body);
+        self.exchange(request).await
+    }
+
+    /// Sends a request and reads the answer whole, checked against the spec.
+    pub async fn exchange(&self, request: reqwest::RequestBuilder) -> Reply {
+        let (method, path, response) = send(request).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
+        contract::check(&method, &path, status, &headers, Some(&bytes));
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body }
     }
 }
 
-async fn read(response: reqwest::Response) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("response body");
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, headers, body }
+/// Sends a request whose answer the caller streams (downloads, live streams): status,
+/// content type and headers are checked against the spec before it is handed over.
+pub async fn open(request: reqwest::RequestBuilder) -> reqwest::Response {
+    let (method, path, response) = send(request).await;
+    contract::check(&method, &path, response.status(), response.headers(), None);
+    response
+}
+
+async fn send(request: reqwest::RequestBuilder) -> (Method, String, reqwest::Response) {
+    let (client, request) = request.build_split();
+    let request = request.expect("a well-formed request");
+    let (method, path) = (request.method().clone(), request.url().path().to_owned());
+    let response = client.execute(request).await.expect("request failed");
+    (method, path, response)
 }
 
 /// Stored blob files (the S3 server's own metadata and unfinished uploads aside).

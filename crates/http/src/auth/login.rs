@@ -4,7 +4,7 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vestibule_domain::audit::Outcome;
+use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::SessionId;
 use vestibule_domain::portal::{PortalStatus, unavailable};
@@ -66,10 +66,10 @@ impl AccountKind {
         }
     }
 
-    fn actor_kind(self) -> &'static str {
+    fn actor_kind(self) -> ActorKind {
         match self {
-            Self::Staff => "staff",
-            Self::Contact => "contact",
+            Self::Staff => ActorKind::Staff,
+            Self::Contact => ActorKind::Contact,
         }
     }
 
@@ -133,7 +133,7 @@ pub async fn login(
         let fail = |conn: &mut DbConnection, account_id: Option<&str>, reason: &str| {
             let entry = Entry {
                 action: "auth.login",
-                target: account_id.map(|id| (kind.actor_kind(), id)),
+                target: account_id.map(|id| (kind.actor_kind().as_str(), id)),
                 outcome: Outcome::Failure,
                 details: serde_json::json!({ "email": email, "reason": reason }),
             };
@@ -216,7 +216,7 @@ pub fn open_session(
         revoked_at: None,
     };
     sessions::create(conn, &session, refresh_digest)?;
-    let entry = Entry::success("auth.login", kind.actor_kind(), account_id)
+    let entry = Entry::success("auth.login", kind.actor_kind().as_str(), account_id)
         .with_details(serde_json::json!({ "session_id": session.id }));
     audit::record_as(conn, origin, firm_id, kind.actor_kind(), Some(account_id), entry)?;
     Ok(session)
@@ -281,7 +281,7 @@ pub async fn logout(
         write_tx(conn, |conn| {
             sessions::revoke(conn, &session_id, vestibule_storage::now())?;
             let (kind, id) = principal.actor();
-            audit::record(conn, &origin, &principal, Entry::success("auth.logout", kind, id))?;
+            audit::record(conn, &origin, &principal, Entry::success("auth.logout", kind.as_str(), id))?;
             Ok(())
         })
     })

@@ -181,7 +181,14 @@ async fn api_key(state: &AppState, key_id: String, secret: String, origin: Origi
                 api_keys::touch(conn, &key.id, now)?;
                 if since_use.is_none_or(|elapsed| elapsed >= AUDIT_USE_EVERY) {
                     let entry = Entry::success("api_key.used", "api_key", &key.id);
-                    audit::record_as(conn, &origin, &key.firm_id, "api_key", Some(&key.id), entry)?;
+                    audit::record_as(
+                        conn,
+                        &origin,
+                        &key.firm_id,
+                        vestibule_domain::audit::ActorKind::ApiKey,
+                        Some(&key.id),
+                        entry,
+                    )?;
                 }
                 Ok::<_, ApiError>(())
             })?;

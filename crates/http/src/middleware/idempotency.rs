@@ -28,12 +28,60 @@ pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Answered, not raised: an error raised from a middleware would bypass the outer layers
+    // that give every answer its request id.
+    let Keyed { state, scope, key } = match begin(&mut req).await {
+        Ok(Some(keyed)) => keyed,
+        Ok(None) => return next.call(req).await,
+        Err(answer) => return Ok(req.into_response(answer)),
+    };
+    let res = next.call(req).await?;
+    let status = res.status();
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = body.try_into_bytes().unwrap_or_default();
+    let headers: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
+        .collect();
+    let secret =
+        head.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"));
+    let stored_body = (!secret).then(|| String::from_utf8_lossy(&bytes).into_owned());
+    let stored = db::run(&state, move |conn| {
+        // A server error is not an answer: free the key so the client can retry.
+        if status.is_server_error() {
+            idempotency::release(conn, &scope, &key)?;
+        } else {
+            let headers = serde_json::Value::Object(headers).to_string();
+            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, stored_body.as_deref())?;
+        }
+        Ok(())
+    })
+    .await;
+    let response = match stored {
+        Ok(()) => head.set_body(BoxBody::new(bytes)),
+        Err(error) => error.error_response(),
+    };
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// A request the key applies to, after it was claimed.
+struct Keyed {
+    state: web::Data<AppState>,
+    scope: String,
+    key: String,
+}
+
+/// Claims the key for this request; `None` when the key does not apply, the answer itself
+/// when it is a replay, a conflict or an error.
+async fn begin(req: &mut ServiceRequest) -> Result<Option<Keyed>, HttpResponse> {
+    let refuse = |error: ApiError| error.error_response();
     // Sign-in requests have no principal to scope a key to, and must never be replayed; nor
     // must code checks and uploads of access links, whose sessions are no principal.
     let anonymous = !req.headers().contains_key(actix_web::http::header::AUTHORIZATION)
         || crate::middleware::link_privacy::is_link_path(req.path());
-    let Some(key) = key_of(&req)?.filter(|_| !anonymous) else {
-        return next.call(req).await;
+    let Some(key) = key_of(req).map_err(refuse)?.filter(|_| !anonymous) else {
+        return Ok(None);
     };
     // Uploads stream straight to the blob store; buffering them to hash would hold whole
     // files in memory. They are not deduplicated by key (their `sha256` shows a repeat).
@@ -43,16 +91,16 @@ pub async fn idempotency(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| !v.trim_start().to_ascii_lowercase().starts_with("application/json"));
     if streamed {
-        return next.call(req).await;
+        return Ok(None);
     }
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
-    let principal = principal::resolve(req.request()).await?;
+        .ok_or_else(|| refuse(ApiError::Internal(anyhow::anyhow!("state missing"))))?;
+    let principal = principal::resolve(req.request()).await.map_err(refuse)?;
     let (actor_kind, actor_id) = principal.actor();
-    let scope = format!("{actor_kind}:{actor_id}");
-    let body = req.extract::<Bytes>().await.map_err(|e| crate::json::payload_error(&e))?;
+    let scope = format!("{}:{actor_id}", actor_kind.as_str());
+    let body = req.extract::<Bytes>().await.map_err(|e| refuse(crate::json::payload_error(&e)))?;
     let request_hash = hex::encode(
         Sha256::new()
             .chain_update(req.uri().path_and_query().map_or("", |pq| pq.as_str()).as_bytes())
@@ -66,55 +114,21 @@ pub async fn idempotency(
     let begun = db::run(&state, move |conn| {
         Ok(idempotency::begin(conn, &scope_c, &key_c, &request_hash, vestibule_storage::now())?)
     })
-    .await?;
+    .await
+    .map_err(refuse)?;
     match begun {
-        Begin::Started => {}
-        Begin::Replay { status, headers, body: Some(body) } => {
-            return Ok(req.into_response(replay(status, headers, body)));
-        }
-        Begin::Replay { body: None, .. } => {
-            let error = ApiError::conflict(
-                "idempotent_replay_unavailable",
-                "the first response showed a secret that is shown only once; list the resource to see what was created",
-            );
-            return Ok(req.into_response(error.error_response()));
-        }
-        Begin::InFlight => {
-            let error = ApiError::conflict(
-                "idempotency_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            );
-            return Ok(req.into_response(error.error_response()));
-        }
-        Begin::Mismatch => {
-            return Ok(req.into_response(ApiError::IdempotencyKeyReused.error_response()));
-        }
+        Begin::Started => Ok(Some(Keyed { state, scope, key })),
+        Begin::Replay { status, headers, body: Some(body) } => Err(replay(status, headers, body)),
+        Begin::Replay { body: None, .. } => Err(refuse(ApiError::conflict(
+            "idempotent_replay_unavailable",
+            "the first response showed a secret that is shown only once; list the resource to see what was created",
+        ))),
+        Begin::InFlight => Err(refuse(ApiError::conflict(
+            "idempotency_in_flight",
+            "a request with this Idempotency-Key is still being processed",
+        ))),
+        Begin::Mismatch => Err(refuse(ApiError::IdempotencyKeyReused)),
     }
-
-    let res = next.call(req).await?;
-    let status = res.status();
-    let (request, response) = res.into_parts();
-    let (head, body) = response.into_parts();
-    let bytes = body.try_into_bytes().unwrap_or_default();
-    let headers: serde_json::Map<String, serde_json::Value> = KEPT_HEADERS
-        .iter()
-        .filter_map(|name| Some(((*name).to_owned(), head.headers().get(*name)?.to_str().ok()?.into())))
-        .collect();
-    let secret =
-        head.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"));
-    let stored_body = (!secret).then(|| String::from_utf8_lossy(&bytes).into_owned());
-    db::run(&state, move |conn| {
-        // A server error is not an answer: free the key so the client can retry.
-        if status.is_server_error() {
-            idempotency::release(conn, &scope, &key)?;
-        } else {
-            let headers = serde_json::Value::Object(headers).to_string();
-            idempotency::complete(conn, &scope, &key, i32::from(status.as_u16()), &headers, stored_body.as_deref())?;
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(ServiceResponse::new(request, head.set_body(BoxBody::new(bytes))))
 }
 
 fn key_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {

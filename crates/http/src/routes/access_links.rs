@@ -4,12 +4,12 @@
 //! and shows only when it is made. Regenerating the code (which unlocks a locked link) or
 //! the URL ends every session opened with the old one.
 
+use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::access_link::{LinkKind, LinkStatus};
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{AccessLinkId, ClientId, FolderId, MatterId};
@@ -39,7 +39,7 @@ const MESSAGE_LIMIT: usize = 4000;
 const DEFAULT_MAX_UPLOADS: i32 = 50;
 const MAX_UPLOADS_LIMIT: i32 = 1000;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(create_access_link)
         .service(list_access_links)
         .service(get_access_link)
@@ -297,6 +297,7 @@ pub async fn create_access_link(
     Ok(shown_once(with_etag(created(format!("/v1/access-links/{}", body.access_link.id), &body), version)))
 }
 
+/// Access links of the firm, oldest first, with filters.
 #[utoipa::path(
     tag = "access-links",
     params(AccessLinkListQuery, PageQuery),
@@ -333,6 +334,7 @@ pub fn visible_link(conn: &mut DbConnection, principal: &Principal, id: &str) ->
     Ok(access_links::get(conn, principal.firm_id().as_str(), id, &matter_visibility(principal))?)
 }
 
+/// One access link, with its status.
 #[utoipa::path(
     tag = "access-links",
     params(("access_link_id" = AccessLinkId, Path)),

@@ -1,11 +1,11 @@
 //! Integration API keys: the secret is shown once, at creation; only its digest is stored.
 
+use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ApiKeyId, StaffId};
 use vestibule_domain::scope::ApiScope;
@@ -26,7 +26,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_api_keys).service(create_api_key).service(get_api_key).service(revoke_api_key);
 }
 
@@ -82,6 +82,7 @@ pub struct ApiKeyListQuery {
     pub include_revoked: bool,
 }
 
+/// The firm's integration API keys (never their secrets).
 #[utoipa::path(
     tag = "api-keys",
     params(ApiKeyListQuery, PageQuery),
@@ -165,6 +166,7 @@ pub async fn create_api_key(
     Ok(response)
 }
 
+/// One integration API key.
 #[utoipa::path(
     tag = "api-keys",
     params(("api_key_id" = ApiKeyId, Path)),

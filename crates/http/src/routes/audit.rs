@@ -1,11 +1,11 @@
 //! The audit log: list with filters, and verification of the hash chain.
 
+use crate::routing::Routes;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use vestibule_domain::audit::Outcome;
+use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::AuditEventId;
 use vestibule_storage::audit::{self as log, AuditEventRow, AuditFilter};
@@ -18,7 +18,7 @@ use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unproce
 use crate::routes::utc;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_audit_events).service(verify_audit_chain);
 }
 
@@ -28,8 +28,7 @@ pub struct AuditEvent {
     /// Position in the firm's chain, from 1.
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,
-    /// `staff`, `contact`, `api_key`, or `system` for changes made by `vestibule admin`.
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<String>,
     #[schema(example = "client.updated")]
     pub action: String,
@@ -49,7 +48,7 @@ impl From<AuditEventRow> for AuditEvent {
             id: AuditEventId::from_trusted(row.id),
             seq: row.seq,
             occurred_at: utc(row.occurred_at),
-            actor_kind: row.actor_kind,
+            actor_kind: ActorKind::from_stored(&row.actor_kind),
             actor_id: row.actor_id,
             action: row.action,
             target_kind: row.target_kind,

@@ -1,7 +1,7 @@
 //! Staff sign-in: password login, token refresh, logout, and who am I.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::principal::Principal;
 use vestibule_storage::{credentials, firms, sessions, staff, write_tx};
@@ -21,7 +21,7 @@ use crate::routes::firm::Firm;
 use crate::routes::staff::StaffMember;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_staff)
         .service(refresh_staff_token)
         .service(logout_staff)
@@ -89,6 +89,7 @@ pub struct Me {
     pub firm: Firm,
 }
 
+/// The signed-in staff member.
 #[utoipa::path(
     tag = "auth",
     responses((status = 200, body = Me), Unauthorized, Forbidden, InternalError),

@@ -1,11 +1,11 @@
 //! Clients: people and organisations the firm works for. Integrations keep them in step
 //! with their own records through `PUT /clients/external/{external_id}`.
 
+use crate::routing::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, StaffId};
@@ -29,7 +29,7 @@ use crate::problem::{
 use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_clients)
         .service(create_client)
         .service(get_client)
@@ -265,6 +265,7 @@ pub async fn list_clients(
     .await
 }
 
+/// Create a client.
 #[utoipa::path(
     tag = "clients",
     request_body = CreateClient,
@@ -289,6 +290,7 @@ pub async fn create_client(
     Ok(with_etag(created(format!("/v1/clients/{}", record.row.id), &Client::from(record)), version))
 }
 
+/// One client, with its ETag.
 #[utoipa::path(
     tag = "clients",
     params(("client_id" = ClientId, Path)),

@@ -1,11 +1,11 @@
 //! Contacts: people linked to a client, a staff member or an office (the *of* field of
 //! seed 000). Portal access for contacts arrives with the portals issue.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, ContactId, OfficeId, StaffId};
 use vestibule_domain::principal::Principal;
@@ -28,7 +28,7 @@ use crate::routes::fields::{optional_email, optional_phone};
 use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_contacts)
         .service(create_contact)
         .service(get_contact)
@@ -231,6 +231,7 @@ fn changes_for(conn: &mut DbConnection, firm_id: &str, body: UpdateContact) -> R
     })
 }
 
+/// Contacts, oldest first, with filters.
 #[utoipa::path(
     tag = "contacts",
     params(ContactListQuery, PageQuery),
@@ -262,6 +263,7 @@ pub async fn list_contacts(
     .await
 }
 
+/// Create a contact of a client, a staff member or an office.
 #[utoipa::path(
     tag = "contacts",
     request_body = CreateContact,
@@ -285,6 +287,7 @@ pub async fn create_contact(
     Ok(created(format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }
 
+/// One contact.
 #[utoipa::path(
     tag = "contacts",
     params(("contact_id" = ContactId, Path)),
@@ -303,6 +306,7 @@ pub async fn get_contact(
         .await
 }
 
+/// Change a contact.
 #[utoipa::path(
     tag = "contacts",
     params(("contact_id" = ContactId, Path)),
@@ -336,6 +340,7 @@ pub async fn update_contact(
     .await
 }
 
+/// Delete a contact.
 #[utoipa::path(
     tag = "contacts",
     params(("contact_id" = ContactId, Path)),

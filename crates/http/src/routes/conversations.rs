@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::ids::{ClientId, ContactId, ConversationId, DocumentId, MatterId, MessageId, TemplateId};
@@ -34,7 +34,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_conversations)
         .service(start_conversation)
         .service(get_conversation)
@@ -286,6 +286,7 @@ fn firm_viewer<'a>(principal: &'a Principal, visibility: &'a MatterVisibility) -
     Viewer::Firm { reader_id: principal.actor().1, visibility }
 }
 
+/// Conversations with portal contacts, latest activity first, with filters.
 #[utoipa::path(
     tag = "messages",
     params(ConversationListQuery, PageQuery),
@@ -438,6 +439,7 @@ pub async fn start_conversation(
     Ok(created(format!("/v1/conversations/{}", started.id), &started))
 }
 
+/// One conversation, with its last message and unread count.
 #[utoipa::path(
     tag = "messages",
     params(("conversation_id" = ConversationId, Path)),

@@ -3,12 +3,12 @@
 //! (also in bulk), soft delete, and downloads with `Range`. Staff see the documents of the
 //! matters they may see.
 
+use crate::routing::Routes;
 use actix_web::http::header::RANGE;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{AccessLinkId, ClientId, ContactId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
@@ -19,7 +19,7 @@ use vestibule_storage::{DbConnection, access_links, signatures, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::download::{self, Download};
+use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, nullable};
@@ -36,7 +36,7 @@ use crate::upload::{self, Limits};
 /// Documents changed by one bulk request, at most.
 const BULK_LIMIT: usize = 200;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_documents)
         .service(download_archive)
         .service(upload_document)
@@ -217,7 +217,7 @@ pub struct VisibilitySet {
         (UploadForm = "multipart/form-data"),
     )),
     responses(
-        (status = 201, body = Document, headers(("Location" = String))),
+        (status = 201, body = Document, headers(("Location" = String), ("ETag" = String))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, Unprocessable, InternalError
     ),
     security(("bearer" = []))
@@ -298,6 +298,7 @@ pub async fn upload_document(
     }
 }
 
+/// Documents of a client or matter, with filters.
 #[utoipa::path(
     tag = "documents",
     params(DocumentListQuery, PageQuery),
@@ -352,7 +353,7 @@ fn list_filter(query: DocumentListQuery) -> DocumentFilter {
     tag = "documents",
     params(DocumentListQuery),
     responses(
-        (status = 200, content_type = "application/zip", body = FileBytes, description = "A ZIP of the documents, stored uncompressed."),
+        ArchiveDownload,
         BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError
     ),
     security(("bearer" = []))
@@ -435,6 +436,7 @@ fn visible_document(conn: &mut DbConnection, principal: &Principal, id: &str) ->
     Ok(documents::get(conn, principal.firm_id().as_str(), id, &matter_visibility(principal))?)
 }
 
+/// One document's metadata.
 #[utoipa::path(
     tag = "documents",
     params(("document_id" = DocumentId, Path)),
@@ -643,8 +645,7 @@ pub async fn set_documents_visibility(
     tag = "documents",
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
-        (status = 200, content_type = "application/octet-stream", body = FileBytes, description = "The file; `Content-Type` is the detected type."),
-        (status = 206, content_type = "application/octet-stream", body = FileBytes, description = "The range asked for, with `Content-Range`."),
+        FileDownload,
         Unauthorized, Forbidden, NotFound, RangeNotSatisfiable, InternalError
     ),
     security(("bearer" = []))

@@ -6,19 +6,19 @@
 //! caller sends again as `portal`; a new portal's contact gets the welcome (invitation) email
 //! as well as the one about the files.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility, may_send_files_as};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FileTransferId, FolderId, MatterId, MessageId, PortalId, ShareId,
     SignatureRequestId, StaffId,
 };
-use vestibule_domain::portal::{PortalKind, PortalStatus};
+use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::contacts::ContactRow;
@@ -55,20 +55,20 @@ const FILE_LIMIT: usize = 50;
 /// What a contact without a usable portal may be given: the values of `portal.choice`.
 const PORTAL_CHOICES: &[&str] = &["existing", "full", "temporary"];
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(send_files).service(list_file_transfers).service(get_file_transfer);
 }
 
 /// Where the message goes: only into the portal (`secure`), or also into the email's body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Delivery {
+pub enum MessageDelivery {
     #[default]
     Secure,
     Email,
 }
 
-impl Delivery {
+impl MessageDelivery {
     fn as_str(self) -> &'static str {
         match self {
             Self::Secure => "secure",
@@ -114,7 +114,7 @@ pub struct SendFiles {
     pub subject: String,
     pub message: String,
     #[serde(default)]
-    pub delivery: Delivery,
+    pub delivery: MessageDelivery,
     /// 1–50 documents of one client, or of one matter.
     pub files: Vec<TransferFile>,
     /// The folder the files appear in, of the same client or matter.
@@ -146,7 +146,7 @@ pub struct FileTransfer {
     pub client_id: ClientId,
     pub matter_id: Option<MatterId>,
     pub subject: String,
-    pub delivery: Delivery,
+    pub delivery: MessageDelivery,
     /// The message in the portal that carries the files.
     pub conversation_id: ConversationId,
     pub message_id: MessageId,
@@ -183,7 +183,7 @@ fn transfer(row: TransferRow, files: Vec<TransferFileRow>) -> FileTransfer {
         client_id: ClientId::from_trusted(row.client_id),
         matter_id: row.matter_id.map(MatterId::from_trusted),
         subject: row.subject,
-        delivery: Delivery::of(&row.delivery),
+        delivery: MessageDelivery::of(&row.delivery),
         conversation_id: ConversationId::from_trusted(row.conversation_id),
         message_id: MessageId::from_trusted(row.message_id),
         files: files
@@ -374,8 +374,12 @@ pub async fn send_files(
                 audit::record(conn, &origin, &principal, entry)?;
             }
             if portal_created {
-                let invitee =
-                    Invitee { portal: &portal, contact: &contact, client_id: Some(&place.client_id), source: "portal" };
+                let invitee = Invitee {
+                    portal: &portal,
+                    contact: &contact,
+                    client_id: Some(&place.client_id),
+                    source: InvitationSource::Portal,
+                };
                 portal_access::invite(conn, &origin, &principal, &settings, invitee)?;
             }
             let conversation = conversation_for(conn, &place, &contact.id, &from_staff_id, &subject)?;
@@ -436,7 +440,7 @@ pub async fn send_files(
             let names: Vec<&str> = rows.iter().map(|d| d.name.as_str()).collect();
             let content = json!({
                 "subject": subject,
-                "message": (body.delivery == Delivery::Email).then_some(&message),
+                "message": (body.delivery == MessageDelivery::Email).then_some(&message),
                 "files": names,
                 "signatures": signatures,
                 "registration_pending": portal.activated_at.is_none(),
@@ -490,6 +494,7 @@ pub async fn list_file_transfers(
     .await
 }
 
+/// One file transfer, with its files and their signature and download status.
 #[utoipa::path(
     tag = "documents",
     params(("file_transfer_id" = FileTransferId, Path)),

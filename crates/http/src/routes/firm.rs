@@ -1,10 +1,10 @@
 //! The caller's firm and its settings.
 
+use crate::routing::Routes;
 use actix_web::{get, patch, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ValidationErrors;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::FirmId;
@@ -24,7 +24,7 @@ use crate::problem::{
 use crate::routes::utc;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(get_firm).service(update_firm);
 }
 

@@ -2,11 +2,11 @@
 //! folder). They nest; names are unique among siblings, ignoring case; a folder is deleted
 //! only when empty.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
 use vestibule_domain::ids::{ClientId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
@@ -27,7 +27,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_folders).service(create_folder).service(get_folder).service(update_folder).service(delete_folder);
 }
 
@@ -168,6 +168,7 @@ fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// Folders of a client or matter.
 #[utoipa::path(
     tag = "documents",
     params(FolderListQuery, PageQuery),
@@ -203,6 +204,7 @@ pub async fn list_folders(
     .await
 }
 
+/// Create a folder.
 #[utoipa::path(
     tag = "documents",
     request_body = CreateFolder,
@@ -252,6 +254,7 @@ pub async fn create_folder(
     Ok(created(format!("/v1/folders/{}", row.id), &Folder::from(row)))
 }
 
+/// One folder.
 #[utoipa::path(
     tag = "documents",
     params(("folder_id" = FolderId, Path)),

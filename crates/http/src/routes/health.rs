@@ -1,14 +1,14 @@
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db;
 use crate::error::ApiError;
 use crate::problem::InternalError;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(healthz).service(readyz).service(metrics);
 }
 

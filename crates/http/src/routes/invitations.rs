@@ -1,15 +1,15 @@
 //! Invites from the settings (seed 004): owners and admins invite a contact, chosen or entered
 //! by email, to the portal of the client it pertains to; and see, resend or revoke invites.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, ContactId, InvitationId, PortalId, StaffId};
-use vestibule_domain::portal::PortalKind;
+use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::contacts::{self, ContactRow};
@@ -30,7 +30,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invitations)
         .service(create_invitation)
         .service(get_invitation)
@@ -54,8 +54,7 @@ pub struct Invitation {
     pub contact_id: ContactId,
     pub portal_id: PortalId,
     pub client_id: Option<ClientId>,
-    /// `settings`, `portal` or `invoice`.
-    pub source: String,
+    pub source: InvitationSource,
     pub invited_by: Option<StaffId>,
     pub status: InvitationStatus,
     pub created_at: DateTime<Utc>,
@@ -82,7 +81,7 @@ impl From<InvitationRow> for Invitation {
             contact_id: ContactId::from_trusted(row.contact_id),
             portal_id: PortalId::from_trusted(row.portal_id),
             client_id: row.client_id.map(ClientId::from_trusted),
-            source: row.source,
+            source: InvitationSource::from_stored(&row.source),
             invited_by: row.invited_by.map(StaffId::from_trusted),
             status,
             created_at: utc(row.created_at),
@@ -229,7 +228,7 @@ pub async fn create_invitation(
                 portal: &portal,
                 contact: &contact,
                 client_id: Some(body.client_id.as_str()),
-                source: "settings",
+                source: InvitationSource::Settings,
             };
             portal_access::invite(conn, &origin, &principal, &settings, invitee)
         })
@@ -238,6 +237,7 @@ pub async fn create_invitation(
     Ok(created(format!("/v1/invitations/{}", invitation.id), &Invitation::from(invitation)))
 }
 
+/// One portal invitation.
 #[utoipa::path(
     tag = "portals",
     params(("invitation_id" = InvitationId, Path)),
@@ -289,7 +289,7 @@ pub async fn resend_invitation(
                 portal: &portal,
                 contact: &contact,
                 client_id: old.client_id.as_deref(),
-                source: &old.source,
+                source: InvitationSource::from_stored(&old.source),
             };
             portal_access::invite(conn, &origin, &principal, &settings, invitee)
         })

@@ -2,16 +2,16 @@
 //! recipients typed as semicolon-separated lists, optionally inviting the `to` recipients to
 //! the portal (never cc or bcc).
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::email::{EmailAddress, parse_recipients};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
-use vestibule_domain::portal::PortalKind;
+use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::invoices::{self, InvoiceFilter, InvoiceRow};
@@ -32,7 +32,7 @@ use crate::routes::invitations::contact_for;
 use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invoices)
         .service(create_invoice)
         .service(get_invoice)
@@ -234,6 +234,7 @@ fn check_references(conn: &mut DbConnection, principal: &Principal, row: &Invoic
     Ok(())
 }
 
+/// Invoices, with filters.
 #[utoipa::path(
     tag = "invoices",
     params(InvoiceListQuery, PageQuery),
@@ -270,6 +271,7 @@ pub async fn list_invoices(
     .await
 }
 
+/// Create an invoice.
 #[utoipa::path(
     tag = "invoices",
     request_body = CreateInvoice,
@@ -300,6 +302,7 @@ pub async fn create_invoice(
     Ok(created(format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 
+/// One invoice.
 #[utoipa::path(
     tag = "invoices",
     params(("invoice_id" = InvoiceId, Path)),
@@ -449,7 +452,7 @@ pub async fn email_invoice(
                             portal: &portal,
                             contact: &contact,
                             client_id: Some(&invoice.client_id),
-                            source: "invoice",
+                            source: InvitationSource::Invoice,
                         };
                         portal_access::invite(conn, &origin, &principal, &settings, invitee)?;
                         invited.push(address.clone());

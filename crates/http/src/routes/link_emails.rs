@@ -2,12 +2,12 @@
 //! inserted, sent through the outbox and kept as an entry staff can list. The security code
 //! never travels with it: a message that contains the current code is refused.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::access_link::{CODE_DIGITS, LinkKind};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::events::EventType;
@@ -34,7 +34,7 @@ use crate::state::AppState;
 /// Documents one email names, at most.
 const FILE_LIMIT: usize = 50;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(email_access_link).service(list_access_link_emails).service(get_access_link_email);
 }
 

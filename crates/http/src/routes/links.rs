@@ -4,13 +4,13 @@
 //! one ZIP), or uploads into the work. A link that does not open answers `410
 //! link_unavailable` whatever the reason; a wrong code says only that it was wrong.
 
+use crate::routing::Routes;
 use actix_web::http::header::RANGE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
 use vestibule_domain::audit::Outcome;
 use vestibule_domain::events::EventType;
@@ -23,7 +23,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::link::{self as link_auth, LINK_SESSION_PREFIX, LinkUser};
 use crate::auth::secrets;
 use crate::db;
-use crate::download::{self, Download};
+use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::pagination::{PageQuery, Paginated};
@@ -42,7 +42,7 @@ const SESSION_MINUTES: i64 = 15;
 /// Files one upload request may carry.
 const FILES_PER_REQUEST: usize = 20;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(open_access_link)
         .service(start_link_session)
         .service(list_link_documents)
@@ -202,11 +202,18 @@ pub async fn start_link_session(
                     outcome: Outcome::Failure,
                     details: json!({ "failed_attempts": failures }),
                 };
-                audit::record_as(conn, &origin, &firm_id, "anonymous", None, entry)?;
+                audit::record_as(conn, &origin, &firm_id, vestibule_domain::audit::ActorKind::Anonymous, None, entry)?;
                 if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
                     let entry = Entry::success("access_link.locked", "access_link", &id)
                         .with_details(json!({ "failed_attempts": failures }));
-                    audit::record_as(conn, &origin, &firm_id, "anonymous", None, entry)?;
+                    audit::record_as(
+                        conn,
+                        &origin,
+                        &firm_id,
+                        vestibule_domain::audit::ActorKind::Anonymous,
+                        None,
+                        entry,
+                    )?;
                     notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, &json!({}))?;
                 }
                 return Ok(Checked::Wrong);
@@ -218,7 +225,7 @@ pub async fn start_link_session(
                 conn,
                 &origin,
                 &firm_id,
-                "anonymous",
+                vestibule_domain::audit::ActorKind::Anonymous,
                 None,
                 Entry::success("access_link.opened", "access_link", &id),
             )?;
@@ -304,7 +311,7 @@ pub async fn list_link_documents(
     tag = "links",
     params(LinkDocumentQuery),
     responses(
-        (status = 200, content_type = "application/zip", body = FileBytes, description = "A ZIP of the documents, stored uncompressed."),
+        ArchiveDownload,
         BadRequest, Unauthorized, Forbidden, Gone, Unprocessable, InternalError
     ),
     security(("link_session" = []))
@@ -332,7 +339,14 @@ pub async fn download_link_archive(
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
                 .with_details(json!({ "document_ids": ids }));
-            audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
+            audit::record_as(
+                conn,
+                &origin,
+                &link.row.firm_id,
+                vestibule_domain::audit::ActorKind::AccessLink,
+                Some(&link.row.id),
+                entry,
+            )?;
             Ok(rows)
         })
     })
@@ -345,8 +359,7 @@ pub async fn download_link_archive(
     tag = "links",
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
-        (status = 200, content_type = "application/octet-stream", body = FileBytes, description = "The file; `Content-Type` is the detected type."),
-        (status = 206, content_type = "application/octet-stream", body = FileBytes, description = "The range asked for, with `Content-Range`."),
+        FileDownload,
         Unauthorized, Forbidden, NotFound, Gone, RangeNotSatisfiable, InternalError
     ),
     security(("link_session" = []))
@@ -371,7 +384,14 @@ pub async fn download_link_document(
                 access_links::record_download(conn, &row, &link.row.id)?;
                 let entry = Entry::success("document.downloaded", "document", &row.id)
                     .with_details(json!({ "access_link_id": link.row.id }));
-                audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
+                audit::record_as(
+                    conn,
+                    &origin,
+                    &link.row.firm_id,
+                    vestibule_domain::audit::ActorKind::AccessLink,
+                    Some(&link.row.id),
+                    entry,
+                )?;
             }
             Ok(row)
         })
@@ -439,7 +459,14 @@ pub async fn upload_link_documents(
                 documents::end_upload(conn, &row.blob_key)?;
                 let entry = Entry::success("document.created", "document", &row.id)
                     .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }));
-                audit::record_as(conn, &origin, &link.row.firm_id, "access_link", Some(&link.row.id), entry)?;
+                audit::record_as(
+                    conn,
+                    &origin,
+                    &link.row.firm_id,
+                    vestibule_domain::audit::ActorKind::AccessLink,
+                    Some(&link.row.id),
+                    entry,
+                )?;
             }
             let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;

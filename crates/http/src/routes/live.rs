@@ -8,6 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -15,7 +16,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ids::LiveEventId;
 use vestibule_domain::principal::Principal;
 use vestibule_storage::conversations::{CONTACT, STAFF};
@@ -34,7 +34,7 @@ const REPLAY_LIMIT: i64 = 500;
 /// Ids remembered per stream, so an event relayed twice is sent once.
 const REMEMBERED: usize = 512;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(create_live_ticket).service(open_live_stream);
 }
 

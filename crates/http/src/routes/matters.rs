@@ -2,11 +2,11 @@
 //! a restricted matter is visible only to its members and the firm's admins; to anyone
 //! else it does not exist (404).
 
+use crate::routing::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members};
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
 use vestibule_domain::principal::Principal;
@@ -30,7 +30,7 @@ use crate::routes::fields::optional_email;
 use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_matters)
         .service(create_matter)
         .service(get_matter)
@@ -250,6 +250,7 @@ pub async fn list_matters(
     .await
 }
 
+/// Create a matter; a staff member who creates it becomes its case handler.
 #[utoipa::path(
     tag = "matters",
     request_body = CreateMatter,
@@ -273,6 +274,7 @@ pub async fn create_matter(
     Ok(with_etag(created(format!("/v1/matters/{}", row.id), &Matter::from(row)), version))
 }
 
+/// One matter, with its ETag.
 #[utoipa::path(
     tag = "matters",
     params(("matter_id" = MatterId, Path)),
@@ -353,6 +355,7 @@ pub async fn update_matter(
     Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
 }
 
+/// Delete a matter.
 #[utoipa::path(
     tag = "matters",
     params(("matter_id" = MatterId, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
@@ -445,6 +448,7 @@ pub async fn upsert_matter(
     Ok(with_etag(upserted(was_created, location, &Matter::from(row)), version))
 }
 
+/// Staff members of a matter and their roles.
 #[utoipa::path(
     tag = "matters",
     params(("matter_id" = MatterId, Path)),
@@ -538,6 +542,7 @@ pub async fn put_matter_member(
     .await
 }
 
+/// Remove a staff member from a matter.
 #[utoipa::path(
     tag = "matters",
     params(("matter_id" = MatterId, Path), ("staff_id" = StaffId, Path)),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use vestibule_domain::text;
 
 use crate::error::ApiError;
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::routing::Routes;
 
 pub mod access_links;
 pub mod api_keys;
@@ -42,7 +42,7 @@ pub mod templates;
 pub mod webhooks;
 
 /// The versioned API under `/v1`.
-pub fn v1(cfg: &mut ServiceConfig<'_>) {
+pub fn v1(cfg: &mut Routes<'_, '_>) {
     auth::routes(cfg);
     portal::routes(cfg);
     firm::routes(cfg);

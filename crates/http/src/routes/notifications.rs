@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use crate::routing::Routes;
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ids::{ClientId, ConversationId, MessageId, NotificationId};
 use vestibule_storage::notifications::{self, NotificationRow};
 use vestibule_storage::{clients, write_tx};
@@ -21,7 +21,7 @@ use crate::problem::{BadRequest, Forbidden, InternalError, NotFound, Unauthorize
 use crate::routes::utc;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_notifications)
         .service(count_unread_notifications)
         .service(mark_all_notifications_read)
@@ -130,6 +130,7 @@ pub async fn count_unread_notifications(
     .await
 }
 
+/// Mark one notification read.
 #[utoipa::path(
     tag = "notifications",
     params(("notification_id" = NotificationId, Path)),
@@ -154,6 +155,7 @@ pub async fn mark_notification_read(
     .await
 }
 
+/// Mark all of the caller's notifications read.
 #[utoipa::path(
     tag = "notifications",
     responses((status = 200, body = MarkedRead), Unauthorized, Forbidden, InternalError),

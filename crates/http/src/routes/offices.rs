@@ -1,10 +1,10 @@
 //! Offices of the firm (a contact may belong to one: the *of* field of seed 000).
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ValidationErrors;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::OfficeId;
@@ -26,7 +26,7 @@ use crate::routes::fields::{optional_email, optional_phone};
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_offices).service(create_office).service(get_office).service(update_office).service(delete_office);
 }
 
@@ -73,6 +73,7 @@ pub struct UpdateOffice {
     pub phone: Option<Option<String>>,
 }
 
+/// The firm's offices.
 #[utoipa::path(
     tag = "offices",
     params(PageQuery),
@@ -94,6 +95,7 @@ pub async fn list_offices(
     .await
 }
 
+/// Create an office.
 #[utoipa::path(
     tag = "offices",
     request_body = CreateOffice,
@@ -137,6 +139,7 @@ pub async fn create_office(
     Ok(created(format!("/v1/offices/{}", row.id), &Office::from(row)))
 }
 
+/// One office.
 #[utoipa::path(
     tag = "offices",
     params(("office_id" = OfficeId, Path)),
@@ -155,6 +158,7 @@ pub async fn get_office(
         .await
 }
 
+/// Change an office.
 #[utoipa::path(
     tag = "offices",
     params(("office_id" = OfficeId, Path)),

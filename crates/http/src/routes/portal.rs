@@ -1,11 +1,11 @@
 //! Portal contacts' sign-in. Contact accounts are created through portal invitations; the
 //! mechanics match staff sign-in, with tokens for the portal audience.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId, PortalId};
@@ -31,7 +31,7 @@ use crate::routes::invoices::Invoice;
 use crate::routes::utc;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_contact)
         .service(refresh_contact_token)
         .service(logout_contact)
@@ -73,6 +73,7 @@ pub async fn list_my_invoices(
     .await
 }
 
+/// One invoice visible in the signed-in contact's portal.
 #[utoipa::path(
     tag = "portal",
     params(("invoice_id" = InvoiceId, Path)),
@@ -173,6 +174,7 @@ pub struct VisibleMatter {
     pub client_id: ClientId,
 }
 
+/// The signed-in contact and what their portal grants.
 #[utoipa::path(
     tag = "portal",
     responses((status = 200, body = PortalMe), Unauthorized, Forbidden, InternalError),
@@ -283,7 +285,14 @@ pub async fn accept_invitation(
             portals::activate(conn, &portal.id, now)?;
             let entry = Entry::success("portal.activated", "portal", &portal.id)
                 .with_details(serde_json::json!({ "invitation_id": invitation.id }));
-            audit::record_as(conn, &origin, &invitation.firm_id, "contact", Some(&invitation.contact_id), entry)?;
+            audit::record_as(
+                conn,
+                &origin,
+                &invitation.firm_id,
+                vestibule_domain::audit::ActorKind::Contact,
+                Some(&invitation.contact_id),
+                entry,
+            )?;
             let event = outbox::publish(
                 conn,
                 &invitation.firm_id,
@@ -366,7 +375,14 @@ pub async fn request_password_reset(
                 format!("{}/portal/reset-password?token={token}", settings.public_base_url.trim_end_matches('/'));
             outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
             let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
-            audit::record_as(conn, &origin, &firm.id, "contact", Some(&contact.id), entry)?;
+            audit::record_as(
+                conn,
+                &origin,
+                &firm.id,
+                vestibule_domain::audit::ActorKind::Contact,
+                Some(&contact.id),
+                entry,
+            )?;
             Ok(())
         })
     })
@@ -413,7 +429,14 @@ pub async fn confirm_password_reset(
             credentials::set_password(conn, &firm_id, &contact_id, &hash)?;
             sessions::revoke_all_of(conn, &contact_id, now)?;
             let entry = Entry::success("auth.password_reset", "contact", &contact_id);
-            audit::record_as(conn, &origin, &firm_id, "contact", Some(&contact_id), entry)?;
+            audit::record_as(
+                conn,
+                &origin,
+                &firm_id,
+                vestibule_domain::audit::ActorKind::Contact,
+                Some(&contact_id),
+                entry,
+            )?;
             Ok(())
         })
     })

@@ -1,10 +1,10 @@
 //! Secure messaging, portal side (seed 001): a contact reads and answers the conversations
 //! of their portal, and starts new ones about a client or matter the portal shows.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ids::{ClientId, ConversationId, MatterId};
 use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_domain::{ValidationErrors, text};
@@ -28,7 +28,7 @@ use crate::routes::created;
 use crate::routes::portal::my_portal;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_my_conversations)
         .service(start_my_conversation)
         .service(get_my_conversation)
@@ -69,6 +69,7 @@ fn viewer<'a>(me: &'a ContactPrincipal, portal_id: &'a str) -> Viewer<'a> {
     Viewer::Contact { contact_id: me.contact_id.as_str(), portal_id }
 }
 
+/// The signed-in contact's conversations.
 #[utoipa::path(
     tag = "portal",
     params(PortalConversationQuery, PageQuery),
@@ -191,6 +192,7 @@ pub async fn start_my_conversation(
     Ok(created(format!("/v1/portal/conversations/{}", started.id), &started))
 }
 
+/// One of the signed-in contact's conversations.
 #[utoipa::path(
     tag = "portal",
     params(("conversation_id" = ConversationId, Path)),
@@ -213,6 +215,7 @@ pub async fn get_my_conversation(
     .await
 }
 
+/// Messages of one of the signed-in contact's conversations, oldest first.
 #[utoipa::path(
     tag = "portal",
     params(("conversation_id" = ConversationId, Path), PageQuery),
@@ -271,6 +274,7 @@ pub async fn reply_to_my_conversation(
     Ok(created(format!("/v1/portal/conversations/{}/messages", posted.conversation_id), &posted))
 }
 
+/// Mark a conversation read up to a message, for the signed-in contact.
 #[utoipa::path(
     tag = "portal",
     params(("conversation_id" = ConversationId, Path)),

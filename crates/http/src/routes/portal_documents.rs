@@ -1,11 +1,11 @@
 //! Documents in the portal: what the firm made visible to the client, of the clients and
 //! matters the portal grants. Every download is recorded as a receipt staff can see.
 
+use crate::routing::Routes;
 use actix_web::http::header::RANGE;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::documents::{self, DocumentFilter};
@@ -14,17 +14,17 @@ use vestibule_storage::write_tx;
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::ContactUser;
 use crate::db;
-use crate::download::{self, Download};
+use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, RangeNotSatisfiable, Unauthorized, Unprocessable,
 };
-use crate::routes::documents::{Document, FileBytes};
+use crate::routes::documents::Document;
 use crate::routes::portal::my_portal;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_my_documents).service(download_my_archive).service(get_my_document).service(download_my_document);
 }
 
@@ -66,7 +66,7 @@ pub async fn list_my_documents(
     tag = "portal",
     params(PortalDocumentQuery),
     responses(
-        (status = 200, content_type = "application/zip", body = FileBytes, description = "A ZIP of the documents, stored uncompressed."),
+        ArchiveDownload,
         BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError
     ),
     security(("bearer" = []))
@@ -110,6 +110,7 @@ fn filter(query: PortalDocumentQuery) -> DocumentFilter {
     }
 }
 
+/// One document visible in the signed-in contact's portal.
 #[utoipa::path(
     tag = "portal",
     params(("document_id" = DocumentId, Path)),
@@ -136,8 +137,7 @@ pub async fn get_my_document(
     tag = "portal",
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
-        (status = 200, content_type = "application/octet-stream", body = FileBytes, description = "The file; `Content-Type` is the detected type."),
-        (status = 206, content_type = "application/octet-stream", body = FileBytes, description = "The range asked for, with `Content-Range`."),
+        FileDownload,
         Unauthorized, Forbidden, NotFound, RangeNotSatisfiable, InternalError
     ),
     security(("bearer" = []))

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{ClientId, ContactId, InvitationId, MatterId, PortalGrantId, PortalId};
-use vestibule_domain::portal::{PortalKind, PortalStatus};
+use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::contacts::{self, ContactRow};
 use vestibule_storage::portals::{self, GrantRow, PortalFilter, PortalRow, StatusFilter};
@@ -30,7 +30,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_portals)
         .service(create_portal)
         .service(get_portal)
@@ -307,7 +307,12 @@ pub async fn create_portal(
                     &origin,
                     &principal,
                     &settings,
-                    Invitee { portal: &portal, contact: &contact, client_id: client.as_deref(), source: "portal" },
+                    Invitee {
+                        portal: &portal,
+                        contact: &contact,
+                        client_id: client.as_deref(),
+                        source: InvitationSource::Portal,
+                    },
                 )?;
             }
             one(conn, portal)
@@ -317,6 +322,7 @@ pub async fn create_portal(
     Ok(created(format!("/v1/portals/{}", portal.id), &portal))
 }
 
+/// One portal, with its grants.
 #[utoipa::path(
     tag = "portals",
     params(("portal_id" = PortalId, Path)),
@@ -412,6 +418,7 @@ pub async fn disable_portal(
     set_disabled(state, origin, principal, path.into_inner(), true).await
 }
 
+/// Enable a disabled portal again.
 #[utoipa::path(
     tag = "portals",
     params(("portal_id" = PortalId, Path)),
@@ -466,6 +473,7 @@ pub async fn add_portal_grant(
     Ok(HttpResponse::Created().json(grant))
 }
 
+/// Withdraw a grant from a portal.
 #[utoipa::path(
     tag = "portals",
     params(("portal_id" = PortalId, Path), ("grant_id" = PortalGrantId, Path)),
@@ -522,7 +530,12 @@ pub async fn invite_to_portal(
                 &origin,
                 &principal,
                 &settings,
-                Invitee { portal: &portal, contact: &contact, client_id: client.as_deref(), source: "portal" },
+                Invitee {
+                    portal: &portal,
+                    contact: &contact,
+                    client_id: client.as_deref(),
+                    source: InvitationSource::Portal,
+                },
             )?;
             Ok(SentInvitation {
                 id: InvitationId::from_trusted(invitation.id),

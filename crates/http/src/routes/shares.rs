@@ -4,12 +4,12 @@
 //! the matter (case handler or assistant) unless the caller is an owner or admin. Only a
 //! share without a message can be ended: a message, once sent, stays as it was sent.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility, may_share_documents};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{
@@ -43,7 +43,7 @@ use crate::state::AppState;
 /// Documents shared at once, at most.
 const SHARE_LIMIT: usize = 50;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_shares).service(share_documents).service(end_share);
 }
 

@@ -3,12 +3,12 @@
 //! document's SHA-256, the time, the address and the user agent; a signed document can no
 //! longer be renamed, moved or deleted.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, ShareId, SignatureRequestId};
@@ -37,7 +37,7 @@ use crate::routes::shares::may_share;
 use crate::routes::{created, utc};
 use crate::state::{AppState, HttpSettings};
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(request_signature)
         .service(list_signature_requests)
         .service(list_my_signature_requests)
@@ -377,6 +377,7 @@ pub async fn sign_document(
     .await
 }
 
+/// Decline a signature request, with an optional reason.
 #[utoipa::path(
     tag = "portal",
     params(("signature_request_id" = SignatureRequestId, Path)),

@@ -1,10 +1,10 @@
 //! Staff members of the firm.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::ValidationErrors;
 use vestibule_domain::authz::{Action, authorize, may_change_staff};
 use vestibule_domain::email::EmailAddress;
@@ -29,7 +29,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_staff)
         .service(create_staff)
         .service(get_staff)
@@ -200,6 +200,7 @@ pub async fn create_staff(
     Ok(created(format!("/v1/staff/{}", row.id), &StaffMember::from(row)))
 }
 
+/// One staff member.
 #[utoipa::path(
     tag = "staff",
     params(("staff_id" = StaffId, Path)),

@@ -1,11 +1,11 @@
 //! Firm-wide message templates (seed 001). Owners and admins keep them; every staff member
 //! uses them. Placeholders are checked when a template is saved and filled when it is used.
 
+use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{ClientId, ContactId, MatterId, TemplateId};
 use vestibule_domain::principal::Principal;
@@ -28,7 +28,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_templates)
         .service(create_template)
         .service(get_template)
@@ -143,6 +143,7 @@ impl UpdateTemplate {
     }
 }
 
+/// The firm's message templates.
 #[utoipa::path(
     tag = "messages",
     params(TemplateListQuery, PageQuery),
@@ -167,6 +168,7 @@ pub async fn list_templates(
     .await
 }
 
+/// Create a message template.
 #[utoipa::path(
     tag = "messages",
     request_body = CreateTemplate,
@@ -196,6 +198,7 @@ pub async fn create_template(
     Ok(created(format!("/v1/message-templates/{}", row.id), &MessageTemplate::from(row)))
 }
 
+/// One message template.
 #[utoipa::path(
     tag = "messages",
     params(("template_id" = TemplateId, Path)),
@@ -214,6 +217,7 @@ pub async fn get_template(
         .await
 }
 
+/// Change a message template.
 #[utoipa::path(
     tag = "messages",
     params(("template_id" = TemplateId, Path)),
@@ -247,6 +251,7 @@ pub async fn update_template(
     .await
 }
 
+/// Delete a message template.
 #[utoipa::path(
     tag = "messages",
     params(("template_id" = TemplateId, Path)),

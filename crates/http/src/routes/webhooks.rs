@@ -1,14 +1,14 @@
 //! Webhook endpoints: where a firm's integrations receive events, signed per the Standard
 //! Webhooks specification. The signing secret is shown once, at creation and at rotation.
 
+use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use vestibule_domain::authz::{Action, authorize};
-use vestibule_domain::events::EventType;
+use vestibule_domain::events::{DisabledReason, EventType};
 use vestibule_domain::ids::{DeliveryId, EventId, WebhookEndpointId};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
@@ -30,7 +30,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
+pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_event_types)
         .service(list_webhook_endpoints)
         .service(create_webhook_endpoint)
@@ -53,8 +53,7 @@ pub struct WebhookEndpoint {
     pub event_types: Vec<EventType>,
     /// Set while disabled; a disabled endpoint receives nothing.
     pub disabled_at: Option<DateTime<Utc>>,
-    /// Why it was disabled: `manual`, `gone` (the receiver answered 410) or `failing`.
-    pub disabled_reason: Option<String>,
+    pub disabled_reason: Option<DisabledReason>,
     /// Since when every delivery has failed; cleared by a success.
     pub failing_since: Option<DateTime<Utc>>,
     /// Until then the previous secret signs too (after a rotation).
@@ -71,7 +70,7 @@ impl From<EndpointRow> for WebhookEndpoint {
             description: row.description,
             event_types: row.event_types.split_whitespace().filter_map(EventType::from_stored).collect(),
             disabled_at: row.disabled_at.map(utc),
-            disabled_reason: row.disabled_reason,
+            disabled_reason: row.disabled_reason.as_deref().and_then(DisabledReason::from_stored),
             failing_since: row.failing_since.map(utc),
             previous_secret_expires_at: row.previous_secret_expires_at.map(utc),
             created_at: utc(row.created_at),
@@ -123,8 +122,7 @@ pub struct EventTypeInfo {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     pub id: DeliveryId,
-    /// `webhook` or `email`.
-    pub channel: String,
+    pub channel: Channel,
     /// For webhooks: the endpoint.
     pub endpoint_id: Option<WebhookEndpointId>,
     /// For emails: the address.
@@ -132,8 +130,7 @@ pub struct Delivery {
     /// Also the `webhook-id` header: the same for every attempt and replay of the event.
     pub event_id: EventId,
     pub event_type: Option<EventType>,
-    /// `pending`, `delivering`, `delivered` or `dead`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -152,16 +149,21 @@ pub struct DeliveryAttempt {
 }
 
 impl Delivery {
-    fn from_parts(row: DeliveryRow, attempts: Vec<AttemptRow>, event_type: Option<EventType>) -> Self {
+    fn from_parts(
+        row: DeliveryRow,
+        attempts: Vec<AttemptRow>,
+        event_type: Option<EventType>,
+    ) -> Result<Self, ApiError> {
         let pending = row.status == deliveries::PENDING;
-        Self {
+        let unknown = |what: &str, value: &str| ApiError::Internal(anyhow::anyhow!("stored delivery {what} {value:?}"));
+        Ok(Self {
+            channel: Channel::from_stored(&row.channel).ok_or_else(|| unknown("channel", &row.channel))?,
+            status: DeliveryStatus::from_stored(&row.status).ok_or_else(|| unknown("status", &row.status))?,
             id: DeliveryId::from_trusted(row.id),
-            channel: row.channel,
             endpoint_id: row.endpoint_id.map(WebhookEndpointId::from_trusted),
             recipient: row.recipient,
             event_id: EventId::from_trusted(row.event_id),
             event_type,
-            status: row.status,
             attempts: row.attempts,
             next_attempt_at: pending.then(|| utc(row.next_attempt_at)),
             last_error: row.last_error,
@@ -176,7 +178,7 @@ impl Delivery {
                     error: a.error,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
@@ -253,6 +255,7 @@ pub async fn list_event_types(
     Ok(web::Json(EventType::ALL.iter().map(|&name| EventTypeInfo { name, description: name.description() }).collect()))
 }
 
+/// The firm's webhook endpoints.
 #[utoipa::path(
     tag = "webhooks",
     params(PageQuery),
@@ -331,6 +334,7 @@ pub async fn create_webhook_endpoint(
     Ok(no_store(created(location, &WebhookEndpointWithSecret { endpoint: row.into(), secret })))
 }
 
+/// One webhook endpoint.
 #[utoipa::path(
     tag = "webhooks",
     params(("endpoint_id" = WebhookEndpointId, Path)),
@@ -381,7 +385,7 @@ pub async fn update_webhook_endpoint(
         description,
         event_types: body.event_types.as_deref().map(event_filter),
         disabled_at: body.disabled.map(|off| off.then_some(now)),
-        disabled_reason: body.disabled.map(|off| off.then(|| "manual".to_owned())),
+        disabled_reason: body.disabled.map(|off| off.then(|| DisabledReason::Manual.as_str().to_owned())),
         failing_since: body.disabled.filter(|off| !off).map(|_| None),
         updated_at: now,
     };
@@ -451,6 +455,7 @@ pub struct RotatedSecret {
     pub previous_secret_expires_at: DateTime<Utc>,
 }
 
+/// Rotate an endpoint's signing secret; both secrets sign until the previous one expires.
 #[utoipa::path(
     tag = "webhooks",
     params(("endpoint_id" = WebhookEndpointId, Path)),
@@ -515,7 +520,7 @@ pub async fn send_test_event(
             let data = serde_json::json!({ "id": endpoint.id });
             let event = outbox::publish_to_endpoint(conn, firm_id, EventType::WebhookTest, &data, &endpoint.id)?;
             let delivery = deliveries::latest_for_event(conn, &event.id)?;
-            Ok(Delivery::from_parts(delivery, Vec::new(), Some(EventType::WebhookTest)))
+            Delivery::from_parts(delivery, Vec::new(), Some(EventType::WebhookTest))
         })
     })
     .await?;
@@ -556,15 +561,15 @@ fn delivery_page(
 ) -> Result<Paginated<Delivery>, ApiError> {
     let rows = deliveries::list(conn, firm_id, filter, page.after.as_deref(), page.limit)?;
     let types = deliveries::event_types_of(conn, rows.iter().map(|(d, _)| d.event_id.as_str()))?;
-    Ok(Paginated::from_rows(
-        page,
-        rows,
-        |(d, _)| d.id.clone(),
-        |(d, attempts)| {
+    let (rows, next_cursor) = page.finish(rows, |(d, _)| d.id.clone());
+    let data = rows
+        .into_iter()
+        .map(|(d, attempts)| {
             let event_type = types.get(&d.event_id).copied();
             Delivery::from_parts(d, attempts, event_type)
-        },
-    ))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Paginated { data, next_cursor })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -575,20 +580,61 @@ pub struct DeliveryListQuery {
     pub status: Option<DeliveryStatus>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+/// How an event leaves: as a webhook or as an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Webhook,
     Email,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+impl Channel {
+    fn stored(self) -> &'static str {
+        match self {
+            Self::Webhook => outbox::WEBHOOK,
+            Self::Email => outbox::EMAIL,
+        }
+    }
+
+    fn from_stored(raw: &str) -> Option<Self> {
+        match raw {
+            outbox::WEBHOOK => Some(Self::Webhook),
+            outbox::EMAIL => Some(Self::Email),
+            _ => None,
+        }
+    }
+}
+
+/// `pending` until tried or between retries, `delivering` while claimed, then `delivered`
+/// or `dead` (retries exhausted, or the endpoint disabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
     Delivering,
     Delivered,
     Dead,
+}
+
+impl DeliveryStatus {
+    fn stored(self) -> &'static str {
+        match self {
+            Self::Pending => deliveries::PENDING,
+            Self::Delivering => deliveries::DELIVERING,
+            Self::Delivered => deliveries::DELIVERED,
+            Self::Dead => deliveries::DEAD,
+        }
+    }
+
+    fn from_stored(raw: &str) -> Option<Self> {
+        match raw {
+            deliveries::PENDING => Some(Self::Pending),
+            deliveries::DELIVERING => Some(Self::Delivering),
+            deliveries::DELIVERED => Some(Self::Delivered),
+            deliveries::DEAD => Some(Self::Dead),
+            _ => None,
+        }
+    }
 }
 
 /// Every delivery of the firm's events, webhooks and emails alike, with status, attempts and
@@ -610,19 +656,8 @@ pub async fn list_deliveries(
     let page = page.page()?;
     let filter = DeliveryFilter {
         endpoint_id: None,
-        channel: query.channel.map(|c| match c {
-            Channel::Webhook => outbox::WEBHOOK.to_owned(),
-            Channel::Email => outbox::EMAIL.to_owned(),
-        }),
-        status: query.status.map(|s| {
-            match s {
-                DeliveryStatus::Pending => deliveries::PENDING,
-                DeliveryStatus::Delivering => deliveries::DELIVERING,
-                DeliveryStatus::Delivered => deliveries::DELIVERED,
-                DeliveryStatus::Dead => deliveries::DEAD,
-            }
-            .to_owned()
-        }),
+        channel: query.channel.map(|c| c.stored().to_owned()),
+        status: query.status.map(|s| s.stored().to_owned()),
     };
     db::run(&state, move |conn| delivery_page(conn, principal.firm_id().as_str(), &filter, &page).map(web::Json)).await
 }
@@ -657,7 +692,7 @@ pub async fn replay_webhook_delivery(
             let entry = Entry::success("webhook_delivery.replayed", "webhook_delivery", delivery_id.as_str());
             audit::record(conn, &origin, &principal, entry)?;
             let row = deliveries::get(conn, firm_id, &new_id)?;
-            Ok(Delivery::from_parts(row, Vec::new(), EventType::from_stored(&event.event_type)))
+            Delivery::from_parts(row, Vec::new(), EventType::from_stored(&event.event_type))
         })
     })
     .await?;

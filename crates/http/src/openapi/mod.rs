@@ -3,6 +3,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::Problem;
 
+mod finish;
+pub use finish::finish;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
