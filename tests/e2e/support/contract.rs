@@ -41,6 +41,8 @@ impl Route {
 struct Contract {
     spec: Value,
     routes: Vec<Route>,
+    /// The spec's components, with every object closed to properties it does not declare.
+    components: Value,
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
@@ -61,7 +63,22 @@ fn contract() -> &'static Contract {
                     .collect(),
             })
             .collect();
-        Contract { spec, routes, validators: Mutex::default() }
+        let mut components = spec["components"].clone();
+        closed(&mut components, false);
+        let open: serde_json::Map<String, Value> = components["schemas"]
+            .as_object()
+            .expect("schemas")
+            .iter()
+            .map(|(name, schema)| {
+                let mut schema = schema.clone();
+                if let Some(map) = schema.as_object_mut() {
+                    map.remove("unevaluatedProperties");
+                }
+                (name.clone(), schema)
+            })
+            .collect();
+        components[OPEN] = Value::Object(open);
+        Contract { spec, routes, components, validators: Mutex::default() }
     })
 }
 
@@ -194,10 +211,12 @@ impl Contract {
         validators
             .entry(key.to_owned())
             .or_insert_with(|| {
+                let mut schema = schema.clone();
+                closed(&mut schema, false);
                 let document = json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "allOf": [schema],
-                    "components": self.spec["components"],
+                    "components": self.components,
                 });
                 let validator = jsonschema::draft202012::options()
                     .should_validate_formats(true)
@@ -206,6 +225,38 @@ impl Contract {
                 Arc::new(validator)
             })
             .clone()
+    }
+}
+
+/// Where the validator keeps each component schema open at its top level, for use as one
+/// part of an `allOf` (its siblings declare the rest).
+const OPEN: &str = "x-open";
+
+/// Closes every object schema to the properties it declares, so that a field the server
+/// sends but the spec does not describe fails the check. An `allOf` is closed as a whole,
+/// its parts are left open.
+fn closed(node: &mut Value, in_all_of: bool) {
+    match node {
+        Value::Object(map) => {
+            let object = map.contains_key("properties") || map.contains_key("allOf");
+            if !in_all_of && object && !map.contains_key("additionalProperties") {
+                map.insert("unevaluatedProperties".to_owned(), Value::Bool(false));
+            }
+            if in_all_of && let Some(Value::String(reference)) = map.get_mut("$ref") {
+                *reference = reference.replace("#/components/schemas/", &format!("#/components/{OPEN}/"));
+            }
+            for (key, value) in map.iter_mut() {
+                if key == "allOf" {
+                    if let Value::Array(parts) = value {
+                        parts.iter_mut().for_each(|part| closed(part, true));
+                    }
+                } else if key != "$ref" {
+                    closed(value, false);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| closed(item, false)),
+        _ => {}
     }
 }
 
