@@ -1,10 +1,28 @@
 //! Bad input gets a clear problem+json answer and changes nothing.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::on_both_backends;
-use crate::support::TestApp;
+use crate::support::fixtures::PASSWORD;
+use crate::support::{Reply, TestApp};
+
+/// Sends a JSON text as it is, which `serde_json` could not produce (trailing data, escapes).
+async fn send_text(app: &TestApp, method: Method, path: &str, token: Option<&str>, text: &str) -> Reply {
+    let mut request =
+        app.http.request(method, app.url(path)).header("content-type", "application/json").body(text.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    reply_of(request.send().await.unwrap()).await
+}
+
+async fn reply_of(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+}
 
 on_both_backends! {
     async fn malformed_and_mistyped_bodies_are_refused_without_side_effects(backend) {
@@ -87,5 +105,34 @@ on_both_backends! {
         let docs = app.http.get(app.url("/docs/")).send().await.unwrap();
         assert_eq!(docs.status(), 200);
         assert!(docs.text().await.unwrap().contains("swagger"));
+    }
+
+    async fn data_after_the_json_value_is_malformed(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = Some(firm.owner_token.as_str());
+        let audit_before = app.audit_count(&firm.id);
+
+        for text in [
+            r#"{"kind":"person","name":"Ada"} garbage"#,
+            r#"{"kind":"person","name":"Ada"}{"kind":"person","name":"Grace"}"#,
+            r#"{"kind":"person","name":"Ada"},"#,
+            // A type error does not hide that the body is not JSON at all.
+            r#"{"kind":"robot","name":"Ada"} garbage"#,
+            r#"{"kind":"robot","#,
+        ] {
+            let reply = send_text(&app, Method::POST, "/v1/clients", token, text).await;
+            reply.assert_problem(400, "malformed_json");
+        }
+        let keyed = app.http.post(app.url("/v1/clients")).bearer_auth(&firm.owner_token).header("content-type", "application/json").header("idempotency-key", "trailing-1").body(r#"{"kind":"person","name":"Ada"} x"#).send().await.unwrap();
+        assert_eq!(keyed.status(), 400);
+        let login = send_text(&app, Method::POST, "/v1/auth/login", None, &format!(r#"{{"firm":"harbor","email":"owner@harbor.test","password":"{PASSWORD}"}} x"#)).await;
+        login.assert_problem(400, "malformed_json");
+        assert_eq!(app.count("clients"), 0);
+        assert_eq!(app.audit_count(&firm.id), audit_before);
+
+        let spaced = send_text(&app, Method::POST, "/v1/clients", token, "{\"kind\":\"person\",\"name\":\"Ada\"}\r\n\t \n").await;
+        assert_eq!(spaced.status, 201, "whitespace after the value is fine: {}", spaced.body);
+        assert_eq!(app.count("clients"), 1);
     }
 }

@@ -8,7 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::error::{PathError, PayloadError, QueryPayloadError};
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::error::Category;
 use vestibule_domain::FieldError;
 
 use crate::error::ApiError;
@@ -45,20 +46,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// The one way a JSON body is read: one value, with nothing but whitespace after it.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let pointer = pointer_of(error.path());
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(
-                FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string())).into(),
-            ),
-            _ => {
-                ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {inner}") }
-            }
-        }
-    })
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| mistyped(bytes, error))?;
+    deserializer.end().map_err(|error| malformed(&error))?;
+    Ok(value)
+}
+
+fn mistyped(bytes: &[u8], error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let pointer = pointer_of(error.path());
+    let inner = error.into_inner();
+    if inner.classify() != Category::Data {
+        return malformed(&inner);
+    }
+    // Deserializing stops at the first type error; a body that is not JSON further on (or
+    // after the value) is still malformed, whatever its first fields held.
+    if let Err(syntax) = serde_json::from_slice::<IgnoredAny>(bytes) {
+        return malformed(&syntax);
+    }
+    ApiError::Validation(FieldError::new(pointer, "invalid_value", strip_position(&inner.to_string())).into())
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::BadRequest { code: "malformed_json", detail: format!("the body is not valid JSON: {error}") }
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
