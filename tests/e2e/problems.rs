@@ -7,6 +7,25 @@ use crate::on_both_backends;
 use crate::support::fixtures::PASSWORD;
 use crate::support::{Reply, TestApp};
 
+/// The methods an `Allow` header names, in any order.
+fn allowed(reply: &Reply) -> Vec<String> {
+    let mut methods: Vec<String> = reply
+        .header("allow")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    methods.sort();
+    methods
+}
+
+fn sorted(methods: &[&str]) -> Vec<String> {
+    let mut methods: Vec<String> = methods.iter().map(|m| (*m).to_owned()).collect();
+    methods.sort();
+    methods
+}
+
 /// Sends a JSON text as it is, which `serde_json` could not produce (trailing data, escapes).
 async fn send_text(app: &TestApp, method: Method, path: &str, token: Option<&str>, text: &str) -> Reply {
     let mut request =
@@ -105,6 +124,69 @@ on_both_backends! {
         let docs = app.http.get(app.url("/docs/")).send().await.unwrap();
         assert_eq!(docs.status(), 200);
         assert!(docs.text().await.unwrap().contains("swagger"));
+    }
+
+    async fn a_method_a_path_lacks_answers_405_with_the_methods_it_has(backend) {
+        let app = TestApp::spawn_with(backend, &[("CORS_ALLOWED_ORIGINS", "https://app.example")]).await;
+        let firm = app.firm("harbor").await;
+        let token = &firm.owner_token;
+        let client = app.client(token, "Ada Lovelace").await;
+        let client_path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+        let clients_before = app.count("clients");
+        let audit_before = app.audit_count(&firm.id);
+
+        let public = app.call(Method::DELETE, "/v1/auth/login", None, None).await;
+        public.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&public), sorted(&["POST"]));
+        let collection = app.put("/v1/clients", token, &json!({ "kind": "person", "name": "A" })).await;
+        collection.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&collection), sorted(&["GET", "POST"]));
+        let item = app.post(&client_path, token, &json!({ "kind": "person", "name": "A" })).await;
+        item.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&item), sorted(&["GET", "PATCH", "DELETE"]));
+        let keyed = app.call_with(Method::POST, &client_path, Some(token), Some(&json!({ "name": "A" })), &[("idempotency-key", "wrong-method-1")]).await;
+        keyed.assert_problem(405, "method_not_allowed");
+        let replayed = app.call_with(Method::POST, &client_path, Some(token), Some(&json!({ "name": "A" })), &[("idempotency-key", "wrong-method-1")]).await;
+        replayed.assert_problem(405, "method_not_allowed");
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+        assert_eq!(allowed(&replayed), sorted(&["GET", "PATCH", "DELETE"]), "a replay names the methods too");
+        let health = app.call(Method::POST, "/healthz", None, None).await;
+        health.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&health), sorted(&["GET"]));
+        // `/documents/archive` is also matched by `/documents/{document_id}`: the methods of both.
+        let both = app.call(Method::POST, "/v1/documents/archive", Some(token), None).await;
+        both.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&both), sorted(&["GET", "PATCH", "DELETE"]));
+        let head = reply_of(app.http.head(app.url("/v1/clients")).bearer_auth(token).send().await.unwrap()).await;
+        assert_eq!(head.status, 405, "HEAD is not served: a GET may have effects (a download receipt)");
+        assert_eq!(allowed(&head), sorted(&["GET", "POST"]));
+        let options = app.call(Method::OPTIONS, "/v1/clients", Some(token), None).await;
+        options.assert_problem(405, "method_not_allowed");
+        assert_eq!(allowed(&options), sorted(&["GET", "POST"]));
+
+        // A browser's preflight is the CORS layer's to answer, before any route.
+        let preflight = app
+            .http
+            .request(Method::OPTIONS, app.url("/v1/clients"))
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 200);
+        assert_eq!(preflight.headers().get("access-control-allow-origin").unwrap(), "https://app.example");
+        assert!(preflight.headers().get("access-control-allow-methods").unwrap().to_str().unwrap().contains("POST"));
+
+        // What matches no path at all is still unknown, whatever the method.
+        app.delete("/v1/no-such-thing", token).await.assert_problem(404, "not_found");
+        app.call(Method::PUT, "/v1/clients/cli_00000000000000000000000000000000/extra", Some(token), None).await.assert_problem(404, "not_found");
+        app.call(Method::POST, "/v1/clients/", Some(token), None).await.assert_problem(404, "not_found");
+        // A method the path has still reaches its handler, even where another template matches too.
+        app.call(Method::PATCH, "/v1/documents/archive", Some(token), Some(&json!({ "name": "x" }))).await.assert_problem(404, "not_found");
+
+        assert_eq!(app.count("clients"), clients_before);
+        assert_eq!(app.audit_count(&firm.id), audit_before);
     }
 
     async fn data_after_the_json_value_is_malformed(backend) {

@@ -4,12 +4,12 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::ApiError;
+use crate::allow::KnownPaths;
 use crate::json;
 use crate::middleware::{idempotency, link_privacy, metrics, request_id};
 use crate::openapi::ApiDoc;
@@ -51,6 +51,7 @@ pub fn configure_app(
         .service(scope::scope("/v1").wrap(from_fn(idempotency::idempotency)).configure(routes::v1))
         .configure(routes::health::routes)
         .split_for_parts();
+    let known_paths = std::sync::Arc::new(KnownPaths::of(&api));
     app.service(web::resource("/openapi.json").route(web::get().to({
         let api = api.clone();
         move || {
@@ -59,7 +60,10 @@ pub fn configure_app(
         }
     })))
     .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", api))
-    .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
+    .default_service(web::to(move |req: HttpRequest| {
+        let refusal = known_paths.refusal(req.method(), req.match_info().as_str());
+        async move { Err::<HttpResponse, _>(refusal) }
+    }))
     .wrap(from_fn(link_privacy::link_privacy))
     .wrap(cors)
     .wrap(from_fn(metrics::record))
