@@ -26,6 +26,18 @@ fn sorted(methods: &[&str]) -> Vec<String> {
     methods
 }
 
+/// The single field error of a `validation_failed` answer: its pointer and code.
+fn the_field_error(reply: &Reply) -> (String, String) {
+    reply.assert_problem(422, "validation_failed");
+    let errors = reply.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{}", reply.body);
+    (errors[0]["pointer"].as_str().unwrap().to_owned(), errors[0]["code"].as_str().unwrap().to_owned())
+}
+
+fn nul_at(reply: &Reply, pointer: &str) {
+    assert_eq!(the_field_error(reply), (pointer.to_owned(), "invalid_characters".to_owned()), "{}", reply.body);
+}
+
 /// Sends a JSON text as it is, which `serde_json` could not produce (trailing data, escapes).
 async fn send_text(app: &TestApp, method: Method, path: &str, token: Option<&str>, text: &str) -> Reply {
     let mut request =
@@ -41,6 +53,20 @@ async fn reply_of(response: reqwest::Response) -> Reply {
     let headers = response.headers().clone();
     let bytes = response.bytes().await.unwrap();
     Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+}
+
+/// A `multipart/form-data` body with one text field `note` and one file part.
+fn multipart(note: &[u8], filename: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "vestibule-boundary-nul";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n").into_bytes();
+    body.extend_from_slice(note);
+    body.extend_from_slice(
+        format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").as_bytes(),
+    );
+    body.extend_from_slice(filename);
+    body.extend_from_slice(b"\"\r\nContent-Type: text/plain\r\n\r\nthe file\r\n");
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 on_both_backends! {
@@ -216,5 +242,87 @@ on_both_backends! {
         let spaced = send_text(&app, Method::POST, "/v1/clients", token, "{\"kind\":\"person\",\"name\":\"Ada\"}\r\n\t \n").await;
         assert_eq!(spaced.status, 201, "whitespace after the value is fine: {}", spaced.body);
         assert_eq!(app.count("clients"), 1);
+    }
+    async fn nul_characters_are_refused_at_their_pointer(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = firm.owner_token.as_str();
+        let client = app.client(token, "Ada Lovelace").await;
+        let client_path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+        let audit_before = app.audit_count(&firm.id);
+        let sessions_before = app.count("sessions");
+
+        let email = send_text(&app, Method::POST, "/v1/auth/login", None, &format!(r#"{{"firm":"harbor","email":"owner@harbor.test\u0000","password":"{PASSWORD}"}}"#)).await;
+        nul_at(&email, "/email");
+        let password = send_text(&app, Method::POST, "/v1/auth/login", None, r#"{"firm":"harbor","email":"owner@harbor.test","password":"a sturdy\u0000passphrase"}"#).await;
+        nul_at(&password, "/password");
+        let firm_slug = send_text(&app, Method::POST, "/v1/portal/auth/login", None, r#"{"firm":"har\u0000bor","email":"cora@client.test","password":"whatever"}"#).await;
+        nul_at(&firm_slug, "/firm");
+
+        let created = send_text(&app, Method::POST, "/v1/clients", Some(token), r#"{"kind":"person","name":"Grace\u0000Hopper"}"#).await;
+        nul_at(&created, "/name");
+        let email_entry = send_text(&app, Method::POST, "/v1/clients", Some(token), r#"{"kind":"person","name":"Grace","emails":["ok@x.test","grace\u0000@x.test"]}"#).await;
+        nul_at(&email_entry, "/emails/1");
+        let external = send_text(&app, Method::POST, "/v1/clients", Some(token), r#"{"kind":"person","name":"Grace","external_id":"PM\u0000"}"#).await;
+        nul_at(&external, "/external_id");
+        let patched = send_text(&app, Method::PATCH, &client_path, Some(token), r#"{"name":"Ada\u0000King"}"#).await;
+        nul_at(&patched, "/name");
+        let invoice = json!({
+            "number": "2026-\u{0}1", "client_id": client["id"], "issue_date": "2026-11-01", "currency": "EUR",
+            "total_minor": 100, "balance_minor": 100, "status": "issued",
+            "lines": [{ "description": "Advice\u{0}", "quantity_milli": 1000, "unit_price_minor": 100, "amount_minor": 100 }]
+        });
+        let nested = app.post("/v1/invoices", token, &invoice).await;
+        nested.assert_problem(422, "validation_failed");
+        let mut pointers: Vec<&str> = nested.body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        pointers.sort_unstable();
+        assert_eq!(pointers, vec!["/lines/0/description", "/number"], "every string with a NUL is named");
+        // An escaped backslash before `u0000` is no NUL.
+        let literal = send_text(&app, Method::POST, "/v1/clients", Some(token), r#"{"kind":"person","name":"Grace \\u0000 Hopper"}"#).await;
+        assert_eq!(literal.status, 201, "{}", literal.body);
+        assert_eq!(literal.body["name"], "Grace \\u0000 Hopper");
+        // A lone surrogate is no character at all.
+        let surrogate = send_text(&app, Method::POST, "/v1/clients", Some(token), r#"{"kind":"person","name":"Grace \ud800"}"#).await;
+        surrogate.assert_problem(400, "malformed_json");
+
+        nul_at(&app.get("/v1/clients?q=Ada%00", token).await, "#/query/q");
+        nul_at(&app.get("/v1/clients?external_id=PM%00", token).await, "#/query/external_id");
+        nul_at(&app.get("/v1/clients?email=ada%00%40client.test", token).await, "#/query/email");
+        nul_at(&app.get("/v1/contacts?q=%00", token).await, "#/query/q");
+        nul_at(&app.get("/v1/documents?q=%00&limit=5", token).await, "#/query/q");
+        nul_at(&app.get("/v1/audit-events?action=client.created%00", token).await, "#/query/action");
+        app.get("/v1/clients?owner_staff_id=stf_%00", token).await.assert_problem(400, "invalid_query");
+
+        app.get(&format!("{client_path}%00"), token).await.assert_problem(404, "not_found");
+
+        assert_eq!(app.count("clients"), 2, "only the client with a literal backslash was stored");
+        assert_eq!(app.count("invoices"), 0);
+        assert_eq!(app.count("sessions"), sessions_before);
+        assert_eq!(app.audit_count(&firm.id), audit_before + 1, "only the literal backslash's client.created");
+        let stored = app.get(&client_path, token).await;
+        assert_eq!(stored.body["name"], "Ada Lovelace");
+        assert_eq!(stored.body["version"], 1);
+    }
+
+    async fn nul_characters_in_uploads_are_refused_and_nothing_is_kept(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = firm.owner_token.as_str();
+        let client = app.client(token, "Ada Lovelace").await;
+        let upload = format!("/v1/documents?client_id={}", client["id"].as_str().unwrap());
+        let audit_before = app.audit_count(&firm.id);
+
+        let raw_name = app.send_raw(Method::POST, &format!("{upload}&name=Vollmacht%00.pdf"), token, "application/octet-stream", b"bytes".to_vec()).await;
+        nul_at(&raw_name, "#/query/name");
+        let (content_type, body) = multipart(b"fine", b"Voll\0macht.txt");
+        // Part headers cannot carry a NUL (nor any control character but tab): the part is malformed.
+        app.send_raw(Method::POST, &upload, token, &content_type, body).await.assert_problem(400, "malformed_multipart");
+        let (content_type, body) = multipart(b"a note \0 with a NUL", b"Vollmacht.txt");
+        let field = app.send_raw(Method::POST, &upload, token, &content_type, body).await;
+        nul_at(&field, "/note");
+
+        assert_eq!(app.count("documents"), 0);
+        assert_eq!(app.count("pending_blobs"), 0);
+        assert_eq!(app.audit_count(&firm.id), audit_before);
     }
 }

@@ -20,7 +20,7 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
@@ -244,8 +244,8 @@ fn insert_client(
 pub async fn list_clients(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ClientListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ClientListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Client>>, ApiError> {
     authorize(&principal, Action::ReadClients)?;
     let page = page.page()?;

@@ -18,7 +18,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -241,8 +241,8 @@ fn changes_for(conn: &mut DbConnection, firm_id: &str, body: UpdateContact) -> R
 pub async fn list_contacts(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ContactListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ContactListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Contact>>, ApiError> {
     authorize(&principal, Action::ReadContacts)?;
     let page = page.page()?;

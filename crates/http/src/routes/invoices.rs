@@ -21,7 +21,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
 use crate::problem::{
@@ -244,8 +244,8 @@ fn check_references(conn: &mut DbConnection, principal: &Principal, row: &Invoic
 pub async fn list_invoices(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<InvoiceListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<InvoiceListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
     authorize(&principal, Action::ReadInvoices)?;
     let page = page.page()?;

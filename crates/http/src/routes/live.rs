@@ -25,6 +25,7 @@ use vestibule_storage::sessions;
 use crate::auth::jwt::{Audience, TokenUse};
 use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
 use crate::error::ApiError;
+use crate::json::Query;
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized};
 use crate::state::AppState;
 
@@ -129,7 +130,7 @@ pub async fn create_live_ticket(
 pub async fn open_live_stream(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<LiveQuery>,
+    query: Query<LiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = match &query.ticket {
         Some(ticket) => resolve_ticket(&state, ticket).await?,
