@@ -243,6 +243,7 @@ on_both_backends! {
         assert_eq!(spaced.status, 201, "whitespace after the value is fine: {}", spaced.body);
         assert_eq!(app.count("clients"), 1);
     }
+
     async fn nul_characters_are_refused_at_their_pointer(backend) {
         let app = TestApp::spawn(backend).await;
         let firm = app.firm("harbor").await;
@@ -293,9 +294,14 @@ on_both_backends! {
         nul_at(&app.get("/v1/audit-events?action=client.created%00", token).await, "#/query/action");
         app.get("/v1/clients?owner_staff_id=stf_%00", token).await.assert_problem(400, "invalid_query");
 
+        let put = app.put("/v1/clients/external/PM-1%00", token, &json!({ "kind": "person", "name": "Grace" })).await;
+        assert_eq!(the_field_error(&put), ("#/path/external_id".to_owned(), "invalid_external_id".to_owned()));
+        let spaced = app.put("/v1/matters/external/M%201", token, &json!({ "client_id": client["id"], "title": "Estate" })).await;
+        assert_eq!(the_field_error(&spaced), ("#/path/external_id".to_owned(), "invalid_external_id".to_owned()));
         app.get(&format!("{client_path}%00"), token).await.assert_problem(404, "not_found");
 
         assert_eq!(app.count("clients"), 2, "only the client with a literal backslash was stored");
+        assert_eq!(app.count("matters"), 0);
         assert_eq!(app.count("invoices"), 0);
         assert_eq!(app.count("sessions"), sessions_before);
         assert_eq!(app.audit_count(&firm.id), audit_before + 1, "only the literal backslash's client.created");
