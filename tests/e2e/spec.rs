@@ -78,6 +78,13 @@ fn every_operation_declares_its_errors_and_security() {
                 assert!(responses.contains_key("401"), "{what} is secured but does not declare 401");
                 assert!(responses.contains_key("403"), "{what} is secured but does not declare 403");
             }
+            // The query extractor answers 400 for what does not parse, 422 for what it refuses.
+            let queried = operation["parameters"].as_array().is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
+            if queried {
+                for code in ["400", "422"] {
+                    assert!(responses.contains_key(code), "{what} takes query parameters but does not declare {code}");
+                }
+            }
             if let Some(body) = operation.get("requestBody") {
                 // Only JSON bodies can be of the wrong media type; uploads take any bytes.
                 let json = body["content"].get("application/json").is_some();

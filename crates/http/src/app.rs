@@ -4,12 +4,12 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::ApiError;
+use crate::allow::KnownPaths;
 use crate::json;
 use crate::middleware::{idempotency, link_privacy, metrics, request_id};
 use crate::openapi::{self, ApiDoc};
@@ -70,13 +70,17 @@ pub fn configure_app(
         )
         .configure(|cfg| routes::health::routes(&mut Routes::new(cfg, &mut schemas)))
         .split_for_parts();
+    let known_paths = std::sync::Arc::new(KnownPaths::of(&api));
     let spec = web::Bytes::from(openapi::finish(api).to_string());
     app.service(web::resource("/openapi.json").route(web::get().to(move || {
         let spec = spec.clone();
         async move { HttpResponse::Ok().content_type("application/json").body(spec) }
     })))
     .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
-    .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound) }))
+    .default_service(web::to(move |req: HttpRequest| {
+        let refusal = known_paths.refusal(req.method(), req.match_info().as_str());
+        async move { Err::<HttpResponse, _>(refusal) }
+    }))
     .wrap(from_fn(link_privacy::link_privacy))
     .wrap(cors)
     .wrap(from_fn(metrics::record))

@@ -1,5 +1,5 @@
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use vestibule_domain::authz::Denied;
 use vestibule_domain::{FieldError, ValidationErrors};
@@ -23,6 +23,9 @@ pub enum ApiError {
     Refused { code: &'static str, detail: &'static str },
     #[error("not found")]
     NotFound,
+    /// The path exists, but not with this method: the methods it has, for `Allow`.
+    #[error("this path answers only {}", allow(.0))]
+    MethodNotAllowed(Vec<Method>),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     /// A conflict the caller resolves by sending the request again with one of `choices`.
@@ -73,6 +76,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -101,6 +105,7 @@ impl ResponseError for ApiError {
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } | Self::Choose { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Gone { .. } => StatusCode::GONE,
@@ -129,6 +134,9 @@ impl ResponseError for ApiError {
             Self::Unauthenticated { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
+            Self::MethodNotAllowed(methods) => {
+                response.insert_header((header::ALLOW, allow(methods)));
+            }
             _ => {}
         }
         let mut problem = Problem::new(status, self.code(), self.detail(), errors);
@@ -137,6 +145,11 @@ impl ResponseError for ApiError {
         }
         response.json(problem)
     }
+}
+
+/// Methods as `Allow` lists them.
+fn allow(methods: &[Method]) -> String {
+    methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
 }
 
 impl From<StorageError> for ApiError {

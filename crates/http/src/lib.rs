@@ -1,6 +1,7 @@
 //! The HTTP face of Vestibule: actix-web routes, the principal extractor, problem+json
 //! errors and the OpenAPI document generated from the handlers.
 
+pub mod allow;
 pub mod app;
 pub mod audit;
 pub mod auth;

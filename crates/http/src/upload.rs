@@ -107,8 +107,9 @@ async fn receive_parts(
 ) -> Result<(), ApiError> {
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     while let Some(part) = form.next().await {
-        let part = part.map_err(|e| ApiError::BadRequest { code: "malformed_multipart", detail: e.to_string() })?;
+        let part = part.map_err(|e| malformed(&e))?;
         if part.name() != Some("file") {
+            refuse_nul_in_field(part).await?;
             continue;
         }
         if received.len() == limits.files {
@@ -119,6 +120,26 @@ async fn receive_parts(
         let filename = part.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default();
         let name = text::file_name(given.unwrap_or(filename));
         received.push(receive_file(state, Box::pin(part), firm_id, name, limits.bytes).await?);
+    }
+    Ok(())
+}
+
+fn malformed(error: &actix_multipart::MultipartError) -> ApiError {
+    ApiError::BadRequest { code: "malformed_multipart", detail: error.to_string() }
+}
+
+/// Other parts are not kept, but a text field with a NUL is refused like the same value in a
+/// query or a JSON body would be (`/<name>`), so no channel lets it through to be kept later.
+/// A part with a filename is a file, and its bytes are its own business.
+async fn refuse_nul_in_field(mut part: actix_multipart::Field) -> Result<(), ApiError> {
+    if part.content_disposition().and_then(|cd| cd.get_filename()).is_some() {
+        return Ok(());
+    }
+    let pointer = format!("/{}", part.name().unwrap_or_default());
+    while let Some(chunk) = part.next().await {
+        if chunk.map_err(|e| malformed(&e))?.contains(&0) {
+            return Err(ApiError::Validation(crate::json::nul_error(&pointer).into()));
+        }
     }
     Ok(())
 }

@@ -30,7 +30,10 @@ struct Route {
 impl Route {
     fn matches(&self, segments: &[&str]) -> bool {
         self.segments.len() == segments.len()
-            && self.segments.iter().zip(segments).all(|(want, got)| want.as_deref().is_none_or(|w| w == *got))
+            && self.segments.iter().zip(segments).all(|(want, got)| match want {
+                Some(literal) => literal == got,
+                None => !got.is_empty(),
+            })
     }
 
     fn literals(&self) -> usize {
@@ -93,18 +96,28 @@ impl Contract {
         if outside_the_spec(method, path) {
             return;
         }
+        // An answer to HEAD has the headers of a GET and no body.
+        let body = body.filter(|_| method != Method::HEAD);
         let segments: Vec<&str> = path.split('/').collect();
-        let route = self.routes.iter().filter(|r| r.matches(&segments)).max_by_key(|r| r.literals());
+        let operation_key = method.as_str().to_ascii_lowercase();
+        // As the router does: a path several templates match goes to one with this method.
+        let has_method = |r: &&&Route| self.spec["paths"][&r.template].get(&operation_key).is_some();
+        let matching: Vec<&Route> = self.routes.iter().filter(|r| r.matches(&segments)).collect();
+        let route = matching
+            .iter()
+            .filter(has_method)
+            .max_by_key(|r| r.literals())
+            .or_else(|| matching.iter().max_by_key(|r| r.literals()))
+            .copied();
         let Some(route) = route else {
             let what = format!("{method} {path} (no such path)");
-            assert_eq!(status, StatusCode::NOT_FOUND, "{what}: answered {status}");
+            assert_eq!(status, StatusCode::NOT_FOUND, "{what}: answered {status}: {}", lossy(body));
             return self.check_problem(&what, headers, body);
         };
         let item = &self.spec["paths"][&route.template];
-        let operation_key = method.as_str().to_ascii_lowercase();
         let Some(operation) = item.get(&operation_key) else {
             let what = format!("{method} {} (no such operation)", route.template);
-            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{what}: answered {status}");
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{what}: answered {status}: {}", lossy(body));
             assert!(headers.contains_key("allow"), "{what}: 405 without Allow");
             return self.check_problem(&what, headers, body);
         };
@@ -177,9 +190,11 @@ impl Contract {
             panic!("{what}: sent {media_type}, but declares no content; body: {}", lossy(body));
         };
         let (_, wildcard) = media_type.split_once('/').unwrap_or((&media_type, ""));
-        let key = [media_type.clone(), format!("{}/*", media_type.split('/').next().unwrap_or_default()), "*/*".into()]
+        let essence = |declared: &String| declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let family = format!("{}/*", media_type.split('/').next().unwrap_or_default());
+        let key = [media_type.clone(), family, "*/*".to_owned()]
             .into_iter()
-            .find(|k| content.contains_key(k))
+            .find_map(|wanted| content.keys().find(|declared| essence(declared) == wanted).cloned())
             .unwrap_or_else(|| {
                 panic!(
                     "{what}: content type {media_type} is not declared (declared: {:?})",

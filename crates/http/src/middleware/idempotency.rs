@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Response headers worth replaying; others (dates, request ids) belong to each response.
-const KEPT_HEADERS: [&str; 3] = ["location", "etag", "content-type"];
+const KEPT_HEADERS: [&str; 4] = ["location", "etag", "content-type", "allow"];
 
 pub async fn idempotency(
     mut req: ServiceRequest,

@@ -25,7 +25,7 @@ use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
@@ -308,8 +308,8 @@ pub async fn create_access_link(
 pub async fn list_access_links(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<AccessLinkListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<AccessLinkListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AccessLink>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;

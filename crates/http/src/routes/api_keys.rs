@@ -18,7 +18,7 @@ use crate::auth::principal::StaffUser;
 use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
@@ -93,8 +93,8 @@ pub struct ApiKeyListQuery {
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     StaffUser(me): StaffUser,
-    query: web::Query<ApiKeyListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ApiKeyListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<ApiKey>>, ApiError> {
     let principal = vestibule_domain::principal::Principal::Staff(me);
     authorize(&principal, Action::ManageApiKeys)?;

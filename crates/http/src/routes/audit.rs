@@ -13,6 +13,7 @@ use vestibule_storage::audit::{self as log, AuditEventRow, AuditFilter};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
+use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::routes::utc;
@@ -105,8 +106,8 @@ pub struct ChainBreak {
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<AuditListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<AuditListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AuditEvent>>, ApiError> {
     authorize(&principal, Action::ReadAudit)?;
     let page = page.page()?;

@@ -20,7 +20,7 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
@@ -244,8 +244,8 @@ fn insert_client(
 pub async fn list_clients(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ClientListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ClientListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Client>>, ApiError> {
     authorize(&principal, Action::ReadClients)?;
     let page = page.page()?;
@@ -409,7 +409,7 @@ pub async fn delete_client(
 /// existed. Sending the same body again changes nothing (the version stays).
 #[utoipa::path(
     tag = "clients",
-    params(("external_id" = String, Path, description = "The client's id in the calling system")),
+    params(("external_id" = String, Path, description = "The client's id in the calling system", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@-]+$")),
     request_body = CreateClient,
     responses(
         (status = 200, body = Client, headers(("ETag" = String))),

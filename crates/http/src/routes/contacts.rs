@@ -18,7 +18,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -242,8 +242,8 @@ fn changes_for(conn: &mut DbConnection, firm_id: &str, body: UpdateContact) -> R
 pub async fn list_contacts(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ContactListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ContactListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Contact>>, ApiError> {
     authorize(&principal, Action::ReadContacts)?;
     let page = page.page()?;
@@ -370,7 +370,7 @@ pub async fn delete_contact(
 /// Creates or replaces the contact with this `external_id` (201 created, 200 existed).
 #[utoipa::path(
     tag = "contacts",
-    params(("external_id" = String, Path, description = "The contact's id in the calling system")),
+    params(("external_id" = String, Path, description = "The contact's id in the calling system", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@-]+$")),
     request_body = CreateContact,
     responses(
         (status = 200, body = Contact),

@@ -24,7 +24,7 @@ use crate::audit::Origin;
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -297,8 +297,8 @@ fn firm_viewer<'a>(principal: &'a Principal, visibility: &'a MatterVisibility) -
 pub async fn list_conversations(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ConversationListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ConversationListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Conversation>>, ApiError> {
     authorize(&principal, Action::ReadMessages)?;
     let page = page.page()?;
@@ -476,7 +476,7 @@ pub async fn list_messages(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
     path: web::Path<ConversationId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Message>>, ApiError> {
     authorize(&principal, Action::ReadMessages)?;
     let page = page.page()?;

@@ -22,7 +22,7 @@ use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
@@ -228,7 +228,7 @@ pub async fn upload_document(
     state: web::Data<AppState>,
     origin: Origin,
     Authenticated(principal): Authenticated,
-    query: web::Query<UploadQuery>,
+    query: Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::WriteDocuments)?;
@@ -309,8 +309,8 @@ pub async fn upload_document(
 pub async fn list_documents(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<DocumentListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<DocumentListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Document>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;
@@ -362,7 +362,7 @@ fn list_filter(query: DocumentListQuery) -> DocumentFilter {
 pub async fn download_archive(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<DocumentListQuery>,
+    query: Query<DocumentListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let filter = list_filter(query.into_inner());

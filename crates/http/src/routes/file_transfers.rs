@@ -33,7 +33,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
@@ -472,8 +472,8 @@ pub async fn send_files(
 pub async fn list_file_transfers(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<FileTransferListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<FileTransferListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<FileTransfer>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;

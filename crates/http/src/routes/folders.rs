@@ -18,7 +18,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -179,8 +179,8 @@ fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> 
 pub async fn list_folders(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<FolderListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<FolderListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Folder>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;

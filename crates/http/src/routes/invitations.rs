@@ -20,7 +20,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
 use crate::problem::{
@@ -162,8 +162,8 @@ pub fn contact_for(
 pub async fn list_invitations(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<InvitationListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<InvitationListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invitation>>, ApiError> {
     admin(&principal)?;
     let page = page.page()?;

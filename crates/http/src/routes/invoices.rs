@@ -21,7 +21,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
 use crate::problem::{
@@ -245,8 +245,8 @@ fn check_references(conn: &mut DbConnection, principal: &Principal, row: &Invoic
 pub async fn list_invoices(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<InvoiceListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<InvoiceListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
     authorize(&principal, Action::ReadInvoices)?;
     let page = page.page()?;
@@ -327,7 +327,7 @@ pub async fn get_invoice(
 /// Creates or replaces the invoice with this `external_id` (201 created, 200 existed).
 #[utoipa::path(
     tag = "invoices",
-    params(("external_id" = String, Path, description = "The invoice's id in the billing system")),
+    params(("external_id" = String, Path, description = "The invoice's id in the billing system", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@-]+$")),
     request_body = CreateInvoice,
     responses(
         (status = 200, body = Invoice),

@@ -21,7 +21,7 @@ use crate::auth::link::LinkSecret;
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -248,7 +248,7 @@ pub async fn list_access_link_emails(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
     path: web::Path<AccessLinkId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkEmail>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;

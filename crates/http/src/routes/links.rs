@@ -25,7 +25,7 @@ use crate::auth::secrets;
 use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable,
@@ -291,8 +291,8 @@ fn allowed(link: &Link, use_: LinkUse) -> Result<(), ApiError> {
 pub async fn list_link_documents(
     state: web::Data<AppState>,
     LinkUser(link, _): LinkUser,
-    query: web::Query<LinkDocumentQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<LinkDocumentQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkDocument>>, ApiError> {
     allowed(&link, LinkUse::ReadDocuments)?;
     let page = page.page()?;
@@ -321,7 +321,7 @@ pub async fn download_link_archive(
     state: web::Data<AppState>,
     origin: Origin,
     LinkUser(link, _): LinkUser,
-    query: web::Query<LinkDocumentQuery>,
+    query: Query<LinkDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     allowed(&link, LinkUse::ReadDocuments)?;
     let folder = query.into_inner().folder_id.map(String::from);
@@ -423,7 +423,7 @@ pub async fn upload_link_documents(
     state: web::Data<AppState>,
     origin: Origin,
     LinkUser(link, session): LinkUser,
-    query: web::Query<LinkUploadQuery>,
+    query: Query<LinkUploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     allowed(&link, LinkUse::Upload)?;

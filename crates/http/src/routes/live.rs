@@ -25,7 +25,8 @@ use vestibule_storage::sessions;
 use crate::auth::jwt::{Audience, TokenUse};
 use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
 use crate::error::ApiError;
-use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized};
+use crate::json::Query;
+use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::state::AppState;
 
 const TICKET_TTL: Duration = Duration::from_secs(60);
@@ -121,7 +122,7 @@ pub async fn create_live_ticket(
     ),
     responses(
         (status = 200, content_type = "text/event-stream", body = String, description = "Server-Sent Events until the client disconnects."),
-        BadRequest, Unauthorized, Forbidden, InternalError
+        BadRequest, Unauthorized, Forbidden, Unprocessable, InternalError
     ),
     security(("bearer" = []), ())
 )]
@@ -129,7 +130,7 @@ pub async fn create_live_ticket(
 pub async fn open_live_stream(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<LiveQuery>,
+    query: Query<LiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = match &query.ticket {
         Some(ticket) => resolve_ticket(&state, ticket).await?,

@@ -20,7 +20,7 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
@@ -228,8 +228,8 @@ fn insert_matter(
 pub async fn list_matters(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<MatterListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<MatterListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Matter>>, ApiError> {
     authorize(&principal, Action::ReadMatters)?;
     let page = page.page()?;
@@ -390,7 +390,7 @@ pub async fn delete_matter(
 /// Creates or replaces the matter with this `external_id` (201 created, 200 existed).
 #[utoipa::path(
     tag = "matters",
-    params(("external_id" = String, Path, description = "The matter's id in the calling system")),
+    params(("external_id" = String, Path, description = "The matter's id in the calling system", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@-]+$")),
     request_body = CreateMatter,
     responses(
         (status = 200, body = Matter, headers(("ETag" = String))),

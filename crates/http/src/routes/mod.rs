@@ -83,9 +83,11 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
 }
 
 /// The external id an upsert names in its path. The body may repeat it but not contradict
-/// it; afterwards the body carries it. A malformed one cannot name anything: 404.
+/// it; afterwards the body carries it. A malformed one is refused where the caller put it,
+/// since an upsert would create what it names: 422 at `#/path/external_id`.
 pub fn upsert_external_id(raw: &str, in_body: &mut Option<String>) -> Result<String, ApiError> {
-    let external_id = text::external_id(raw).map_err(|_| ApiError::NotFound)?;
+    let external_id =
+        text::external_id(raw).map_err(|error| ApiError::Validation(error.at("#/path/external_id").into()))?;
     if in_body.as_ref().is_some_and(|given| given != &external_id) {
         return Err(ApiError::field("/external_id", "mismatch", "must be absent or equal the external id in the path"));
     }

@@ -15,6 +15,7 @@ use vestibule_storage::{clients, write_tx};
 use crate::auth::principal::StaffUser;
 use crate::db;
 use crate::error::ApiError;
+use crate::json::Query;
 use crate::messaging;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{BadRequest, Forbidden, InternalError, NotFound, Unauthorized, Unprocessable};
@@ -95,8 +96,8 @@ pub struct MarkedRead {
 pub async fn list_notifications(
     state: web::Data<AppState>,
     StaffUser(me): StaffUser,
-    query: web::Query<NotificationListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<NotificationListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Notification>>, ApiError> {
     let page = page.page()?;
     let unread_only = query.unread.unwrap_or(false);

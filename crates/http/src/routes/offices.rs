@@ -16,7 +16,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -84,7 +84,7 @@ pub struct UpdateOffice {
 pub async fn list_offices(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Office>>, ApiError> {
     authorize(&principal, Action::ReadOffices)?;
     let page = page.page()?;

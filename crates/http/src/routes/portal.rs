@@ -20,7 +20,7 @@ use crate::auth::principal::ContactUser;
 use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
@@ -62,7 +62,7 @@ pub fn my_portal(
 pub async fn list_my_invoices(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
     let page = page.page()?;
     db::run(&state, move |conn| {

@@ -15,7 +15,7 @@ use crate::audit::Origin;
 use crate::auth::principal::ContactUser;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -80,8 +80,8 @@ fn viewer<'a>(me: &'a ContactPrincipal, portal_id: &'a str) -> Viewer<'a> {
 pub async fn list_my_conversations(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
-    query: web::Query<PortalConversationQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PortalConversationQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Conversation>>, ApiError> {
     let page = page.page()?;
     let query = query.into_inner();
@@ -227,7 +227,7 @@ pub async fn list_my_messages(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
     path: web::Path<ConversationId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Message>>, ApiError> {
     let page = page.page()?;
     let id = path.into_inner();

@@ -16,6 +16,7 @@ use crate::auth::principal::ContactUser;
 use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
+use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, RangeNotSatisfiable, Unauthorized, Unprocessable,
@@ -47,8 +48,8 @@ pub struct PortalDocumentQuery {
 pub async fn list_my_documents(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
-    query: web::Query<PortalDocumentQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PortalDocumentQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Document>>, ApiError> {
     let page = page.page()?;
     let filter = filter(query.into_inner());
@@ -76,7 +77,7 @@ pub async fn download_my_archive(
     state: web::Data<AppState>,
     origin: Origin,
     ContactUser(me): ContactUser,
-    query: web::Query<PortalDocumentQuery>,
+    query: Query<PortalDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter(query.into_inner());
     let rows = db::run(&state, move |conn| {

@@ -20,7 +20,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
 use crate::problem::{
@@ -232,8 +232,8 @@ pub fn one(conn: &mut DbConnection, row: PortalRow) -> Result<Portal, ApiError> 
 pub async fn list_portals(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<PortalListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<PortalListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Portal>>, ApiError> {
     manage(&principal)?;
     let page = page.page()?;

@@ -27,7 +27,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -325,8 +325,8 @@ pub async fn share_documents(
 pub async fn list_shares(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<ShareListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<ShareListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Share>>, ApiError> {
     authorize(&principal, Action::ReadDocuments)?;
     let page = page.page()?;

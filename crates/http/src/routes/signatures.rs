@@ -25,7 +25,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::{Authenticated, ContactUser};
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -297,8 +297,8 @@ pub async fn list_signature_requests(
 pub async fn list_my_signature_requests(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
-    query: web::Query<SignatureListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<SignatureListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<SignatureRequest>>, ApiError> {
     let page = page.page()?;
     let status = query.status.map(SignatureStatus::as_str);

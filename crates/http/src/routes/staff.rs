@@ -20,7 +20,7 @@ use crate::auth::password;
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -126,8 +126,8 @@ fn check_office(conn: &mut DbConnection, firm_id: &str, office: Option<&OfficeId
 pub async fn list_staff(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<StaffListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<StaffListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<StaffMember>>, ApiError> {
     authorize(&principal, Action::ReadStaff)?;
     let page = page.page()?;

@@ -18,7 +18,7 @@ use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, Query};
 use crate::messaging::{self, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -154,8 +154,8 @@ impl UpdateTemplate {
 pub async fn list_templates(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<TemplateListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<TemplateListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<MessageTemplate>>, ApiError> {
     authorize(&principal, Action::UseTemplates)?;
     let page = page.page()?;

@@ -21,7 +21,7 @@ use crate::auth::principal::Authenticated;
 use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
-use crate::json::{ApiJson, nullable};
+use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -266,7 +266,7 @@ pub async fn list_event_types(
 pub async fn list_webhook_endpoints(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<WebhookEndpoint>>, ApiError> {
     admin(&principal)?;
     let page = page.page()?;
@@ -539,7 +539,7 @@ pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
     path: web::Path<WebhookEndpointId>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
     admin(&principal)?;
     let page = page.page()?;
@@ -649,8 +649,8 @@ impl DeliveryStatus {
 pub async fn list_deliveries(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
-    query: web::Query<DeliveryListQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<DeliveryListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
     admin(&principal)?;
     let page = page.page()?;
