@@ -1,6 +1,6 @@
 # The commands the README gives; .ci/run calls `make test` too.
 
-.PHONY: run test lint fmt openapi bench
+.PHONY: run test sdk lint fmt openapi bench
 
 run:
 	cargo run -- serve --demo
@@ -10,6 +10,13 @@ test:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "$$TEST_DATABASE_URL" ] || \
 		echo "note: no PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: the PostgreSQL half of the suites is skipped"
 	cargo test --workspace --locked
+	bash sdk/check.sh
+
+# The generated SDKs (docs/sdks.md): redocly lint, the TypeScript types and example, the
+# Python client and its scenario against the debug binary. Part of `make test`.
+sdk:
+	cargo build --locked -p vestibule-server
+	bash sdk/check.sh
 
 lint:
 	cargo fmt --all -- --check

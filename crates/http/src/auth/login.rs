@@ -37,13 +37,18 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// How to send the access token: always `Bearer`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 /// A fresh token pair.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPair {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Exchange at the refresh endpoint for a new pair; single use.
@@ -301,7 +306,7 @@ pub(crate) fn token_pair(
     let access_token = state.keys.issue(TokenUse::Access, kind.audience(), account_id, firm_id, session_id, ttl)?;
     Ok(TokenPair {
         access_token,
-        token_type: "Bearer",
+        token_type: TokenType::Bearer,
         expires_in: ttl.as_secs(),
         refresh_token,
         refresh_expires_in: u64::try_from((session_expires_at - vestibule_storage::now()).num_seconds()).unwrap_or(0),

@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Duration;
 use subtle::ConstantTimeEq;
+use vestibule_domain::audit::ActorKind;
 use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
 use vestibule_domain::roles::StaffRole;
@@ -181,14 +182,7 @@ async fn api_key(state: &AppState, key_id: String, secret: String, origin: Origi
                 api_keys::touch(conn, &key.id, now)?;
                 if since_use.is_none_or(|elapsed| elapsed >= AUDIT_USE_EVERY) {
                     let entry = Entry::success("api_key.used", "api_key", &key.id);
-                    audit::record_as(
-                        conn,
-                        &origin,
-                        &key.firm_id,
-                        vestibule_domain::audit::ActorKind::ApiKey,
-                        Some(&key.id),
-                        entry,
-                    )?;
+                    audit::record_as(conn, &origin, &key.firm_id, ActorKind::ApiKey, Some(&key.id), entry)?;
                 }
                 Ok::<_, ApiError>(())
             })?;

@@ -53,7 +53,10 @@ fn add_components(doc: &mut Value) {
             "required": false,
             "description": "Makes a retry safe: the first answer is stored for 24 hours and replayed for a repeat with the same key (with `idempotent-replayed: true`). The same key with another request answers 422, a repeat while the first is still running 409.",
             "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" }
-        }
+        },
+        "WebhookId": { "name": "webhook-id", "in": "header", "required": true, "description": "The event id (`evt_…`), the same on every attempt: drop repeats by it.", "schema": { "type": "string" } },
+        "WebhookTimestamp": { "name": "webhook-timestamp", "in": "header", "required": true, "description": "Unix seconds of this attempt.", "schema": { "type": "string", "pattern": "^[0-9]+$" } },
+        "WebhookSignature": { "name": "webhook-signature", "in": "header", "required": true, "description": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's secret; several, space-separated, during a secret rotation.", "schema": { "type": "string" } }
     });
 }
 
@@ -134,9 +137,9 @@ fn refer_list_items(doc: &mut Value) {
 /// OpenAPI 3.1 `webhooks`: one entry per event type, with its payload.
 fn webhooks() -> Value {
     let signature_headers = json!([
-        { "name": "webhook-id", "in": "header", "required": true, "description": "The event id (`evt_…`), the same on every attempt: drop repeats by it.", "schema": { "type": "string" } },
-        { "name": "webhook-timestamp", "in": "header", "required": true, "description": "Unix seconds of this attempt.", "schema": { "type": "string", "pattern": "^[0-9]+$" } },
-        { "name": "webhook-signature", "in": "header", "required": true, "description": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's secret; several, space-separated, during a secret rotation.", "schema": { "type": "string" } }
+        { "$ref": "#/components/parameters/WebhookId" },
+        { "$ref": "#/components/parameters/WebhookTimestamp" },
+        { "$ref": "#/components/parameters/WebhookSignature" }
     ]);
     let entries = EventType::ALL.iter().map(|event| {
         let name = event.as_str();

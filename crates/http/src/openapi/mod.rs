@@ -75,3 +75,38 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::routes::{access_links, clients, documents, file_transfers, link_emails, links, shares};
+
+    /// utoipa takes only literals for limits: each declared one must be the limit enforced.
+    #[test]
+    fn declared_limits_are_the_enforced_ones() {
+        let doc = crate::openapi_document();
+        let declared = |schema: &str, property: &str, keyword: &str| {
+            let value = &doc["components"]["schemas"][schema]["properties"][property][keyword];
+            usize::try_from(value.as_u64().unwrap_or_default()).unwrap_or_default()
+        };
+        let subject = crate::messaging::MAX_SUBJECT_CHARS;
+        let cases = [
+            (("CreateClient", "emails", "maxItems"), clients::MAX_EMAILS),
+            (("UpdateClient", "emails", "maxItems"), clients::MAX_EMAILS),
+            (("CreateClient", "assignee_staff_ids", "maxItems"), clients::MAX_ASSIGNEES),
+            (("UpdateClient", "assignee_staff_ids", "maxItems"), clients::MAX_ASSIGNEES),
+            (("SetVisibility", "document_ids", "maxItems"), documents::BULK_LIMIT),
+            (("SendFiles", "files", "maxItems"), file_transfers::FILE_LIMIT),
+            (("SendLinkEmail", "document_ids", "maxItems"), link_emails::FILE_LIMIT),
+            (("ShareDocuments", "document_ids", "maxItems"), shares::SHARE_LIMIT),
+            (("LinkUploadForm", "file", "maxItems"), links::FILES_PER_REQUEST),
+            (("CreateAccessLink", "message", "maxLength"), access_links::MESSAGE_LIMIT),
+            (("UpdateAccessLink", "message", "maxLength"), access_links::MESSAGE_LIMIT),
+            (("StartConversation", "subject", "maxLength"), subject),
+            (("StartPortalConversation", "subject", "maxLength"), subject),
+            (("SendFiles", "subject", "maxLength"), subject),
+        ];
+        for ((schema, property, keyword), enforced) in cases {
+            assert_eq!(declared(schema, property, keyword), enforced, "{schema}.{property} {keyword}");
+        }
+    }
+}

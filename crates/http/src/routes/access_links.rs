@@ -35,7 +35,7 @@ use crate::routes::folders::{Place, folder_in};
 use crate::routes::{created, utc};
 use crate::state::{AppState, HttpSettings};
 
-const MESSAGE_LIMIT: usize = 4000;
+pub(crate) const MESSAGE_LIMIT: usize = 4000;
 const DEFAULT_MAX_UPLOADS: i32 = 50;
 const MAX_UPLOADS_LIMIT: i32 = 1000;
 
@@ -132,6 +132,7 @@ pub struct CreateAccessLink {
     /// Default `true`.
     pub enabled: Option<bool>,
     /// Up to 4000 characters; default empty.
+    #[schema(max_length = 4000)]
     pub message: Option<String>,
     /// In the future; default the firm's `default_link_expiry_days` from now.
     pub expires_at: Option<DateTime<Utc>>,
@@ -146,6 +147,7 @@ pub struct CreateAccessLink {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccessLink {
     pub enabled: Option<bool>,
+    #[schema(max_length = 4000)]
     pub message: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "nullable")]

@@ -69,8 +69,9 @@ pub struct CreatedApiKey {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    #[schema(example = "Practice management sync")]
+    #[schema(example = "Practice management sync", min_length = 1, max_length = 100)]
     pub name: String,
+    #[schema(min_items = 1)]
     pub scopes: Vec<ApiScope>,
 }
 

@@ -38,8 +38,8 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(upsert_client);
 }
 
-const MAX_EMAILS: usize = 20;
-const MAX_ASSIGNEES: usize = 50;
+pub(crate) const MAX_EMAILS: usize = 20;
+pub(crate) const MAX_ASSIGNEES: usize = 50;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Client {
@@ -82,13 +82,15 @@ impl From<ClientRecord> for Client {
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     pub kind: ClientKind,
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub emails: Vec<String>,
     pub external_id: Option<String>,
     pub owner_staff_id: Option<StaffId>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub assignee_staff_ids: Vec<StaffId>,
 }
 
@@ -97,8 +99,10 @@ pub struct CreateClient {
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
     pub kind: Option<ClientKind>,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// Replaces the whole list.
+    #[schema(max_items = 20)]
     pub emails: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -107,6 +111,7 @@ pub struct UpdateClient {
     #[schema(value_type = Option<StaffId>)]
     pub owner_staff_id: Option<Option<StaffId>>,
     /// Replaces the whole list.
+    #[schema(max_items = 50)]
     pub assignee_staff_ids: Option<Vec<StaffId>>,
 }
 

@@ -258,6 +258,7 @@ pub struct StartConversation {
     pub matter_id: Option<MatterId>,
     /// A channel name to file the conversation under (seed 003), e.g. `Documents`.
     pub channel: Option<String>,
+    #[schema(max_length = 200)]
     pub subject: Option<String>,
     pub body: Option<String>,
     pub template_id: Option<TemplateId>,

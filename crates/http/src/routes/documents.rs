@@ -34,7 +34,7 @@ use crate::state::AppState;
 use crate::upload::{self, Limits};
 
 /// Documents changed by one bulk request, at most.
-const BULK_LIMIT: usize = 200;
+pub(crate) const BULK_LIMIT: usize = 200;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_documents)
@@ -195,7 +195,7 @@ pub struct UpdateDocument {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetVisibility {
-    /// 1–200 documents.
+    #[schema(min_items = 1, max_items = 200)]
     pub document_ids: Vec<DocumentId>,
     pub visible_to_client: bool,
 }

@@ -50,7 +50,7 @@ use crate::routes::{created, utc};
 use crate::state::AppState;
 
 /// Files sent at once, at most.
-const FILE_LIMIT: usize = 50;
+pub(crate) const FILE_LIMIT: usize = 50;
 
 /// What a contact without a usable portal may be given: the values of `portal.choice`.
 const PORTAL_CHOICES: &[&str] = &["existing", "full", "temporary"];
@@ -111,11 +111,13 @@ pub struct SendFiles {
     pub from_staff_id: Option<StaffId>,
     pub contact_id: ContactId,
     /// The subject of the email and of the conversation in the portal.
+    #[schema(min_length = 1, max_length = 200)]
     pub subject: String,
     pub message: String,
     #[serde(default)]
     pub delivery: MessageDelivery,
-    /// 1–50 documents of one client, or of one matter.
+    /// Documents of one client, or of one matter.
+    #[schema(min_items = 1, max_items = 50)]
     pub files: Vec<TransferFile>,
     /// The folder the files appear in, of the same client or matter.
     pub folder_id: Option<FolderId>,

@@ -61,6 +61,7 @@ impl From<FolderRow> for Folder {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFolder {
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     pub parent_id: Option<FolderId>,
     /// Defaults to the matter's or the parent's client.
@@ -72,6 +73,7 @@ pub struct CreateFolder {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFolder {
+    #[schema(max_length = 120)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<FolderId>)]

@@ -14,15 +14,21 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    pub status: HealthStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Unavailable,
 }
 
 /// Liveness: the process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
-    web::Json(Health { status: "ok" })
+    web::Json(Health { status: HealthStatus::Ok })
 }
 
 /// Readiness: the database answers.
@@ -31,10 +37,10 @@ pub async fn healthz() -> web::Json<Health> {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ready = db::run(&state, |conn| Ok(vestibule_storage::db::ping(conn)?)).await;
     match ready {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ok" }),
+        Ok(()) => HttpResponse::Ok().json(Health { status: HealthStatus::Ok }),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(Health { status: "unavailable" })
+            HttpResponse::ServiceUnavailable().json(Health { status: HealthStatus::Unavailable })
         }
     }
 }

@@ -74,6 +74,7 @@ impl InvoiceStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceLine {
+    #[schema(min_length = 1, max_length = 500)]
     pub description: String,
     /// In thousandths, so 1.5 hours is 1500.
     pub quantity_milli: i64,
@@ -127,6 +128,7 @@ impl From<InvoiceRow> for Invoice {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvoice {
+    #[schema(min_length = 1, max_length = 64)]
     pub number: String,
     pub client_id: ClientId,
     pub matter_id: Option<MatterId>,
@@ -158,7 +160,9 @@ pub struct EmailInvoice {
     pub to: Option<String>,
     pub cc: Option<String>,
     pub bcc: Option<String>,
+    #[schema(max_length = 200)]
     pub subject: Option<String>,
+    #[schema(max_length = 10_000)]
     pub message: Option<String>,
     /// Invite the `to` recipients to the client's portal (cc and bcc never are).
     #[serde(default)]

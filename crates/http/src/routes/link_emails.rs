@@ -32,7 +32,7 @@ use crate::routes::{created, utc};
 use crate::state::AppState;
 
 /// Documents one email names, at most.
-const FILE_LIMIT: usize = 50;
+pub(crate) const FILE_LIMIT: usize = 50;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(email_access_link).service(list_access_link_emails).service(get_access_link_email);
@@ -44,12 +44,15 @@ pub struct SendLinkEmail {
     /// A contact of the firm with an email address: the client's person or a service provider.
     pub contact_id: ContactId,
     /// Default: what the link is for, and from whom.
+    #[schema(max_length = 200)]
     pub subject: Option<String>,
     /// The body above the inserted link: what to do and until when. Never the code.
+    #[schema(min_length = 1, max_length = 10_000)]
     pub message: String,
     /// Download links: up to 50 documents the link shows, named in the email and, by
     /// default, in its subject (seed 002's "Send" on a selection of documents).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub document_ids: Vec<DocumentId>,
 }
 

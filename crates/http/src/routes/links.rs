@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
-use vestibule_domain::audit::Outcome;
+use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
 use vestibule_storage::access_links::{self, Link};
@@ -31,7 +31,7 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable,
     TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::documents::{FileBytes, UploadForm};
+use crate::routes::documents::FileBytes;
 use crate::routes::utc;
 use crate::state::{AppState, HttpSettings};
 use crate::upload::{self, Limits};
@@ -40,7 +40,14 @@ use crate::upload::{self, Limits};
 const SESSION_MINUTES: i64 = 15;
 
 /// Files one upload request may carry.
-const FILES_PER_REQUEST: usize = 20;
+pub(crate) const FILES_PER_REQUEST: usize = 20;
+
+/// Several files from a browser, each in a part named `file`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct LinkUploadForm {
+    #[schema(min_items = 1, max_items = 20)]
+    pub file: Vec<FileBytes>,
+}
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(open_access_link)
@@ -202,18 +209,11 @@ pub async fn start_link_session(
                     outcome: Outcome::Failure,
                     details: json!({ "failed_attempts": failures }),
                 };
-                audit::record_as(conn, &origin, &firm_id, vestibule_domain::audit::ActorKind::Anonymous, None, entry)?;
+                audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
                 if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
                     let entry = Entry::success("access_link.locked", "access_link", &id)
                         .with_details(json!({ "failed_attempts": failures }));
-                    audit::record_as(
-                        conn,
-                        &origin,
-                        &firm_id,
-                        vestibule_domain::audit::ActorKind::Anonymous,
-                        None,
-                        entry,
-                    )?;
+                    audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
                     notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, &json!({}))?;
                 }
                 return Ok(Checked::Wrong);
@@ -225,7 +225,7 @@ pub async fn start_link_session(
                 conn,
                 &origin,
                 &firm_id,
-                vestibule_domain::audit::ActorKind::Anonymous,
+                ActorKind::Anonymous,
                 None,
                 Entry::success("access_link.opened", "access_link", &id),
             )?;
@@ -339,14 +339,7 @@ pub async fn download_link_archive(
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
                 .with_details(json!({ "document_ids": ids }));
-            audit::record_as(
-                conn,
-                &origin,
-                &link.row.firm_id,
-                vestibule_domain::audit::ActorKind::AccessLink,
-                Some(&link.row.id),
-                entry,
-            )?;
+            audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
             Ok(rows)
         })
     })
@@ -384,14 +377,7 @@ pub async fn download_link_document(
                 access_links::record_download(conn, &row, &link.row.id)?;
                 let entry = Entry::success("document.downloaded", "document", &row.id)
                     .with_details(json!({ "access_link_id": link.row.id }));
-                audit::record_as(
-                    conn,
-                    &origin,
-                    &link.row.firm_id,
-                    vestibule_domain::audit::ActorKind::AccessLink,
-                    Some(&link.row.id),
-                    entry,
-                )?;
+                audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
             }
             Ok(row)
         })
@@ -409,7 +395,7 @@ pub async fn download_link_document(
     params(LinkUploadQuery),
     request_body(content(
         (FileBytes = "application/octet-stream"),
-        (UploadForm = "multipart/form-data"),
+        (LinkUploadForm = "multipart/form-data"),
     )),
     responses(
         (status = 201, body = LinkUploads),
@@ -459,14 +445,7 @@ pub async fn upload_link_documents(
                 documents::end_upload(conn, &row.blob_key)?;
                 let entry = Entry::success("document.created", "document", &row.id)
                     .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }));
-                audit::record_as(
-                    conn,
-                    &origin,
-                    &link.row.firm_id,
-                    vestibule_domain::audit::ActorKind::AccessLink,
-                    Some(&link.row.id),
-                    entry,
-                )?;
+                audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
             }
             let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;

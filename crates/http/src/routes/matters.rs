@@ -98,7 +98,9 @@ impl From<MemberRow> for MatterMember {
 #[serde(deny_unknown_fields)]
 pub struct CreateMatter {
     pub client_id: ClientId,
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
+    #[schema(max_length = 100)]
     pub reference: Option<String>,
     pub email: Option<String>,
     #[serde(default)]
@@ -110,9 +112,10 @@ pub struct CreateMatter {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMatter {
     pub client_id: Option<ClientId>,
+    #[schema(max_length = 300)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub reference: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

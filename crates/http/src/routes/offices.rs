@@ -56,6 +56,7 @@ impl From<OfficeRow> for Office {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOffice {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -64,6 +65,7 @@ pub struct CreateOffice {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOffice {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use vestibule_domain::audit::ActorKind;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId, PortalId};
@@ -289,7 +290,7 @@ pub async fn accept_invitation(
                 conn,
                 &origin,
                 &invitation.firm_id,
-                vestibule_domain::audit::ActorKind::Contact,
+                ActorKind::Contact,
                 Some(&invitation.contact_id),
                 entry,
             )?;
@@ -375,14 +376,7 @@ pub async fn request_password_reset(
                 format!("{}/portal/reset-password?token={token}", settings.public_base_url.trim_end_matches('/'));
             outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
             let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
-            audit::record_as(
-                conn,
-                &origin,
-                &firm.id,
-                vestibule_domain::audit::ActorKind::Contact,
-                Some(&contact.id),
-                entry,
-            )?;
+            audit::record_as(conn, &origin, &firm.id, ActorKind::Contact, Some(&contact.id), entry)?;
             Ok(())
         })
     })
@@ -429,14 +423,7 @@ pub async fn confirm_password_reset(
             credentials::set_password(conn, &firm_id, &contact_id, &hash)?;
             sessions::revoke_all_of(conn, &contact_id, now)?;
             let entry = Entry::success("auth.password_reset", "contact", &contact_id);
-            audit::record_as(
-                conn,
-                &origin,
-                &firm_id,
-                vestibule_domain::audit::ActorKind::Contact,
-                Some(&contact_id),
-                entry,
-            )?;
+            audit::record_as(conn, &origin, &firm_id, ActorKind::Contact, Some(&contact_id), entry)?;
             Ok(())
         })
     })

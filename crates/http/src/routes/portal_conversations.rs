@@ -55,6 +55,7 @@ pub struct StartPortalConversation {
     pub client_id: Option<ClientId>,
     pub matter_id: Option<MatterId>,
     pub channel: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub subject: String,
     pub body: String,
 }

@@ -41,7 +41,7 @@ use crate::routes::utc;
 use crate::state::AppState;
 
 /// Documents shared at once, at most.
-const SHARE_LIMIT: usize = 50;
+pub(crate) const SHARE_LIMIT: usize = 50;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_shares).service(share_documents).service(end_share);
@@ -95,7 +95,8 @@ pub struct ShareMessage {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareDocuments {
-    /// 1–50 documents of one client, or of one matter.
+    /// Documents of one client, or of one matter.
+    #[schema(min_items = 1, max_items = 50)]
     pub document_ids: Vec<DocumentId>,
     /// The contact whose portal gets them; choose one when several have access.
     pub contact_id: ContactId,

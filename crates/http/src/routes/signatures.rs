@@ -119,6 +119,7 @@ pub struct RequestSignature {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sign {
+    #[schema(min_length = 1, max_length = 200)]
     pub typed_name: String,
     /// Must be `true`: the contact agrees that the typed name is their signature.
     pub consent: bool,
@@ -127,6 +128,7 @@ pub struct Sign {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decline {
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 

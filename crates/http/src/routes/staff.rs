@@ -74,6 +74,7 @@ impl From<StaffRow> for StaffMember {
 pub struct CreateStaff {
     #[schema(example = "ann@harbor-law.example")]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: StaffRole,
     #[serde(default)]
@@ -87,6 +88,7 @@ pub struct CreateStaff {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStaff {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     pub role: Option<StaffRole>,
     pub portal_permission: Option<bool>,

@@ -67,6 +67,7 @@ impl From<TemplateRow> for MessageTemplate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplate {
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     pub subject: String,
     pub body: String,
@@ -76,6 +77,7 @@ pub struct CreateTemplate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTemplate {
+    #[schema(max_length = 120)]
     pub name: Option<String>,
     pub subject: Option<String>,
     pub body: Option<String>,

@@ -94,6 +94,7 @@ pub struct WebhookEndpointWithSecret {
 pub struct CreateWebhookEndpoint {
     /// `https://…`; plain `http` only for hosts the operator allows.
     pub url: String,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Types to receive; empty or absent means every type.
     #[serde(default)]
@@ -105,7 +106,7 @@ pub struct CreateWebhookEndpoint {
 pub struct UpdateWebhookEndpoint {
     pub url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub description: Option<Option<String>>,
     pub event_types: Option<Vec<EventType>>,
     /// `true` disables, `false` re-enables (and forgets earlier failures).
