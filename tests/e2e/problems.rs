@@ -325,3 +325,25 @@ on_both_backends! {
         assert_eq!(app.audit_count(&firm.id), audit_before);
     }
 }
+
+on_both_backends! {
+    async fn a_lookup_that_fails_is_a_server_error_not_an_unknown_reference(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let token = &firm.owner_token;
+        let client = app.client(token, "Ada Lovelace").await;
+        let client_id = client["id"].as_str().unwrap();
+        let contact = app.contact(token, client_id, "cora@client.test").await;
+        let portals_before = app.count("portals");
+        // The contacts table goes away under the running server: looking the contact up
+        // fails, which says nothing about whether the request named a real contact.
+        use diesel::RunQueryDsl;
+        diesel::sql_query("ALTER TABLE contacts RENAME TO contacts_gone").execute(&mut *app.conn()).unwrap();
+
+        let body = json!({ "contact_id": contact["id"], "kind": "full", "invite": false, "grants": [{ "client_id": client_id }] });
+        let refused = app.post("/v1/portals", token, &body).await;
+        refused.assert_problem(500, "internal_error");
+        assert_eq!(refused.body["detail"], "an unexpected error occurred", "opaque: {}", refused.body);
+        assert_eq!(app.count("portals"), portals_before);
+    }
+}

@@ -5,14 +5,17 @@ use vestibule_storage::DbConnection;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Runs blocking database work on actix's blocking pool, never on an async worker.
+/// Runs blocking database work on actix's blocking pool, never on an async worker, inside
+/// the caller's span, so that what it logs carries the request id.
 pub async fn run<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = state.pool.clone();
+    let span = tracing::Span::current();
     web::block(move || {
+        let _entered = span.enter();
         let mut conn = pool.get().context("no database connection available")?;
         work(&mut conn)
     })

@@ -18,7 +18,7 @@ use vestibule_storage::portals::{self, PortalRow};
 use vestibule_storage::{DbConnection, clients, contacts, firms, live, matters, outbox, staff, templates};
 
 use crate::audit::{self, Entry, Origin};
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::state::HttpSettings;
 
 pub const MAX_BODY_CHARS: usize = 20_000;
@@ -141,8 +141,7 @@ pub fn render_template(
     values: &TemplateValues,
     pointer: &str,
 ) -> Result<(String, String), ApiError> {
-    let template = templates::get(conn, firm_id, template_id)
-        .map_err(|_| ApiError::field(pointer, "unknown_reference", "no such template in this firm"))?;
+    let template = templates::get(conn, firm_id, template_id).or_unknown(pointer, "no such template in this firm")?;
     let render = |raw: &str| -> Result<String, ApiError> {
         let parsed = TemplateText::parse(raw).map_err(|e| ApiError::Validation(e.at(pointer).into()))?;
         parsed.render(values).map_err(|e| ApiError::Validation(e.at(pointer).into()))

@@ -17,7 +17,7 @@ use vestibule_storage::{DbConnection, clients, offices, staff, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -131,7 +131,8 @@ pub struct ContactListQuery {
 type OfColumns = (Option<String>, Option<String>, Option<String>);
 
 fn resolve_of(conn: &mut DbConnection, firm_id: &str, of: &ContactOf) -> Result<OfColumns, ApiError> {
-    let unknown = || ApiError::field("/of/id", "unknown_reference", "no such record of this kind in this firm");
+    const UNKNOWN: &str = "no such record of this kind in this firm";
+    let unknown = || ApiError::field("/of/id", "unknown_reference", UNKNOWN);
     Ok(match of.kind {
         ContactOfKind::Client => {
             let id = ClientId::parse(&of.id).map_err(|_| unknown())?;
@@ -142,12 +143,12 @@ fn resolve_of(conn: &mut DbConnection, firm_id: &str, of: &ContactOf) -> Result<
         }
         ContactOfKind::Staff => {
             let id = StaffId::parse(&of.id).map_err(|_| unknown())?;
-            staff::get(conn, firm_id, id.as_str()).map_err(|_| unknown())?;
+            staff::get(conn, firm_id, id.as_str()).or_unknown("/of/id", UNKNOWN)?;
             (None, Some(id.into()), None)
         }
         ContactOfKind::Office => {
             let id = OfficeId::parse(&of.id).map_err(|_| unknown())?;
-            offices::get(conn, firm_id, id.as_str()).map_err(|_| unknown())?;
+            offices::get(conn, firm_id, id.as_str()).or_unknown("/of/id", UNKNOWN)?;
             (None, None, Some(id.into()))
         }
     })

@@ -23,7 +23,7 @@ use vestibule_storage::{DbConnection, clients, contacts, matters, write_tx};
 use crate::audit::Origin;
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
@@ -225,7 +225,7 @@ pub fn mark_read(
     let message_id = match up_to {
         Some(id) => {
             conversations::message_in(conn, &conversation.id, id.as_str())
-                .map_err(|_| ApiError::field("/up_to", "unknown_reference", "no such message in this conversation"))?;
+                .or_unknown("/up_to", "no such message in this conversation")?;
             id.into()
         }
         None => conversation.last_message_id.clone(),
@@ -340,11 +340,11 @@ impl StartConversation {
         };
         errors.into_result()?;
         let contact = contacts::get(conn, firm_id, self.contact_id.as_str())
-            .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+            .or_unknown("/contact_id", "no such contact in this firm")?;
         let matter = match &self.matter_id {
             Some(id) => Some(
                 matters::get(conn, firm_id, id.as_str(), &matter_visibility(principal))
-                    .map_err(|_| ApiError::field("/matter_id", "unknown_reference", "no such matter visible to you"))?,
+                    .or_unknown("/matter_id", "no such matter visible to you")?,
             ),
             None => None,
         };

@@ -32,7 +32,7 @@ use vestibule_storage::{DbConnection, contacts, outbox, staff, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
@@ -224,7 +224,7 @@ fn sender(conn: &mut DbConnection, principal: &Principal, from: Option<&StaffId>
         (None, _) => return Err(ApiError::Forbidden("files are sent by people".to_owned())),
     };
     let row = staff::get(conn, principal.firm_id().as_str(), id.as_str())
-        .map_err(|_| ApiError::field("/from_staff_id", "unknown_reference", "no such staff member in this firm"))?;
+        .or_unknown("/from_staff_id", "no such staff member in this firm")?;
     may_send_files_as(principal, &id, row.disabled_at.is_none(), row.portal_permission)?;
     Ok(row.id)
 }
@@ -252,9 +252,8 @@ fn receiving_portal(
             }
         },
         Some(PortalChoice::Existing { portal_id }) => {
-            let portal = portals::get(conn, &firm_id, portal_id.as_str()).map_err(|_| {
-                ApiError::field("/portal/portal_id", "unknown_reference", "no such portal in this firm")
-            })?;
+            let portal = portals::get(conn, &firm_id, portal_id.as_str())
+                .or_unknown("/portal/portal_id", "no such portal in this firm")?;
             let owner = contacts::get(conn, &firm_id, &portal.contact_id)?;
             (portal, owner, false)
         }
@@ -355,7 +354,7 @@ pub async fn send_files(
             let place = rows[0].clone();
             may_share(conn, &principal, place.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
-                .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+                .or_unknown("/contact_id", "no such contact in this firm")?;
             let (portal, contact, portal_created) =
                 receiving_portal(conn, &origin, &principal, contact, body.portal.as_ref())?;
             let folder_id = match &body.folder_id {

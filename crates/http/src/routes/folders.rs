@@ -17,7 +17,7 @@ use vestibule_storage::{DbConnection, StorageError, clients, matters, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -115,20 +115,20 @@ impl Place {
         let (client_pointer, matter_pointer) = (format!("{prefix}/client_id"), format!("{prefix}/matter_id"));
         let firm_id = principal.firm_id().as_str();
         let visibility = matter_visibility(principal);
-        let folder =
-            match folder_id {
-                Some(id) => Some(folders::get(conn, firm_id, id.as_str(), &visibility).map_err(|_| {
-                    ApiError::field(&folder_pointer, "unknown_reference", "no such folder visible to you")
-                })?),
-                None => None,
-            };
-        let matter =
-            match matter_id {
-                Some(id) => Some(matters::get(conn, firm_id, id.as_str(), &visibility).map_err(|_| {
-                    ApiError::field(&matter_pointer, "unknown_reference", "no such matter visible to you")
-                })?),
-                None => None,
-            };
+        let folder = match folder_id {
+            Some(id) => Some(
+                folders::get(conn, firm_id, id.as_str(), &visibility)
+                    .or_unknown(&folder_pointer, "no such folder visible to you")?,
+            ),
+            None => None,
+        };
+        let matter = match matter_id {
+            Some(id) => Some(
+                matters::get(conn, firm_id, id.as_str(), &visibility)
+                    .or_unknown(&matter_pointer, "no such matter visible to you")?,
+            ),
+            None => None,
+        };
         let client_id = match (client_id, &matter, &folder) {
             (_, Some(matter), _) => {
                 if client_id.is_some_and(|c| c.as_str() != matter.client_id) {
@@ -297,7 +297,7 @@ pub fn folder_in(
     pointer: &str,
 ) -> Result<FolderRow, ApiError> {
     let folder = visible_folder(conn, principal, &matter_visibility(principal), id.as_str())
-        .map_err(|_| ApiError::field(pointer, "unknown_reference", "no such folder visible to you"))?;
+        .or_unknown(pointer, "no such folder visible to you")?;
     if folder.client_id != client_id || folder.matter_id.as_deref() != matter_id {
         return Err(ApiError::field(pointer, "wrong_place", "the folder belongs to another client or matter"));
     }

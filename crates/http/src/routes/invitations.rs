@@ -19,7 +19,7 @@ use vestibule_storage::{DbConnection, clients, portals, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
@@ -215,7 +215,7 @@ pub async fn create_invitation(
             }
             let contact = match (&body.contact_id, &email) {
                 (Some(id), _) => contacts::get(conn, firm_id, id.as_str())
-                    .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?,
+                    .or_unknown("/contact_id", "no such contact in this firm")?,
                 (None, Some(email)) => {
                     contact_for(conn, firm_id, body.client_id.as_str(), email.as_str(), first.zip(last))?
                 }

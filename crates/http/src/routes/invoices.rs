@@ -20,7 +20,7 @@ use vestibule_storage::{DbConnection, clients, matters, outbox, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
@@ -230,7 +230,7 @@ fn check_references(conn: &mut DbConnection, principal: &Principal, row: &Invoic
     }
     if let Some(matter) = &row.matter_id {
         let found = matters::get(conn, firm_id, matter, &matter_visibility(principal))
-            .map_err(|_| ApiError::field("/matter_id", "unknown_reference", "no such matter visible to you"))?;
+            .or_unknown("/matter_id", "no such matter visible to you")?;
         if found.client_id != row.client_id {
             return Err(ApiError::field("/matter_id", "wrong_client", "the matter belongs to another client"));
         }

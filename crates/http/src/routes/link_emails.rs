@@ -14,13 +14,13 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::{self, Link, LinkEmailRow};
-use vestibule_storage::{DbConnection, StorageError, contacts, firms, outbox, write_tx};
+use vestibule_storage::{DbConnection, contacts, firms, outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::link::LinkSecret;
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -182,12 +182,8 @@ pub async fn email_access_link(
             }
             errors.into_result()?;
             let firm_id = principal.firm_id().as_str();
-            let contact = contacts::get(conn, firm_id, body.contact_id.as_str()).map_err(|e| match e {
-                StorageError::NotFound => {
-                    ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm")
-                }
-                other => other.into(),
-            })?;
+            let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
+                .or_unknown("/contact_id", "no such contact in this firm")?;
             if contact.disabled_at.is_some() {
                 return Err(ApiError::field("/contact_id", "contact_disabled", "the contact is disabled"));
             }

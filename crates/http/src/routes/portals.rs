@@ -19,7 +19,7 @@ use vestibule_storage::{DbConnection, clients, matters, sessions, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::portal_access::{self, Invitee};
@@ -165,18 +165,16 @@ fn check_target(
     pointer: &str,
 ) -> Result<(), ApiError> {
     let firm_id = principal.firm_id().as_str();
-    let unknown = |what: &str| {
-        ApiError::field(&format!("{pointer}/{what}"), "unknown_reference", "no such record visible to you")
-    };
+    const UNKNOWN: &str = "no such record visible to you";
     match (&target.client_id, &target.matter_id) {
         (Some(client), None) => {
             if !clients::exists(conn, firm_id, client.as_str())? {
-                return Err(unknown("client_id"));
+                return Err(ApiError::field(&format!("{pointer}/client_id"), "unknown_reference", UNKNOWN));
             }
         }
         (None, Some(matter)) => {
             matters::get(conn, firm_id, matter.as_str(), &matter_visibility(principal))
-                .map_err(|_| unknown("matter_id"))?;
+                .or_unknown(&format!("{pointer}/matter_id"), UNKNOWN)?;
         }
         _ => return Err(ApiError::field(pointer, "one_of", "name exactly one of client_id and matter_id")),
     }
@@ -283,7 +281,7 @@ pub async fn create_portal(
         write_tx(conn, |conn| {
             let firm_id = principal.firm_id().as_str();
             let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
-                .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+                .or_unknown("/contact_id", "no such contact in this firm")?;
             for (index, target) in body.grants.iter().enumerate() {
                 check_target(conn, &principal, target, &format!("/grants/{index}"))?;
             }

@@ -26,7 +26,7 @@ use vestibule_storage::{DbConnection, contacts, live, matters, outbox, write_tx}
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
@@ -166,9 +166,8 @@ fn carrier(
     if let Some(id) = &message.conversation_id {
         let visibility = matter_visibility(principal);
         let viewer = Viewer::Firm { reader_id: principal.actor().1, visibility: &visibility };
-        let row = conversations::get(conn, firm_id, id.as_str(), viewer).map_err(|_| {
-            ApiError::field("/message/conversation_id", "unknown_reference", "no such conversation visible to you")
-        })?;
+        let row = conversations::get(conn, firm_id, id.as_str(), viewer)
+            .or_unknown("/message/conversation_id", "no such conversation visible to you")?;
         if row.contact_id != contact_id || row.client_id != place.client_id || row.matter_id != place.matter_id {
             return Err(ApiError::field(
                 "/message/conversation_id",
@@ -239,7 +238,7 @@ pub async fn share_documents(
             let place = rows[0].clone();
             may_share(conn, &principal, place.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
-                .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+                .or_unknown("/contact_id", "no such contact in this firm")?;
             let portal =
                 messaging::reachable_portal(conn, &firm_id, &contact.id, &place.client_id, place.matter_id.as_deref())?;
             let folder_id = match &body.folder_id {

@@ -24,7 +24,7 @@ use vestibule_storage::{DbConnection, StorageError, contacts, documents, live, o
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::{Authenticated, ContactUser};
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::messaging;
 use crate::pagination::{PageQuery, Paginated};
@@ -245,7 +245,7 @@ pub async fn request_signature(
             let document = documents::get(conn, &firm_id, id.as_str(), &matter_visibility(&principal))?;
             may_share(conn, &principal, document.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
-                .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+                .or_unknown("/contact_id", "no such contact in this firm")?;
             let portal = messaging::reachable_portal(
                 conn,
                 &firm_id,

@@ -17,7 +17,7 @@ use vestibule_storage::{contacts, matters, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::messaging::{self, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
@@ -310,11 +310,11 @@ pub async fn render_template(
         let firm_id = principal.firm_id().as_str();
         templates::get(conn, firm_id, id.as_str())?;
         let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
-            .map_err(|_| ApiError::field("/contact_id", "unknown_reference", "no such contact in this firm"))?;
+            .or_unknown("/contact_id", "no such contact in this firm")?;
         let matter = match &body.matter_id {
             Some(matter) => Some(
                 matters::get(conn, firm_id, matter.as_str(), &matter_visibility(&principal))
-                    .map_err(|_| ApiError::field("/matter_id", "unknown_reference", "no such matter visible to you"))?,
+                    .or_unknown("/matter_id", "no such matter visible to you")?,
             ),
             None => None,
         };
