@@ -71,8 +71,8 @@ fn describe_operation(path: &str, method: &str, operation: &mut Value) {
         }
         // A key in flight, or reused for another request.
         for (status, problem) in [("409", Conflict::responses()), ("422", Unprocessable::responses())] {
-            if operation["responses"].get(status).is_none() {
-                operation["responses"][status] = serde_json::to_value(&problem[status]).unwrap_or_default();
+            if let (None, Some(response)) = (operation["responses"].get(status), problem.get(status)) {
+                operation["responses"][status] = serde_json::to_value(response).unwrap_or_default();
             }
         }
         // Every answer but a server error is stored, and replayed.
