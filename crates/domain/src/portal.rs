@@ -64,6 +64,27 @@ impl PortalStatus {
     }
 }
 
+/// What staff put into a portal; each asks a different readiness of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A secure message (seed 001): the client must have an activated portal.
+    Message,
+    /// Files (seed 000): a portal still waiting for its registration takes them too, since
+    /// the invitation goes out with them.
+    Files,
+}
+
+impl PortalStatus {
+    /// Whether a portal in this status can be given `delivery`.
+    pub fn receives(self, delivery: Delivery) -> bool {
+        match self {
+            Self::Active => true,
+            Self::Invited => delivery == Delivery::Files,
+            Self::Disabled | Self::Expired => false,
+        }
+    }
+}
+
 /// Why a contact may not use the portal right now, if so.
 pub fn unavailable(status: PortalStatus) -> Option<(&'static str, &'static str)> {
     match status {
@@ -78,6 +99,17 @@ pub fn unavailable(status: PortalStatus) -> Option<(&'static str, &'static str)>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn messages_need_a_registered_portal_while_files_may_come_with_the_invitation() {
+        use super::{Delivery, PortalStatus};
+        assert!(PortalStatus::Active.receives(Delivery::Message));
+        assert!(!PortalStatus::Invited.receives(Delivery::Message));
+        assert!(PortalStatus::Invited.receives(Delivery::Files));
+        for closed in [PortalStatus::Disabled, PortalStatus::Expired] {
+            assert!(!closed.receives(Delivery::Message) && !closed.receives(Delivery::Files));
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -70,8 +70,39 @@ stored_as_text!(ThreadNotificationPolicy {
     NoOne => "no_one",
 });
 
+impl ThreadNotificationPolicy {
+    /// Whether a staff member with access to a conversation a client started hears of it
+    /// (seed 001); replies reach every member with access, whatever the policy.
+    pub fn notifies(self, staff_id: &str, assignees: &[String], owner: Option<&str>) -> bool {
+        let assigned = assignees.iter().any(|id| id == staff_id);
+        match self {
+            Self::Assignees => assigned,
+            Self::AssigneesAndOwner => assigned || owner == Some(staff_id),
+            Self::AllMembers => true,
+            Self::NoOne => false,
+        }
+    }
+}
+
 impl StaffRole {
     pub fn is_admin(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ThreadNotificationPolicy::{AllMembers, Assignees, AssigneesAndOwner, NoOne};
+
+    #[test]
+    fn a_client_started_thread_reaches_whom_the_policy_names() {
+        let assignees = vec!["stf_a".to_owned()];
+        let owner = Some("stf_o");
+        assert!(Assignees.notifies("stf_a", &assignees, owner));
+        assert!(!Assignees.notifies("stf_o", &assignees, owner));
+        assert!(AssigneesAndOwner.notifies("stf_o", &assignees, owner));
+        assert!(!AssigneesAndOwner.notifies("stf_x", &assignees, owner));
+        assert!(AllMembers.notifies("stf_x", &assignees, owner));
+        assert!(!NoOne.notifies("stf_a", &assignees, owner));
     }
 }

@@ -1,26 +1,20 @@
-//! Recording audit events from handlers, with the request's origin, and publishing the
-//! events integrations subscribe to.
+//! Where a request came from, read once per request for the audit log.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use serde_json::Value;
-use vestibule_domain::audit::{ActorKind, Outcome};
+pub use vestibule_app::audit::Entry;
+use vestibule_domain::audit::ActorKind;
 use vestibule_domain::events::EventType;
 use vestibule_domain::principal::Principal;
-use vestibule_storage::audit::{NewAuditEvent, append};
-use vestibule_storage::outbox;
 use vestibule_storage::{DbConnection, StorageResult};
 
 use crate::state::AppState;
 
-/// Where a request came from, as the audit log records it.
+/// The request's origin, as an extractor.
 #[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub struct Origin(pub vestibule_app::Origin);
 
 impl Origin {
     pub fn of(req: &HttpRequest) -> Self {
@@ -36,7 +30,15 @@ impl Origin {
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect());
-        Self { ip, user_agent }
+        Self(vestibule_app::Origin { ip, user_agent })
+    }
+}
+
+impl std::ops::Deref for Origin {
+    type Target = vestibule_app::Origin;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -49,66 +51,28 @@ impl FromRequest for Origin {
     }
 }
 
-/// What happened to what.
-pub struct Entry<'a> {
-    pub action: &'a str,
-    pub target: Option<(&'a str, &'a str)>,
-    pub outcome: Outcome,
-    pub details: Value,
+/// The use cases' context for a handler not yet moved to them.
+pub fn context(
+    principal: &Principal,
+    origin: &Origin,
+    settings: &crate::state::HttpSettings,
+) -> vestibule_app::Context {
+    vestibule_app::Context { principal: principal.clone(), origin: origin.0.clone(), settings: settings.app.clone() }
 }
 
-impl<'a> Entry<'a> {
-    pub fn success(action: &'a str, target_kind: &'a str, target_id: &'a str) -> Self {
-        Self {
-            action,
-            target: Some((target_kind, target_id)),
-            outcome: Outcome::Success,
-            details: Value::Object(Default::default()),
-        }
-    }
-
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
-        self
-    }
-}
-
-/// Records an action of an authenticated principal, in the caller's transaction.
 pub fn record(conn: &mut DbConnection, origin: &Origin, principal: &Principal, entry: Entry<'_>) -> StorageResult<()> {
     let (actor_kind, actor_id) = principal.actor();
     record_as(conn, origin, principal.firm_id().as_str(), actor_kind, Some(actor_id), entry)
 }
 
-/// Records an action whose actor may be unknown (a failed login for an unknown email).
 pub fn record_as(
     conn: &mut DbConnection,
     origin: &Origin,
     firm_id: &str,
     actor_kind: ActorKind,
     actor_id: Option<&str>,
-    entry: Entry<'_>,
+    mut entry: Entry<'_>,
 ) -> StorageResult<()> {
-    let Entry { action, target, outcome, details } = entry;
-    // Audited changes of catalogued kinds are published to webhooks in the same transaction.
-    if outcome == Outcome::Success
-        && let (Some(event), Some((_, id))) = (EventType::for_audit_action(action), target)
-    {
-        outbox::publish(conn, firm_id, event, &serde_json::json!({ "id": id }))?;
-    }
-    append(
-        conn,
-        &NewAuditEvent {
-            firm_id: firm_id.to_owned(),
-            actor_kind: actor_kind.as_str().to_owned(),
-            actor_id: actor_id.map(str::to_owned),
-            action: action.to_owned(),
-            target_kind: target.map(|(kind, _)| kind.to_owned()),
-            target_id: target.map(|(_, id)| id.to_owned()),
-            outcome: outcome.as_str().to_owned(),
-            ip: origin.ip.clone(),
-            user_agent: origin.user_agent.clone(),
-            details: details.to_string(),
-        },
-    )
-    .map(|_| ())
+    entry.publishes = entry.publishes.or_else(|| EventType::for_audit_action(entry.action));
+    vestibule_app::audit::record_as(conn, &origin.0, firm_id, actor_kind, actor_id, entry).map(|_| ())
 }

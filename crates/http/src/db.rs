@@ -1,5 +1,6 @@
 use actix_web::web;
 use anyhow::Context;
+use vestibule_app::AppResult;
 use vestibule_storage::DbConnection;
 
 use crate::error::ApiError;
@@ -21,4 +22,13 @@ where
     })
     .await
     .context("database task was cancelled")?
+}
+
+/// Runs a use case the same way.
+pub async fn call<T, F>(state: &AppState, use_case: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(state, move |conn| use_case(conn).map_err(ApiError::from)).await
 }

@@ -1,6 +1,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use vestibule_app::AppError;
 use vestibule_domain::authz::Denied;
 use vestibule_domain::{FieldError, ValidationErrors};
 use vestibule_storage::StorageError;
@@ -152,38 +153,35 @@ fn allow(methods: &[Method]) -> String {
     methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
 }
 
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Validation(errors) => Self::Validation(errors),
+            AppError::Unauthenticated { code, detail } => Self::Unauthenticated { code, detail },
+            AppError::Forbidden(why) => Self::Forbidden(why),
+            AppError::Refused { code, detail } => Self::Refused { code, detail },
+            AppError::NotFound => Self::NotFound,
+            AppError::Conflict { code, detail } => Self::Conflict { code, detail },
+            AppError::Choose { code, detail, choices } => Self::Choose { code, detail, choices },
+            AppError::PreconditionFailed => Self::PreconditionFailed,
+            AppError::Gone { code, detail } => Self::Gone { code, detail },
+            AppError::TooManyRequests { retry_after_secs, detail } => {
+                Self::TooManyRequests { retry_after_secs, detail }
+            }
+            AppError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::NotFound => Self::NotFound,
-            StorageError::VersionMismatch => Self::PreconditionFailed,
-            StorageError::Conflict(constraint) => conflict_for(&constraint),
-            StorageError::ForeignKey => {
-                Self::conflict("in_use", "other records still refer to this one; remove or move them first")
-            }
-            other => Self::Internal(anyhow::Error::new(other)),
-        }
+        AppError::from(error).into()
     }
 }
 
 impl From<vestibule_storage::DieselError> for ApiError {
     fn from(error: vestibule_storage::DieselError) -> Self {
         StorageError::from(error).into()
-    }
-}
-
-/// Names the unique field both backends report, whatever their message format.
-fn conflict_for(constraint: &str) -> ApiError {
-    if constraint.contains("email") {
-        ApiError::conflict("email_taken", "this email address is already in use in this firm")
-    } else if constraint.contains("external_id") {
-        ApiError::conflict("external_id_taken", "another record already has this external_id")
-    } else if constraint.contains("message_templates") {
-        ApiError::conflict("template_name_taken", "another template already has this name")
-    } else if constraint.contains("slug") {
-        ApiError::conflict("slug_taken", "a firm with this slug already exists")
-    } else {
-        ApiError::conflict("conflict", "a record with these values already exists")
     }
 }
 

@@ -36,6 +36,11 @@ pub struct Paginated<T> {
 }
 
 impl<T> Paginated<T> {
+    /// A use case's page, its items mapped to what the API shows.
+    pub fn of<R>(listed: vestibule_app::page::Listed<R>, map: impl FnMut(R) -> T) -> Self {
+        Self { data: listed.items.into_iter().map(map).collect(), next_cursor: listed.next_cursor }
+    }
+
     /// Finishes a page fetched with one extra row and maps its rows.
     pub fn from_rows<R>(page: &Page, rows: Vec<R>, key_of: impl Fn(&R) -> String, map: impl FnMut(R) -> T) -> Self {
         let (rows, next_cursor) = page.finish(rows, key_of);

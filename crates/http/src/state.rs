@@ -13,13 +13,9 @@ use crate::middleware::metrics::Metrics;
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
-    pub issuer: String,
-    pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
+    /// What the use cases need.
+    pub app: Arc<vestibule_app::Settings>,
     pub json_body_limit: usize,
-    /// Consecutive failed logins that lock an account.
-    pub lockout_threshold: i32,
-    pub lockout_duration: Duration,
     /// Login attempts allowed per client IP per minute.
     pub login_attempts_per_minute: u32,
     /// Security codes of access links tried per client IP per minute.
@@ -27,13 +23,6 @@ pub struct HttpSettings {
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
     pub cors_origins: Vec<String>,
-    /// Hosts webhooks may target although they are internal (on-premise integrations).
-    pub webhook_allowed_hosts: Vec<String>,
-    /// How long the previous webhook secret keeps signing after a rotation.
-    pub secret_rotation_overlap: Duration,
-    /// Where links in emails point (the portal's address).
-    pub public_base_url: String,
-    pub invitation_ttl: Duration,
     /// How often this instance looks for live events to send to its open streams.
     pub live_poll_interval: Duration,
     /// How often an idle live stream gets a comment line, which also rechecks the session.

@@ -42,7 +42,7 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
     let owner_name = text::required(&new.owner_name, 200).map_err(|e| anyhow::anyhow!("owner name: {}", e.detail))?;
     let password =
         NewPassword::parse(&new.owner_password).map_err(|e| anyhow::anyhow!("owner password: {}", e.detail))?;
-    let hash = vestibule_http::auth::password::hash(password.expose())?;
+    let hash = vestibule_app::password::hash(password.expose())?;
     if firms::find_by_slug(conn, &slug)?.is_some() {
         bail!("a firm with slug `{slug}` already exists");
     }

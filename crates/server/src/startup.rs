@@ -32,20 +32,22 @@ pub fn connect(config: &Config) -> anyhow::Result<DbPool> {
 
 pub fn http_settings(config: &Config) -> HttpSettings {
     HttpSettings {
-        issuer: config.jwt_issuer.clone(),
-        access_token_ttl: config.access_token_ttl,
-        refresh_token_ttl: config.refresh_token_ttl,
+        app: std::sync::Arc::new(vestibule_app::Settings {
+            issuer: config.jwt_issuer.clone(),
+            access_token_ttl: config.access_token_ttl,
+            refresh_token_ttl: config.refresh_token_ttl,
+            lockout_threshold: config.login_lockout_threshold,
+            lockout_duration: config.login_lockout,
+            webhook_allowed_hosts: config.webhooks.allowed_hosts.clone(),
+            secret_rotation_overlap: config.webhooks.secret_overlap,
+            public_base_url: config.public_base_url.to_string(),
+            invitation_ttl: config.invitation_ttl,
+        }),
         json_body_limit: config.json_body_limit,
-        lockout_threshold: config.login_lockout_threshold,
-        lockout_duration: config.login_lockout,
         login_attempts_per_minute: config.login_attempts_per_minute,
         link_attempts_per_minute: config.link_attempts_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
         cors_origins: config.cors_origins.clone(),
-        webhook_allowed_hosts: config.webhooks.allowed_hosts.clone(),
-        secret_rotation_overlap: config.webhooks.secret_overlap,
-        public_base_url: config.public_base_url.to_string(),
-        invitation_ttl: config.invitation_ttl,
         live_poll_interval: config.live_poll_interval,
         live_heartbeat: config.live_heartbeat,
     }
@@ -105,7 +107,8 @@ pub struct Application {
 impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config);
-        let keys = vestibule_http::auth::jwt::TokenKeys::new(settings.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
+        let keys =
+            vestibule_http::auth::jwt::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
         let links = vestibule_http::auth::link::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;

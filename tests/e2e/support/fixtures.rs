@@ -103,7 +103,7 @@ impl TestApp {
         assert_eq!(portal.status, 201, "{}", portal.body);
         vestibule_storage::portals::activate(&mut self.conn(), &portal.id(), vestibule_storage::now())
             .expect("activate");
-        let hash = vestibule_http::auth::password::hash(PASSWORD).expect("hash");
+        let hash = vestibule_app::password::hash(PASSWORD).expect("hash");
         vestibule_storage::credentials::set_password(&mut self.conn(), &firm.id, contact_id, &hash).expect("password");
         let body = json!({ "firm": firm.slug, "email": email, "password": PASSWORD });
         let reply = self.call(reqwest::Method::POST, "/v1/portal/auth/login", None, Some(&body)).await;

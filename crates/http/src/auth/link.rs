@@ -17,10 +17,10 @@ use vestibule_domain::access_link::CODE_DIGITS;
 use vestibule_storage::StorageError;
 use vestibule_storage::access_links::{self, Link};
 
-use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
+use vestibule_app::secrets;
 
 pub const LINK_TOKEN_PREFIX: &str = "val_";
 pub const LINK_SESSION_PREFIX: &str = "vls_";

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vestibule_domain::audit::{ActorKind, Outcome};
+use vestibule_domain::audit::ActorKind;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::SessionId;
 use vestibule_domain::portal::{PortalStatus, unavailable};
@@ -13,10 +13,10 @@ use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, ses
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::jwt::{Audience, TokenUse};
-use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
 use crate::state::{AppState, HttpSettings};
+use vestibule_app::{password, secrets};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -136,12 +136,8 @@ pub async fn login(
             None => None,
         };
         let fail = |conn: &mut DbConnection, account_id: Option<&str>, reason: &str| {
-            let entry = Entry {
-                action: "auth.login",
-                target: account_id.map(|id| (kind.actor_kind().as_str(), id)),
-                outcome: Outcome::Failure,
-                details: serde_json::json!({ "email": email, "reason": reason }),
-            };
+            let entry = Entry::failure("auth.login", account_id.map(|id| (kind.actor_kind().as_str(), id)))
+                .with_details(serde_json::json!({ "email": email, "reason": reason }));
             write_tx(conn, |conn| audit::record_as(conn, &origin, &firm.id, kind.actor_kind(), account_id, entry))
         };
         let (Some((account_id, disabled)), Some(credential)) = (account, credential) else {
@@ -159,8 +155,8 @@ pub async fn login(
             });
         }
         if !password::verify(&credential.password_hash, &body.password) {
-            let lock_until = now + Duration::from_std(settings.lockout_duration).unwrap_or(Duration::minutes(15));
-            credentials::record_failure(conn, &account_id, settings.lockout_threshold, lock_until)?;
+            let lock_until = now + Duration::from_std(settings.app.lockout_duration).unwrap_or(Duration::minutes(15));
+            credentials::record_failure(conn, &account_id, settings.app.lockout_threshold, lock_until)?;
             fail(conn, Some(&account_id), "wrong_password")?;
             return Err(invalid_credentials());
         }
@@ -217,7 +213,7 @@ pub fn open_session(
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
         created_at: now,
-        expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
+        expires_at: now + Duration::from_std(settings.app.refresh_token_ttl).unwrap_or(Duration::days(30)),
         revoked_at: None,
     };
     sessions::create(conn, &session, refresh_digest)?;
@@ -241,12 +237,8 @@ pub async fn refresh(
             let rotation = sessions::rotate(conn, &old_digest, &new_digest, vestibule_storage::now())?;
             if let Rotation::Reused(session) = &rotation {
                 let owner = session.staff_id.as_deref().or(session.contact_id.as_deref());
-                let entry = Entry {
-                    action: "auth.refresh_token_reused",
-                    target: Some(("session", &session.id)),
-                    outcome: Outcome::Failure,
-                    details: serde_json::json!({}),
-                };
+                let entry = Entry::failure("auth.refresh_token_reused", Some(("session", &session.id)))
+                    .with_details(serde_json::json!({}));
                 audit::record_as(conn, &origin, &session.firm_id, kind.actor_kind(), owner, entry)?;
             }
             Ok::<_, ApiError>(rotation)
@@ -302,7 +294,7 @@ pub(crate) fn token_pair(
     refresh_token: String,
     session_expires_at: chrono::NaiveDateTime,
 ) -> Result<TokenPair, ApiError> {
-    let ttl = state.settings.access_token_ttl;
+    let ttl = state.settings.app.access_token_ttl;
     let access_token = state.keys.issue(TokenUse::Access, kind.audience(), account_id, firm_id, session_id, ttl)?;
     Ok(TokenPair {
         access_token,

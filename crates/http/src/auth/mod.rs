@@ -4,7 +4,5 @@
 pub mod jwt;
 pub mod link;
 pub mod login;
-pub mod password;
 pub mod principal;
 pub mod rate_limit;
-pub mod secrets;

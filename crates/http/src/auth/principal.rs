@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Duration;
 use subtle::ConstantTimeEq;
+use vestibule_app::Context;
 use vestibule_domain::audit::ActorKind;
 use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
@@ -17,10 +18,10 @@ use vestibule_storage::{StorageError, api_keys, contacts, sessions, staff, write
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::jwt::{AccessClaims, Audience, TokenKeys, TokenUse};
-use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
+use vestibule_app::secrets;
 
 /// Any authenticated principal. Handlers then ask the domain what it may do.
 #[derive(Debug, Clone)]
@@ -34,7 +35,26 @@ pub struct StaffUser(pub StaffPrincipal);
 #[derive(Debug, Clone)]
 pub struct ContactUser(pub ContactPrincipal);
 
+/// An authenticated caller as the use cases take it: principal, origin and settings.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Context);
+
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = resolve(&req).await?;
+            let state =
+                req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            Ok(Caller(Context { principal, origin: Origin::of(&req).0, settings: state.settings.app.clone() }))
+        })
+    }
+}
 
 impl FromRequest for Authenticated {
     type Error = ApiError;

@@ -78,7 +78,7 @@ impl Modify for BearerAuth {
 
 #[cfg(test)]
 mod tests {
-    use crate::routes::{access_links, clients, documents, file_transfers, link_emails, links, shares};
+    use crate::routes::{access_links, documents, file_transfers, link_emails, links, shares};
 
     /// utoipa takes only literals for limits: each declared one must be the limit enforced.
     #[test]
@@ -88,12 +88,12 @@ mod tests {
             let value = &doc["components"]["schemas"][schema]["properties"][property][keyword];
             usize::try_from(value.as_u64().unwrap_or_default()).unwrap_or_default()
         };
-        let subject = crate::messaging::MAX_SUBJECT_CHARS;
+        let subject = vestibule_app::messaging::MAX_SUBJECT_CHARS;
         let cases = [
-            (("CreateClient", "emails", "maxItems"), clients::MAX_EMAILS),
-            (("UpdateClient", "emails", "maxItems"), clients::MAX_EMAILS),
-            (("CreateClient", "assignee_staff_ids", "maxItems"), clients::MAX_ASSIGNEES),
-            (("UpdateClient", "assignee_staff_ids", "maxItems"), clients::MAX_ASSIGNEES),
+            (("CreateClient", "emails", "maxItems"), vestibule_app::clients::MAX_EMAILS),
+            (("UpdateClient", "emails", "maxItems"), vestibule_app::clients::MAX_EMAILS),
+            (("CreateClient", "assignee_staff_ids", "maxItems"), vestibule_app::clients::MAX_ASSIGNEES),
+            (("UpdateClient", "assignee_staff_ids", "maxItems"), vestibule_app::clients::MAX_ASSIGNEES),
             (("SetVisibility", "document_ids", "maxItems"), documents::BULK_LIMIT),
             (("SendFiles", "files", "maxItems"), file_transfers::FILE_LIMIT),
             (("SendLinkEmail", "document_ids", "maxItems"), link_emails::FILE_LIMIT),

@@ -21,7 +21,6 @@ use vestibule_storage::{DbConnection, StorageError, firms, write_tx};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::link::{self as link_auth, LinkSecret};
 use crate::auth::principal::Authenticated;
-use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
@@ -31,9 +30,10 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::folders::{Place, folder_in};
 use crate::routes::{created, utc};
 use crate::state::{AppState, HttpSettings};
+use vestibule_app::places::{Place, folder_in};
+use vestibule_app::secrets;
 
 pub(crate) const MESSAGE_LIMIT: usize = 4000;
 const DEFAULT_MAX_UPLOADS: i32 = 50;
@@ -92,7 +92,7 @@ pub struct AccessLinkWithCode {
 /// The address a recipient opens: the portal's page for links, which calls `GET /v1/links/{token}`.
 pub fn url_of(settings: &HttpSettings, links: &LinkSecret, link: &Link) -> String {
     let token = links.token(&link.row.id, &link.guard.token_nonce);
-    format!("{}/links/{token}", settings.public_base_url.trim_end_matches('/'))
+    format!("{}/links/{token}", settings.app.public_base_url.trim_end_matches('/'))
 }
 
 pub fn present(state: &AppState, link: Link) -> AccessLink {

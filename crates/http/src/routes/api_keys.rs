@@ -15,7 +15,6 @@ use vestibule_storage::write_tx;
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::StaffUser;
-use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
@@ -25,6 +24,7 @@ use crate::problem::{
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::secrets;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_api_keys).service(create_api_key).service(get_api_key).service(revoke_api_key);

@@ -8,7 +8,6 @@ use vestibule_storage::{credentials, firms, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair};
-use crate::auth::password;
 use crate::auth::principal::StaffUser;
 use crate::db;
 use crate::error::ApiError;
@@ -20,6 +19,7 @@ use crate::problem::{
 use crate::routes::firm::Firm;
 use crate::routes::staff::StaffMember;
 use crate::state::AppState;
+use vestibule_app::password;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_staff)

@@ -1,22 +1,20 @@
 //! Clients: people and organisations the firm works for. Integrations keep them in step
 //! with their own records through `PUT /clients/external/{external_id}`.
 
-use crate::routing::Routes;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::clients::{self, ClientUpdate, MAX_EMAILS, NewClient, Upserted};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, StaffId};
-use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::ClientKind;
 use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::clients::{self, ClientChanges, ClientFilter, ClientRecord, ClientRow};
-use vestibule_storage::{DbConnection, staff, write_tx};
+use vestibule_storage::clients::{ClientFilter, ClientRecord};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
@@ -26,7 +24,8 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::{created, upsert_external_id, upserted, utc};
+use crate::routes::{upsert_external_id, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -37,9 +36,6 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(delete_client)
         .service(upsert_client);
 }
-
-pub(crate) const MAX_EMAILS: usize = 20;
-pub(crate) const MAX_ASSIGNEES: usize = 50;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Client {
@@ -148,51 +144,8 @@ fn parse_external_id(errors: &mut ValidationErrors, raw: Option<&str>) -> Option
     raw.and_then(|id| errors.check("/external_id", text::external_id(id)))
 }
 
-/// Every referenced staff member must be an active member of the caller's firm.
-fn check_staff(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    owner: Option<&StaffId>,
-    assignees: Option<&[StaffId]>,
-) -> Result<(), ApiError> {
-    let mut errors = ValidationErrors::default();
-    if let Some(owner) = owner
-        && staff::count_active(conn, firm_id, &[owner.to_string()])? != 1
-    {
-        errors.push(FieldError::new(
-            "/owner_staff_id",
-            "unknown_reference",
-            "no such active staff member in this firm",
-        ));
-    }
-    if let Some(assignees) = assignees {
-        let mut ids: Vec<String> = assignees.iter().map(ToString::to_string).collect();
-        ids.sort();
-        ids.dedup();
-        if ids.len() > MAX_ASSIGNEES {
-            errors.push(FieldError::new("/assignee_staff_ids", "too_many", format!("at most {MAX_ASSIGNEES}")));
-        } else if staff::count_active(conn, firm_id, &ids)? != ids.len() as i64 {
-            errors.push(FieldError::new(
-                "/assignee_staff_ids",
-                "unknown_reference",
-                "each must be an active staff member of this firm",
-            ));
-        }
-    }
-    errors.into_result().map_err(ApiError::from)
-}
-
-struct NewClient {
-    kind: ClientKind,
-    name: String,
-    emails: Vec<String>,
-    external_id: Option<String>,
-    owner: Option<StaffId>,
-    assignees: Vec<StaffId>,
-}
-
 impl CreateClient {
-    fn validate(self) -> Result<NewClient, ValidationErrors> {
+    fn command(self) -> Result<NewClient, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let name = errors.check("/name", text::required(&self.name, 200));
         let emails = parse_emails(&mut errors, &self.emails);
@@ -212,30 +165,40 @@ impl CreateClient {
     }
 }
 
-fn insert_client(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
-    new: NewClient,
-) -> Result<ClientRecord, ApiError> {
-    let firm_id = principal.firm_id().as_str();
-    check_staff(conn, firm_id, new.owner.as_ref(), Some(&new.assignees))?;
-    let now = vestibule_storage::now();
-    let row = ClientRow {
-        id: ClientId::generate().into(),
-        firm_id: firm_id.to_owned(),
-        kind: new.kind.as_str().to_owned(),
-        name: new.name,
-        external_id: new.external_id,
-        owner_staff_id: new.owner.map(String::from),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let assignees: Vec<String> = new.assignees.into_iter().map(String::from).collect();
-    clients::insert(conn, &row, &new.emails, &assignees)?;
-    audit::record(conn, origin, principal, Entry::success("client.created", "client", &row.id))?;
-    Ok(clients::get(conn, firm_id, &row.id)?)
+impl UpdateClient {
+    fn command(self) -> Result<ClientUpdate, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = self.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200)));
+        let emails = self.emails.as_deref().map(|e| parse_emails(&mut errors, e));
+        let external_id = self.external_id.map(|e| parse_external_id(&mut errors, e.as_deref()));
+        errors.into_result()?;
+        Ok(ClientUpdate {
+            kind: self.kind,
+            name,
+            emails,
+            external_id,
+            owner: self.owner_staff_id,
+            assignees: self.assignee_staff_ids,
+        })
+    }
+}
+
+impl ClientListQuery {
+    fn filter(self) -> ClientFilter {
+        ClientFilter {
+            kind: self.kind.map(|k| k.as_str().to_owned()),
+            owner_staff_id: self.owner_staff_id.map(String::from),
+            assignee_staff_id: self.assignee_staff_id.map(String::from),
+            email: self.email.map(|e| e.trim().to_lowercase()),
+            external_id: self.external_id,
+            name_contains: self.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
+        }
+    }
+}
+
+fn answer(mut status: HttpResponseBuilder, record: ClientRecord) -> HttpResponse {
+    let version = record.row.version;
+    with_etag(status.json(Client::from(record)), version)
 }
 
 /// Clients, oldest first, with filters.
@@ -248,26 +211,14 @@ fn insert_client(
 #[get("/clients")]
 pub async fn list_clients(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<ClientListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Client>>, ApiError> {
-    authorize(&principal, Action::ReadClients)?;
     let page = page.page()?;
-    let query = query.into_inner();
-    let filter = ClientFilter {
-        kind: query.kind.map(|k| k.as_str().to_owned()),
-        owner_staff_id: query.owner_staff_id.map(String::from),
-        assignee_staff_id: query.assignee_staff_id.map(String::from),
-        email: query.email.map(|e| e.trim().to_lowercase()),
-        external_id: query.external_id,
-        name_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
-    };
-    db::run(&state, move |conn| {
-        let rows = clients::list(conn, principal.firm_id().as_str(), &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.row.id.clone(), Client::from)))
-    })
-    .await
+    let filter = query.into_inner().filter();
+    let listed = db::call(&state, move |conn| clients::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Client::from)))
 }
 
 /// Create a client.
@@ -283,16 +234,15 @@ pub async fn list_clients(
 #[post("/clients")]
 pub async fn create_client(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteClients)?;
-    let new = body.validate()?;
-    let record =
-        db::run(&state, move |conn| write_tx(conn, |conn| insert_client(conn, &origin, &principal, new))).await?;
-    let version = record.row.version;
-    Ok(with_etag(created(format!("/v1/clients/{}", record.row.id), &Client::from(record)), version))
+    authorize(&ctx.principal, Action::WriteClients)?;
+    let new = body.command()?;
+    let record = db::call(&state, move |conn| clients::create(conn, &ctx, new)).await?;
+    let mut status = HttpResponse::Created();
+    status.insert_header((LOCATION, format!("/v1/clients/{}", record.row.id)));
+    Ok(answer(status, record))
 }
 
 /// One client, with its ETag.
@@ -305,15 +255,12 @@ pub async fn create_client(
 #[get("/clients/{client_id}")]
 pub async fn get_client(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ReadClients)?;
     let id = path.into_inner();
-    let record =
-        db::run(&state, move |conn| Ok(clients::get(conn, principal.firm_id().as_str(), id.as_str())?)).await?;
-    let version = record.row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Client::from(record)), version))
+    let record = db::call(&state, move |conn| clients::get(conn, &ctx, &id)).await?;
+    Ok(answer(HttpResponse::Ok(), record))
 }
 
 /// Changes a client. Send `If-Match` with the `ETag` you read to avoid overwriting a
@@ -333,49 +280,16 @@ pub async fn get_client(
 pub async fn update_client(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<ClientId>,
     ApiJson(body): ApiJson<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteClients)?;
+    authorize(&ctx.principal, Action::WriteClients)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    let mut errors = ValidationErrors::default();
-    let name = body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200)));
-    let emails = body.emails.as_deref().map(|e| parse_emails(&mut errors, e));
-    let external_id = body.external_id.map(|e| parse_external_id(&mut errors, e.as_deref()));
-    errors.into_result()?;
-    let record = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let owner = body.owner_staff_id.clone().flatten();
-            check_staff(conn, firm_id, owner.as_ref(), body.assignee_staff_ids.as_deref())?;
-            let changes = ClientChanges {
-                kind: body.kind.map(|k| k.as_str().to_owned()),
-                name,
-                external_id,
-                owner_staff_id: body.owner_staff_id.map(|o| o.map(String::from)),
-                updated_at: vestibule_storage::now(),
-            };
-            let assignees: Option<Vec<String>> =
-                body.assignee_staff_ids.map(|a| a.into_iter().map(String::from).collect());
-            let record = clients::update(
-                conn,
-                firm_id,
-                id.as_str(),
-                expected,
-                &changes,
-                emails.as_deref(),
-                assignees.as_deref(),
-            )?;
-            audit::record(conn, &origin, &principal, Entry::success("client.updated", "client", id.as_str()))?;
-            Ok(record)
-        })
-    })
-    .await?;
-    let version = record.row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Client::from(record)), version))
+    let update = body.command()?;
+    let record = db::call(&state, move |conn| clients::update(conn, &ctx, &id, expected, update)).await?;
+    Ok(answer(HttpResponse::Ok(), record))
 }
 
 /// Deletes a client that has no matters or contacts left (409 `in_use` otherwise).
@@ -392,21 +306,13 @@ pub async fn update_client(
 pub async fn delete_client(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteClients)?;
+    authorize(&ctx.principal, Action::WriteClients)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            clients::delete(conn, principal.firm_id().as_str(), id.as_str(), expected)?;
-            audit::record(conn, &origin, &principal, Entry::success("client.deleted", "client", id.as_str()))?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| clients::delete(conn, &ctx, &id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -426,46 +332,20 @@ pub async fn delete_client(
 #[put("/clients/external/{external_id}")]
 pub async fn upsert_client(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteClients)?;
+    authorize(&ctx.principal, Action::WriteClients)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
-    let new = body.validate()?;
-    let (record, was_created) = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let Some(existing) = clients::find_by_external_id(conn, firm_id, &external_id)? else {
-                return Ok((insert_client(conn, &origin, &principal, new)?, true));
-            };
-            let mut assignees: Vec<String> = new.assignees.iter().map(ToString::to_string).collect();
-            assignees.sort();
-            let unchanged = existing.row.kind == new.kind.as_str()
-                && existing.row.name == new.name
-                && existing.emails == new.emails
-                && existing.row.owner_staff_id.as_deref() == new.owner.as_ref().map(StaffId::as_str)
-                && existing.assignees == assignees;
-            if unchanged {
-                return Ok((existing, false));
-            }
-            check_staff(conn, firm_id, new.owner.as_ref(), Some(&new.assignees))?;
-            let changes = ClientChanges {
-                kind: Some(new.kind.as_str().to_owned()),
-                name: Some(new.name),
-                external_id: None,
-                owner_staff_id: Some(new.owner.map(String::from)),
-                updated_at: vestibule_storage::now(),
-            };
-            let record =
-                clients::update(conn, firm_id, &existing.row.id, None, &changes, Some(&new.emails), Some(&assignees))?;
-            audit::record(conn, &origin, &principal, Entry::success("client.updated", "client", &record.row.id))?;
-            Ok((record, false))
-        })
+    let new = body.command()?;
+    let upserted = db::call(&state, move |conn| clients::upsert(conn, &ctx, &external_id, new)).await?;
+    Ok(match upserted {
+        Upserted::Created(record) => {
+            let mut status = HttpResponse::Created();
+            status.insert_header((LOCATION, format!("/v1/clients/{}", record.row.id)));
+            answer(status, record)
+        }
+        Upserted::Existed(record) => answer(HttpResponse::Ok(), record),
     })
-    .await?;
-    let version = record.row.version;
-    let location = format!("/v1/clients/{}", record.row.id);
-    Ok(with_etag(upserted(was_created, location, &Client::from(record)), version))
 }

@@ -25,7 +25,6 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
-use crate::messaging::{self, Posting, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -33,6 +32,7 @@ use crate::problem::{
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::messaging::{self, Posting, TemplateValues};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_conversations)
@@ -430,7 +430,11 @@ pub async fn start_conversation(
             // The first message sets the conversation's message ids.
             let (row, text) = body.resolve(conn, &principal)?;
             conversations::insert(conn, &row)?;
-            messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, true))?;
+            messaging::post(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                Posting::new(&row, text, true),
+            )?;
             let visibility = matter_visibility(&principal);
             let row = conversations::get(conn, &row.firm_id, &row.id, firm_viewer(&principal, &visibility))?;
             present_one(conn, principal.firm_id().as_str(), firm_viewer(&principal, &visibility), row)
@@ -542,7 +546,11 @@ pub async fn reply_to_conversation(
                     return Err(ApiError::field("/body", "required", "give a body, or a template to take it from"));
                 }
             };
-            let posted = messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, false))?;
+            let posted = messaging::post(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                Posting::new(&row, text, false),
+            )?;
             message_of(conn, firm_id, posted)
         })
     })

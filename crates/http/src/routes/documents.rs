@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{AccessLinkId, ClientId, ContactId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
-use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::documents::{self, DocumentFilter, DocumentRow};
 use vestibule_storage::{DbConnection, access_links, signatures, write_tx};
 
@@ -28,10 +28,10 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable,
     Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::folders::{Place, folder_in};
 use crate::routes::{created, utc};
 use crate::state::AppState;
 use crate::upload::{self, Limits};
+use vestibule_app::places::{Place, Selection, folder_in, visible_documents};
 
 /// Documents changed by one bulk request, at most.
 pub(crate) const BULK_LIMIT: usize = 200;
@@ -383,45 +383,6 @@ pub async fn download_archive(
         ));
     }
     Ok(download::send_archive(&state.blobs, rows, "documents"))
-}
-
-/// Where a selection of documents sits in a request body: the list's pointer, and what
-/// follows an item's index (`""` for a list of ids, `"/document_id"` for a list of objects).
-#[derive(Clone, Copy)]
-pub struct Selection<'a> {
-    pub list: &'a str,
-    pub item: &'a str,
-}
-
-impl Selection<'_> {
-    pub const IDS: Selection<'static> = Selection { list: "/document_ids", item: "" };
-}
-
-/// The documents named by a selection, in its order; every id the caller cannot see is
-/// named at its place in the selection, and then nothing is returned.
-pub fn visible_documents(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    ids: &[DocumentId],
-    at: Selection<'_>,
-) -> Result<Vec<DocumentRow>, ApiError> {
-    let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
-    let mut found = documents::get_many(conn, principal.firm_id().as_str(), &wanted, &matter_visibility(principal))?;
-    let mut errors = ValidationErrors::default();
-    let mut rows = Vec::with_capacity(ids.len());
-    for (index, id) in wanted.iter().enumerate() {
-        match found.iter().position(|row| row.id == *id) {
-            Some(at) => rows.push(found.swap_remove(at)),
-            None if rows.iter().any(|row: &DocumentRow| row.id == *id) => {}
-            None => errors.push(FieldError::new(
-                format!("{}/{index}{}", at.list, at.item),
-                "unknown_reference",
-                "no such document visible to you",
-            )),
-        }
-    }
-    errors.into_result()?;
-    Ok(rows)
 }
 
 /// A signed document stays as it was signed.

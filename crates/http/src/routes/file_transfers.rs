@@ -34,20 +34,20 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
-use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
-use crate::portal_access::{self, Invitee};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::documents::Selection;
-use crate::routes::folders::folder_in;
 use crate::routes::portals::{Portal, expiry, one};
 use crate::routes::shares::{documents_to_share, may_share};
 use crate::routes::signatures::{Asked, SignatureStatus, ask};
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::messaging::{self, Posting};
+use vestibule_app::places::Selection;
+use vestibule_app::places::folder_in;
+use vestibule_app::portal_access::{self, Invitee};
 
 /// Files sent at once, at most.
 pub(crate) const FILE_LIMIT: usize = 50;
@@ -234,8 +234,7 @@ fn sender(conn: &mut DbConnection, principal: &Principal, from: Option<&StaffId>
 /// contact without one is answered `409 portal_required` with the choices.
 fn receiving_portal(
     conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
+    ctx: &vestibule_app::Context,
     contact: ContactRow,
     choice: Option<&PortalChoice>,
 ) -> Result<(PortalRow, ContactRow, bool), ApiError> {
@@ -263,7 +262,7 @@ fn receiving_portal(
                 _ => (PortalKind::Full, None),
             };
             let expires_at = expiry(kind, expires_at, "/portal/expires_at")?;
-            let (portal, created) = portal_access::ensure_portal(conn, origin, principal, &contact, kind, expires_at)?;
+            let (portal, created) = portal_access::ensure_portal(conn, ctx, &contact, kind, expires_at)?;
             if !created {
                 return Err(ApiError::conflict(
                     "portal_exists",
@@ -355,8 +354,12 @@ pub async fn send_files(
             may_share(conn, &principal, place.matter_id.as_deref())?;
             let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
                 .or_unknown("/contact_id", "no such contact in this firm")?;
-            let (portal, contact, portal_created) =
-                receiving_portal(conn, &origin, &principal, contact, body.portal.as_ref())?;
+            let (portal, contact, portal_created) = receiving_portal(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                contact,
+                body.portal.as_ref(),
+            )?;
             let folder_id = match &body.folder_id {
                 Some(folder) => {
                     let target = (place.client_id.as_str(), place.matter_id.as_deref());
@@ -369,7 +372,13 @@ pub async fn send_files(
                     Some(matter) => (None, Some(matter.as_str())),
                     None => (Some(place.client_id.as_str()), None),
                 };
-                portal_access::grant(conn, &principal, &portal, client, matter)?;
+                portal_access::grant(
+                    conn,
+                    &crate::audit::context(&principal, &origin, &settings),
+                    &portal,
+                    client,
+                    matter,
+                )?;
                 let entry = Entry::success("portal.granted", "portal", &portal.id)
                     .with_details(json!({ "client_id": client, "matter_id": matter, "by": "file_transfer" }));
                 audit::record(conn, &origin, &principal, entry)?;
@@ -381,7 +390,7 @@ pub async fn send_files(
                     client_id: Some(&place.client_id),
                     source: InvitationSource::Portal,
                 };
-                portal_access::invite(conn, &origin, &principal, &settings, invitee)?;
+                portal_access::invite(conn, &crate::audit::context(&principal, &origin, &settings), invitee)?;
             }
             let conversation = conversation_for(conn, &place, &contact.id, &from_staff_id, &subject)?;
             let posting = Posting {
@@ -389,7 +398,7 @@ pub async fn send_files(
                 email_contact: false,
                 ..Posting::new(&conversation, message.clone(), true)
             };
-            let posted = messaging::post(conn, &origin, &principal, &settings, posting)?;
+            let posted = messaging::post(conn, &crate::audit::context(&principal, &origin, &settings), posting)?;
             let now = vestibule_storage::now();
             let row = TransferRow {
                 id: FileTransferId::generate().into(),
@@ -437,7 +446,7 @@ pub async fn send_files(
                 file_transfers::add_file(conn, &row, &document.id, request.as_deref())?;
             }
             let event = outbox::publish(conn, &firm_id, EventType::FileTransferSent, &json!({ "id": row.id }))?;
-            let base = settings.public_base_url.trim_end_matches('/');
+            let base = settings.app.public_base_url.trim_end_matches('/');
             let names: Vec<&str> = rows.iter().map(|d| d.name.as_str()).collect();
             let content = json!({
                 "subject": subject,

@@ -7,17 +7,17 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
+use vestibule_app::places::{Place, folder_in, visible_folder};
+use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::ids::{ClientId, FolderId, MatterId};
-use vestibule_domain::principal::Principal;
 use vestibule_domain::text;
 use vestibule_storage::folders::{self, FolderFilter, FolderRow};
-use vestibule_storage::{DbConnection, StorageError, clients, matters, write_tx};
+use vestibule_storage::{DbConnection, StorageError, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
 use crate::db;
-use crate::error::{ApiError, OrUnknown};
+use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -89,78 +89,6 @@ pub struct FolderListQuery {
     pub parent_id: Option<FolderId>,
     /// `true`: top-level folders only.
     pub top_level: Option<bool>,
-}
-
-/// Where a document or folder lives: a client, optionally one of its matters, optionally a
-/// folder of that client or matter. Refused fields are named at their pointers, which are
-/// `prefix` (empty for a JSON body, `#/query` for query parameters) and the field's name.
-#[derive(Debug, Clone)]
-pub struct Place {
-    pub client_id: String,
-    pub matter_id: Option<String>,
-    pub folder_id: Option<String>,
-}
-
-impl Place {
-    pub fn resolve(
-        conn: &mut DbConnection,
-        principal: &Principal,
-        client_id: Option<&ClientId>,
-        matter_id: Option<&MatterId>,
-        folder: (&str, Option<&FolderId>),
-        prefix: &str,
-    ) -> Result<Self, ApiError> {
-        let (folder_field, folder_id) = folder;
-        let folder_pointer = format!("{prefix}/{folder_field}");
-        let (client_pointer, matter_pointer) = (format!("{prefix}/client_id"), format!("{prefix}/matter_id"));
-        let firm_id = principal.firm_id().as_str();
-        let visibility = matter_visibility(principal);
-        let folder = match folder_id {
-            Some(id) => Some(
-                folders::get(conn, firm_id, id.as_str(), &visibility)
-                    .or_unknown(&folder_pointer, "no such folder visible to you")?,
-            ),
-            None => None,
-        };
-        let matter = match matter_id {
-            Some(id) => Some(
-                matters::get(conn, firm_id, id.as_str(), &visibility)
-                    .or_unknown(&matter_pointer, "no such matter visible to you")?,
-            ),
-            None => None,
-        };
-        let client_id = match (client_id, &matter, &folder) {
-            (_, Some(matter), _) => {
-                if client_id.is_some_and(|c| c.as_str() != matter.client_id) {
-                    return Err(ApiError::field(
-                        &matter_pointer,
-                        "wrong_client",
-                        "the matter belongs to another client",
-                    ));
-                }
-                matter.client_id.clone()
-            }
-            (Some(client), None, _) => client.to_string(),
-            (None, None, Some(folder)) => folder.client_id.clone(),
-            (None, None, None) => {
-                return Err(ApiError::field(&client_pointer, "required", "name a client, matter or folder"));
-            }
-        };
-        if !clients::exists(conn, firm_id, &client_id)? {
-            return Err(ApiError::field(&client_pointer, "unknown_reference", "no such client in this firm"));
-        }
-        let matter_id = matter.map(|m| m.id).or_else(|| folder.as_ref().and_then(|f| f.matter_id.clone()));
-        if let Some(folder) = &folder
-            && (folder.client_id != client_id || folder.matter_id != matter_id)
-        {
-            return Err(ApiError::field(
-                &folder_pointer,
-                "wrong_place",
-                "the folder belongs to another client or matter",
-            ));
-        }
-        Ok(Self { client_id, matter_id, folder_id: folder.map(|f| f.id) })
-    }
 }
 
 fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> {
@@ -276,32 +204,6 @@ pub async fn get_folder(
         Ok(web::Json(folders::get(conn, principal.firm_id().as_str(), id.as_str(), &visibility)?.into()))
     })
     .await
-}
-
-fn visible_folder(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    visibility: &MatterVisibility,
-    id: &str,
-) -> Result<FolderRow, ApiError> {
-    Ok(folders::get(conn, principal.firm_id().as_str(), id, visibility)?)
-}
-
-/// A folder the caller may see that belongs to this client and matter: where documents and
-/// folders of that place may go. Anything else is refused at `pointer`.
-pub fn folder_in(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    id: &FolderId,
-    (client_id, matter_id): (&str, Option<&str>),
-    pointer: &str,
-) -> Result<FolderRow, ApiError> {
-    let folder = visible_folder(conn, principal, &matter_visibility(principal), id.as_str())
-        .or_unknown(pointer, "no such folder visible to you")?;
-    if folder.client_id != client_id || folder.matter_id.as_deref() != matter_id {
-        return Err(ApiError::field(pointer, "wrong_place", "the folder belongs to another client or matter"));
-    }
-    Ok(folder)
 }
 
 /// Renames or moves a folder within its client or matter (not into itself or below).

@@ -22,13 +22,13 @@ use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
-use crate::portal_access::{self, Invitee};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::portal_access::{self, Invitee};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invitations)
@@ -221,16 +221,27 @@ pub async fn create_invitation(
                 }
                 (None, None) => return Err(ApiError::NotFound),
             };
-            let (portal, _) =
-                portal_access::ensure_portal(conn, &origin, &principal, &contact, PortalKind::Full, None)?;
-            portal_access::grant(conn, &principal, &portal, Some(body.client_id.as_str()), None)?;
+            let (portal, _) = portal_access::ensure_portal(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                &contact,
+                PortalKind::Full,
+                None,
+            )?;
+            portal_access::grant(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                &portal,
+                Some(body.client_id.as_str()),
+                None,
+            )?;
             let invitee = Invitee {
                 portal: &portal,
                 contact: &contact,
                 client_id: Some(body.client_id.as_str()),
                 source: InvitationSource::Settings,
             };
-            portal_access::invite(conn, &origin, &principal, &settings, invitee)
+            Ok(portal_access::invite(conn, &crate::audit::context(&principal, &origin, &settings), invitee)?)
         })
     })
     .await?;
@@ -291,7 +302,7 @@ pub async fn resend_invitation(
                 client_id: old.client_id.as_deref(),
                 source: InvitationSource::from_stored(&old.source),
             };
-            portal_access::invite(conn, &origin, &principal, &settings, invitee)
+            Ok(portal_access::invite(conn, &crate::audit::context(&principal, &origin, &settings), invitee)?)
         })
     })
     .await?;

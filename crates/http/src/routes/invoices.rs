@@ -23,7 +23,6 @@ use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
-use crate::portal_access::{self, Invitee};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
@@ -31,6 +30,7 @@ use crate::problem::{
 use crate::routes::invitations::contact_for;
 use crate::routes::{created, upsert_external_id, upserted, utc};
 use crate::state::AppState;
+use vestibule_app::portal_access::{self, Invitee};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invoices)
@@ -449,8 +449,8 @@ pub async fn email_invoice(
                         Some((local, client.row.name.clone())),
                     )?;
                     let (portal, _) =
-                        portal_access::ensure_portal(conn, &origin, &principal, &contact, PortalKind::Full, None)?;
-                    portal_access::grant(conn, &principal, &portal, Some(&invoice.client_id), None)?;
+                        portal_access::ensure_portal(conn, &crate::audit::context(&principal, &origin, &settings), &contact, PortalKind::Full, None)?;
+                    portal_access::grant(conn, &crate::audit::context(&principal, &origin, &settings), &portal, Some(&invoice.client_id), None)?;
                     if portal.activated_at.is_none() {
                         let invitee = Invitee {
                             portal: &portal,
@@ -458,7 +458,7 @@ pub async fn email_invoice(
                             client_id: Some(&invoice.client_id),
                             source: InvitationSource::Invoice,
                         };
-                        portal_access::invite(conn, &origin, &principal, &settings, invitee)?;
+                        portal_access::invite(conn, &crate::audit::context(&principal, &origin, &settings), invitee)?;
                         invited.push(address.clone());
                     }
                 }
@@ -468,7 +468,7 @@ pub async fn email_invoice(
             let content = serde_json::json!({
                 "to": to, "cc": cc, "bcc": bcc,
                 "subject": subject, "message": message, "number": invoice.number,
-                "link": format!("{}/portal/invoices/{}", settings.public_base_url.trim_end_matches('/'), invoice.id),
+                "link": format!("{}/portal/invoices/{}", settings.app.public_base_url.trim_end_matches('/'), invoice.id),
             });
             outbox::queue_email(conn, &event, &to[0], Some(&content))?;
             let entry = Entry::success("invoice.emailed", "invoice", &invoice.id).with_details(

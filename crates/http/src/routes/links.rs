@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
-use vestibule_domain::audit::{ActorKind, Outcome};
+use vestibule_domain::audit::ActorKind;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
 use vestibule_storage::access_links::{self, Link};
@@ -21,7 +21,6 @@ use vestibule_storage::{DbConnection, clients, firms, outbox, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::link::{self as link_auth, LINK_SESSION_PREFIX, LinkUser};
-use crate::auth::secrets;
 use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
@@ -35,6 +34,7 @@ use crate::routes::documents::FileBytes;
 use crate::routes::utc;
 use crate::state::{AppState, HttpSettings};
 use crate::upload::{self, Limits};
+use vestibule_app::secrets;
 
 /// How long a correct code keeps the link open without asking again.
 const SESSION_MINUTES: i64 = 15;
@@ -203,12 +203,8 @@ pub async fn start_link_session(
                 && access_links::accept_code(conn, &id, &guard.code_hash, now)?;
             if !right {
                 let failures = guard.failed_attempts;
-                let entry = Entry {
-                    action: "access_link.code_failed",
-                    target: Some(("access_link", &id)),
-                    outcome: Outcome::Failure,
-                    details: json!({ "failed_attempts": failures }),
-                };
+                let entry = Entry::failure("access_link.code_failed", Some(("access_link", &id)))
+                    .with_details(json!({ "failed_attempts": failures }));
                 audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
                 if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
                     let entry = Entry::success("access_link.locked", "access_link", &id)
@@ -257,7 +253,7 @@ fn notify_staff(
     let firm_id = link.row.firm_id.as_str();
     let event = outbox::publish(conn, firm_id, event_type, &json!({ "id": link.row.id }))?;
     let client = clients::get(conn, firm_id, &link.row.client_id)?;
-    let link_url = format!("{}/access-links/{}", settings.public_base_url.trim_end_matches('/'), link.row.id);
+    let link_url = format!("{}/access-links/{}", settings.app.public_base_url.trim_end_matches('/'), link.row.id);
     let mut content = json!({
         "link": link_url,
         "kind": link.row.kind,

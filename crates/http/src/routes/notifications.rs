@@ -16,11 +16,11 @@ use crate::auth::principal::StaffUser;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
-use crate::messaging;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{BadRequest, Forbidden, InternalError, NotFound, Unauthorized, Unprocessable};
 use crate::routes::utc;
 use crate::state::AppState;
+use vestibule_app::messaging;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_notifications)

@@ -18,7 +18,6 @@ use vestibule_storage::{contacts, credentials, firms, invitations, invoices, out
 use crate::audit::{self, Entry, Origin};
 use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair, open_session};
 use crate::auth::principal::ContactUser;
-use crate::auth::{password, secrets};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
@@ -31,6 +30,8 @@ use crate::routes::contacts::Contact;
 use crate::routes::invoices::Invoice;
 use crate::routes::utc;
 use crate::state::AppState;
+use vestibule_app::portal_access::portal_of as my_portal;
+use vestibule_app::{password, secrets};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_contact)
@@ -42,14 +43,6 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(confirm_password_reset)
         .service(list_my_invoices)
         .service(get_my_invoice);
-}
-
-/// The portal of the signed-in contact.
-pub fn my_portal(
-    conn: &mut vestibule_storage::DbConnection,
-    me: &vestibule_domain::principal::ContactPrincipal,
-) -> Result<String, ApiError> {
-    Ok(portals::for_contact(conn, me.firm_id.as_str(), me.contact_id.as_str())?.ok_or(ApiError::NotFound)?.id)
 }
 
 /// Invoices of the clients and matters the portal grants (drafts excepted).
@@ -301,7 +294,7 @@ pub async fn accept_invitation(
                 &serde_json::json!({ "id": portal.id }),
             )?;
             let content =
-                serde_json::json!({ "link": format!("{}/portal", settings.public_base_url.trim_end_matches('/')) });
+                serde_json::json!({ "link": format!("{}/portal", settings.app.public_base_url.trim_end_matches('/')) });
             outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
             let session = open_session(
                 conn,
@@ -373,7 +366,7 @@ pub async fn request_password_reset(
                 &serde_json::json!({ "id": contact.id }),
             )?;
             let link =
-                format!("{}/portal/reset-password?token={token}", settings.public_base_url.trim_end_matches('/'));
+                format!("{}/portal/reset-password?token={token}", settings.app.public_base_url.trim_end_matches('/'));
             outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
             let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
             audit::record_as(conn, &origin, &firm.id, ActorKind::Contact, Some(&contact.id), entry)?;

@@ -16,7 +16,6 @@ use crate::auth::principal::ContactUser;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
-use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
@@ -25,8 +24,9 @@ use crate::routes::conversations::{
     Conversation, MarkRead, Message, channel, mark_read, message_of, message_page, present, present_one,
 };
 use crate::routes::created;
-use crate::routes::portal::my_portal;
 use crate::state::AppState;
+use vestibule_app::messaging::{self, Posting};
+use vestibule_app::portal_access::portal_of as my_portal;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_my_conversations)
@@ -184,7 +184,11 @@ pub async fn start_my_conversation(
             let (row, text) = body.resolve(conn, &me, &portal)?;
             conversations::insert(conn, &row)?;
             let principal = Principal::Contact(me.clone());
-            messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, true))?;
+            messaging::post(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                Posting::new(&row, text, true),
+            )?;
             let row = conversations::get(conn, me.firm_id.as_str(), &row.id, viewer(&me, &portal))?;
             present_one(conn, me.firm_id.as_str(), viewer(&me, &portal), row)
         })
@@ -267,7 +271,11 @@ pub async fn reply_to_my_conversation(
             let portal = my_portal(conn, &me)?;
             let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
             let principal = Principal::Contact(me.clone());
-            let posted = messaging::post(conn, &origin, &principal, &settings, Posting::new(&row, text, false))?;
+            let posted = messaging::post(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                Posting::new(&row, text, false),
+            )?;
             message_of(conn, me.firm_id.as_str(), posted)
         })
     })

@@ -22,8 +22,8 @@ use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, RangeNotSatisfiable, Unauthorized, Unprocessable,
 };
 use crate::routes::documents::Document;
-use crate::routes::portal::my_portal;
 use crate::state::AppState;
+use vestibule_app::portal_access::portal_of as my_portal;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_my_documents).service(download_my_archive).service(get_my_document).service(download_my_document);

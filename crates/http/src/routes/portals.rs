@@ -22,13 +22,13 @@ use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
-use crate::portal_access::{self, Invitee};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::portal_access::{self, Invitee};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_portals)
@@ -285,8 +285,13 @@ pub async fn create_portal(
             for (index, target) in body.grants.iter().enumerate() {
                 check_target(conn, &principal, target, &format!("/grants/{index}"))?;
             }
-            let (portal, created) =
-                portal_access::ensure_portal(conn, &origin, &principal, &contact, body.kind, expires_at)?;
+            let (portal, created) = portal_access::ensure_portal(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                &contact,
+                body.kind,
+                expires_at,
+            )?;
             if !created {
                 return Err(ApiError::conflict(
                     "portal_exists",
@@ -296,15 +301,19 @@ pub async fn create_portal(
             for target in &body.grants {
                 let client = target.client_id.as_ref().map(ClientId::as_str);
                 let matter = target.matter_id.as_ref().map(MatterId::as_str);
-                portal_access::grant(conn, &principal, &portal, client, matter)?;
+                portal_access::grant(
+                    conn,
+                    &crate::audit::context(&principal, &origin, &settings),
+                    &portal,
+                    client,
+                    matter,
+                )?;
             }
             if body.invite {
                 let client = contact.client_id.clone();
                 portal_access::invite(
                     conn,
-                    &origin,
-                    &principal,
-                    &settings,
+                    &crate::audit::context(&principal, &origin, &settings),
                     Invitee {
                         portal: &portal,
                         contact: &contact,
@@ -454,13 +463,20 @@ pub async fn add_portal_grant(
 ) -> Result<HttpResponse, ApiError> {
     manage(&principal)?;
     let id = path.into_inner();
+    let settings = state.settings.clone();
     let grant = db::run(&state, move |conn| {
         write_tx(conn, |conn| {
             let portal = portals::get(conn, principal.firm_id().as_str(), id.as_str())?;
             check_target(conn, &principal, &body, "")?;
             let client = body.client_id.as_ref().map(ClientId::as_str);
             let matter = body.matter_id.as_ref().map(MatterId::as_str);
-            let grant = portal_access::grant(conn, &principal, &portal, client, matter)?;
+            let grant = portal_access::grant(
+                conn,
+                &crate::audit::context(&principal, &origin, &settings),
+                &portal,
+                client,
+                matter,
+            )?;
             let entry = Entry::success("portal.granted", "portal", id.as_str())
                 .with_details(serde_json::json!({ "client_id": grant.client_id, "matter_id": grant.matter_id }));
             audit::record(conn, &origin, &principal, entry)?;
@@ -525,9 +541,7 @@ pub async fn invite_to_portal(
             let client = contact.client_id.clone();
             let invitation = portal_access::invite(
                 conn,
-                &origin,
-                &principal,
-                &settings,
+                &crate::audit::context(&principal, &origin, &settings),
                 Invitee {
                     portal: &portal,
                     contact: &contact,

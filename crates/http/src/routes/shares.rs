@@ -28,17 +28,17 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
-use crate::messaging::{self, Posting};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
 use crate::routes::conversations::{Message, channel, message_of};
-use crate::routes::documents::{Selection, visible_documents};
-use crate::routes::folders::folder_in;
 use crate::routes::utc;
 use crate::state::AppState;
+use vestibule_app::messaging::{self, Posting};
+use vestibule_app::places::folder_in;
+use vestibule_app::places::{Selection, visible_documents};
 
 /// Documents shared at once, at most.
 pub(crate) const SHARE_LIMIT: usize = 50;
@@ -253,9 +253,7 @@ pub async fn share_documents(
                     let (conversation, starts) = carrier(conn, &principal, &contact.id, &place, message)?;
                     let posted = messaging::post(
                         conn,
-                        &origin,
-                        &principal,
-                        &settings,
+                        &crate::audit::context(&principal, &origin, &settings),
                         Posting::new(&conversation, text, starts),
                     )?;
                     for row in &rows {
@@ -293,7 +291,7 @@ pub async fn share_documents(
             // With a message, the message's own email and live event tell the contact.
             if posted.is_none() {
                 if let (Some(event), Some(email)) = (&first_event, contact.email.as_deref()) {
-                    let base = settings.public_base_url.trim_end_matches('/');
+                    let base = settings.app.public_base_url.trim_end_matches('/');
                     let content = json!({ "link": format!("{base}/portal/documents"), "count": rows.len() });
                     outbox::queue_email(conn, event, email, Some(&content))?;
                 }

@@ -26,16 +26,16 @@ use crate::auth::principal::{Authenticated, ContactUser};
 use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
-use crate::messaging;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::portal::my_portal;
 use crate::routes::shares::may_share;
 use crate::routes::{created, utc};
 use crate::state::{AppState, HttpSettings};
+use vestibule_app::messaging;
+use vestibule_app::portal_access::portal_of as my_portal;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(request_signature)
@@ -204,7 +204,7 @@ pub fn ask(
     signatures::insert(conn, &row)?;
     let event = outbox::publish(conn, &document.firm_id, EventType::SignatureRequested, &json!({ "id": row.id }))?;
     if let Some(email) = contact.email.as_deref().filter(|_| notify) {
-        let base = settings.public_base_url.trim_end_matches('/');
+        let base = settings.app.public_base_url.trim_end_matches('/');
         let content = json!({ "link": format!("{base}/portal/signature-requests/{}", row.id) });
         outbox::queue_email(conn, &event, email, Some(&content))?;
     }

@@ -16,7 +16,6 @@ use vestibule_storage::staff::{StaffChanges, StaffFilter, StaffRow};
 use vestibule_storage::{DbConnection, credentials, offices, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry, Origin};
-use crate::auth::password;
 use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::ApiError;
@@ -28,6 +27,7 @@ use crate::problem::{
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::password;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_staff)

@@ -19,7 +19,6 @@ use crate::auth::principal::Authenticated;
 use crate::db;
 use crate::error::{ApiError, OrUnknown};
 use crate::json::{ApiJson, Query};
-use crate::messaging::{self, TemplateValues};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -27,6 +26,7 @@ use crate::problem::{
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::messaging::{self, TemplateValues};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_templates)
@@ -332,10 +332,8 @@ pub async fn render_template(
             &contact.id,
             matter.as_ref().map(|m| m.id.as_str()),
         )
-        .map_err(|error| match error {
-            ApiError::NotFound => ApiError::field("/client_id", "unknown_reference", "no such client in this firm"),
-            other => other,
-        })?;
+        .map_err(ApiError::from)
+        .or_unknown("/client_id", "no such client in this firm")?;
         let (subject, body) = messaging::render_template(conn, firm_id, id.as_str(), &values, "")?;
         Ok(web::Json(RenderedTemplate { subject, body }))
     })

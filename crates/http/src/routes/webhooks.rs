@@ -18,7 +18,6 @@ use vestibule_storage::{outbox, write_tx};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::principal::Authenticated;
-use crate::auth::secrets;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
@@ -29,6 +28,7 @@ use crate::problem::{
 };
 use crate::routes::{created, utc};
 use crate::state::AppState;
+use vestibule_app::secrets;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_event_types)
@@ -298,7 +298,7 @@ pub async fn create_webhook_endpoint(
 ) -> Result<HttpResponse, ApiError> {
     admin(&principal)?;
     let mut errors = ValidationErrors::default();
-    let url = errors.check("", check_url(&body.url, &state.settings.webhook_allowed_hosts));
+    let url = errors.check("", check_url(&body.url, &state.settings.app.webhook_allowed_hosts));
     let description = errors.check("/description", text::optional(body.description.as_deref(), 500)).flatten();
     errors.into_result()?;
     let now = vestibule_storage::now();
@@ -376,7 +376,8 @@ pub async fn update_webhook_endpoint(
     admin(&principal)?;
     let id = path.into_inner();
     let mut errors = ValidationErrors::default();
-    let url = body.url.as_deref().and_then(|u| errors.check("", check_url(u, &state.settings.webhook_allowed_hosts)));
+    let url =
+        body.url.as_deref().and_then(|u| errors.check("", check_url(u, &state.settings.app.webhook_allowed_hosts)));
     let description =
         body.description.map(|d| errors.check("/description", text::optional(d.as_deref(), 500)).flatten());
     errors.into_result()?;
@@ -477,7 +478,7 @@ pub async fn rotate_webhook_secret(
     let id = path.into_inner();
     let secret = new_secret();
     let overlap =
-        chrono::Duration::from_std(state.settings.secret_rotation_overlap).unwrap_or(chrono::Duration::hours(24));
+        chrono::Duration::from_std(state.settings.app.secret_rotation_overlap).unwrap_or(chrono::Duration::hours(24));
     let until = vestibule_storage::now() + overlap;
     let stored = secret.clone();
     db::run(&state, move |conn| {

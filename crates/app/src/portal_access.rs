@@ -5,16 +5,16 @@ use chrono::NaiveDateTime;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{InvitationId, PortalGrantId, PortalId};
 use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
-use vestibule_domain::principal::Principal;
+use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_storage::contacts::ContactRow;
 use vestibule_storage::invitations::{self, InvitationRow};
 use vestibule_storage::portals::{self, GrantRow, PortalRow};
 use vestibule_storage::{DbConnection, outbox};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::secrets;
-use crate::error::ApiError;
-use crate::state::HttpSettings;
+use crate::audit::{self, Entry};
+use crate::context::{Context, Settings};
+use crate::error::{AppError, AppResult};
+use crate::secrets;
 
 fn staff_id(principal: &Principal) -> Option<String> {
     match principal {
@@ -26,12 +26,11 @@ fn staff_id(principal: &Principal) -> Option<String> {
 /// The contact's portal; a new `invited` one of `kind` when there is none yet.
 pub fn ensure_portal(
     conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
+    ctx: &Context,
     contact: &ContactRow,
     kind: PortalKind,
     expires_at: Option<NaiveDateTime>,
-) -> Result<(PortalRow, bool), ApiError> {
+) -> AppResult<(PortalRow, bool)> {
     if let Some(existing) = portals::for_contact(conn, &contact.firm_id, &contact.id)? {
         return Ok((existing, false));
     }
@@ -43,7 +42,7 @@ pub fn ensure_portal(
         kind: kind.as_str().to_owned(),
         expires_at: expires_at.filter(|_| kind == PortalKind::Temporary),
         status: PortalStatus::Invited.as_str().to_owned(),
-        created_by: staff_id(principal),
+        created_by: staff_id(&ctx.principal),
         activated_at: None,
         disabled_at: None,
         created_at: now,
@@ -52,32 +51,30 @@ pub fn ensure_portal(
     portals::insert(conn, &row)?;
     let entry =
         Entry::success("portal.created", "portal", &row.id).with_details(serde_json::json!({ "kind": row.kind }));
-    audit::record(conn, origin, principal, entry)?;
+    audit::record(conn, ctx, entry)?;
     Ok((row, true))
 }
 
 /// Grants the portal a client or a matter (the caller checked it may see it).
 pub fn grant(
     conn: &mut DbConnection,
-    principal: &Principal,
+    ctx: &Context,
     portal: &PortalRow,
     client_id: Option<&str>,
     matter_id: Option<&str>,
-) -> Result<GrantRow, ApiError> {
+) -> AppResult<GrantRow> {
     let row = GrantRow {
         id: PortalGrantId::generate().into(),
         firm_id: portal.firm_id.clone(),
         portal_id: portal.id.clone(),
         client_id: client_id.map(str::to_owned),
         matter_id: matter_id.map(str::to_owned),
-        granted_by: staff_id(principal),
+        granted_by: staff_id(&ctx.principal),
         created_at: vestibule_storage::now(),
     };
     Ok(portals::add_grant(conn, &row)?)
 }
 
-/// Sends an invitation to the contact's address: earlier open invitations stop working, the
-/// new one-time link travels only inside the email (its digest is what is stored).
 /// Who is invited to what, and why (`settings`, `portal` or `invoice`).
 #[derive(Clone, Copy)]
 pub struct Invitee<'a> {
@@ -87,20 +84,17 @@ pub struct Invitee<'a> {
     pub source: InvitationSource,
 }
 
-pub fn invite(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
-    settings: &HttpSettings,
-    invitee: Invitee<'_>,
-) -> Result<InvitationRow, ApiError> {
+/// Sends an invitation to the contact's address: earlier open invitations stop working, the
+/// new one-time link travels only inside the email (its digest is what is stored).
+#[tracing::instrument(skip_all, fields(portal_id = %invitee.portal.id))]
+pub fn invite(conn: &mut DbConnection, ctx: &Context, invitee: Invitee<'_>) -> AppResult<InvitationRow> {
     let Invitee { portal, contact, client_id, source } = invitee;
     let email = contact
         .email
         .clone()
-        .ok_or_else(|| ApiError::field("/contact_id", "no_email", "the contact has no email address to invite"))?;
+        .ok_or_else(|| AppError::field("/contact_id", "no_email", "the contact has no email address to invite"))?;
     if portal.activated_at.is_some() {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "portal_already_active",
             "the contact has registered already; no invitation is needed",
         ));
@@ -108,7 +102,7 @@ pub fn invite(
     let now = vestibule_storage::now();
     invitations::revoke_open(conn, &portal.id, now)?;
     let token = secrets::random_secret();
-    let ttl = chrono::Duration::from_std(settings.invitation_ttl).unwrap_or(chrono::Duration::days(7));
+    let ttl = chrono::Duration::from_std(ctx.settings.invitation_ttl).unwrap_or(chrono::Duration::days(7));
     let row = InvitationRow {
         id: InvitationId::generate().into(),
         firm_id: portal.firm_id.clone(),
@@ -118,7 +112,7 @@ pub fn invite(
         email,
         token_hash: secrets::digest(&token),
         source: source.as_str().to_owned(),
-        invited_by: staff_id(principal),
+        invited_by: staff_id(&ctx.principal),
         created_at: now,
         expires_at: now + ttl,
         last_sent_at: now,
@@ -126,28 +120,33 @@ pub fn invite(
         revoked_at: None,
     };
     invitations::insert(conn, &row)?;
-    send_invitation(conn, settings, &row, &token)?;
+    send_invitation(conn, &ctx.settings, &row, &token)?;
     let entry = Entry::success("invitation.sent", "invitation", &row.id)
         .with_details(serde_json::json!({ "portal_id": portal.id, "source": source.as_str() }));
-    audit::record(conn, origin, principal, entry)?;
+    audit::record(conn, ctx, entry)?;
     Ok(row)
 }
 
 /// Queues the invitation email with a link carrying `token`.
 pub fn send_invitation(
     conn: &mut DbConnection,
-    settings: &HttpSettings,
+    settings: &Settings,
     invitation: &InvitationRow,
     token: &str,
-) -> Result<(), ApiError> {
+) -> AppResult<()> {
     let event = outbox::publish(
         conn,
         &invitation.firm_id,
         EventType::PortalInvited,
         &serde_json::json!({ "id": invitation.portal_id }),
     )?;
-    let link = format!("{}/portal/accept-invitation?token={token}", settings.public_base_url.trim_end_matches('/'));
+    let link = settings.link(&format!("/portal/accept-invitation?token={token}"));
     let content = serde_json::json!({ "link": link, "expires_at": invitation.expires_at.and_utc().to_rfc3339() });
     outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
     Ok(())
+}
+
+/// The portal of the signed-in contact.
+pub fn portal_of(conn: &mut DbConnection, me: &ContactPrincipal) -> AppResult<String> {
+    Ok(portals::for_contact(conn, me.firm_id.as_str(), me.contact_id.as_str())?.ok_or(AppError::NotFound)?.id)
 }

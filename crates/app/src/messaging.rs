@@ -7,7 +7,7 @@
 use serde_json::json;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{MessageId, NotificationId};
-use vestibule_domain::portal::PortalStatus;
+use vestibule_domain::portal::{Delivery, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_domain::template::{Placeholder, TemplateText, Values};
@@ -17,9 +17,10 @@ use vestibule_storage::notifications::{self, NotificationRow};
 use vestibule_storage::portals::{self, PortalRow};
 use vestibule_storage::{DbConnection, clients, contacts, firms, live, matters, outbox, staff, templates};
 
-use crate::audit::{self, Entry, Origin};
-use crate::error::{ApiError, OrUnknown};
-use crate::state::HttpSettings;
+use crate::audit::{self, Entry};
+use crate::context::Context;
+use crate::error::{AppError, AppResult, OrUnknown};
+use crate::events;
 
 pub const MAX_BODY_CHARS: usize = 20_000;
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -41,16 +42,16 @@ pub fn reachable_portal(
     contact_id: &str,
     client_id: &str,
     matter_id: Option<&str>,
-) -> Result<PortalRow, ApiError> {
+) -> AppResult<PortalRow> {
     let Some(portal) = portals::for_contact(conn, firm_id, contact_id)? else {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "portal_required",
             "this contact has no client portal; create one (full or temporary) to send secure messages",
         ));
     };
     let status = PortalStatus::of(&portal.status, portal.disabled_at, portal.expires_at, vestibule_storage::now());
-    if status != PortalStatus::Active {
-        return Err(ApiError::conflict(
+    if !status.receives(Delivery::Message) {
+        return Err(AppError::conflict(
             "portal_inactive",
             format!(
                 "the contact's portal is {}; it must be active (registered, enabled, not expired) to receive messages",
@@ -59,7 +60,7 @@ pub fn reachable_portal(
         ));
     }
     if !portal_shows(conn, &portal.id, client_id, matter_id)? {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "portal_lacks_access",
             "the contact's portal does not show this client or matter; grant it first",
         ));
@@ -73,7 +74,7 @@ pub fn portal_shows(
     portal_id: &str,
     client_id: &str,
     matter_id: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> AppResult<bool> {
     let visible = portals::visible(conn, portal_id)?;
     Ok(match matter_id {
         Some(matter) => visible.matters.iter().any(|(id, _, _)| id == matter),
@@ -113,7 +114,7 @@ impl TemplateValues {
         client_id: &str,
         contact_id: &str,
         matter_id: Option<&str>,
-    ) -> Result<Self, ApiError> {
+    ) -> AppResult<Self> {
         let contact = contacts::get(conn, firm_id, contact_id)?;
         let matter = match matter_id {
             Some(id) => {
@@ -140,11 +141,11 @@ pub fn render_template(
     template_id: &str,
     values: &TemplateValues,
     pointer: &str,
-) -> Result<(String, String), ApiError> {
+) -> AppResult<(String, String)> {
     let template = templates::get(conn, firm_id, template_id).or_unknown(pointer, "no such template in this firm")?;
-    let render = |raw: &str| -> Result<String, ApiError> {
-        let parsed = TemplateText::parse(raw).map_err(|e| ApiError::Validation(e.at(pointer).into()))?;
-        parsed.render(values).map_err(|e| ApiError::Validation(e.at(pointer).into()))
+    let render = |raw: &str| -> AppResult<String> {
+        let parsed = TemplateText::parse(raw).map_err(|e| AppError::Validation(e.at(pointer).into()))?;
+        parsed.render(values).map_err(|e| AppError::Validation(e.at(pointer).into()))
     };
     Ok((render(&template.subject)?, render(&template.body)?))
 }
@@ -173,18 +174,13 @@ impl<'a> Posting<'a> {
 
 /// Stores the message and queues every notification, email, live event and webhook it
 /// causes.
-pub fn post(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
-    settings: &HttpSettings,
-    posting: Posting<'_>,
-) -> Result<MessageRow, ApiError> {
+#[tracing::instrument(skip_all, fields(conversation_id = %posting.conversation.id))]
+pub fn post(conn: &mut DbConnection, ctx: &Context, posting: Posting<'_>) -> AppResult<MessageRow> {
     let Posting { conversation, body, starts, on_behalf_of, email_contact } = posting;
-    let (author_kind, author_id) = match principal {
+    let (author_kind, author_id) = match &ctx.principal {
         Principal::Staff(me) => (STAFF, on_behalf_of.unwrap_or(me.staff_id.as_str())),
         Principal::Contact(me) => (CONTACT, me.contact_id.as_str()),
-        Principal::Integration(_) => return Err(ApiError::Forbidden("messages are written by people".to_owned())),
+        Principal::Integration(_) => return Err(AppError::Forbidden("messages are written by people".to_owned())),
     };
     let message = MessageRow {
         id: MessageId::generate().into(),
@@ -197,26 +193,22 @@ pub fn post(
     };
     conversations::insert_message(conn, &message)?;
     let firm_id = conversation.firm_id.as_str();
-    let started = if starts {
+    let (started, created) = if starts {
         let entry = Entry::success("conversation.started", "conversation", &conversation.id)
             .with_details(json!({ "client_id": conversation.client_id, "matter_id": conversation.matter_id }));
-        audit::record(conn, origin, principal, entry)?;
-        Some(outbox::publish(conn, firm_id, EventType::ConversationStarted, &json!({ "id": conversation.id }))?)
+        let started = audit::record_publishing(conn, ctx, entry, EventType::ConversationStarted)?;
+        (Some(started), events::publish(conn, firm_id, EventType::MessageCreated, &message.id)?)
     } else {
         let entry = Entry::success("message.created", "message", &message.id)
             .with_details(json!({ "conversation_id": conversation.id }));
-        audit::record(conn, origin, principal, entry)?;
-        None
+        (None, audit::record_publishing(conn, ctx, entry, EventType::MessageCreated)?)
     };
-    let created = outbox::publish(conn, firm_id, EventType::MessageCreated, &json!({ "id": message.id }))?;
-    let base = settings.public_base_url.trim_end_matches('/');
     let live_data = json!({ "conversation_id": conversation.id, "message_id": message.id });
     if author_kind == STAFF {
         // The email says only that something is waiting; the content stays in the portal.
         let contact = contacts::get(conn, firm_id, &conversation.contact_id)?;
         if let Some(email) = contact.email.as_deref().filter(|_| email_contact) {
-            let content =
-                json!({ "audience": CONTACT, "link": format!("{base}/portal/conversations/{}", conversation.id) });
+            let content = json!({ "audience": CONTACT, "link": ctx.settings.link(&format!("/portal/conversations/{}", conversation.id)) });
             outbox::queue_email(conn, &created, email, Some(&content))?;
         }
         live::push(conn, firm_id, (CONTACT, &conversation.contact_id), LIVE_MESSAGE, &live_data)?;
@@ -228,15 +220,8 @@ pub fn post(
             let policy = ThreadNotificationPolicy::from_stored(&firms::get(conn, firm_id)?.thread_notification_policy)
                 .unwrap_or(ThreadNotificationPolicy::Assignees);
             let client = clients::get(conn, firm_id, &conversation.client_id)?;
-            let chosen = |id: &String| match policy {
-                ThreadNotificationPolicy::Assignees => client.assignees.contains(id),
-                ThreadNotificationPolicy::AssigneesAndOwner => {
-                    client.assignees.contains(id) || client.row.owner_staff_id.as_ref() == Some(id)
-                }
-                ThreadNotificationPolicy::AllMembers => true,
-                ThreadNotificationPolicy::NoOne => false,
-            };
-            with_access.into_iter().filter(|member| chosen(&member.id)).collect()
+            let owner = client.row.owner_staff_id.as_deref();
+            with_access.into_iter().filter(|member| policy.notifies(&member.id, &client.assignees, owner)).collect()
         }
         // Seed 001: every member with access hears about a client's reply, in the app only.
         None => with_access,
@@ -261,7 +246,8 @@ pub fn post(
         });
         live::push(conn, firm_id, (STAFF, &member.id), LIVE_NOTIFICATION, &data)?;
         if let Some(event) = &started {
-            let content = json!({ "audience": STAFF, "link": format!("{base}/conversations/{}", conversation.id) });
+            let content =
+                json!({ "audience": STAFF, "link": ctx.settings.link(&format!("/conversations/{}", conversation.id)) });
             outbox::queue_email(conn, event, &member.email, Some(&content))?;
         }
     }
