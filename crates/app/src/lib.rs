@@ -7,11 +7,16 @@
 //! Use cases are synchronous and take a connection, because diesel is: the caller decides on
 //! which thread the work runs (the HTTP layer runs it on the blocking pool).
 
+pub mod access_links;
 pub mod audit;
 pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod link_documents;
+pub mod link_emails;
+pub mod link_secret;
+pub mod links;
 pub mod messaging;
 pub mod page;
 pub mod password;

@@ -89,6 +89,23 @@ pub fn normalize_code(raw: &str) -> Option<String> {
     (digits.len() == CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
+/// Who among the staff who may see a link's work hears of what happens to the link (locked
+/// by wrong codes, files uploaded through it): its creator and the client's assignees.
+pub fn told_of_link(staff_id: &str, creator: &str, client_assignees: &[String]) -> bool {
+    staff_id == creator || client_assignees.iter().any(|id| id == staff_id)
+}
+
+/// Every run of `CODE_DIGITS` digits in `text` that could be a code, however a person
+/// separated its digits (spaces of any kind, dashes, dots, slashes); letters end a run.
+pub fn code_candidates(text: &str) -> Vec<String> {
+    let kept: Vec<u8> =
+        text.chars().filter(|c| c.is_alphanumeric()).map(|c| if c.is_ascii_digit() { c as u8 } else { b'x' }).collect();
+    kept.split(|b| !b.is_ascii_digit())
+        .flat_map(|run| run.windows(CODE_DIGITS))
+        .map(|window| String::from_utf8_lossy(window).into_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Duration};
@@ -127,5 +144,24 @@ mod tests {
         assert_eq!(normalize_code("1234567"), None);
         assert_eq!(normalize_code("12345678a"), None);
         assert_eq!(normalize_code("１２３４５６７８"), None);
+    }
+
+    #[test]
+    fn a_link_tells_its_creator_and_the_clients_assignees_only() {
+        let assignees = vec!["stf_a".to_owned(), "stf_b".to_owned()];
+        assert!(told_of_link("stf_c", "stf_c", &assignees));
+        assert!(told_of_link("stf_b", "stf_c", &assignees));
+        assert!(!told_of_link("stf_d", "stf_c", &assignees));
+        assert!(!told_of_link("stf_d", "key_x", &[]));
+    }
+
+    #[test]
+    fn a_code_is_found_however_its_digits_are_separated() {
+        assert_eq!(code_candidates("code: 4071 8263."), vec!["40718263"]);
+        assert_eq!(code_candidates("4071-82/63"), vec!["40718263"]);
+        assert_eq!(code_candidates("4071\u{a0}8263"), vec!["40718263"]);
+        assert_eq!(code_candidates("123456789"), vec!["12345678", "23456789"]);
+        assert!(code_candidates("4071a8263").is_empty());
+        assert!(code_candidates("1234567").is_empty());
     }
 }

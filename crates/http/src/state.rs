@@ -5,10 +5,10 @@ use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
 use crate::auth::jwt::TokenKeys;
-use crate::auth::link::LinkSecret;
 use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
 use crate::middleware::metrics::Metrics;
+use vestibule_app::link_secret::LinkSecret;
 
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone)]

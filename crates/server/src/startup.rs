@@ -111,7 +111,7 @@ impl Application {
             vestibule_http::auth::jwt::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
-        let links = vestibule_http::auth::link::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;
+        let links = vestibule_app::link_secret::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;
         let state = AppState::new(pool.clone(), keys, links, settings, blobs)?;
         tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =

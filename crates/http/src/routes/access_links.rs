@@ -4,23 +4,19 @@
 //! and shows only when it is made. Regenerating the code (which unlocks a locked link) or
 //! the URL ends every session opened with the old one.
 
-use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::access_links::{self, AccessLinkUpdate, NewAccessLink, WithCode, upload_only, url_of};
 use vestibule_domain::access_link::{LinkKind, LinkStatus};
-use vestibule_domain::authz::{Action, authorize, matter_visibility};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{AccessLinkId, ClientId, FolderId, MatterId};
-use vestibule_domain::principal::Principal;
-use vestibule_domain::{ValidationErrors, text};
-use vestibule_storage::access_links::{self, GuardRow, Link, LinkFilter, LinkRow};
-use vestibule_storage::{DbConnection, StorageError, firms, write_tx};
+use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_storage::access_links::{Link, LinkFilter};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::link::{self as link_auth, LinkSecret};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
@@ -31,9 +27,8 @@ use crate::problem::{
     Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
-use crate::state::{AppState, HttpSettings};
-use vestibule_app::places::{Place, folder_in};
-use vestibule_app::secrets;
+use crate::routing::Routes;
+use crate::state::AppState;
 
 pub(crate) const MESSAGE_LIMIT: usize = 4000;
 const DEFAULT_MAX_UPLOADS: i32 = 50;
@@ -89,16 +84,10 @@ pub struct AccessLinkWithCode {
     pub security_code: String,
 }
 
-/// The address a recipient opens: the portal's page for links, which calls `GET /v1/links/{token}`.
-pub fn url_of(settings: &HttpSettings, links: &LinkSecret, link: &Link) -> String {
-    let token = links.token(&link.row.id, &link.guard.token_nonce);
-    format!("{}/links/{token}", settings.app.public_base_url.trim_end_matches('/'))
-}
-
-pub fn present(state: &AppState, link: Link) -> AccessLink {
+fn present(state: &AppState, link: Link) -> AccessLink {
     let now = vestibule_storage::now();
     let status = link.status(now);
-    let url = url_of(&state.settings, &state.links, &link);
+    let url = url_of(&state.settings.app, &state.links, &link);
     let (row, guard) = (link.row, link.guard);
     AccessLink {
         id: AccessLinkId::from_trusted(row.id),
@@ -166,24 +155,62 @@ pub struct AccessLinkListQuery {
 
 fn check_expiry(errors: &mut ValidationErrors, expires_at: DateTime<Utc>) {
     if expires_at <= Utc::now() {
-        errors.push(vestibule_domain::FieldError::new(
-            "/expires_at",
-            "in_the_past",
-            "the expiry must be in the future",
-        ));
+        errors.push(FieldError::new("/expires_at", "in_the_past", "the expiry must be in the future"));
     }
 }
 
 fn check_max_uploads(errors: &mut ValidationErrors, max: i32) {
     if !(1..=MAX_UPLOADS_LIMIT).contains(&max) {
         let detail = format!("between 1 and {MAX_UPLOADS_LIMIT}");
-        errors.push(vestibule_domain::FieldError::new("/max_uploads", "out_of_range", detail));
+        errors.push(FieldError::new("/max_uploads", "out_of_range", detail));
     }
 }
 
-fn upload_only(errors: &mut ValidationErrors, kind: LinkKind, pointer: &str, given: bool) {
-    if given && kind != LinkKind::Upload {
-        errors.push(vestibule_domain::FieldError::new(pointer, "upload_links_only", "only upload links have this"));
+impl CreateAccessLink {
+    fn command(self) -> Result<NewAccessLink, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let message = errors.check("/message", text::optional(self.message.as_deref(), MESSAGE_LIMIT)).flatten();
+        if let Some(expires_at) = self.expires_at {
+            check_expiry(&mut errors, expires_at);
+        }
+        let max_uploads = self.max_uploads.unwrap_or(DEFAULT_MAX_UPLOADS);
+        check_max_uploads(&mut errors, max_uploads);
+        upload_only(&mut errors, self.kind, "/folder_id", self.folder_id.is_some());
+        upload_only(&mut errors, self.kind, "/max_uploads", self.max_uploads.is_some());
+        errors.into_result()?;
+        Ok(NewAccessLink {
+            client_id: self.client_id,
+            matter_id: self.matter_id,
+            kind: self.kind,
+            enabled: self.enabled.unwrap_or(true),
+            message: message.unwrap_or_default(),
+            expires_at: self.expires_at,
+            folder_id: self.folder_id,
+            max_uploads,
+        })
+    }
+}
+
+impl UpdateAccessLink {
+    /// Checks what needs no link; what depends on the link's kind is the use case's check.
+    fn command(self) -> Result<AccessLinkUpdate, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let message =
+            self.message.as_deref().and_then(|m| errors.check("/message", text::optional(Some(m), MESSAGE_LIMIT)));
+        if let Some(expires_at) = self.expires_at {
+            check_expiry(&mut errors, expires_at);
+        }
+        if let Some(max) = self.max_uploads {
+            check_max_uploads(&mut errors, max);
+        }
+        errors.into_result()?;
+        Ok(AccessLinkUpdate {
+            enabled: self.enabled,
+            message: message.map(Option::unwrap_or_default),
+            expires_at: self.expires_at,
+            folder_id: self.folder_id,
+            max_uploads: self.max_uploads,
+        })
     }
 }
 
@@ -193,11 +220,14 @@ fn shown_once(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
-/// A new token for the link's URL: the nonce it derives from, and the hash stored for lookups.
-fn new_token(links: &LinkSecret, link_id: &str) -> (String, String) {
-    let nonce = link_auth::new_nonce();
-    let hash = secrets::digest(&links.token(link_id, &nonce));
-    (nonce, hash)
+fn answer(state: &AppState, link: Link) -> HttpResponse {
+    let version = link.row.version;
+    with_etag(HttpResponse::Ok().json(present(state, link)), version)
+}
+
+fn with_code(state: &AppState, WithCode { link, code }: WithCode) -> (AccessLinkWithCode, i64) {
+    let version = link.row.version;
+    (AccessLinkWithCode { access_link: present(state, link), security_code: code }, version)
 }
 
 /// Sets up a link for a work; 409 `access_link_exists` if it already has one of the kind
@@ -214,88 +244,14 @@ fn new_token(links: &LinkSecret, link_id: &str) -> (String, String) {
 #[post("/access-links")]
 pub async fn create_access_link(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateAccessLink>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
-    let mut errors = ValidationErrors::default();
-    let message = errors.check("/message", text::optional(body.message.as_deref(), MESSAGE_LIMIT)).flatten();
-    if let Some(expires_at) = body.expires_at {
-        check_expiry(&mut errors, expires_at);
-    }
-    let max_uploads = body.max_uploads.unwrap_or(DEFAULT_MAX_UPLOADS);
-    check_max_uploads(&mut errors, max_uploads);
-    upload_only(&mut errors, body.kind, "/folder_id", body.folder_id.is_some());
-    upload_only(&mut errors, body.kind, "/max_uploads", body.max_uploads.is_some());
-    errors.into_result()?;
-    let code = link_auth::new_code();
-    let (app, shown) = (state.clone(), code.clone());
-    let link = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let place = Place::resolve(
-                conn,
-                &principal,
-                body.client_id.as_ref(),
-                body.matter_id.as_ref(),
-                ("folder_id", body.folder_id.as_ref()),
-                "",
-            )?;
-            let firm_id = principal.firm_id().to_string();
-            let expires_at = match body.expires_at {
-                Some(at) => vestibule_domain::audit::storable_time(at.naive_utc()),
-                None => {
-                    let days = firms::get(conn, &firm_id)?.default_link_expiry_days;
-                    vestibule_storage::now() + Duration::days(i64::from(days))
-                }
-            };
-            let id = AccessLinkId::generate().to_string();
-            let (token_nonce, token_hash) = new_token(&app.links, &id);
-            let now = vestibule_storage::now();
-            let link = Link {
-                guard: GuardRow {
-                    access_link_id: id.clone(),
-                    token_nonce,
-                    token_hash,
-                    code_hash: app.links.code_hash(&id, &code),
-                    failed_attempts: 0,
-                    locked_at: None,
-                },
-                row: LinkRow {
-                    id,
-                    firm_id,
-                    work_id: place.matter_id.clone().unwrap_or_else(|| place.client_id.clone()),
-                    client_id: place.client_id,
-                    matter_id: place.matter_id,
-                    kind: body.kind.as_str().to_owned(),
-                    enabled: body.enabled.unwrap_or(true),
-                    message: message.unwrap_or_default(),
-                    expires_at,
-                    folder_id: place.folder_id,
-                    max_uploads,
-                    last_accessed_at: None,
-                    created_by: principal.actor().1.to_owned(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            };
-            access_links::insert(conn, &link).map_err(|e| match e {
-                StorageError::Conflict(_) => ApiError::conflict(
-                    "access_link_exists",
-                    "this client or matter already has a link of this kind; change or regenerate that one",
-                ),
-                other => other.into(),
-            })?;
-            let entry = Entry::success("access_link.created", "access_link", &link.row.id)
-                .with_details(serde_json::json!({ "kind": link.row.kind, "expires_at": utc(link.row.expires_at) }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(link)
-        })
-    })
-    .await?;
-    let version = link.row.version;
-    let body = AccessLinkWithCode { access_link: present(&state, link), security_code: shown };
+    authorize(&ctx.principal, Action::WriteDocuments)?;
+    let new = body.command()?;
+    let links = state.links.clone();
+    let made = db::call(&state, move |conn| access_links::create(conn, &ctx, &links, new)).await?;
+    let (body, version) = with_code(&state, made);
     Ok(shown_once(with_etag(created(format!("/v1/access-links/{}", body.access_link.id), &body), version)))
 }
 
@@ -309,11 +265,11 @@ pub async fn create_access_link(
 #[get("/access-links")]
 pub async fn list_access_links(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<AccessLinkListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AccessLink>>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
+    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = LinkFilter {
@@ -321,19 +277,8 @@ pub async fn list_access_links(
         matter_id: query.matter_id.map(String::from),
         kind: query.kind.map(|k| k.as_str().to_owned()),
     };
-    let app = state.clone();
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        let firm_id = principal.firm_id().as_str();
-        let rows = access_links::list(conn, firm_id, &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |l| l.row.id.clone(), |l| present(&app, l))))
-    })
-    .await
-}
-
-/// A link the caller may see (its matter too), or 404.
-pub fn visible_link(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<Link, ApiError> {
-    Ok(access_links::get(conn, principal.firm_id().as_str(), id, &matter_visibility(principal))?)
+    let listed = db::call(&state, move |conn| access_links::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, |l| present(&state, l))))
 }
 
 /// One access link, with its status.
@@ -346,14 +291,12 @@ pub fn visible_link(conn: &mut DbConnection, principal: &Principal, id: &str) ->
 #[get("/access-links/{access_link_id}")]
 pub async fn get_access_link(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
     let id = path.into_inner();
-    let link = db::run(&state, move |conn| visible_link(conn, &principal, id.as_str())).await?;
-    let version = link.row.version;
-    Ok(with_etag(HttpResponse::Ok().json(present(&state, link)), version))
+    let link = db::call(&state, move |conn| access_links::get(conn, &ctx, &id)).await?;
+    Ok(answer(&state, link))
 }
 
 /// Changes the setup; `If-Match` guards against lost updates. Disabling ends open sessions
@@ -372,100 +315,16 @@ pub async fn get_access_link(
 pub async fn update_access_link(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
     ApiJson(body): ApiJson<UpdateAccessLink>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
+    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
-    let mut errors = ValidationErrors::default();
-    let message =
-        body.message.as_deref().and_then(|m| errors.check("/message", text::optional(Some(m), MESSAGE_LIMIT)));
-    if let Some(expires_at) = body.expires_at {
-        check_expiry(&mut errors, expires_at);
-    }
-    if let Some(max) = body.max_uploads {
-        check_max_uploads(&mut errors, max);
-    }
-    errors.into_result()?;
+    let update = body.command()?;
     let id = path.into_inner();
-    let link = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let mut link = visible_link(conn, &principal, id.as_str())?;
-            let version = link.row.version;
-            if expected.is_some_and(|e| e != version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            let kind = LinkKind::from_stored(&link.row.kind);
-            let mut errors = ValidationErrors::default();
-            upload_only(&mut errors, kind, "/folder_id", body.folder_id.as_ref().is_some_and(Option::is_some));
-            upload_only(&mut errors, kind, "/max_uploads", body.max_uploads.is_some());
-            errors.into_result()?;
-            let row = &mut link.row;
-            let disabling = row.enabled && body.enabled == Some(false);
-            if let Some(enabled) = body.enabled {
-                row.enabled = enabled;
-            }
-            if let Some(message) = message {
-                row.message = message.unwrap_or_default();
-            }
-            if let Some(expires_at) = body.expires_at {
-                row.expires_at = vestibule_domain::audit::storable_time(expires_at.naive_utc());
-            }
-            if let Some(folder) = &body.folder_id {
-                let place = (row.client_id.as_str(), row.matter_id.as_deref());
-                row.folder_id = match folder {
-                    Some(folder) => Some(folder_in(conn, &principal, folder, place, "/folder_id")?.id),
-                    None => None,
-                };
-            }
-            if let Some(max) = body.max_uploads {
-                row.max_uploads = max;
-            }
-            row.updated_at = vestibule_storage::now();
-            access_links::update_setup(conn, row, version)?;
-            row.version = version + 1;
-            if disabling {
-                access_links::end_sessions(conn, &row.id)?;
-            }
-            let entry = Entry::success("access_link.updated", "access_link", &row.id)
-                .with_details(serde_json::json!({ "enabled": row.enabled, "expires_at": utc(row.expires_at) }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(link)
-        })
-    })
-    .await?;
-    let version = link.row.version;
-    Ok(with_etag(HttpResponse::Ok().json(present(&state, link)), version))
-}
-
-/// A change to what guards a link (its code or its URL), made, audited and read back in one
-/// transaction.
-struct Rekey {
-    origin: Origin,
-    principal: Principal,
-    id: AccessLinkId,
-    action: &'static str,
-}
-
-impl Rekey {
-    async fn run<F>(self, state: &AppState, change: F) -> Result<Link, ApiError>
-    where
-        F: FnOnce(&mut DbConnection, &Link) -> Result<serde_json::Value, ApiError> + Send + 'static,
-    {
-        let Self { origin, principal, id, action } = self;
-        db::run(state, move |conn| {
-            write_tx(conn, |conn| {
-                let link = visible_link(conn, &principal, id.as_str())?;
-                let details = change(conn, &link)?;
-                let entry = Entry::success(action, "access_link", &link.row.id).with_details(details);
-                audit::record(conn, &origin, &principal, entry)?;
-                visible_link(conn, &principal, id.as_str())
-            })
-        })
-        .await
-    }
+    let link = db::call(&state, move |conn| access_links::update(conn, &ctx, &id, expected, update)).await?;
+    Ok(answer(&state, link))
 }
 
 /// Makes a new security code, shown this once: the old code stops working, wrong attempts
@@ -482,23 +341,13 @@ impl Rekey {
 #[post("/access-links/{access_link_id}/code")]
 pub async fn regenerate_access_link_code(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
-    let code = link_auth::new_code();
-    let (app, shown) = (state.clone(), code.clone());
-    let rekeyed = Rekey { origin, principal, id: path.into_inner(), action: "access_link.code_regenerated" };
-    let link = rekeyed
-        .run(&state, move |conn, link| {
-            let hash = app.links.code_hash(&link.row.id, &code);
-            access_links::replace_code(conn, &link.row.id, &hash, vestibule_storage::now())?;
-            Ok(serde_json::json!({ "unlocked": link.guard.locked_at.is_some() }))
-        })
-        .await?;
-    let version = link.row.version;
-    let body = AccessLinkWithCode { access_link: present(&state, link), security_code: shown };
+    let id = path.into_inner();
+    let links = state.links.clone();
+    let made = db::call(&state, move |conn| access_links::regenerate_code(conn, &ctx, &links, &id)).await?;
+    let (body, version) = with_code(&state, made);
     Ok(shown_once(with_etag(HttpResponse::Ok().json(body), version)))
 }
 
@@ -515,22 +364,13 @@ pub async fn regenerate_access_link_code(
 #[post("/access-links/{access_link_id}/url")]
 pub async fn regenerate_access_link_url(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
-    let app = state.clone();
-    let rekeyed = Rekey { origin, principal, id: path.into_inner(), action: "access_link.url_regenerated" };
-    let link = rekeyed
-        .run(&state, move |conn, link| {
-            let (nonce, hash) = new_token(&app.links, &link.row.id);
-            access_links::replace_token(conn, &link.row.id, &nonce, &hash, vestibule_storage::now())?;
-            Ok(serde_json::json!({}))
-        })
-        .await?;
-    let version = link.row.version;
-    Ok(shown_once(with_etag(HttpResponse::Ok().json(present(&state, link)), version)))
+    let id = path.into_inner();
+    let links = state.links.clone();
+    let link = db::call(&state, move |conn| access_links::regenerate_url(conn, &ctx, &links, &id)).await?;
+    Ok(shown_once(answer(&state, link)))
 }
 
 /// Removes a link: its URL and code stop working at once, and its download records and
@@ -545,25 +385,12 @@ pub async fn regenerate_access_link_url(
 pub async fn delete_access_link(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
+    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let link = visible_link(conn, &principal, id.as_str())?;
-            if expected.is_some_and(|e| e != link.row.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            access_links::delete(conn, &link.row.id)?;
-            let entry = Entry::success("access_link.deleted", "access_link", &link.row.id)
-                .with_details(serde_json::json!({ "kind": link.row.kind, "work_id": link.row.work_id }));
-            Ok(audit::record(conn, &origin, &principal, entry)?)
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| access_links::delete(conn, &ctx, &id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,33 +2,27 @@
 //! inserted, sent through the outbox and kept as an entry staff can list. The security code
 //! never travels with it: a message that contains the current code is refused.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
-use vestibule_domain::access_link::{CODE_DIGITS, LinkKind};
+use vestibule_app::link_emails::{self, NewLinkEmail};
 use vestibule_domain::authz::{Action, authorize};
-use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::access_links::{self, Link, LinkEmailRow};
-use vestibule_storage::{DbConnection, contacts, firms, outbox, write_tx};
+use vestibule_storage::access_links::LinkEmailRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::link::LinkSecret;
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
-use crate::error::{ApiError, OrUnknown};
+use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::access_links::{url_of, visible_link};
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 /// Documents one email names, at most.
@@ -94,46 +88,22 @@ impl From<LinkEmailRow> for LinkEmail {
     }
 }
 
-/// Whether `text` holds the link's current code, however its digits are separated (spaces of
-/// any kind, dashes, dots, slashes). Letters end a run of digits.
-fn holds_code(links: &LinkSecret, link: &Link, text: &str) -> bool {
-    let kept: Vec<u8> =
-        text.chars().filter(|c| c.is_alphanumeric()).map(|c| if c.is_ascii_digit() { c as u8 } else { b'x' }).collect();
-    kept.split(|b| !b.is_ascii_digit()).filter(|run| run.len() >= CODE_DIGITS).any(|run| {
-        run.windows(CODE_DIGITS).any(|window| {
-            let candidate = String::from_utf8_lossy(window);
-            links.code_matches(&link.row.id, &candidate, &link.guard.code_hash)
+impl SendLinkEmail {
+    fn command(self) -> Result<NewLinkEmail, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let subject = errors.check("/subject", text::optional(self.subject.as_deref(), 200)).flatten();
+        let message = errors.check("/message", text::required(&self.message, 10_000));
+        if self.document_ids.len() > FILE_LIMIT {
+            errors.push(FieldError::new("/document_ids", "too_many", format!("at most {FILE_LIMIT} documents")));
+        }
+        errors.into_result()?;
+        Ok(NewLinkEmail {
+            contact_id: self.contact_id,
+            subject,
+            message: message.unwrap_or_default(),
+            document_ids: self.document_ids,
         })
-    })
-}
-
-/// The documents an email names, in the order given: each one the link shows.
-fn named_files(conn: &mut DbConnection, link: &Link, ids: &[DocumentId]) -> Result<Vec<LinkEmailFile>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
     }
-    if LinkKind::from_stored(&link.row.kind) != LinkKind::Download {
-        return Err(ApiError::field("/document_ids", "download_links_only", "an upload link shows no documents"));
-    }
-    let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
-    let found = access_links::documents_among(conn, &link.row, &wanted)?;
-    wanted
-        .iter()
-        .enumerate()
-        .map(|(index, id)| {
-            let document = found.iter().find(|d| d.id == *id).ok_or_else(|| {
-                ApiError::field(
-                    &format!("/document_ids/{index}"),
-                    "unknown_reference",
-                    "not a document this link shows",
-                )
-            })?;
-            Ok(LinkEmailFile {
-                document_id: DocumentId::from_trusted(document.id.clone()),
-                name: document.name.clone(),
-            })
-        })
-        .collect()
 }
 
 /// Emails the link to a contact (a contact-log entry): the message with the URL inserted,
@@ -152,85 +122,15 @@ fn named_files(conn: &mut DbConnection, link: &Link, ids: &[DocumentId]) -> Resu
 #[post("/access-links/{access_link_id}/emails")]
 pub async fn email_access_link(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
     ApiJson(body): ApiJson<SendLinkEmail>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::SendMessages)?;
-    let mut errors = ValidationErrors::default();
-    let subject = errors.check("/subject", text::optional(body.subject.as_deref(), 200)).flatten();
-    let message = errors.check("/message", text::required(&body.message, 10_000));
-    if body.document_ids.len() > FILE_LIMIT {
-        errors.push(FieldError::new("/document_ids", "too_many", format!("at most {FILE_LIMIT} documents")));
-    }
-    errors.into_result()?;
+    authorize(&ctx.principal, Action::SendMessages)?;
+    let email = body.command()?;
     let id = path.into_inner();
-    let app = state.clone();
-    let entry = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let link = visible_link(conn, &principal, id.as_str())?;
-            if !link.status(vestibule_storage::now()).opens() {
-                return Err(ApiError::conflict("link_not_open", "the link is disabled, expired or locked"));
-            }
-            let mut errors = ValidationErrors::default();
-            for (pointer, text) in [("/subject", subject.as_deref()), ("/message", message.as_deref())] {
-                if text.is_some_and(|t| holds_code(&app.links, &link, t)) {
-                    let detail = "the security code must not travel with the link; send it by another channel";
-                    errors.push(FieldError::new(pointer, "code_in_message", detail));
-                }
-            }
-            errors.into_result()?;
-            let firm_id = principal.firm_id().as_str();
-            let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
-                .or_unknown("/contact_id", "no such contact in this firm")?;
-            if contact.disabled_at.is_some() {
-                return Err(ApiError::field("/contact_id", "contact_disabled", "the contact is disabled"));
-            }
-            let to = contact
-                .email
-                .ok_or_else(|| ApiError::field("/contact_id", "no_email", "the contact has no email address"))?;
-            let files = named_files(conn, &link, &body.document_ids)?;
-            let firm_name = firms::get(conn, firm_id)?.email_display_name;
-            let subject = subject.unwrap_or_else(|| match LinkKind::from_stored(&link.row.kind) {
-                LinkKind::Download if files.is_empty() => format!("Documents for you from {firm_name}"),
-                LinkKind::Download => {
-                    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-                    let subject = format!("Documents for you from {firm_name}: {}", names.join(", "));
-                    subject.chars().take(200).collect()
-                }
-                LinkKind::Upload => format!("{firm_name} asks you to upload documents"),
-            });
-            let row = LinkEmailRow {
-                id: LinkEmailId::generate().into(),
-                firm_id: firm_id.to_owned(),
-                access_link_id: link.row.id.clone(),
-                contact_id: contact.id,
-                recipient: to,
-                subject,
-                body: message.unwrap_or_default(),
-                files: serde_json::to_string(&files).map_err(anyhow::Error::from)?,
-                sent_by: principal.actor().1.to_owned(),
-                created_at: vestibule_storage::now(),
-            };
-            access_links::insert_email(conn, &row)?;
-            let event = outbox::publish(conn, firm_id, EventType::AccessLinkEmailed, &json!({ "id": row.id }))?;
-            let content = json!({
-                "subject": row.subject,
-                "message": row.body,
-                "link": url_of(&app.settings, &app.links, &link),
-                "kind": link.row.kind,
-                "expires_at": utc(link.row.expires_at),
-                "files": files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
-            });
-            outbox::queue_email(conn, &event, &row.recipient, Some(&content))?;
-            let audit_entry = Entry::success("access_link.emailed", "access_link", &link.row.id)
-                .with_details(json!({ "contact_id": row.contact_id, "entry_id": row.id }));
-            audit::record(conn, &origin, &principal, audit_entry)?;
-            Ok(row)
-        })
-    })
-    .await?;
+    let links = state.links.clone();
+    let entry = db::call(&state, move |conn| link_emails::send(conn, &ctx, &links, &id, email)).await?;
     let location = format!("/v1/access-links/{}/emails/{}", entry.access_link_id, entry.id);
     Ok(created(location, &LinkEmail::from(entry)))
 }
@@ -245,19 +145,15 @@ pub async fn email_access_link(
 #[get("/access-links/{access_link_id}/emails")]
 pub async fn list_access_link_emails(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<AccessLinkId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkEmail>>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
+    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let link = visible_link(conn, &principal, id.as_str())?;
-        let rows = access_links::emails(conn, &link.row.id, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), LinkEmail::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| link_emails::list(conn, &ctx, &id, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, LinkEmail::from)))
 }
 
 /// One entry of the link's contact log.
@@ -270,14 +166,10 @@ pub async fn list_access_link_emails(
 #[get("/access-links/{access_link_id}/emails/{link_email_id}")]
 pub async fn get_access_link_email(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<(AccessLinkId, LinkEmailId)>,
 ) -> Result<web::Json<LinkEmail>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
     let (link_id, id) = path.into_inner();
-    db::run(&state, move |conn| {
-        let link = visible_link(conn, &principal, link_id.as_str())?;
-        Ok(web::Json(access_links::email(conn, &link.row.id, id.as_str())?.into()))
-    })
-    .await
+    let row = db::call(&state, move |conn| link_emails::get(conn, &ctx, &link_id, &id)).await?;
+    Ok(web::Json(row.into()))
 }

@@ -4,23 +4,19 @@
 //! one ZIP), or uploads into the work. A link that does not open answers `410
 //! link_unavailable` whatever the reason; a wrong code says only that it was wrong.
 
-use crate::routing::Routes;
 use actix_web::http::header::RANGE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
-use vestibule_domain::audit::ActorKind;
-use vestibule_domain::events::EventType;
+use vestibule_app::link_documents::{self, Uploaded};
+use vestibule_app::links::{self, Opened, allowed};
+use vestibule_domain::access_link::{LinkKind, LinkUse};
 use vestibule_domain::ids::{DocumentId, FolderId};
-use vestibule_storage::access_links::{self, Link};
-use vestibule_storage::documents::{self, DocumentRow};
-use vestibule_storage::{DbConnection, clients, firms, outbox, staff, write_tx};
+use vestibule_storage::documents::DocumentRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::link::{self as link_auth, LINK_SESSION_PREFIX, LinkUser};
+use crate::audit::Origin;
+use crate::auth::link::LinkUser;
 use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
@@ -32,12 +28,9 @@ use crate::problem::{
 };
 use crate::routes::documents::FileBytes;
 use crate::routes::utc;
-use crate::state::{AppState, HttpSettings};
+use crate::routing::Routes;
+use crate::state::AppState;
 use crate::upload::{self, Limits};
-use vestibule_app::secrets;
-
-/// How long a correct code keeps the link open without asking again.
-const SESSION_MINUTES: i64 = 15;
 
 /// Files one upload request may carry.
 pub(crate) const FILES_PER_REQUEST: usize = 20;
@@ -132,8 +125,15 @@ pub struct LinkUploadQuery {
     pub name: Option<String>,
 }
 
-fn firm_name(conn: &mut DbConnection, link: &Link) -> Result<String, ApiError> {
-    Ok(firms::get(conn, &link.row.firm_id)?.email_display_name)
+impl From<Opened> for LinkLanding {
+    fn from(Opened { link, firm_name }: Opened) -> Self {
+        Self {
+            firm_name,
+            message: link.row.message,
+            kind: LinkKind::from_stored(&link.row.kind),
+            expires_at: utc(link.row.expires_at),
+        }
+    }
 }
 
 /// The landing page's facts: the firm's name, the message, the kind and the expiry.
@@ -148,21 +148,8 @@ pub async fn open_access_link(
     path: web::Path<String>,
 ) -> Result<web::Json<LinkLanding>, ApiError> {
     let token = path.into_inner();
-    db::run(&state, move |conn| {
-        let link = link_auth::open_link(conn, &token)?;
-        Ok(web::Json(LinkLanding {
-            firm_name: firm_name(conn, &link)?,
-            message: link.row.message,
-            kind: LinkKind::from_stored(&link.row.kind),
-            expires_at: utc(link.row.expires_at),
-        }))
-    })
-    .await
-}
-
-enum Checked {
-    Opened(LinkSession),
-    Wrong,
+    let opened = db::call(&state, move |conn| links::landing(conn, &token)).await?;
+    Ok(web::Json(opened.into()))
 }
 
 /// Checks the security code and opens a link session. A wrong code is `401 invalid_code`;
@@ -189,91 +176,18 @@ pub async fn start_link_session(
         return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many codes from this address" });
     }
     let token = path.into_inner();
-    let app = state.clone();
-    let checked = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let link = link_auth::open_link(conn, &token)?;
-            let id = link.row.id.clone();
-            let firm_id = link.row.firm_id.clone();
-            // Counted before the check, under the row's lock: concurrent guesses wait their turn.
-            let guard = access_links::reserve_attempt(conn, &id)?.ok_or_else(link_auth::unavailable)?;
-            let now = vestibule_storage::now();
-            let right = normalize_code(&body.code)
-                .is_some_and(|code| app.links.code_matches(&id, &code, &guard.code_hash))
-                && access_links::accept_code(conn, &id, &guard.code_hash, now)?;
-            if !right {
-                let failures = guard.failed_attempts;
-                let entry = Entry::failure("access_link.code_failed", Some(("access_link", &id)))
-                    .with_details(json!({ "failed_attempts": failures }));
-                audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
-                if failures >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
-                    let entry = Entry::success("access_link.locked", "access_link", &id)
-                        .with_details(json!({ "failed_attempts": failures }));
-                    audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
-                    notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, &json!({}))?;
-                }
-                return Ok(Checked::Wrong);
-            }
-            let session = format!("{LINK_SESSION_PREFIX}{}", secrets::random_secret());
-            let expires_at = now + Duration::minutes(SESSION_MINUTES);
-            access_links::start_session(conn, &link.row, &secrets::digest(&session), expires_at)?;
-            audit::record_as(
-                conn,
-                &origin,
-                &firm_id,
-                ActorKind::Anonymous,
-                None,
-                Entry::success("access_link.opened", "access_link", &id),
-            )?;
-            Ok(Checked::Opened(LinkSession {
-                token: session,
-                expires_at: utc(expires_at),
-                kind: LinkKind::from_stored(&link.row.kind),
-                firm_name: firm_name(conn, &link)?,
-                message: link.row.message,
-            }))
-        })
-    })
-    .await?;
-    match checked {
-        Checked::Opened(session) => Ok(HttpResponse::Created().json(session)),
-        Checked::Wrong => Err(ApiError::Unauthenticated { code: "invalid_code", detail: "the security code is wrong" }),
-    }
-}
-
-/// Tells the link's creator and the client's assignees (those who may see the work), by
-/// email, and integrations, by webhook.
-fn notify_staff(
-    conn: &mut DbConnection,
-    settings: &HttpSettings,
-    link: &Link,
-    event_type: EventType,
-    extra: &serde_json::Value,
-) -> Result<(), ApiError> {
-    let firm_id = link.row.firm_id.as_str();
-    let event = outbox::publish(conn, firm_id, event_type, &json!({ "id": link.row.id }))?;
-    let client = clients::get(conn, firm_id, &link.row.client_id)?;
-    let link_url = format!("{}/access-links/{}", settings.app.public_base_url.trim_end_matches('/'), link.row.id);
-    let mut content = json!({
-        "link": link_url,
-        "kind": link.row.kind,
-        "client_name": client.row.name,
-    });
-    if let (Some(content), Some(extra)) = (content.as_object_mut(), extra.as_object()) {
-        content.extend(extra.clone());
-    }
-    for member in staff::with_access(conn, firm_id, link.row.matter_id.as_deref())? {
-        if member.id == link.row.created_by || client.assignees.contains(&member.id) {
-            outbox::queue_email(conn, &event, &member.email, Some(&content))?;
-        }
-    }
-    Ok(())
-}
-
-fn allowed(link: &Link, use_: LinkUse) -> Result<(), ApiError> {
-    LinkKind::from_stored(&link.row.kind)
-        .allows(use_)
-        .map_err(|detail| ApiError::Refused { code: "wrong_link_kind", detail })
+    let (settings, secret) = (state.settings.app.clone(), state.links.clone());
+    let session =
+        db::call(&state, move |conn| links::start_session(conn, &origin, &settings, &secret, &token, &body.code))
+            .await?;
+    let Opened { link, firm_name } = session.opened;
+    Ok(HttpResponse::Created().json(LinkSession {
+        token: session.token,
+        expires_at: utc(session.expires_at),
+        kind: LinkKind::from_stored(&link.row.kind),
+        firm_name,
+        message: link.row.message,
+    }))
 }
 
 /// The documents of the work that the firm made visible to the client.
@@ -292,13 +206,9 @@ pub async fn list_link_documents(
 ) -> Result<web::Json<Paginated<LinkDocument>>, ApiError> {
     allowed(&link, LinkUse::ReadDocuments)?;
     let page = page.page()?;
-    let folder = query.into_inner().folder_id.map(String::from);
-    db::run(&state, move |conn| {
-        access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
-        let rows = access_links::documents(conn, &link.row, folder.as_deref(), page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), LinkDocument::from)))
-    })
-    .await
+    let folder = query.into_inner().folder_id;
+    let listed = db::call(&state, move |conn| link_documents::list(conn, &link, folder.as_ref(), &page)).await?;
+    Ok(web::Json(Paginated::of(listed, LinkDocument::from)))
 }
 
 /// "Download All": the visible documents (of one folder, if asked) as one ZIP; each
@@ -320,24 +230,9 @@ pub async fn download_link_archive(
     query: Query<LinkDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     allowed(&link, LinkUse::ReadDocuments)?;
-    let folder = query.into_inner().folder_id.map(String::from);
-    let rows = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
-            let limit = download::ARCHIVE_LIMIT as i64;
-            let rows = access_links::documents(conn, &link.row, folder.as_deref(), None, limit)?;
-            if rows.len() > download::ARCHIVE_LIMIT {
-                return Err(ApiError::field("#/query", "too_many", "too many documents; narrow it to a folder"));
-            }
-            for row in &rows {
-                access_links::record_download(conn, row, &link.row.id)?;
-            }
-            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-            let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
-                .with_details(json!({ "document_ids": ids }));
-            audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
-            Ok(rows)
-        })
+    let folder = query.into_inner().folder_id;
+    let rows = db::call(&state, move |conn| {
+        link_documents::archive(conn, &origin, &link, folder.as_ref(), download::ARCHIVE_LIMIT)
     })
     .await?;
     Ok(download::send_archive(&state.blobs, rows, "documents"))
@@ -365,18 +260,9 @@ pub async fn download_link_document(
     let id = path.into_inner();
     let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let asked = range.clone();
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
-            let row = access_links::document(conn, &link.row, id.as_str())?;
-            if download::counts_as_download(asked.as_deref(), row.size) {
-                access_links::record_download(conn, &row, &link.row.id)?;
-                let entry = Entry::success("document.downloaded", "document", &row.id)
-                    .with_details(json!({ "access_link_id": link.row.id }));
-                audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
-            }
-            Ok(row)
-        })
+    let row = db::call(&state, move |conn| {
+        let counts = |row: &DocumentRow| download::counts_as_download(asked.as_deref(), row.size);
+        link_documents::download(conn, &origin, &link, &id, counts)
     })
     .await?;
     download::send(Download::of(&state.blobs, &row), range.as_deref()).await
@@ -411,47 +297,23 @@ pub async fn upload_link_documents(
     allowed(&link, LinkUse::Upload)?;
     let name = query.into_inner().name;
     upload::require_name(&req, name.as_deref())?;
-    let (left, bytes) = {
+    let room = {
         let link = link.clone();
-        db::run(&state, move |conn| Ok((remaining(conn, &link)?, upload::firm_limit(conn, &link.row.firm_id)?))).await?
+        db::call(&state, move |conn| link_documents::upload_room(conn, &link)).await?
     };
-    if left == 0 {
-        return Err(limit_reached());
-    }
-    let files = usize::try_from(left).map_or(FILES_PER_REQUEST, |r| r.min(FILES_PER_REQUEST));
-    let limits = Limits { files, bytes };
+    let files = usize::try_from(room.files).map_or(FILES_PER_REQUEST, |r| r.min(FILES_PER_REQUEST));
+    let limits = Limits { files, bytes: room.bytes_per_file };
     let received = upload::receive(&req, &state, payload, &link.row.firm_id, name.as_deref(), limits).await?;
-    let mut rows: Vec<DocumentRow> = received.iter().map(|file| document_of(&link, file)).collect();
-    let settings = state.settings.clone();
-    let saved = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            // The link and session as they are now, under the link's row lock: while the files
-            // streamed the link may have been disabled, re-keyed or given another folder, and
-            // concurrent uploads must not pass the limit together.
-            access_links::touch(conn, &link.row.id, vestibule_storage::now())?;
-            let link = link_auth::session_link(conn, &session)?;
-            if remaining(conn, &link)? < rows.len() as i64 {
-                return Err(limit_reached());
-            }
-            for row in &mut rows {
-                row.folder_id.clone_from(&link.row.folder_id);
-            }
-            for row in &rows {
-                documents::insert(conn, row)?;
-                documents::end_upload(conn, &row.blob_key)?;
-                let entry = Entry::success("document.created", "document", &row.id)
-                    .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }));
-                audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
-            }
-            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-            notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
-            let left = remaining(conn, &link)?;
-            Ok(LinkUploads { uploaded: rows.into_iter().map(LinkDocument::from).collect(), remaining: left })
-        })
-    })
-    .await;
+    let files: Vec<Uploaded> = received.iter().map(uploaded).collect();
+    let settings = state.settings.app.clone();
+    let saved =
+        db::call(&state, move |conn| link_documents::save_uploads(conn, &origin, &settings, &link, &session, files))
+            .await;
     match saved {
-        Ok(uploads) => Ok(HttpResponse::Created().json(uploads)),
+        Ok(uploads) => Ok(HttpResponse::Created().json(LinkUploads {
+            uploaded: uploads.documents.into_iter().map(LinkDocument::from).collect(),
+            remaining: uploads.remaining,
+        })),
         Err(error) => {
             upload::abandon(&state, received).await;
             Err(error)
@@ -459,34 +321,13 @@ pub async fn upload_link_documents(
     }
 }
 
-fn remaining(conn: &mut DbConnection, link: &Link) -> Result<i64, ApiError> {
-    Ok((i64::from(link.row.max_uploads) - access_links::uploads(conn, &link.row)?).max(0))
-}
-
-fn limit_reached() -> ApiError {
-    ApiError::conflict("upload_limit_reached", "this link accepts no more files; ask the firm to raise its limit")
-}
-
-/// An uploaded file as a document of the link's work, in its folder, hidden from the client
-/// until staff decide, and marked as uploaded through the link.
-fn document_of(link: &Link, file: &upload::Received) -> DocumentRow {
-    let now = vestibule_storage::now();
-    DocumentRow {
-        id: file.id.to_string(),
-        firm_id: link.row.firm_id.clone(),
-        client_id: link.row.client_id.clone(),
-        matter_id: link.row.matter_id.clone(),
-        folder_id: link.row.folder_id.clone(),
+fn uploaded(file: &upload::Received) -> Uploaded {
+    Uploaded {
+        id: file.id.clone(),
+        blob_key: file.blob_key.clone(),
         name: file.name.clone(),
         content_type: file.content_type(),
         size: file.size(),
         sha256: file.stored.sha256.clone(),
-        blob_key: file.blob_key.clone(),
-        visible_to_client: false,
-        uploaded_by: link.row.id.clone(),
-        version: 1,
-        deleted_at: None,
-        created_at: now,
-        updated_at: now,
     }
 }

@@ -1,0 +1,204 @@
+//! What a link session opens: the documents of the work that the firm made visible to the
+//! client (download links), each download recorded for the firm; or uploads into the work
+//! (upload links), counted against the link's limit. Every use touches the link, which also
+//! takes its row lock, so counting work runs one request at a time.
+
+use serde_json::json;
+use vestibule_domain::access_link::LinkUse;
+use vestibule_domain::audit::ActorKind;
+use vestibule_domain::cursor::Page;
+use vestibule_domain::events::EventType;
+use vestibule_domain::ids::{DocumentId, FolderId};
+use vestibule_storage::access_links::{self, Link};
+use vestibule_storage::documents::{self, DocumentRow};
+use vestibule_storage::{DbConnection, firms, write_tx};
+
+use crate::audit::{self, Entry};
+use crate::context::{Origin, Settings};
+use crate::error::{AppError, AppResult};
+use crate::links::{allowed, notify_staff, session_link};
+use crate::page::Listed;
+
+/// Records what the link's recipient did.
+fn by_link(conn: &mut DbConnection, origin: &Origin, link: &Link, entry: Entry<'_>) -> AppResult<()> {
+    audit::record_as(conn, origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
+    Ok(())
+}
+
+fn touch(conn: &mut DbConnection, link: &Link) -> AppResult<()> {
+    Ok(access_links::touch(conn, &link.row.id, vestibule_storage::now())?)
+}
+
+#[tracing::instrument(skip(conn, link), fields(link = %link.row.id))]
+pub fn list(
+    conn: &mut DbConnection,
+    link: &Link,
+    folder: Option<&FolderId>,
+    page: &Page,
+) -> AppResult<Listed<DocumentRow>> {
+    allowed(link, LinkUse::ReadDocuments)?;
+    write_tx(conn, |conn| {
+        touch(conn, link)?;
+        let folder = folder.map(FolderId::as_str);
+        let rows = access_links::documents(conn, &link.row, folder, page.after.as_deref(), page.limit)?;
+        Ok(Listed::finish(page, rows, |r| r.id.clone()))
+    })
+}
+
+/// "Download All": the visible documents (of one folder, if asked), at most `limit`; each
+/// one's download is recorded.
+#[tracing::instrument(skip(conn, origin, link), fields(link = %link.row.id))]
+pub fn archive(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    link: &Link,
+    folder: Option<&FolderId>,
+    limit: usize,
+) -> AppResult<Vec<DocumentRow>> {
+    allowed(link, LinkUse::ReadDocuments)?;
+    write_tx(conn, |conn| {
+        touch(conn, link)?;
+        let folder = folder.map(FolderId::as_str);
+        let rows = access_links::documents(conn, &link.row, folder, None, i64::try_from(limit).unwrap_or(i64::MAX))?;
+        if rows.len() > limit {
+            return Err(AppError::field("#/query", "too_many", "too many documents; narrow it to a folder"));
+        }
+        for row in &rows {
+            access_links::record_download(conn, row, &link.row.id)?;
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
+            .with_details(json!({ "document_ids": ids }));
+        by_link(conn, origin, link, entry)?;
+        Ok(rows)
+    })
+}
+
+/// One visible document to send; `counts` says whether what is asked of it (the whole, or
+/// which range) is a download worth a receipt.
+#[tracing::instrument(skip(conn, origin, link, counts), fields(link = %link.row.id))]
+pub fn download(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    link: &Link,
+    id: &DocumentId,
+    counts: impl FnOnce(&DocumentRow) -> bool,
+) -> AppResult<DocumentRow> {
+    allowed(link, LinkUse::ReadDocuments)?;
+    write_tx(conn, |conn| {
+        touch(conn, link)?;
+        let row = access_links::document(conn, &link.row, id.as_str())?;
+        if counts(&row) {
+            access_links::record_download(conn, &row, &link.row.id)?;
+            let entry = Entry::success("document.downloaded", "document", &row.id)
+                .with_details(json!({ "access_link_id": link.row.id }));
+            by_link(conn, origin, link, entry)?;
+        }
+        Ok(row)
+    })
+}
+
+/// How much an upload through the link may bring, checked before any byte is read.
+pub struct UploadRoom {
+    /// Files the link still accepts.
+    pub files: i64,
+    /// The firm's limit per file.
+    pub bytes_per_file: u64,
+}
+
+#[tracing::instrument(skip(conn, link), fields(link = %link.row.id))]
+pub fn upload_room(conn: &mut DbConnection, link: &Link) -> AppResult<UploadRoom> {
+    allowed(link, LinkUse::Upload)?;
+    let files = remaining(conn, link)?;
+    if files == 0 {
+        return Err(limit_reached());
+    }
+    let bytes_per_file = u64::try_from(firms::get(conn, &link.row.firm_id)?.upload_limit_bytes).unwrap_or(0);
+    Ok(UploadRoom { files, bytes_per_file })
+}
+
+/// A file received and stored for an upload, not yet a document.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub id: DocumentId,
+    pub blob_key: String,
+    /// The sender's filename, for display only.
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+pub struct Uploads {
+    pub documents: Vec<DocumentRow>,
+    /// Files the link still accepts.
+    pub remaining: i64,
+}
+
+/// Makes the received files documents of the link's work, all or none, and tells the firm.
+/// The link and session are read again: while the files streamed the link may have been
+/// disabled, re-keyed or given another folder, and concurrent uploads must not pass the
+/// limit together.
+#[tracing::instrument(skip(conn, origin, settings, link, session_digest, files), fields(link = %link.row.id))]
+pub fn save_uploads(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    settings: &Settings,
+    link: &Link,
+    session_digest: &str,
+    files: Vec<Uploaded>,
+) -> AppResult<Uploads> {
+    write_tx(conn, |conn| {
+        touch(conn, link)?;
+        let link = session_link(conn, session_digest)?;
+        allowed(&link, LinkUse::Upload)?;
+        if remaining(conn, &link)? < files.len() as i64 {
+            return Err(limit_reached());
+        }
+        let rows: Vec<DocumentRow> = files.into_iter().map(|file| document_of(&link, file)).collect();
+        for row in &rows {
+            documents::insert(conn, row)?;
+            documents::end_upload(conn, &row.blob_key)?;
+            let entry = Entry::success("document.created", "document", &row.id)
+                .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }))
+                .publishes(EventType::DocumentCreated);
+            by_link(conn, origin, &link, entry)?;
+        }
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        notify_staff(conn, settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
+        let remaining = remaining(conn, &link)?;
+        Ok(Uploads { documents: rows, remaining })
+    })
+}
+
+fn remaining(conn: &mut DbConnection, link: &Link) -> AppResult<i64> {
+    Ok((i64::from(link.row.max_uploads) - access_links::uploads(conn, &link.row)?).max(0))
+}
+
+fn limit_reached() -> AppError {
+    AppError::conflict("upload_limit_reached", "this link accepts no more files; ask the firm to raise its limit")
+}
+
+/// An uploaded file as a document of the link's work, in its folder, hidden from the client
+/// until staff decide, and marked as uploaded through the link.
+fn document_of(link: &Link, file: Uploaded) -> DocumentRow {
+    let now = vestibule_storage::now();
+    DocumentRow {
+        id: file.id.into(),
+        firm_id: link.row.firm_id.clone(),
+        client_id: link.row.client_id.clone(),
+        matter_id: link.row.matter_id.clone(),
+        folder_id: link.row.folder_id.clone(),
+        name: file.name,
+        content_type: file.content_type,
+        size: file.size,
+        sha256: file.sha256,
+        blob_key: file.blob_key,
+        visible_to_client: false,
+        uploaded_by: link.row.id.clone(),
+        version: 1,
+        deleted_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
