@@ -11,6 +11,7 @@ pub mod error;
 pub mod etag;
 pub mod json;
 pub mod live;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;

@@ -7,7 +7,7 @@ use vestibule_storage::DbPool;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
-use crate::middleware::metrics::Metrics;
+use crate::metrics::Metrics;
 use vestibule_app::link_secret::LinkSecret;
 
 /// What the HTTP layer needs from the configuration.

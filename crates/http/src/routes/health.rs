@@ -49,6 +49,6 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain; version=0.0.4", body = String), InternalError))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let body = state.metrics.render(&state)?;
+    let body = state.metrics.render(&state.pool)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body))
 }
