@@ -7,17 +7,28 @@
 //! Use cases are synchronous and take a connection, because diesel is: the caller decides on
 //! which thread the work runs (the HTTP layer runs it on the blocking pool).
 
+pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
+mod change;
 pub mod clients;
+pub mod contacts;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod firm;
+pub mod health;
+pub mod matters;
 pub mod messaging;
+pub mod offices;
 pub mod page;
 pub mod password;
 pub mod places;
 pub mod portal_access;
 pub mod secrets;
+pub mod staff;
+pub mod templates;
+pub mod webhooks;
 
 pub use context::{Context, Origin, Settings};
 pub use error::{AppError, AppResult, OrUnknown};
