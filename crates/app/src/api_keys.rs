@@ -23,7 +23,12 @@ pub struct CreatedKey {
 }
 
 #[tracing::instrument(skip(conn, ctx))]
-pub fn list(conn: &mut DbConnection, ctx: &Context, include_revoked: bool, page: &Page) -> AppResult<Listed<ApiKeyRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    include_revoked: bool,
+    page: &Page,
+) -> AppResult<Listed<ApiKeyRow>> {
     authorize(&ctx.principal, Action::ManageApiKeys)?;
     let rows = api_keys::list(conn, ctx.firm_id(), include_revoked, page.after.as_deref(), page.limit)?;
     Ok(Listed::finish(page, rows, |r| r.id.clone()))
@@ -37,7 +42,12 @@ pub fn get(conn: &mut DbConnection, ctx: &Context, id: &ApiKeyId) -> AppResult<A
 
 /// Creates a key with these scopes (given at least one), created by the calling staff member.
 #[tracing::instrument(skip(conn, ctx))]
-pub fn create(conn: &mut DbConnection, ctx: &Context, name: String, mut scopes: Vec<ApiScope>) -> AppResult<CreatedKey> {
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    name: String,
+    mut scopes: Vec<ApiScope>,
+) -> AppResult<CreatedKey> {
     let Principal::Staff(me) = &ctx.principal else {
         return Err(AppError::Forbidden("only staff members signed in with a password may do this".to_owned()));
     };

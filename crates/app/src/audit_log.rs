@@ -18,9 +18,10 @@ pub fn list(
     page: &Page,
 ) -> AppResult<Listed<AuditEventRow>> {
     authorize(&ctx.principal, Action::ReadAudit)?;
-    let after_seq = page.after.as_deref().map(str::parse::<i64>).transpose().map_err(|_| {
-        AppError::field("#/query/cursor", "invalid_cursor", "is not a cursor returned by this list")
-    })?;
+    let after_seq =
+        page.after.as_deref().map(str::parse::<i64>).transpose().map_err(|_| {
+            AppError::field("#/query/cursor", "invalid_cursor", "is not a cursor returned by this list")
+        })?;
     let rows = audit::list(conn, ctx.firm_id(), filter, after_seq, page.limit)?;
     Ok(Listed::finish(page, rows, |r| r.seq.to_string()))
 }

@@ -149,7 +149,11 @@ fn insert(conn: &mut DbConnection, ctx: &Context, new: NewContact) -> AppResult<
         updated_at: now,
     };
     contacts::insert(conn, &row)?;
-    audit::record(conn, ctx, Entry::success("contact.created", "contact", &row.id).publishes(EventType::ContactCreated))?;
+    audit::record(
+        conn,
+        ctx,
+        Entry::success("contact.created", "contact", &row.id).publishes(EventType::ContactCreated),
+    )?;
     Ok(row)
 }
 

@@ -2,9 +2,7 @@
 //! and the firm's admins; to anyone else it does not exist.
 
 use serde_json::json;
-use vestibule_domain::authz::{
-    Action, authorize, creator_membership, matter_visibility, may_manage_matter_members,
-};
+use vestibule_domain::authz::{Action, authorize, creator_membership, matter_visibility, may_manage_matter_members};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
@@ -190,7 +188,12 @@ pub fn put_member(
 }
 
 #[tracing::instrument(skip(conn, ctx))]
-pub fn remove_member(conn: &mut DbConnection, ctx: &Context, matter_id: &MatterId, staff_id: &StaffId) -> AppResult<()> {
+pub fn remove_member(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    matter_id: &MatterId,
+    staff_id: &StaffId,
+) -> AppResult<()> {
     let entry = Entry::success("matter.member_removed", "matter", matter_id.as_str())
         .with_details(json!({ "staff_id": staff_id }))
         .publishes(EventType::MatterMembersChanged);

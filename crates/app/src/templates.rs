@@ -77,7 +77,12 @@ pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewTemplate) -> AppRe
 }
 
 #[tracing::instrument(skip(conn, ctx))]
-pub fn update(conn: &mut DbConnection, ctx: &Context, id: &TemplateId, update: TemplateUpdate) -> AppResult<TemplateRow> {
+pub fn update(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    id: &TemplateId,
+    update: TemplateUpdate,
+) -> AppResult<TemplateRow> {
     let entry = Entry::success("template.updated", "template", id.as_str());
     audited(conn, ctx, Action::ManageTemplates, entry, |conn, firm_id| {
         templates::get(conn, firm_id, id.as_str())?;
@@ -102,15 +107,20 @@ pub fn delete(conn: &mut DbConnection, ctx: &Context, id: &TemplateId) -> AppRes
 /// Fills the template with the caller as sender: `(subject, body)`. A placeholder the
 /// conversation has no value for is refused.
 #[tracing::instrument(skip(conn, ctx))]
-pub fn render(conn: &mut DbConnection, ctx: &Context, id: &TemplateId, about: RenderFor) -> AppResult<(String, String)> {
+pub fn render(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    id: &TemplateId,
+    about: RenderFor,
+) -> AppResult<(String, String)> {
     authorize(&ctx.principal, Action::UseTemplates)?;
     let Principal::Staff(me) = &ctx.principal else {
         return Err(AppError::Forbidden("templates are rendered for a sender".to_owned()));
     };
     let firm_id = ctx.firm_id();
     templates::get(conn, firm_id, id.as_str())?;
-    let contact =
-        contacts::get(conn, firm_id, about.contact_id.as_str()).or_unknown("/contact_id", "no such contact in this firm")?;
+    let contact = contacts::get(conn, firm_id, about.contact_id.as_str())
+        .or_unknown("/contact_id", "no such contact in this firm")?;
     let matter = match &about.matter_id {
         Some(matter) => Some(
             matters::get(conn, firm_id, matter.as_str(), &matter_visibility(&ctx.principal))

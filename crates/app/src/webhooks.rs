@@ -70,7 +70,7 @@ pub fn get(conn: &mut DbConnection, ctx: &Context, id: &WebhookEndpointId) -> Ap
 
 /// Adds an endpoint; the row returned holds its signing secret.
 #[tracing::instrument(skip(conn, ctx))]
-pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewEndpoint) -> AppResult<EndpointRow> {
+pub fn create(conn: &mut DbConnection, ctx: &Context, new: &NewEndpoint) -> AppResult<EndpointRow> {
     authorize(&ctx.principal, Action::ManageWebhooks)?;
     let mut errors = ValidationErrors::default();
     let url = errors.check("", check_url(&new.url, &ctx.settings));
@@ -93,10 +93,16 @@ pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewEndpoint) -> AppRe
         updated_at: now,
     };
     let id = row.id.clone();
-    audited(conn, ctx, Action::ManageWebhooks, Entry::success("webhook_endpoint.created", "webhook_endpoint", &id), |conn, _| {
-        webhooks::insert(conn, &row)?;
-        Ok(row)
-    })
+    audited(
+        conn,
+        ctx,
+        Action::ManageWebhooks,
+        Entry::success("webhook_endpoint.created", "webhook_endpoint", &id),
+        |conn, _| {
+            webhooks::insert(conn, &row)?;
+            Ok(row)
+        },
+    )
 }
 
 /// Changes an endpoint. Disabling one drops what is still pending for it; disabling one
