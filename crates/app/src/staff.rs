@@ -83,9 +83,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Context, id: &StaffId, update: Staf
     authorize(&ctx.principal, Action::ManageStaff)?;
     write_tx(conn, |conn| {
         let firm_id = ctx.firm_id();
-        let current = staff::get(conn, firm_id, id.as_str())?;
-        let current_role = StaffRole::from_stored(&current.role).unwrap_or(StaffRole::Member);
-        may_change_staff(&ctx.principal, Some((id, current_role)), update.role, false)?;
+        may_change_staff(&ctx.principal, Some((id, role_of(conn, firm_id, id)?)), update.role, false)?;
         if let Some(office) = &update.office {
             check_office(conn, firm_id, office.as_ref())?;
         }
@@ -109,9 +107,7 @@ pub fn set_disabled(conn: &mut DbConnection, ctx: &Context, id: &StaffId, disabl
     authorize(&ctx.principal, Action::ManageStaff)?;
     write_tx(conn, |conn| {
         let firm_id = ctx.firm_id();
-        let current = staff::get(conn, firm_id, id.as_str())?;
-        let role = StaffRole::from_stored(&current.role).unwrap_or(StaffRole::Member);
-        may_change_staff(&ctx.principal, Some((id, role)), None, disable)?;
+        may_change_staff(&ctx.principal, Some((id, role_of(conn, firm_id, id)?)), None, disable)?;
         let now = vestibule_storage::now();
         staff::set_disabled(conn, firm_id, id.as_str(), disable.then_some(now))?;
         let action = if disable {
@@ -124,6 +120,11 @@ pub fn set_disabled(conn: &mut DbConnection, ctx: &Context, id: &StaffId, disabl
         audit::record(conn, ctx, Entry::success(action, "staff", id.as_str()))?;
         Ok(staff::get(conn, firm_id, id.as_str())?)
     })
+}
+
+fn role_of(conn: &mut DbConnection, firm_id: &str, id: &StaffId) -> AppResult<StaffRole> {
+    let current = staff::get(conn, firm_id, id.as_str())?;
+    Ok(StaffRole::from_stored(&current.role).unwrap_or(StaffRole::Member))
 }
 
 fn check_office(conn: &mut DbConnection, firm_id: &str, office: Option<&OfficeId>) -> AppResult<()> {
