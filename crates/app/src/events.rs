@@ -20,3 +20,14 @@ pub fn publish_data(
 ) -> StorageResult<EventRow> {
     outbox::publish(conn, firm_id, event_type, data)
 }
+
+/// Publishes `event_type` to one endpoint only, whatever it subscribes to (a test message).
+pub fn publish_to_endpoint(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    event_type: EventType,
+    id: &str,
+    endpoint_id: &str,
+) -> StorageResult<EventRow> {
+    outbox::publish_to_endpoint(conn, firm_id, event_type, &json!({ "id": id }), endpoint_id)
+}

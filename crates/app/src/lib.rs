@@ -8,21 +8,33 @@
 //! which thread the work runs (the HTTP layer runs it on the blocking pool).
 
 pub mod access_links;
+pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod clients;
+pub mod contacts;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod firm;
+pub mod health;
 pub mod link_documents;
 pub mod link_emails;
 pub mod link_secret;
 pub mod links;
+pub mod matters;
 pub mod messaging;
+pub mod offices;
 pub mod page;
 pub mod password;
 pub mod places;
 pub mod portal_access;
 pub mod secrets;
+pub mod staff;
+pub mod templates;
+pub mod webhooks;
+
+mod change;
 
 pub use context::{Context, Origin, Settings};
 pub use error::{AppError, AppResult, OrUnknown};

@@ -127,6 +127,16 @@ pub fn matter_visibility(principal: &Principal) -> MatterVisibility {
     }
 }
 
+/// The membership a new matter starts with: a staff member who creates it becomes its case
+/// handler, so restricting it never locks out the person who opened it. Integrations are
+/// nobody's colleague and start none.
+pub fn creator_membership(principal: &Principal) -> Option<(&StaffId, MatterRole)> {
+    match principal {
+        Principal::Staff(me) => Some((&me.staff_id, MatterRole::CaseHandler)),
+        _ => None,
+    }
+}
+
 /// Adding, changing or removing members of a matter: its case handlers and the firm's
 /// admins decide who works on it; assistants and non-members may not.
 pub fn may_manage_matter_members(
@@ -230,6 +240,19 @@ mod tests {
         assert!(authorize(&member, Action::ManageApiKeys).is_err());
         assert!(authorize(&member, Action::ReadAudit).is_err());
         assert!(authorize(&member, Action::WriteClients).is_ok());
+    }
+
+    #[test]
+    fn the_staff_creator_of_a_matter_becomes_its_case_handler() {
+        let member = staff(StaffRole::Member);
+        let Principal::Staff(me) = &member else { unreachable!() };
+        assert_eq!(creator_membership(&member), Some((&me.staff_id, MatterRole::CaseHandler)));
+        let key = Principal::Integration(IntegrationPrincipal {
+            firm_id: FirmId::generate(),
+            api_key_id: ApiKeyId::generate(),
+            scopes: vec![ApiScope::MattersWrite],
+        });
+        assert_eq!(creator_membership(&key), None);
     }
 
     #[test]

@@ -40,6 +40,14 @@ impl From<EmailAddress> for String {
     }
 }
 
+/// An optional address field: blank or absent means none, anything else must be valid.
+pub fn optional(raw: Option<&str>) -> Result<Option<EmailAddress>, FieldError> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(value) => EmailAddress::parse(value).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A recipient field as people type it: addresses separated by semicolons (commas work
 /// too). Each is checked; the first bad one is named. Duplicates collapse; blank gives none.
 pub fn parse_recipients(raw: &str) -> Result<Vec<EmailAddress>, FieldError> {
@@ -59,6 +67,14 @@ pub fn parse_recipients(raw: &str) -> Result<Vec<EmailAddress>, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_optional_address_may_be_blank_but_not_invalid() {
+        assert_eq!(optional(None).unwrap(), None);
+        assert_eq!(optional(Some("   ")).unwrap(), None);
+        assert_eq!(optional(Some(" Ann@X.test ")).unwrap().map(String::from).as_deref(), Some("ann@x.test"));
+        assert_eq!(optional(Some("not-an-address")).unwrap_err().code, "invalid_email");
+    }
 
     #[test]
     fn recipient_lists_split_on_semicolons_and_name_the_bad_address() {

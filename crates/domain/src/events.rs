@@ -162,6 +162,55 @@ impl DisabledReason {
     }
 }
 
+/// How an event leaves: as a webhook or as an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Webhook,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Email => "email",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        [Self::Webhook, Self::Email].into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+/// `pending` until tried or between retries, `delivering` while claimed, then `delivered`
+/// or `dead` (retries exhausted, or the endpoint disabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivering,
+    Delivered,
+    Dead,
+}
+
+impl DeliveryStatus {
+    const ALL: [Self; 4] = [Self::Pending, Self::Delivering, Self::Delivered, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivering => "delivering",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
 /// Ids only: receivers fetch the current state through the API.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookData {
@@ -185,5 +234,19 @@ mod tests {
         assert_eq!(EventType::for_audit_action("webhook.test"), None);
         assert_eq!(EventType::for_audit_action("invoice.emailed"), None, "published with its email, not twice");
         assert_eq!(EventType::for_audit_action("portal.activated"), None);
+    }
+
+    #[test]
+    fn channels_and_delivery_statuses_are_stored_as_their_wire_names() {
+        for channel in [Channel::Webhook, Channel::Email] {
+            assert_eq!(Channel::from_stored(channel.as_str()), Some(channel));
+            assert_eq!(serde_json::to_value(channel).unwrap(), channel.as_str());
+        }
+        for status in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::from_stored(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(Channel::from_stored("sms"), None);
+        assert_eq!(DeliveryStatus::from_stored("lost"), None);
     }
 }

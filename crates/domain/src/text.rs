@@ -29,6 +29,11 @@ fn bounded(value: &str, max: usize) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
+/// A phone number as people type it, at most 40 characters; blank means none.
+pub fn optional_phone(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    optional(raw, 40)
+}
+
 /// A firm slug: what users type at login to name their firm.
 pub fn slug(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim().to_lowercase();
@@ -71,6 +76,13 @@ pub fn file_name(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blank_phone_is_none_and_a_long_one_is_refused() {
+        assert_eq!(optional_phone(Some("  ")).unwrap(), None);
+        assert_eq!(optional_phone(Some(" +44 20 7946 0000 ")).unwrap().as_deref(), Some("+44 20 7946 0000"));
+        assert_eq!(optional_phone(Some(&"1".repeat(41))).unwrap_err().code, "too_long");
+    }
 
     #[test]
     fn a_file_name_keeps_unicode_and_loses_any_path() {

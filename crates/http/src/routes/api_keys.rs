@@ -1,20 +1,18 @@
 //! Integration API keys: the secret is shown once, at creation; only its digest is stored.
 
-use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::api_keys;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ApiKeyId, StaffId};
 use vestibule_domain::scope::ApiScope;
 use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::api_keys::{self, ApiKeyRow};
-use vestibule_storage::write_tx;
+use vestibule_storage::api_keys::ApiKeyRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::StaffUser;
+use crate::auth::principal::{Caller, StaffUser};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
@@ -23,8 +21,8 @@ use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::secrets;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_api_keys).service(create_api_key).service(get_api_key).service(revoke_api_key);
@@ -83,6 +81,9 @@ pub struct ApiKeyListQuery {
     pub include_revoked: bool,
 }
 
+// Each handler takes `StaffUser` first so that any other caller is refused before its
+// query or body is read, as before; the use cases refuse them again.
+
 /// The firm's integration API keys (never their secrets).
 #[utoipa::path(
     tag = "api-keys",
@@ -93,20 +94,16 @@ pub struct ApiKeyListQuery {
 #[get("/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
     query: Query<ApiKeyListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<ApiKey>>, ApiError> {
-    let principal = vestibule_domain::principal::Principal::Staff(me);
-    authorize(&principal, Action::ManageApiKeys)?;
+    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let page = page.page()?;
     let include_revoked = query.include_revoked;
-    db::run(&state, move |conn| {
-        let rows =
-            api_keys::list(conn, principal.firm_id().as_str(), include_revoked, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), ApiKey::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| api_keys::list(conn, &ctx, include_revoked, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, ApiKey::from)))
 }
 
 /// Creates a key with the given scopes (owners and admins). The response holds the secret,
@@ -123,46 +120,22 @@ pub async fn list_api_keys(
 #[post("/api-keys")]
 pub async fn create_api_key(
     state: web::Data<AppState>,
-    origin: Origin,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = vestibule_domain::principal::Principal::Staff(me.clone());
-    authorize(&principal, Action::ManageApiKeys)?;
+    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let mut errors = ValidationErrors::default();
     let name = errors.check("/name", text::required(&body.name, 100));
     if body.scopes.is_empty() {
         errors.push(FieldError::new("/scopes", "required", "grant at least one scope"));
     }
     errors.into_result()?;
-    let mut scopes = body.scopes;
-    scopes.sort_by_key(|s| s.as_str());
-    scopes.dedup();
-    let id = ApiKeyId::generate();
-    let secret = secrets::random_secret();
-    let row = ApiKeyRow {
-        id: id.to_string(),
-        firm_id: me.firm_id.to_string(),
-        name: name.unwrap_or_default(),
-        secret_hash: secrets::digest(&secret),
-        scopes: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
-        created_by: me.staff_id.to_string(),
-        created_at: vestibule_storage::now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            api_keys::insert(conn, &row)?;
-            let entry = Entry::success("api_key.created", "api_key", &row.id)
-                .with_details(serde_json::json!({ "scopes": row.scopes }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(row)
-        })
-    })
-    .await?;
-    let body = CreatedApiKey { secret: secrets::format_api_key(&row.id, &secret), key: row.into() };
-    let mut response = created(format!("/v1/api-keys/{id}"), &body);
+    let (name, scopes) = (name.unwrap_or_default(), body.scopes);
+    let created_key = db::call(&state, move |conn| api_keys::create(conn, &ctx, name, scopes)).await?;
+    let location = format!("/v1/api-keys/{}", created_key.row.id);
+    let body = CreatedApiKey { secret: created_key.secret, key: created_key.row.into() };
+    let mut response = created(location, &body);
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -177,12 +150,13 @@ pub async fn create_api_key(
 #[get("/api-keys/{api_key_id}")]
 pub async fn get_api_key(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
     path: web::Path<ApiKeyId>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
-    authorize(&vestibule_domain::principal::Principal::Staff(me.clone()), Action::ManageApiKeys)?;
+    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| Ok(web::Json(api_keys::get(conn, me.firm_id.as_str(), id.as_str())?.into()))).await
+    Ok(web::Json(db::call(&state, move |conn| api_keys::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Revokes a key: requests with it fail from now on.
@@ -195,19 +169,11 @@ pub async fn get_api_key(
 #[delete("/api-keys/{api_key_id}")]
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
-    origin: Origin,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
     path: web::Path<ApiKeyId>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
-    let principal = vestibule_domain::principal::Principal::Staff(me);
-    authorize(&principal, Action::ManageApiKeys)?;
+    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let row = api_keys::revoke(conn, principal.firm_id().as_str(), id.as_str(), vestibule_storage::now())?;
-            audit::record(conn, &origin, &principal, Entry::success("api_key.revoked", "api_key", id.as_str()))?;
-            Ok(web::Json(row.into()))
-        })
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| api_keys::revoke(conn, &ctx, &id)).await?.into()))
 }

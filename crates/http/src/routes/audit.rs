@@ -1,22 +1,23 @@
 //! The audit log: list with filters, and verification of the hash chain.
 
-use crate::routing::Routes;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::audit_log;
 use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::AuditEventId;
-use vestibule_storage::audit::{self as log, AuditEventRow, AuditFilter};
+use vestibule_storage::audit::{AuditEventRow, AuditFilter, Verification};
 
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::routes::utc;
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -94,6 +95,33 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
+impl AuditListQuery {
+    fn filter(self) -> AuditFilter {
+        AuditFilter {
+            actor_id: self.actor_id,
+            target_id: self.target_id,
+            action: self.action,
+            from: self.from.map(|t| t.naive_utc()),
+            to: self.to.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+impl From<Verification> for ChainVerification {
+    fn from(result: Verification) -> Self {
+        Self {
+            intact: result.first_break.is_none(),
+            events_checked: result.events_checked,
+            head_seq: result.head_seq,
+            first_break: result.first_break.map(|b| ChainBreak {
+                seq: b.seq,
+                event_id: b.event_id,
+                reason: b.reason.to_owned(),
+            }),
+        }
+    }
+}
+
 /// Audit events of the caller's firm in chain order, oldest first (owners, admins,
 /// `audit:read` keys).
 #[utoipa::path(
@@ -105,29 +133,15 @@ pub struct ChainBreak {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<AuditListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AuditEvent>>, ApiError> {
-    authorize(&principal, Action::ReadAudit)?;
+    authorize(&ctx.principal, Action::ReadAudit)?;
     let page = page.page()?;
-    let query = query.into_inner();
-    let filter = AuditFilter {
-        actor_id: query.actor_id,
-        target_id: query.target_id,
-        action: query.action,
-        from: query.from.map(|t| t.naive_utc()),
-        to: query.to.map(|t| t.naive_utc()),
-    };
-    let after_seq =
-        page.after.as_deref().map(str::parse::<i64>).transpose().map_err(|_| {
-            ApiError::field("#/query/cursor", "invalid_cursor", "is not a cursor returned by this list")
-        })?;
-    db::run(&state, move |conn| {
-        let rows = log::list(conn, principal.firm_id().as_str(), &filter, after_seq, page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.seq.to_string(), AuditEvent::from)))
-    })
-    .await
+    let filter = query.into_inner().filter();
+    let listed = db::call(&state, move |conn| audit_log::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, AuditEvent::from)))
 }
 
 /// Recomputes the firm's chain and reports the first event that was altered, removed or
@@ -140,21 +154,7 @@ pub async fn list_audit_events(
 #[get("/audit-events/verification")]
 pub async fn verify_audit_chain(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
 ) -> Result<web::Json<ChainVerification>, ApiError> {
-    authorize(&principal, Action::ReadAudit)?;
-    db::run(&state, move |conn| {
-        let result = log::verify(conn, principal.firm_id().as_str())?;
-        Ok(web::Json(ChainVerification {
-            intact: result.first_break.is_none(),
-            events_checked: result.events_checked,
-            head_seq: result.head_seq,
-            first_break: result.first_break.map(|b| ChainBreak {
-                seq: b.seq,
-                event_id: b.event_id,
-                reason: b.reason.to_owned(),
-            }),
-        }))
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| audit_log::verify(conn, &ctx)).await?.into()))
 }

@@ -1,11 +1,14 @@
-use crate::routing::Routes;
+//! Liveness, readiness and metrics, for the operator's probes.
+
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+use vestibule_app::health;
 
 use crate::db;
 use crate::error::ApiError;
 use crate::problem::InternalError;
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -35,7 +38,7 @@ pub async fn healthz() -> web::Json<Health> {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable.")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ready = db::run(&state, |conn| Ok(vestibule_storage::db::ping(conn)?)).await;
+    let ready = db::call(&state, health::ready).await;
     match ready {
         Ok(()) => HttpResponse::Ok().json(Health { status: HealthStatus::Ok }),
         Err(error) => {

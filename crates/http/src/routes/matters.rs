@@ -2,21 +2,19 @@
 //! a restricted matter is visible only to its members and the firm's admins; to anyone
 //! else it does not exist (404).
 
-use crate::routing::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility, may_manage_matter_members};
+use vestibule_app::clients::Upserted;
+use vestibule_app::matters::{self, MatterUpdate, NewMatter};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
-use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::MatterRole;
-use vestibule_domain::{ValidationErrors, text};
-use vestibule_storage::matters::{self, MatterChanges, MatterFilter, MatterRow, MemberRow};
-use vestibule_storage::{DbConnection, clients, staff, write_tx};
+use vestibule_domain::{ValidationErrors, email, text};
+use vestibule_storage::matters::{MatterFilter, MatterRow, MemberRow};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
@@ -26,8 +24,8 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::fields::optional_email;
 use crate::routes::{created, upsert_external_id, upserted, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -144,29 +142,16 @@ pub struct MatterListQuery {
     pub q: Option<String>,
 }
 
-fn check_client(conn: &mut DbConnection, firm_id: &str, client: &ClientId) -> Result<(), ApiError> {
-    if clients::exists(conn, firm_id, client.as_str())? {
-        Ok(())
-    } else {
-        Err(ApiError::field("/client_id", "unknown_reference", "no such client in this firm"))
-    }
-}
-
-struct NewMatter {
-    client_id: ClientId,
-    title: String,
-    reference: Option<String>,
-    email: Option<String>,
-    restricted: bool,
-    external_id: Option<String>,
+fn optional_email(errors: &mut ValidationErrors, raw: Option<&str>) -> Option<String> {
+    errors.check("/email", email::optional(raw)).flatten().map(String::from)
 }
 
 impl CreateMatter {
-    fn validate(self) -> Result<NewMatter, ValidationErrors> {
+    fn command(self) -> Result<NewMatter, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors.check("/title", text::required(&self.title, 300));
         let reference = errors.check("/reference", text::optional(self.reference.as_deref(), 100)).flatten();
-        let email = optional_email(&mut errors, "/email", self.email.as_deref());
+        let email = optional_email(&mut errors, self.email.as_deref());
         let external_id =
             self.external_id.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id)));
         errors.into_result()?;
@@ -181,43 +166,42 @@ impl CreateMatter {
     }
 }
 
-/// Inserts the matter; a staff creator becomes its case handler, so restricting it never
-/// locks out the person who opened it.
-fn insert_matter(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    principal: &Principal,
-    new: NewMatter,
-) -> Result<MatterRow, ApiError> {
-    let firm_id = principal.firm_id().as_str();
-    check_client(conn, firm_id, &new.client_id)?;
-    let now = vestibule_storage::now();
-    let row = MatterRow {
-        id: MatterId::generate().into(),
-        firm_id: firm_id.to_owned(),
-        client_id: new.client_id.into(),
-        title: new.title,
-        reference: new.reference,
-        email: new.email,
-        restricted: new.restricted,
-        external_id: new.external_id,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    matters::insert(conn, &row)?;
-    if let Principal::Staff(me) = principal {
-        let member = MemberRow {
-            matter_id: row.id.clone(),
-            staff_id: me.staff_id.to_string(),
-            firm_id: firm_id.to_owned(),
-            role: MatterRole::CaseHandler.as_str().to_owned(),
-            created_at: now,
-        };
-        matters::put_member(conn, &member)?;
+impl UpdateMatter {
+    fn command(self) -> Result<MatterUpdate, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = self.title.as_deref().and_then(|t| errors.check("/title", text::required(t, 300)));
+        let reference = self.reference.map(|r| errors.check("/reference", text::optional(r.as_deref(), 100)).flatten());
+        let email = self.email.map(|e| optional_email(&mut errors, e.as_deref()));
+        let external_id =
+            self.external_id.map(|e| e.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id))));
+        errors.into_result()?;
+        Ok(MatterUpdate {
+            client_id: self.client_id,
+            title,
+            reference,
+            email,
+            restricted: self.restricted,
+            external_id,
+        })
     }
-    audit::record(conn, origin, principal, Entry::success("matter.created", "matter", &row.id))?;
-    Ok(row)
+}
+
+impl MatterListQuery {
+    fn filter(self) -> MatterFilter {
+        MatterFilter {
+            client_id: self.client_id.map(String::from),
+            member_staff_id: self.member_staff_id.map(String::from),
+            restricted: self.restricted,
+            external_id: self.external_id,
+            title_contains: self.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
+        }
+    }
+}
+
+/// `200` with the matter and its ETag.
+fn ok(row: MatterRow) -> HttpResponse {
+    let version = row.version;
+    with_etag(HttpResponse::Ok().json(Matter::from(row)), version)
 }
 
 /// Matters visible to the caller, oldest first.
@@ -230,27 +214,15 @@ fn insert_matter(
 #[get("/matters")]
 pub async fn list_matters(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<MatterListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Matter>>, ApiError> {
-    authorize(&principal, Action::ReadMatters)?;
+    authorize(&ctx.principal, Action::ReadMatters)?;
     let page = page.page()?;
-    let query = query.into_inner();
-    let filter = MatterFilter {
-        client_id: query.client_id.map(String::from),
-        member_staff_id: query.member_staff_id.map(String::from),
-        restricted: query.restricted,
-        external_id: query.external_id,
-        title_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_owned()),
-    };
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        let rows =
-            matters::list(conn, principal.firm_id().as_str(), &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Matter::from)))
-    })
-    .await
+    let filter = query.into_inner().filter();
+    let listed = db::call(&state, move |conn| matters::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Matter::from)))
 }
 
 /// Create a matter; a staff member who creates it becomes its case handler.
@@ -266,13 +238,12 @@ pub async fn list_matters(
 #[post("/matters")]
 pub async fn create_matter(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
-    let new = body.validate()?;
-    let row = db::run(&state, move |conn| write_tx(conn, |conn| insert_matter(conn, &origin, &principal, new))).await?;
+    authorize(&ctx.principal, Action::WriteMatters)?;
+    let new = body.command()?;
+    let row = db::call(&state, move |conn| matters::create(conn, &ctx, new)).await?;
     let version = row.version;
     Ok(with_etag(created(format!("/v1/matters/{}", row.id), &Matter::from(row)), version))
 }
@@ -287,17 +258,11 @@ pub async fn create_matter(
 #[get("/matters/{matter_id}")]
 pub async fn get_matter(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<MatterId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
-    let row = db::run(&state, move |conn| {
-        Ok(matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?)
-    })
-    .await?;
-    let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
+    Ok(ok(db::call(&state, move |conn| matters::get(conn, &ctx, &id)).await?))
 }
 
 /// Changes a matter. `If-Match` guards against lost updates (412).
@@ -316,46 +281,15 @@ pub async fn get_matter(
 pub async fn update_matter(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<MatterId>,
     ApiJson(body): ApiJson<UpdateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
+    authorize(&ctx.principal, Action::WriteMatters)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    let mut errors = ValidationErrors::default();
-    let title = body.title.as_deref().and_then(|t| errors.check("/title", text::required(t, 300)));
-    let reference = body.reference.map(|r| errors.check("/reference", text::optional(r.as_deref(), 100)).flatten());
-    let email = body.email.map(|e| optional_email(&mut errors, "/email", e.as_deref()));
-    let external_id =
-        body.external_id.map(|e| e.as_deref().and_then(|id| errors.check("/external_id", text::external_id(id))));
-    errors.into_result()?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let visibility = matter_visibility(&principal);
-            matters::get(conn, firm_id, id.as_str(), &visibility)?;
-            if let Some(client) = &body.client_id {
-                check_client(conn, firm_id, client)?;
-            }
-            let changes = MatterChanges {
-                client_id: body.client_id.map(String::from),
-                title,
-                reference,
-                email,
-                restricted: body.restricted,
-                external_id,
-                updated_at: vestibule_storage::now(),
-            };
-            let row = matters::update(conn, firm_id, id.as_str(), &visibility, expected, &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", id.as_str()))?;
-            Ok(row)
-        })
-    })
-    .await?;
-    let version = row.version;
-    Ok(with_etag(HttpResponse::Ok().json(Matter::from(row)), version))
+    let update = body.command()?;
+    Ok(ok(db::call(&state, move |conn| matters::update(conn, &ctx, &id, expected, update)).await?))
 }
 
 /// Delete a matter.
@@ -372,21 +306,13 @@ pub async fn update_matter(
 pub async fn delete_matter(
     req: HttpRequest,
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<MatterId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
+    authorize(&ctx.principal, Action::WriteMatters)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            matters::delete(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal), expected)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.deleted", "matter", id.as_str()))?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| matters::delete(conn, &ctx, &id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -405,47 +331,17 @@ pub async fn delete_matter(
 #[put("/matters/external/{external_id}")]
 pub async fn upsert_matter(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
+    authorize(&ctx.principal, Action::WriteMatters)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
-    let new = body.validate()?;
-    let (row, was_created) = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let Some(existing) = matters::find_by_external_id(conn, firm_id, &external_id)? else {
-                return Ok((insert_matter(conn, &origin, &principal, new)?, true));
-            };
-            let visibility = matter_visibility(&principal);
-            // A matter the caller cannot see stays invisible, even through its external id.
-            matters::get(conn, firm_id, &existing.id, &visibility)?;
-            let unchanged = existing.client_id == new.client_id.as_str()
-                && existing.title == new.title
-                && existing.reference == new.reference
-                && existing.email == new.email
-                && existing.restricted == new.restricted;
-            if unchanged {
-                return Ok((existing, false));
-            }
-            check_client(conn, firm_id, &new.client_id)?;
-            let changes = MatterChanges {
-                client_id: Some(new.client_id.into()),
-                title: Some(new.title),
-                reference: Some(new.reference),
-                email: Some(new.email),
-                restricted: Some(new.restricted),
-                external_id: None,
-                updated_at: vestibule_storage::now(),
-            };
-            let row = matters::update(conn, firm_id, &existing.id, &visibility, None, &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("matter.updated", "matter", &row.id))?;
-            Ok((row, false))
-        })
-    })
-    .await?;
+    let new = body.command()?;
+    let (row, was_created) = match db::call(&state, move |conn| matters::upsert(conn, &ctx, &external_id, new)).await? {
+        Upserted::Created(row) => (row, true),
+        Upserted::Existed(row) => (row, false),
+    };
     let version = row.version;
     let location = format!("/v1/matters/{}", row.id);
     Ok(with_etag(upserted(was_created, location, &Matter::from(row)), version))
@@ -461,39 +357,12 @@ pub async fn upsert_matter(
 #[get("/matters/{matter_id}/members")]
 pub async fn list_matter_members(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<MatterId>,
 ) -> Result<web::Json<Vec<MatterMember>>, ApiError> {
-    authorize(&principal, Action::ReadMatters)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        matters::get(conn, principal.firm_id().as_str(), id.as_str(), &matter_visibility(&principal))?;
-        Ok(web::Json(
-            matters::members(conn, principal.firm_id().as_str(), id.as_str())?
-                .into_iter()
-                .map(MatterMember::from)
-                .collect(),
-        ))
-    })
-    .await
-}
-
-/// The caller's role on the matter, after checking they can see it at all.
-fn caller_role(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    matter: &MatterId,
-) -> Result<Option<MatterRole>, ApiError> {
-    let visibility: MatterVisibility = matter_visibility(principal);
-    matters::get(conn, principal.firm_id().as_str(), matter.as_str(), &visibility)?;
-    Ok(match principal {
-        Principal::Staff(me) => {
-            matters::role_of(conn, principal.firm_id().as_str(), matter.as_str(), me.staff_id.as_str())?
-                .as_deref()
-                .and_then(MatterRole::from_stored)
-        }
-        _ => None,
-    })
+    let members = db::call(&state, move |conn| matters::members(conn, &ctx, &id)).await?;
+    Ok(web::Json(members.into_iter().map(MatterMember::from).collect()))
 }
 
 /// Adds a staff member to the matter or changes their role (case handlers and admins).
@@ -510,39 +379,14 @@ fn caller_role(
 #[put("/matters/{matter_id}/members/{staff_id}")]
 pub async fn put_matter_member(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<(MatterId, StaffId)>,
     ApiJson(body): ApiJson<PutMember>,
 ) -> Result<web::Json<MatterMember>, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
+    authorize(&ctx.principal, Action::WriteMatters)?;
     let (matter_id, staff_id) = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let role = caller_role(conn, &principal, &matter_id)?;
-            may_manage_matter_members(&principal, role)?;
-            if staff::count_active(conn, firm_id, &[staff_id.to_string()])? != 1 {
-                return Err(ApiError::NotFound);
-            }
-            let row = MemberRow {
-                matter_id: matter_id.to_string(),
-                staff_id: staff_id.to_string(),
-                firm_id: firm_id.to_owned(),
-                role: body.role.as_str().to_owned(),
-                created_at: vestibule_storage::now(),
-            };
-            matters::put_member(conn, &row)?;
-            let entry = Entry::success("matter.member_set", "matter", matter_id.as_str())
-                .with_details(serde_json::json!({ "staff_id": staff_id, "role": row.role }));
-            audit::record(conn, &origin, &principal, entry)?;
-            let stored = matters::members(conn, firm_id, matter_id.as_str())?
-                .into_iter()
-                .find(|m| m.staff_id == staff_id.as_str());
-            Ok(web::Json(stored.unwrap_or(row).into()))
-        })
-    })
-    .await
+    let row = db::call(&state, move |conn| matters::put_member(conn, &ctx, &matter_id, &staff_id, body.role)).await?;
+    Ok(web::Json(row.into()))
 }
 
 /// Remove a staff member from a matter.
@@ -555,23 +399,10 @@ pub async fn put_matter_member(
 #[delete("/matters/{matter_id}/members/{staff_id}")]
 pub async fn remove_matter_member(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<(MatterId, StaffId)>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteMatters)?;
     let (matter_id, staff_id) = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let role = caller_role(conn, &principal, &matter_id)?;
-            may_manage_matter_members(&principal, role)?;
-            matters::remove_member(conn, principal.firm_id().as_str(), matter_id.as_str(), staff_id.as_str())?;
-            let entry = Entry::success("matter.member_removed", "matter", matter_id.as_str())
-                .with_details(serde_json::json!({ "staff_id": staff_id }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| matters::remove_member(conn, &ctx, &matter_id, &staff_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

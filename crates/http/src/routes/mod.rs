@@ -18,7 +18,6 @@ pub mod clients;
 pub mod contacts;
 pub mod conversations;
 pub mod documents;
-pub mod fields;
 pub mod file_transfers;
 pub mod firm;
 pub mod folders;

@@ -1,19 +1,16 @@
 //! Offices of the firm (a contact may belong to one: the *of* field of seed 000).
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vestibule_domain::ValidationErrors;
+use vestibule_app::offices::{self, NewOffice, OfficeUpdate};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::OfficeId;
-use vestibule_domain::text;
-use vestibule_storage::offices::{self, OfficeChanges, OfficeRow};
-use vestibule_storage::write_tx;
+use vestibule_domain::{ValidationErrors, email, text};
+use vestibule_storage::offices::OfficeRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
@@ -22,8 +19,8 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::fields::{optional_email, optional_phone};
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -75,6 +72,29 @@ pub struct UpdateOffice {
     pub phone: Option<Option<String>>,
 }
 
+impl CreateOffice {
+    fn command(self) -> Result<NewOffice, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.check("/name", text::required(&self.name, 200));
+        let email = errors.check("/email", email::optional(self.email.as_deref())).flatten();
+        let phone = errors.check("/phone", text::optional_phone(self.phone.as_deref())).flatten();
+        errors.into_result()?;
+        Ok(NewOffice { name: name.unwrap_or_default(), email: email.map(String::from), phone })
+    }
+}
+
+impl UpdateOffice {
+    fn command(self) -> Result<OfficeUpdate, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = self.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200)));
+        let email =
+            self.email.map(|e| errors.check("/email", email::optional(e.as_deref())).flatten().map(String::from));
+        let phone = self.phone.map(|p| errors.check("/phone", text::optional_phone(p.as_deref())).flatten());
+        errors.into_result()?;
+        Ok(OfficeUpdate { name, email, phone })
+    }
+}
+
 /// The firm's offices.
 #[utoipa::path(
     tag = "offices",
@@ -85,16 +105,13 @@ pub struct UpdateOffice {
 #[get("/offices")]
 pub async fn list_offices(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Office>>, ApiError> {
-    authorize(&principal, Action::ReadOffices)?;
+    authorize(&ctx.principal, Action::ReadOffices)?;
     let page = page.page()?;
-    db::run(&state, move |conn| {
-        let rows = offices::list(conn, principal.firm_id().as_str(), page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Office::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| offices::list(conn, &ctx, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Office::from)))
 }
 
 /// Create an office.
@@ -110,34 +127,12 @@ pub async fn list_offices(
 #[post("/offices")]
 pub async fn create_office(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateOffice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ManageOffices)?;
-    let mut errors = ValidationErrors::default();
-    let name = errors.check("/name", text::required(&body.name, 200));
-    let email = optional_email(&mut errors, "/email", body.email.as_deref());
-    let phone = optional_phone(&mut errors, "/phone", body.phone.as_deref());
-    errors.into_result()?;
-    let now = vestibule_storage::now();
-    let row = OfficeRow {
-        id: OfficeId::generate().into(),
-        firm_id: principal.firm_id().to_string(),
-        name: name.unwrap_or_default(),
-        email,
-        phone,
-        created_at: now,
-        updated_at: now,
-    };
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            offices::insert(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("office.created", "office", &row.id))?;
-            Ok(row)
-        })
-    })
-    .await?;
+    authorize(&ctx.principal, Action::ManageOffices)?;
+    let new = body.command()?;
+    let row = db::call(&state, move |conn| offices::create(conn, &ctx, new)).await?;
     Ok(created(format!("/v1/offices/{}", row.id), &Office::from(row)))
 }
 
@@ -151,13 +146,11 @@ pub async fn create_office(
 #[get("/offices/{office_id}")]
 pub async fn get_office(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<OfficeId>,
 ) -> Result<web::Json<Office>, ApiError> {
-    authorize(&principal, Action::ReadOffices)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| Ok(web::Json(offices::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
-        .await
+    Ok(web::Json(db::call(&state, move |conn| offices::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Change an office.
@@ -174,29 +167,13 @@ pub async fn get_office(
 #[patch("/offices/{office_id}")]
 pub async fn update_office(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<OfficeId>,
     ApiJson(body): ApiJson<UpdateOffice>,
 ) -> Result<web::Json<Office>, ApiError> {
-    authorize(&principal, Action::ManageOffices)?;
-    let id = path.into_inner();
-    let mut errors = ValidationErrors::default();
-    let changes = OfficeChanges {
-        name: body.name.as_deref().and_then(|n| errors.check("/name", text::required(n, 200))),
-        email: body.email.map(|e| optional_email(&mut errors, "/email", e.as_deref())),
-        phone: body.phone.map(|p| optional_phone(&mut errors, "/phone", p.as_deref())),
-        updated_at: vestibule_storage::now(),
-    };
-    errors.into_result()?;
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let row = offices::update(conn, principal.firm_id().as_str(), id.as_str(), &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("office.updated", "office", id.as_str()))?;
-            Ok(web::Json(row.into()))
-        })
-    })
-    .await
+    authorize(&ctx.principal, Action::ManageOffices)?;
+    let (id, update) = (path.into_inner(), body.command()?);
+    Ok(web::Json(db::call(&state, move |conn| offices::update(conn, &ctx, &id, update)).await?.into()))
 }
 
 /// Deletes an office no staff member or contact belongs to (409 `in_use` otherwise).
@@ -209,19 +186,10 @@ pub async fn update_office(
 #[delete("/offices/{office_id}")]
 pub async fn delete_office(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<OfficeId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ManageOffices)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            offices::delete(conn, principal.firm_id().as_str(), id.as_str())?;
-            audit::record(conn, &origin, &principal, Entry::success("office.deleted", "office", id.as_str()))?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| offices::delete(conn, &ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,23 +1,21 @@
 //! Firm-wide message templates (seed 001). Owners and admins keep them; every staff member
 //! uses them. Placeholders are checked when a template is saved and filled when it is used.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::authz::{Action, authorize, matter_visibility};
+use vestibule_app::messaging::{MAX_BODY_CHARS, MAX_SUBJECT_CHARS};
+use vestibule_app::templates::{self, NewTemplate, RenderFor, TemplateUpdate};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, ContactId, MatterId, TemplateId};
-use vestibule_domain::principal::Principal;
 use vestibule_domain::template::TemplateText;
 use vestibule_domain::{ValidationErrors, text};
-use vestibule_storage::templates::{self, TemplateChanges, TemplateRow};
-use vestibule_storage::{contacts, matters, write_tx};
+use vestibule_storage::templates::TemplateRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
-use crate::error::{ApiError, OrUnknown};
+use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -25,8 +23,8 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::messaging::{self, TemplateValues};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_templates)
@@ -113,35 +111,29 @@ fn checked(errors: &mut ValidationErrors, pointer: &str, raw: &str, max: usize) 
 }
 
 impl CreateTemplate {
-    fn validate(self, firm_id: &str) -> Result<TemplateRow, ValidationErrors> {
+    fn command(self) -> Result<NewTemplate, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let name = errors.check("/name", text::required(&self.name, 120));
-        let subject = checked(&mut errors, "/subject", &self.subject, messaging::MAX_SUBJECT_CHARS);
-        let body = checked(&mut errors, "/body", &self.body, messaging::MAX_BODY_CHARS);
+        let subject = checked(&mut errors, "/subject", &self.subject, MAX_SUBJECT_CHARS);
+        let body = checked(&mut errors, "/body", &self.body, MAX_BODY_CHARS);
         errors.into_result()?;
-        let now = vestibule_storage::now();
-        Ok(TemplateRow {
-            id: TemplateId::generate().into(),
-            firm_id: firm_id.to_owned(),
+        Ok(NewTemplate {
             name: name.unwrap_or_default(),
             subject: subject.unwrap_or_default(),
             body: body.unwrap_or_default(),
-            created_at: now,
-            updated_at: now,
         })
     }
 }
 
 impl UpdateTemplate {
-    fn into_changes(self) -> Result<TemplateChanges, ValidationErrors> {
+    fn command(self) -> Result<TemplateUpdate, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let changes = TemplateChanges {
+        let update = TemplateUpdate {
             name: self.name.and_then(|v| errors.check("/name", text::required(&v, 120))),
-            subject: self.subject.and_then(|v| checked(&mut errors, "/subject", &v, messaging::MAX_SUBJECT_CHARS)),
-            body: self.body.and_then(|v| checked(&mut errors, "/body", &v, messaging::MAX_BODY_CHARS)),
-            updated_at: vestibule_storage::now(),
+            subject: self.subject.and_then(|v| checked(&mut errors, "/subject", &v, MAX_SUBJECT_CHARS)),
+            body: self.body.and_then(|v| checked(&mut errors, "/body", &v, MAX_BODY_CHARS)),
         };
-        errors.into_result().map(|()| changes)
+        errors.into_result().map(|()| update)
     }
 }
 
@@ -155,19 +147,15 @@ impl UpdateTemplate {
 #[get("/message-templates")]
 pub async fn list_templates(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<TemplateListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<MessageTemplate>>, ApiError> {
-    authorize(&principal, Action::UseTemplates)?;
+    authorize(&ctx.principal, Action::UseTemplates)?;
     let page = page.page()?;
     let needle = query.into_inner().q.filter(|q| !q.trim().is_empty());
-    db::run(&state, move |conn| {
-        let firm_id = principal.firm_id().as_str();
-        let rows = templates::list(conn, firm_id, needle.as_deref(), page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), MessageTemplate::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| templates::list(conn, &ctx, needle.as_deref(), &page)).await?;
+    Ok(web::Json(Paginated::of(listed, MessageTemplate::from)))
 }
 
 /// Create a message template.
@@ -183,20 +171,12 @@ pub async fn list_templates(
 #[post("/message-templates")]
 pub async fn create_template(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateTemplate>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ManageTemplates)?;
-    let row = body.validate(principal.firm_id().as_str())?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            templates::insert(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("template.created", "template", &row.id))?;
-            Ok(row)
-        })
-    })
-    .await?;
+    authorize(&ctx.principal, Action::ManageTemplates)?;
+    let new = body.command()?;
+    let row = db::call(&state, move |conn| templates::create(conn, &ctx, new)).await?;
     Ok(created(format!("/v1/message-templates/{}", row.id), &MessageTemplate::from(row)))
 }
 
@@ -210,13 +190,11 @@ pub async fn create_template(
 #[get("/message-templates/{template_id}")]
 pub async fn get_template(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<TemplateId>,
 ) -> Result<web::Json<MessageTemplate>, ApiError> {
-    authorize(&principal, Action::UseTemplates)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| Ok(web::Json(templates::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
-        .await
+    Ok(web::Json(db::call(&state, move |conn| templates::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Change a message template.
@@ -233,24 +211,14 @@ pub async fn get_template(
 #[patch("/message-templates/{template_id}")]
 pub async fn update_template(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<TemplateId>,
     ApiJson(body): ApiJson<UpdateTemplate>,
 ) -> Result<web::Json<MessageTemplate>, ApiError> {
-    authorize(&principal, Action::ManageTemplates)?;
-    let changes = body.into_changes()?;
+    authorize(&ctx.principal, Action::ManageTemplates)?;
+    let update = body.command()?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            templates::get(conn, firm_id, id.as_str())?;
-            let row = templates::update(conn, firm_id, id.as_str(), &changes)?;
-            audit::record(conn, &origin, &principal, Entry::success("template.updated", "template", &row.id))?;
-            Ok(web::Json(row.into()))
-        })
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| templates::update(conn, &ctx, &id, update)).await?.into()))
 }
 
 /// Delete a message template.
@@ -263,20 +231,11 @@ pub async fn update_template(
 #[delete("/message-templates/{template_id}")]
 pub async fn delete_template(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<TemplateId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ManageTemplates)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            templates::delete(conn, principal.firm_id().as_str(), id.as_str())?;
-            audit::record(conn, &origin, &principal, Entry::success("template.deleted", "template", id.as_str()))?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| templates::delete(conn, &ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -296,46 +255,12 @@ pub async fn delete_template(
 #[post("/message-templates/{template_id}/render")]
 pub async fn render_template(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<TemplateId>,
     ApiJson(body): ApiJson<RenderTemplate>,
 ) -> Result<web::Json<RenderedTemplate>, ApiError> {
-    authorize(&principal, Action::UseTemplates)?;
-    let Principal::Staff(me) = &principal else {
-        return Err(ApiError::Forbidden("templates are rendered for a sender".to_owned()));
-    };
-    let staff_id = me.staff_id.clone();
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let firm_id = principal.firm_id().as_str();
-        templates::get(conn, firm_id, id.as_str())?;
-        let contact = contacts::get(conn, firm_id, body.contact_id.as_str())
-            .or_unknown("/contact_id", "no such contact in this firm")?;
-        let matter = match &body.matter_id {
-            Some(matter) => Some(
-                matters::get(conn, firm_id, matter.as_str(), &matter_visibility(&principal))
-                    .or_unknown("/matter_id", "no such matter visible to you")?,
-            ),
-            None => None,
-        };
-        let client_id = matter
-            .as_ref()
-            .map(|m| m.client_id.clone())
-            .or(body.client_id.map(String::from))
-            .or(contact.client_id.clone())
-            .ok_or_else(|| ApiError::field("/client_id", "required", "name the client or matter"))?;
-        let values = TemplateValues::load(
-            conn,
-            firm_id,
-            staff_id.as_str(),
-            &client_id,
-            &contact.id,
-            matter.as_ref().map(|m| m.id.as_str()),
-        )
-        .map_err(ApiError::from)
-        .or_unknown("/client_id", "no such client in this firm")?;
-        let (subject, body) = messaging::render_template(conn, firm_id, id.as_str(), &values, "")?;
-        Ok(web::Json(RenderedTemplate { subject, body }))
-    })
-    .await
+    let about = RenderFor { contact_id: body.contact_id, client_id: body.client_id, matter_id: body.matter_id };
+    let (subject, body) = db::call(&state, move |conn| templates::render(conn, &ctx, &id, about)).await?;
+    Ok(web::Json(RenderedTemplate { subject, body }))
 }

@@ -1,23 +1,18 @@
 //! Webhook endpoints: where a firm's integrations receive events, signed per the Standard
 //! Webhooks specification. The signing secret is shown once, at creation and at rotation.
 
-use crate::routing::Routes;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::webhooks::{self, DeliveryRecord, EndpointUpdate, NewEndpoint};
 use vestibule_domain::authz::{Action, authorize};
-use vestibule_domain::events::{DisabledReason, EventType};
+use vestibule_domain::events::{Channel, DeliveryStatus, DisabledReason, EventType};
 use vestibule_domain::ids::{DeliveryId, EventId, WebhookEndpointId};
-use vestibule_domain::principal::Principal;
-use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow};
-use vestibule_storage::webhooks::{self, EndpointChanges, EndpointRow};
-use vestibule_storage::{outbox, write_tx};
+use vestibule_storage::webhooks::EndpointRow;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
@@ -27,8 +22,8 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::secrets;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_event_types)
@@ -149,24 +144,19 @@ pub struct DeliveryAttempt {
     pub error: Option<String>,
 }
 
-impl Delivery {
-    fn from_parts(
-        row: DeliveryRow,
-        attempts: Vec<AttemptRow>,
-        event_type: Option<EventType>,
-    ) -> Result<Self, ApiError> {
-        let pending = row.status == deliveries::PENDING;
-        let unknown = |what: &str, value: &str| ApiError::Internal(anyhow::anyhow!("stored delivery {what} {value:?}"));
-        Ok(Self {
-            channel: Channel::from_stored(&row.channel).ok_or_else(|| unknown("channel", &row.channel))?,
-            status: DeliveryStatus::from_stored(&row.status).ok_or_else(|| unknown("status", &row.status))?,
+impl From<DeliveryRecord> for Delivery {
+    fn from(record: DeliveryRecord) -> Self {
+        let DeliveryRecord { row, channel, status, event_type, attempts } = record;
+        Self {
             id: DeliveryId::from_trusted(row.id),
+            channel,
             endpoint_id: row.endpoint_id.map(WebhookEndpointId::from_trusted),
             recipient: row.recipient,
             event_id: EventId::from_trusted(row.event_id),
             event_type,
+            next_attempt_at: (status == DeliveryStatus::Pending).then(|| utc(row.next_attempt_at)),
+            status,
             attempts: row.attempts,
-            next_attempt_at: pending.then(|| utc(row.next_attempt_at)),
             last_error: row.last_error,
             delivered_at: row.delivered_at.map(utc),
             created_at: utc(row.created_at),
@@ -179,66 +169,8 @@ impl Delivery {
                     error: a.error,
                 })
                 .collect(),
-        })
+        }
     }
-}
-
-fn new_secret() -> String {
-    use base64::Engine;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-    let random = URL_SAFE_NO_PAD.decode(secrets::random_secret()).unwrap_or_default();
-    format!("whsec_{}", STANDARD.encode(random))
-}
-
-/// Checks a target URL: http(s), no credentials in it, and not an internal address unless
-/// the operator allowed that host (`WEBHOOK_ALLOWED_HOSTS`). Names are checked again when
-/// they resolve, at every delivery.
-fn check_url(raw: &str, allowed_hosts: &[String]) -> Result<String, FieldError> {
-    let invalid = |code: &str, detail: &str| FieldError::new("/url", code, detail);
-    let url = url::Url::parse(raw.trim()).map_err(|_| invalid("invalid_url", "is not a URL"))?;
-    let host = url.host_str().ok_or_else(|| invalid("invalid_url", "has no host"))?.to_ascii_lowercase();
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("invalid_url", "must not contain credentials"));
-    }
-    let allowed = allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host.trim_matches(['[', ']'])));
-    match url.scheme() {
-        "https" => {}
-        "http" if allowed => {}
-        _ => return Err(invalid("insecure_url", "must use https")),
-    }
-    let internal = match url.host() {
-        Some(url::Host::Ipv4(ip)) => !vestibule_domain::net::is_public(ip.into()),
-        Some(url::Host::Ipv6(ip)) => !vestibule_domain::net::is_public(ip.into()),
-        _ => vestibule_domain::net::is_internal_name(&host),
-    };
-    if internal && !allowed {
-        return Err(invalid("private_address", "points into a private network; an operator must allow the host"));
-    }
-    Ok(url.to_string())
-}
-
-fn event_filter(types: &[EventType]) -> String {
-    let mut names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names.join(" ")
-}
-
-/// The endpoint, if it may receive messages now.
-fn enabled_endpoint(
-    conn: &mut vestibule_storage::DbConnection,
-    firm_id: &str,
-    id: &str,
-) -> Result<EndpointRow, ApiError> {
-    let endpoint = webhooks::get(conn, firm_id, id)?;
-    if endpoint.disabled_at.is_some() {
-        return Err(ApiError::conflict("endpoint_disabled", "the endpoint is disabled; enable it first"));
-    }
-    Ok(endpoint)
-}
-
-fn admin(principal: &Principal) -> Result<(), ApiError> {
-    Ok(authorize(principal, Action::ManageWebhooks)?)
 }
 
 fn no_store(mut response: HttpResponse) -> HttpResponse {
@@ -249,10 +181,8 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
 /// The event catalogue. Every webhook request carries a `WebhookPayload` (see the schema).
 #[utoipa::path(tag = "webhooks", responses((status = 200, body = Vec<EventTypeInfo>), Unauthorized, Forbidden, InternalError), security(("bearer" = [])))]
 #[get("/webhook-event-types")]
-pub async fn list_event_types(
-    Authenticated(principal): Authenticated,
-) -> Result<web::Json<Vec<EventTypeInfo>>, ApiError> {
-    admin(&principal)?;
+pub async fn list_event_types(Caller(ctx): Caller) -> Result<web::Json<Vec<EventTypeInfo>>, ApiError> {
+    authorize(&ctx.principal, Action::ManageWebhooks)?;
     Ok(web::Json(EventType::ALL.iter().map(|&name| EventTypeInfo { name, description: name.description() }).collect()))
 }
 
@@ -266,16 +196,13 @@ pub async fn list_event_types(
 #[get("/webhook-endpoints")]
 pub async fn list_webhook_endpoints(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<WebhookEndpoint>>, ApiError> {
-    admin(&principal)?;
+    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
-    db::run(&state, move |conn| {
-        let rows = webhooks::list(conn, principal.firm_id().as_str(), page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), WebhookEndpoint::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| webhooks::list(conn, &ctx, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, WebhookEndpoint::from)))
 }
 
 /// Adds an endpoint (owners, admins, `webhooks:manage` keys). The response holds the signing
@@ -292,46 +219,13 @@ pub async fn list_webhook_endpoints(
 #[post("/webhook-endpoints")]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateWebhookEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&principal)?;
-    let mut errors = ValidationErrors::default();
-    let url = errors.check("", check_url(&body.url, &state.settings.app.webhook_allowed_hosts));
-    let description = errors.check("/description", text::optional(body.description.as_deref(), 500)).flatten();
-    errors.into_result()?;
-    let now = vestibule_storage::now();
-    let secret = new_secret();
-    let row = EndpointRow {
-        id: WebhookEndpointId::generate().into(),
-        firm_id: principal.firm_id().to_string(),
-        url: url.unwrap_or_default(),
-        description,
-        event_types: event_filter(&body.event_types),
-        secret: secret.clone(),
-        previous_secret: None,
-        previous_secret_expires_at: None,
-        disabled_at: None,
-        disabled_reason: None,
-        failing_since: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            webhooks::insert(conn, &row)?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("webhook_endpoint.created", "webhook_endpoint", &row.id),
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
+    let new = NewEndpoint { url: body.url, description: body.description, event_types: body.event_types };
+    let mut row = db::call(&state, move |conn| webhooks::create(conn, &ctx, &new)).await?;
     let location = format!("/v1/webhook-endpoints/{}", row.id);
+    let secret = std::mem::take(&mut row.secret);
     Ok(no_store(created(location, &WebhookEndpointWithSecret { endpoint: row.into(), secret })))
 }
 
@@ -345,13 +239,11 @@ pub async fn create_webhook_endpoint(
 #[get("/webhook-endpoints/{endpoint_id}")]
 pub async fn get_webhook_endpoint(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
-    admin(&principal)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| Ok(web::Json(webhooks::get(conn, principal.firm_id().as_str(), id.as_str())?.into())))
-        .await
+    Ok(web::Json(db::call(&state, move |conn| webhooks::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Changes the URL, description or filter, or disables / re-enables the endpoint.
@@ -368,53 +260,18 @@ pub async fn get_webhook_endpoint(
 #[patch("/webhook-endpoints/{endpoint_id}")]
 pub async fn update_webhook_endpoint(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
     ApiJson(body): ApiJson<UpdateWebhookEndpoint>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
-    admin(&principal)?;
     let id = path.into_inner();
-    let mut errors = ValidationErrors::default();
-    let url =
-        body.url.as_deref().and_then(|u| errors.check("", check_url(u, &state.settings.app.webhook_allowed_hosts)));
-    let description =
-        body.description.map(|d| errors.check("/description", text::optional(d.as_deref(), 500)).flatten());
-    errors.into_result()?;
-    let now = vestibule_storage::now();
-    let changes = EndpointChanges {
-        url,
-        description,
-        event_types: body.event_types.as_deref().map(event_filter),
-        disabled_at: body.disabled.map(|off| off.then_some(now)),
-        disabled_reason: body.disabled.map(|off| off.then(|| DisabledReason::Manual.as_str().to_owned())),
-        failing_since: body.disabled.filter(|off| !off).map(|_| None),
-        updated_at: now,
+    let update = EndpointUpdate {
+        url: body.url,
+        description: body.description,
+        event_types: body.event_types,
+        disabled: body.disabled,
     };
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let was_disabled = webhooks::get(conn, firm_id, id.as_str())?.disabled_at.is_some();
-            let mut changes = changes;
-            if was_disabled && changes.disabled_at == Some(Some(now)) {
-                // Already off: keep when and why it was turned off.
-                changes.disabled_at = None;
-                changes.disabled_reason = None;
-            }
-            let row = webhooks::update(conn, firm_id, id.as_str(), &changes)?;
-            if row.disabled_at.is_some() && !was_disabled {
-                deliveries::drop_pending_for_endpoint(conn, id.as_str(), "the endpoint was disabled")?;
-            }
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("webhook_endpoint.updated", "webhook_endpoint", id.as_str()),
-            )?;
-            Ok(web::Json(row.into()))
-        })
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| webhooks::update(conn, &ctx, &id, update)).await?.into()))
 }
 
 /// Deletes the endpoint and its delivery log.
@@ -427,25 +284,11 @@ pub async fn update_webhook_endpoint(
 #[delete("/webhook-endpoints/{endpoint_id}")]
 pub async fn delete_webhook_endpoint(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&principal)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            webhooks::delete(conn, principal.firm_id().as_str(), id.as_str())?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("webhook_endpoint.deleted", "webhook_endpoint", id.as_str()),
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| webhooks::delete(conn, &ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -470,27 +313,14 @@ pub struct RotatedSecret {
 #[post("/webhook-endpoints/{endpoint_id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&principal)?;
     let id = path.into_inner();
-    let secret = new_secret();
-    let overlap =
-        chrono::Duration::from_std(state.settings.app.secret_rotation_overlap).unwrap_or(chrono::Duration::hours(24));
-    let until = vestibule_storage::now() + overlap;
-    let stored = secret.clone();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            webhooks::rotate_secret(conn, principal.firm_id().as_str(), id.as_str(), &stored, until)?;
-            let entry = Entry::success("webhook_endpoint.secret_rotated", "webhook_endpoint", id.as_str());
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(())
-        })
-    })
-    .await?;
-    Ok(no_store(HttpResponse::Ok().json(RotatedSecret { secret, previous_secret_expires_at: utc(until) })))
+    let rotated = db::call(&state, move |conn| webhooks::rotate_secret(conn, &ctx, &id)).await?;
+    let body =
+        RotatedSecret { secret: rotated.secret, previous_secret_expires_at: utc(rotated.previous_secret_expires_at) };
+    Ok(no_store(HttpResponse::Ok().json(body)))
 }
 
 /// Sends a `webhook.test` event to this endpoint only (even when it filters types).
@@ -503,30 +333,12 @@ pub async fn rotate_webhook_secret(
 #[post("/webhook-endpoints/{endpoint_id}/test")]
 pub async fn send_test_event(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&principal)?;
     let id = path.into_inner();
-    let delivery = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let endpoint = enabled_endpoint(conn, firm_id, id.as_str())?;
-            audit::record(
-                conn,
-                &origin,
-                &principal,
-                Entry::success("webhook_endpoint.tested", "webhook_endpoint", &endpoint.id),
-            )?;
-            let data = serde_json::json!({ "id": endpoint.id });
-            let event = outbox::publish_to_endpoint(conn, firm_id, EventType::WebhookTest, &data, &endpoint.id)?;
-            let delivery = deliveries::latest_for_event(conn, &event.id)?;
-            Delivery::from_parts(delivery, Vec::new(), Some(EventType::WebhookTest))
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(delivery))
+    let delivery = db::call(&state, move |conn| webhooks::send_test(conn, &ctx, &id)).await?;
+    Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
 }
 
 /// The endpoint's delivery log: every delivery with its attempts, oldest first.
@@ -539,39 +351,15 @@ pub async fn send_test_event(
 #[get("/webhook-endpoints/{endpoint_id}/deliveries")]
 pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<WebhookEndpointId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
-    admin(&principal)?;
+    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let firm_id = principal.firm_id().as_str();
-        webhooks::get(conn, firm_id, id.as_str())?;
-        let filter = DeliveryFilter { endpoint_id: Some(id.to_string()), ..Default::default() };
-        delivery_page(conn, firm_id, &filter, &page).map(web::Json)
-    })
-    .await
-}
-
-fn delivery_page(
-    conn: &mut vestibule_storage::DbConnection,
-    firm_id: &str,
-    filter: &DeliveryFilter,
-    page: &vestibule_domain::cursor::Page,
-) -> Result<Paginated<Delivery>, ApiError> {
-    let rows = deliveries::list(conn, firm_id, filter, page.after.as_deref(), page.limit)?;
-    let types = deliveries::event_types_of(conn, rows.iter().map(|(d, _)| d.event_id.as_str()))?;
-    let (rows, next_cursor) = page.finish(rows, |(d, _)| d.id.clone());
-    let data = rows
-        .into_iter()
-        .map(|(d, attempts)| {
-            let event_type = types.get(&d.event_id).copied();
-            Delivery::from_parts(d, attempts, event_type)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Paginated { data, next_cursor })
+    let listed = db::call(&state, move |conn| webhooks::endpoint_deliveries(conn, &ctx, &id, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Delivery::from)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -580,63 +368,6 @@ pub struct DeliveryListQuery {
     /// `webhook` or `email`.
     pub channel: Option<Channel>,
     pub status: Option<DeliveryStatus>,
-}
-
-/// How an event leaves: as a webhook or as an email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Webhook,
-    Email,
-}
-
-impl Channel {
-    fn stored(self) -> &'static str {
-        match self {
-            Self::Webhook => outbox::WEBHOOK,
-            Self::Email => outbox::EMAIL,
-        }
-    }
-
-    fn from_stored(raw: &str) -> Option<Self> {
-        match raw {
-            outbox::WEBHOOK => Some(Self::Webhook),
-            outbox::EMAIL => Some(Self::Email),
-            _ => None,
-        }
-    }
-}
-
-/// `pending` until tried or between retries, `delivering` while claimed, then `delivered`
-/// or `dead` (retries exhausted, or the endpoint disabled).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Delivering,
-    Delivered,
-    Dead,
-}
-
-impl DeliveryStatus {
-    fn stored(self) -> &'static str {
-        match self {
-            Self::Pending => deliveries::PENDING,
-            Self::Delivering => deliveries::DELIVERING,
-            Self::Delivered => deliveries::DELIVERED,
-            Self::Dead => deliveries::DEAD,
-        }
-    }
-
-    fn from_stored(raw: &str) -> Option<Self> {
-        match raw {
-            deliveries::PENDING => Some(Self::Pending),
-            deliveries::DELIVERING => Some(Self::Delivering),
-            deliveries::DELIVERED => Some(Self::Delivered),
-            deliveries::DEAD => Some(Self::Dead),
-            _ => None,
-        }
-    }
 }
 
 /// Every delivery of the firm's events, webhooks and emails alike, with status, attempts and
@@ -650,18 +381,15 @@ impl DeliveryStatus {
 #[get("/deliveries")]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<DeliveryListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
-    admin(&principal)?;
+    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
-    let filter = DeliveryFilter {
-        endpoint_id: None,
-        channel: query.channel.map(|c| c.stored().to_owned()),
-        status: query.status.map(|s| s.stored().to_owned()),
-    };
-    db::run(&state, move |conn| delivery_page(conn, principal.firm_id().as_str(), &filter, &page).map(web::Json)).await
+    let DeliveryListQuery { channel, status } = query.into_inner();
+    let listed = db::call(&state, move |conn| webhooks::all_deliveries(conn, &ctx, channel, status, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Delivery::from)))
 }
 
 /// Sends the delivery's event to the endpoint again, as a new delivery with the same
@@ -675,28 +403,10 @@ pub async fn list_deliveries(
 #[post("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay")]
 pub async fn replay_webhook_delivery(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<(WebhookEndpointId, DeliveryId)>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&principal)?;
     let (endpoint_id, delivery_id) = path.into_inner();
-    let delivery = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let original = deliveries::get(conn, firm_id, delivery_id.as_str())?;
-            if original.endpoint_id.as_deref() != Some(endpoint_id.as_str()) {
-                return Err(ApiError::NotFound);
-            }
-            enabled_endpoint(conn, firm_id, endpoint_id.as_str())?;
-            let event = outbox::get_event(conn, firm_id, &original.event_id)?;
-            let new_id = outbox::queue(conn, &event, outbox::WEBHOOK, Some(endpoint_id.as_str()), None)?;
-            let entry = Entry::success("webhook_delivery.replayed", "webhook_delivery", delivery_id.as_str());
-            audit::record(conn, &origin, &principal, entry)?;
-            let row = deliveries::get(conn, firm_id, &new_id)?;
-            Delivery::from_parts(row, Vec::new(), EventType::from_stored(&event.event_type))
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(delivery))
+    let delivery = db::call(&state, move |conn| webhooks::replay(conn, &ctx, &endpoint_id, &delivery_id)).await?;
+    Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
 }

@@ -1,0 +1,5 @@
+//! Response types that several route modules answer with.
+
+pub mod contact;
+pub mod firm;
+pub mod staff;
