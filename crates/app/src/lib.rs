@@ -8,15 +8,19 @@
 //! which thread the work runs (the HTTP layer runs it on the blocking pool).
 
 pub mod audit;
+pub mod auth;
 pub mod clients;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod invitations;
+pub mod invoices;
 pub mod messaging;
 pub mod page;
 pub mod password;
 pub mod places;
 pub mod portal_access;
+pub mod portals;
 pub mod secrets;
 
 pub use context::{Context, Origin, Settings};
