@@ -85,6 +85,7 @@ pub async fn login(
     Ok(token_response(tokens))
 }
 
+/// Exchanges a refresh token for a new pair.
 pub async fn refresh(
     state: &AppState,
     origin: Origin,
