@@ -3,10 +3,10 @@
 
 use chrono::NaiveDateTime;
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::{InvitationId, PortalGrantId, PortalId};
+use vestibule_domain::ids::{ContactId, InvitationId, PortalGrantId, PortalId};
 use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::{ContactPrincipal, Principal};
-use vestibule_storage::contacts::ContactRow;
+use vestibule_storage::contacts::{self, ContactRow};
 use vestibule_storage::invitations::{self, InvitationRow};
 use vestibule_storage::portals::{self, GrantRow, PortalRow};
 use vestibule_storage::{DbConnection, outbox};
@@ -14,7 +14,7 @@ use vestibule_storage::{DbConnection, outbox};
 use crate::audit::{self, Entry};
 use crate::context::{Context, Settings};
 use crate::error::{AppError, AppResult};
-use crate::secrets;
+use crate::{events, secrets};
 
 fn staff_id(principal: &Principal) -> Option<String> {
     match principal {
@@ -134,16 +134,46 @@ pub fn send_invitation(
     invitation: &InvitationRow,
     token: &str,
 ) -> AppResult<()> {
-    let event = outbox::publish(
-        conn,
-        &invitation.firm_id,
-        EventType::PortalInvited,
-        &serde_json::json!({ "id": invitation.portal_id }),
-    )?;
+    let event = events::publish(conn, &invitation.firm_id, EventType::PortalInvited, &invitation.portal_id)?;
     let link = settings.link(&format!("/portal/accept-invitation?token={token}"));
     let content = serde_json::json!({ "link": link, "expires_at": invitation.expires_at.and_utc().to_rfc3339() });
     outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
     Ok(())
+}
+
+/// The contact with this address, or a new contact of `client_id` with `names` (required
+/// then, at `/first_name`): invites from the settings and from invoice emails name people
+/// by address.
+pub fn contact_by_email(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    client_id: &str,
+    email: &str,
+    names: Option<(String, String)>,
+) -> AppResult<ContactRow> {
+    if let Some(existing) = contacts::find_by_email(conn, firm_id, email)? {
+        return Ok(existing);
+    }
+    let (first_name, last_name) =
+        names.ok_or_else(|| AppError::field("/first_name", "required", "a new contact needs a first and last name"))?;
+    let now = vestibule_storage::now();
+    let row = ContactRow {
+        id: ContactId::generate().into(),
+        firm_id: firm_id.to_owned(),
+        external_id: None,
+        first_name,
+        last_name,
+        email: Some(email.to_owned()),
+        phone: None,
+        client_id: Some(client_id.to_owned()),
+        staff_id: None,
+        office_id: None,
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    contacts::insert(conn, &row)?;
+    Ok(row)
 }
 
 /// The portal of the signed-in contact.

@@ -97,8 +97,37 @@ pub fn unavailable(status: PortalStatus) -> Option<(&'static str, &'static str)>
     }
 }
 
+/// A portal's expiry as stored: a temporary portal needs one in the future, a full portal
+/// has none. The error has no pointer yet; the caller places it.
+pub fn expiry(
+    kind: PortalKind,
+    expires_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, crate::FieldError> {
+    match (kind, expires_at) {
+        (PortalKind::Temporary, Some(at)) if at > now => Ok(Some(at)),
+        (PortalKind::Temporary, _) => {
+            Err(crate::FieldError::new("", "required", "a temporary portal needs an expiry in the future"))
+        }
+        (PortalKind::Full, None) => Ok(None),
+        (PortalKind::Full, Some(_)) => Err(crate::FieldError::new("", "not_allowed", "a full portal does not expire")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_temporary_portal_expires_in_the_future_and_a_full_one_never() {
+        use super::{PortalKind, expiry};
+        let now = chrono::Utc::now().naive_utc();
+        let later = now + chrono::Duration::days(1);
+        assert_eq!(expiry(PortalKind::Temporary, Some(later), now).ok(), Some(Some(later)));
+        assert_eq!(expiry(PortalKind::Temporary, Some(now), now).map_err(|e| e.code), Err("required".to_owned()));
+        assert_eq!(expiry(PortalKind::Temporary, None, now).map_err(|e| e.code), Err("required".to_owned()));
+        assert_eq!(expiry(PortalKind::Full, None, now).ok(), Some(None));
+        assert_eq!(expiry(PortalKind::Full, Some(later), now).map_err(|e| e.code), Err("not_allowed".to_owned()));
+    }
+
     #[test]
     fn messages_need_a_registered_portal_while_files_may_come_with_the_invitation() {
         use super::{Delivery, PortalStatus};

@@ -1,5 +1,6 @@
-//! Credentials and principals: JWT access tokens, rotating refresh tokens, API keys,
-//! access-link secrets and sessions, password hashing and the rate limiter.
+//! The HTTP side of credentials: extractors that resolve a request's principal (the lookups
+//! are `vestibule_app::auth`), the sign-in bodies, access-link sessions and the per-address
+//! rate limiter.
 
 pub mod jwt;
 pub mod link;

@@ -1,14 +1,12 @@
 //! Staff sign-in: password login, token refresh, logout, and who am I.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
+use vestibule_app::auth::{self, AccountKind};
 use vestibule_domain::password::NewPassword;
-use vestibule_domain::principal::Principal;
-use vestibule_storage::{credentials, firms, sessions, staff, write_tx};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair};
-use crate::auth::principal::StaffUser;
+use crate::audit::Origin;
+use crate::auth::login::{self, LoginRequest, RefreshRequest, TokenPair};
+use crate::auth::principal::{Caller, StaffUser};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
@@ -16,10 +14,10 @@ use crate::problem::{
     BadRequest, Forbidden, InternalError, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::firm::Firm;
-use crate::routes::staff::StaffMember;
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::password;
+use crate::views::firm::Firm;
+use crate::views::staff::StaffMember;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_staff)
@@ -47,7 +45,7 @@ pub async fn login_staff(
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    login::login(&state, origin, AccountKind::Staff, body).await.map(login::token_response)
+    login::login(&state, origin.0, AccountKind::Staff, body).await
 }
 
 /// Exchanges a refresh token for a new token pair. Each refresh token works once; using one
@@ -63,7 +61,7 @@ pub async fn refresh_staff_token(
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    login::refresh(&state, origin, AccountKind::Staff, body).await.map(login::token_response)
+    login::refresh(&state, origin.0, AccountKind::Staff, body).await
 }
 
 /// Ends the current session: its access and refresh tokens stop working at once.
@@ -75,10 +73,10 @@ pub async fn refresh_staff_token(
 #[post("/auth/logout")]
 pub async fn logout_staff(
     state: web::Data<AppState>,
-    origin: Origin,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
 ) -> Result<HttpResponse, ApiError> {
-    login::logout(&state, origin, Principal::Staff(me)).await?;
+    db::call(&state, move |conn| auth::sign_in::logout(conn, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -97,12 +95,8 @@ pub struct Me {
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, StaffUser(me): StaffUser) -> Result<web::Json<Me>, ApiError> {
-    db::run(&state, move |conn| {
-        let member = staff::get(conn, me.firm_id.as_str(), me.staff_id.as_str())?;
-        let firm = firms::get(conn, me.firm_id.as_str())?;
-        Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
-    })
-    .await
+    let (member, firm) = db::call(&state, move |conn| auth::sign_in::me(conn, &me)).await?;
+    Ok(web::Json(Me { staff: member.into(), firm: firm.into() }))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -129,32 +123,12 @@ pub struct ChangePassword {
 #[post("/me/password")]
 pub async fn change_my_password(
     state: web::Data<AppState>,
-    origin: Origin,
-    StaffUser(me): StaffUser,
+    _: StaffUser,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let new_password = NewPassword::parse(&body.new_password).map_err(|e| ApiError::from(e.at("/new_password")))?;
-    db::run(&state, move |conn| {
-        let stored = credentials::find(conn, me.staff_id.as_str())?.ok_or_else(ApiError::invalid_token)?;
-        if !password::verify(&stored.password_hash, &body.current_password) {
-            return Err(ApiError::field("/current_password", "wrong_password", "is not your current password"));
-        }
-        let hash = password::hash(new_password.expose())?;
-        let principal = Principal::Staff(me.clone());
-        write_tx(conn, |conn| {
-            credentials::set_password(conn, me.firm_id.as_str(), me.staff_id.as_str(), &hash)?;
-            let ended = sessions::revoke_all_except(
-                conn,
-                me.staff_id.as_str(),
-                me.session_id.as_str(),
-                vestibule_storage::now(),
-            )?;
-            let entry = Entry::success("auth.password_changed", "staff", me.staff_id.as_str())
-                .with_details(serde_json::json!({ "other_sessions_ended": ended }));
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(())
-        })
-    })
-    .await?;
+    let current = body.current_password;
+    db::call(&state, move |conn| auth::sign_in::change_password(conn, &ctx, &current, &new_password)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

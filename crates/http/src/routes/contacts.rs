@@ -25,7 +25,7 @@ use crate::routing::Routes;
 use crate::state::AppState;
 use crate::views::contact::ContactOf;
 // Until routes/portal.rs names the view itself.
-pub use crate::views::contact::Contact;
+use crate::views::contact::Contact;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_contacts)

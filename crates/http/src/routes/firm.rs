@@ -18,7 +18,7 @@ use crate::problem::{
 use crate::routing::Routes;
 use crate::state::AppState;
 // Until routes/auth.rs names the view itself.
-pub use crate::views::firm::Firm;
+use crate::views::firm::Firm;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(get_firm).service(update_firm);

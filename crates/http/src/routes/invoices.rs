@@ -2,35 +2,30 @@
 //! recipients typed as semicolon-separated lists, optionally inviting the `to` recipients to
 //! the portal (never cc or bcc).
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, put, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::authz::{Action, authorize, matter_visibility};
-use vestibule_domain::email::{EmailAddress, parse_recipients};
-use vestibule_domain::events::EventType;
+use vestibule_app::invoices::{self, InvoiceEmail, NewInvoice};
+use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::email::parse_recipients;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
-use vestibule_domain::portal::{InvitationSource, PortalKind};
-use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
-use vestibule_storage::invoices::{self, InvoiceFilter, InvoiceRow};
-use vestibule_storage::{DbConnection, clients, matters, outbox, write_tx};
+use vestibule_storage::invoices::InvoiceFilter;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
-use crate::error::{ApiError, OrUnknown};
+use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::invitations::contact_for;
-use crate::routes::{created, upsert_external_id, upserted, utc};
+use crate::routes::{created, upsert_external_id, upserted};
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::portal_access::{self, Invitee};
+use crate::views::invoice::{Invoice, InvoiceLine, InvoiceStatus};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invoices)
@@ -38,91 +33,6 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(get_invoice)
         .service(upsert_invoice)
         .service(email_invoice);
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InvoiceStatus {
-    Draft,
-    Issued,
-    PartiallyPaid,
-    Paid,
-    Overdue,
-    Void,
-}
-
-impl InvoiceStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Issued => "issued",
-            Self::PartiallyPaid => "partially_paid",
-            Self::Paid => "paid",
-            Self::Overdue => "overdue",
-            Self::Void => "void",
-        }
-    }
-
-    fn from_stored(raw: &str) -> Self {
-        [Self::Draft, Self::Issued, Self::PartiallyPaid, Self::Paid, Self::Overdue, Self::Void]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .unwrap_or(Self::Issued)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InvoiceLine {
-    #[schema(min_length = 1, max_length = 500)]
-    pub description: String,
-    /// In thousandths, so 1.5 hours is 1500.
-    pub quantity_milli: i64,
-    /// In the currency's minor unit (cents).
-    pub unit_price_minor: i64,
-    pub amount_minor: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Invoice {
-    pub id: InvoiceId,
-    pub number: String,
-    pub client_id: ClientId,
-    pub matter_id: Option<MatterId>,
-    pub external_id: Option<String>,
-    pub issue_date: NaiveDate,
-    pub due_date: Option<NaiveDate>,
-    /// ISO 4217, e.g. `EUR`.
-    pub currency: String,
-    /// In the currency's minor unit (cents).
-    pub total_minor: i64,
-    /// What is still to be paid, in the minor unit.
-    pub balance_minor: i64,
-    pub status: InvoiceStatus,
-    pub lines: Vec<InvoiceLine>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<InvoiceRow> for Invoice {
-    fn from(row: InvoiceRow) -> Self {
-        Self {
-            id: InvoiceId::from_trusted(row.id),
-            number: row.number,
-            client_id: ClientId::from_trusted(row.client_id),
-            matter_id: row.matter_id.map(MatterId::from_trusted),
-            external_id: row.external_id,
-            issue_date: row.issue_date,
-            due_date: row.due_date,
-            currency: row.currency,
-            total_minor: row.total_minor,
-            balance_minor: row.balance_minor,
-            status: InvoiceStatus::from_stored(&row.status),
-            lines: serde_json::from_str(&row.lines).unwrap_or_default(),
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -179,7 +89,7 @@ pub struct EmailedInvoice {
 }
 
 impl CreateInvoice {
-    fn validate(self, firm_id: &str, id: String) -> Result<InvoiceRow, ValidationErrors> {
+    fn command(self) -> Result<NewInvoice, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let number = errors.check("/number", text::required(&self.number, 64));
         let external_id = self.external_id.as_deref().and_then(|e| errors.check("/external_id", text::external_id(e)));
@@ -201,12 +111,9 @@ impl CreateInvoice {
             errors.check(&format!("/lines/{index}/description"), text::required(&line.description, 500));
         }
         errors.into_result()?;
-        let now = vestibule_storage::now();
-        Ok(InvoiceRow {
-            id,
-            firm_id: firm_id.to_owned(),
-            client_id: self.client_id.into(),
-            matter_id: self.matter_id.map(String::from),
+        Ok(NewInvoice {
+            client_id: self.client_id,
+            matter_id: self.matter_id,
             number: number.unwrap_or_default(),
             external_id,
             issue_date: self.issue_date,
@@ -216,26 +123,8 @@ impl CreateInvoice {
             balance_minor: self.balance_minor,
             status: self.status.as_str().to_owned(),
             lines: serde_json::to_string(&self.lines).unwrap_or_else(|_| "[]".to_owned()),
-            created_at: now,
-            updated_at: now,
         })
     }
-}
-
-/// The client exists and the matter, if any, is the client's and visible to the caller.
-fn check_references(conn: &mut DbConnection, principal: &Principal, row: &InvoiceRow) -> Result<(), ApiError> {
-    let firm_id = principal.firm_id().as_str();
-    if !clients::exists(conn, firm_id, &row.client_id)? {
-        return Err(ApiError::field("/client_id", "unknown_reference", "no such client in this firm"));
-    }
-    if let Some(matter) = &row.matter_id {
-        let found = matters::get(conn, firm_id, matter, &matter_visibility(principal))
-            .or_unknown("/matter_id", "no such matter visible to you")?;
-        if found.client_id != row.client_id {
-            return Err(ApiError::field("/matter_id", "wrong_client", "the matter belongs to another client"));
-        }
-    }
-    Ok(())
 }
 
 /// Invoices, with filters.
@@ -248,11 +137,11 @@ fn check_references(conn: &mut DbConnection, principal: &Principal, row: &Invoic
 #[get("/invoices")]
 pub async fn list_invoices(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<InvoiceListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
-    authorize(&principal, Action::ReadInvoices)?;
+    authorize(&ctx.principal, Action::ReadInvoices)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = InvoiceFilter {
@@ -260,19 +149,8 @@ pub async fn list_invoices(
         matter_id: query.matter_id.map(String::from),
         status: query.status.map(|s| s.as_str().to_owned()),
     };
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        let rows = invoices::list(
-            conn,
-            principal.firm_id().as_str(),
-            &visibility,
-            &filter,
-            page.after.as_deref(),
-            page.limit,
-        )?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Invoice::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| invoices::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Invoice::from)))
 }
 
 /// Create an invoice.
@@ -288,21 +166,12 @@ pub async fn list_invoices(
 #[post("/invoices")]
 pub async fn create_invoice(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteInvoices)?;
-    let row = body.validate(principal.firm_id().as_str(), InvoiceId::generate().into())?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            check_references(conn, &principal, &row)?;
-            invoices::insert(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("invoice.created", "invoice", &row.id))?;
-            Ok(row)
-        })
-    })
-    .await?;
+    authorize(&ctx.principal, Action::WriteInvoices)?;
+    let new = body.command()?;
+    let row = db::call(&state, move |conn| invoices::create(conn, &ctx, new)).await?;
     Ok(created(format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 
@@ -316,16 +185,12 @@ pub async fn create_invoice(
 #[get("/invoices/{invoice_id}")]
 pub async fn get_invoice(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<InvoiceId>,
 ) -> Result<web::Json<Invoice>, ApiError> {
-    authorize(&principal, Action::ReadInvoices)?;
+    authorize(&ctx.principal, Action::ReadInvoices)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        Ok(web::Json(invoices::get(conn, principal.firm_id().as_str(), id.as_str(), &visibility)?.into()))
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| invoices::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Creates or replaces the invoice with this `external_id` (201 created, 200 existed).
@@ -343,43 +208,33 @@ pub async fn get_invoice(
 #[put("/invoices/external/{external_id}")]
 pub async fn upsert_invoice(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteInvoices)?;
+    authorize(&ctx.principal, Action::WriteInvoices)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
-    let firm_id = principal.firm_id().to_string();
-    let (row, was_created) = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let existing = invoices::find_by_external_id(conn, &firm_id, &external_id)?;
-            let id = existing.as_ref().map_or_else(|| InvoiceId::generate().into(), |e| e.id.clone());
-            let mut row = body.validate(&firm_id, id)?;
-            check_references(conn, &principal, &row)?;
-            let Some(existing) = existing else {
-                invoices::insert(conn, &row)?;
-                audit::record(conn, &origin, &principal, Entry::success("invoice.created", "invoice", &row.id))?;
-                return Ok((row, true));
-            };
-            // An invoice the caller cannot see stays invisible, even through its external id.
-            invoices::get(conn, &firm_id, &existing.id, &matter_visibility(&principal))?;
-            row.created_at = existing.created_at;
-            let unchanged = InvoiceRow { updated_at: existing.updated_at, ..row.clone() } == existing;
-            if unchanged {
-                return Ok((existing, false));
-            }
-            invoices::replace(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("invoice.updated", "invoice", &row.id))?;
-            Ok((row, false))
-        })
-    })
-    .await?;
+    let new = body.command()?;
+    let (row, was_created) = db::call(&state, move |conn| invoices::upsert(conn, &ctx, &external_id, new)).await?;
     Ok(upserted(was_created, format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 
-fn recipients(errors: &mut ValidationErrors, pointer: &str, raw: Option<&str>) -> Vec<EmailAddress> {
-    errors.check(pointer, parse_recipients(raw.unwrap_or_default())).unwrap_or_default()
+fn recipients(errors: &mut ValidationErrors, pointer: &str, raw: Option<&str>) -> Vec<String> {
+    let parsed = errors.check(pointer, parse_recipients(raw.unwrap_or_default())).unwrap_or_default();
+    parsed.into_iter().map(String::from).collect()
+}
+
+impl EmailInvoice {
+    fn command(self) -> Result<InvoiceEmail, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let to = recipients(&mut errors, "/to", self.to.as_deref());
+        let cc = recipients(&mut errors, "/cc", self.cc.as_deref());
+        let bcc = recipients(&mut errors, "/bcc", self.bcc.as_deref());
+        let subject = errors.check("/subject", text::optional(self.subject.as_deref(), 200)).flatten();
+        let message = errors.check("/message", text::optional(self.message.as_deref(), 10_000)).flatten();
+        errors.into_result()?;
+        Ok(InvoiceEmail { to, cc, bcc, subject, message, invite_recipients: self.invite_recipients })
+    }
 }
 
 /// Emails the invoice. With `invite_recipients`, each `to` recipient becomes (or stays) a
@@ -398,86 +253,14 @@ fn recipients(errors: &mut ValidationErrors, pointer: &str, raw: Option<&str>) -
 #[post("/invoices/{invoice_id}/email")]
 pub async fn email_invoice(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<InvoiceId>,
     ApiJson(body): ApiJson<EmailInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteInvoices)?;
-    let mut errors = ValidationErrors::default();
-    let typed_to = recipients(&mut errors, "/to", body.to.as_deref());
-    let cc = recipients(&mut errors, "/cc", body.cc.as_deref());
-    let bcc = recipients(&mut errors, "/bcc", body.bcc.as_deref());
-    let subject = errors.check("/subject", text::optional(body.subject.as_deref(), 200)).flatten();
-    let message = errors.check("/message", text::optional(body.message.as_deref(), 10_000)).flatten();
-    errors.into_result()?;
+    authorize(&ctx.principal, Action::WriteInvoices)?;
+    let email = body.command()?;
     let id = path.into_inner();
-    let settings = state.settings.clone();
-    let emailed = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let visibility = matter_visibility(&principal);
-            let invoice = invoices::get(conn, firm_id, id.as_str(), &visibility)?;
-            let client = clients::get(conn, firm_id, &invoice.client_id)?;
-            let to: Vec<String> = if typed_to.is_empty() {
-                let matter_email = match &invoice.matter_id {
-                    Some(matter) => matters::get(conn, firm_id, matter, &visibility)?.email,
-                    None => None,
-                };
-                matter_email.or_else(|| client.emails.first().cloned()).into_iter().collect()
-            } else {
-                typed_to.into_iter().map(String::from).collect()
-            };
-            if to.is_empty() {
-                return Err(ApiError::field(
-                    "/to",
-                    "required",
-                    "the invoice's matter and client have no email; name a recipient",
-                ));
-            }
-            let cc: Vec<String> = cc.into_iter().map(String::from).collect();
-            let bcc: Vec<String> = bcc.into_iter().map(String::from).collect();
-            let mut invited = Vec::new();
-            if body.invite_recipients {
-                for address in &to {
-                    let local = address.split('@').next().unwrap_or(address).to_owned();
-                    let contact = contact_for(
-                        conn,
-                        firm_id,
-                        &invoice.client_id,
-                        address,
-                        Some((local, client.row.name.clone())),
-                    )?;
-                    let (portal, _) =
-                        portal_access::ensure_portal(conn, &crate::audit::context(&principal, &origin, &settings), &contact, PortalKind::Full, None)?;
-                    portal_access::grant(conn, &crate::audit::context(&principal, &origin, &settings), &portal, Some(&invoice.client_id), None)?;
-                    if portal.activated_at.is_none() {
-                        let invitee = Invitee {
-                            portal: &portal,
-                            contact: &contact,
-                            client_id: Some(&invoice.client_id),
-                            source: InvitationSource::Invoice,
-                        };
-                        portal_access::invite(conn, &crate::audit::context(&principal, &origin, &settings), invitee)?;
-                        invited.push(address.clone());
-                    }
-                }
-            }
-            let event =
-                outbox::publish(conn, firm_id, EventType::InvoiceEmailed, &serde_json::json!({ "id": invoice.id }))?;
-            let content = serde_json::json!({
-                "to": to, "cc": cc, "bcc": bcc,
-                "subject": subject, "message": message, "number": invoice.number,
-                "link": format!("{}/portal/invoices/{}", settings.app.public_base_url.trim_end_matches('/'), invoice.id),
-            });
-            outbox::queue_email(conn, &event, &to[0], Some(&content))?;
-            let entry = Entry::success("invoice.emailed", "invoice", &invoice.id).with_details(
-                serde_json::json!({ "to": to.len(), "cc": cc.len(), "bcc": bcc.len(), "invited": invited.len() }),
-            );
-            audit::record(conn, &origin, &principal, entry)?;
-            Ok(EmailedInvoice { to, cc, bcc, invited })
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(emailed))
+    let emailed = db::call(&state, move |conn| invoices::email(conn, &ctx, &id, email)).await?;
+    let invoices::Emailed { to, cc, bcc, invited } = emailed;
+    Ok(HttpResponse::Accepted().json(EmailedInvoice { to, cc, bcc, invited }))
 }

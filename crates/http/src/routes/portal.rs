@@ -1,23 +1,19 @@
 //! Portal contacts' sign-in. Contact accounts are created through portal invitations; the
 //! mechanics match staff sign-in, with tokens for the portal audience.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vestibule_domain::audit::ActorKind;
-use vestibule_domain::email::EmailAddress;
-use vestibule_domain::events::EventType;
+use vestibule_app::auth::{self, AccountKind};
+use vestibule_app::{invoices, portals};
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId, PortalId};
 use vestibule_domain::password::NewPassword;
-use vestibule_domain::portal::{PortalKind, PortalStatus, unavailable};
-use vestibule_domain::principal::Principal;
-use vestibule_storage::{contacts, credentials, firms, invitations, invoices, outbox, portals, sessions, write_tx};
+use vestibule_domain::portal::{PortalKind, PortalStatus};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::login::{self, AccountKind, LoginRequest, RefreshRequest, TokenPair, open_session};
-use crate::auth::principal::ContactUser;
+use crate::audit::Origin;
+use crate::auth::login::{self, LoginRequest, RefreshRequest, TokenPair, token_response};
+use crate::auth::principal::{Caller, ContactUser};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
@@ -26,12 +22,11 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
     Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::contacts::Contact;
-use crate::routes::invoices::Invoice;
 use crate::routes::utc;
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::portal_access::portal_of as my_portal;
-use vestibule_app::{password, secrets};
+use crate::views::contact::Contact;
+use crate::views::invoice::Invoice;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(login_contact)
@@ -59,12 +54,8 @@ pub async fn list_my_invoices(
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
     let page = page.page()?;
-    db::run(&state, move |conn| {
-        let portal = my_portal(conn, &me)?;
-        let rows = invoices::list_for_portal(conn, &portal, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Invoice::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| invoices::list_mine(conn, &me, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Invoice::from)))
 }
 
 /// One invoice visible in the signed-in contact's portal.
@@ -81,11 +72,7 @@ pub async fn get_my_invoice(
     path: web::Path<InvoiceId>,
 ) -> Result<web::Json<Invoice>, ApiError> {
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let portal = my_portal(conn, &me)?;
-        Ok(web::Json(invoices::get_for_portal(conn, &portal, id.as_str())?.into()))
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| invoices::get_mine(conn, &me, &id)).await?.into()))
 }
 
 /// Signs a portal contact in.
@@ -103,7 +90,7 @@ pub async fn login_contact(
     origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    login::login(&state, origin, AccountKind::Contact, body).await.map(login::token_response)
+    login::login(&state, origin.0, AccountKind::Contact, body).await
 }
 
 /// Exchanges a portal refresh token for a new pair (single use, reuse ends the session).
@@ -118,7 +105,7 @@ pub async fn refresh_contact_token(
     origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    login::refresh(&state, origin, AccountKind::Contact, body).await.map(login::token_response)
+    login::refresh(&state, origin.0, AccountKind::Contact, body).await
 }
 
 /// Ends the contact's current session.
@@ -130,10 +117,10 @@ pub async fn refresh_contact_token(
 #[post("/portal/auth/logout")]
 pub async fn logout_contact(
     state: web::Data<AppState>,
-    origin: Origin,
-    ContactUser(me): ContactUser,
+    _: ContactUser,
+    Caller(ctx): Caller,
 ) -> Result<HttpResponse, ApiError> {
-    login::logout(&state, origin, Principal::Contact(me)).await?;
+    db::call(&state, move |conn| auth::sign_in::logout(conn, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -179,41 +166,31 @@ pub async fn get_portal_me(
     state: web::Data<AppState>,
     ContactUser(me): ContactUser,
 ) -> Result<web::Json<PortalMe>, ApiError> {
-    db::run(&state, move |conn| {
-        let firm_id = me.firm_id.as_str();
-        let contact = contacts::get(conn, firm_id, me.contact_id.as_str())?;
-        let portal = portals::for_contact(conn, firm_id, &contact.id)?.ok_or(ApiError::NotFound)?;
-        let visible = portals::visible(conn, &portal.id)?;
-        Ok(web::Json(PortalMe {
-            contact: contact.into(),
-            portal: MyPortal {
-                status: PortalStatus::of(
-                    &portal.status,
-                    portal.disabled_at,
-                    portal.expires_at,
-                    vestibule_storage::now(),
-                ),
-                kind: PortalKind::from_stored(&portal.kind),
-                expires_at: portal.expires_at.map(utc),
-                id: PortalId::from_trusted(portal.id),
-            },
-            clients: visible
-                .clients
-                .into_iter()
-                .map(|(id, name)| VisibleClient { id: ClientId::from_trusted(id), name })
-                .collect(),
-            matters: visible
-                .matters
-                .into_iter()
-                .map(|(id, title, client)| VisibleMatter {
-                    id: MatterId::from_trusted(id),
-                    title,
-                    client_id: ClientId::from_trusted(client),
-                })
-                .collect(),
-        }))
-    })
-    .await
+    let mine = db::call(&state, move |conn| portals::mine(conn, &me)).await?;
+    let portals::MyPortal { contact, portal, status, visible } = mine;
+    Ok(web::Json(PortalMe {
+        contact: contact.into(),
+        portal: MyPortal {
+            status,
+            kind: PortalKind::from_stored(&portal.kind),
+            expires_at: portal.expires_at.map(utc),
+            id: PortalId::from_trusted(portal.id),
+        },
+        clients: visible
+            .clients
+            .into_iter()
+            .map(|(id, name)| VisibleClient { id: ClientId::from_trusted(id), name })
+            .collect(),
+        matters: visible
+            .matters
+            .into_iter()
+            .map(|(id, title, client)| VisibleMatter {
+                id: MatterId::from_trusted(id),
+                title,
+                client_id: ClientId::from_trusted(client),
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -243,82 +220,12 @@ pub async fn accept_invitation(
     ApiJson(body): ApiJson<AcceptInvitation>,
 ) -> Result<HttpResponse, ApiError> {
     let password = NewPassword::parse(&body.password).map_err(|e| ApiError::from(e.at("/password")))?;
-    let hash = web::block(move || password::hash(password.expose())).await.map_err(anyhow::Error::from)??;
-    let refresh_token = secrets::new_refresh_token();
-    let refresh_digest = secrets::digest(&refresh_token);
-    let settings = state.settings.clone();
-    let token_digest = secrets::digest(body.token.trim());
-    let (firm_id, contact_id, session) = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let now = vestibule_storage::now();
-            let invitation = invitations::find_by_token(conn, &token_digest)?.ok_or(ApiError::NotFound)?;
-            if invitation.accepted_at.is_some() {
-                return Err(ApiError::conflict("invitation_used", "this invitation was used already; sign in instead"));
-            }
-            if invitation.revoked_at.is_some() {
-                return Err(ApiError::Gone {
-                    code: "invitation_revoked",
-                    detail: "this invitation was withdrawn or replaced by a newer one",
-                });
-            }
-            if invitation.expires_at <= now {
-                return Err(ApiError::Gone {
-                    code: "invitation_expired",
-                    detail: "this invitation has expired; ask the firm to send a new one",
-                });
-            }
-            let portal = portals::get(conn, &invitation.firm_id, &invitation.portal_id)?;
-            let status = PortalStatus::of("active", portal.disabled_at, portal.expires_at, now);
-            if let Some((code, detail)) = unavailable(status) {
-                return Err(ApiError::Refused { code, detail });
-            }
-            if !invitations::accept(conn, &invitation.id, now)? {
-                return Err(ApiError::conflict("invitation_used", "this invitation was used already; sign in instead"));
-            }
-            credentials::set_password(conn, &invitation.firm_id, &invitation.contact_id, &hash)?;
-            portals::activate(conn, &portal.id, now)?;
-            let entry = Entry::success("portal.activated", "portal", &portal.id)
-                .with_details(serde_json::json!({ "invitation_id": invitation.id }));
-            audit::record_as(
-                conn,
-                &origin,
-                &invitation.firm_id,
-                ActorKind::Contact,
-                Some(&invitation.contact_id),
-                entry,
-            )?;
-            let event = outbox::publish(
-                conn,
-                &invitation.firm_id,
-                EventType::PortalActivated,
-                &serde_json::json!({ "id": portal.id }),
-            )?;
-            let content =
-                serde_json::json!({ "link": format!("{}/portal", settings.app.public_base_url.trim_end_matches('/')) });
-            outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
-            let session = open_session(
-                conn,
-                &settings,
-                &origin,
-                AccountKind::Contact,
-                &invitation.firm_id,
-                &invitation.contact_id,
-                &refresh_digest,
-            )?;
-            Ok((invitation.firm_id, invitation.contact_id, session))
-        })
+    let (keys, settings) = (state.keys.clone(), state.settings.app.clone());
+    let tokens = db::call(&state, move |conn| {
+        auth::registration::accept_invitation(conn, &origin.0, &settings, &keys, &body.token, &password)
     })
     .await?;
-    let pair = login::token_pair(
-        &state,
-        AccountKind::Contact,
-        &firm_id,
-        &contact_id,
-        &session.id,
-        refresh_token,
-        session.expires_at,
-    )?;
-    Ok(login::token_response(pair))
+    Ok(token_response(tokens))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -344,40 +251,14 @@ pub async fn request_password_reset(
     origin: Origin,
     ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(retry_after_secs) = state.login_limiter.check(origin.ip.as_deref().unwrap_or_default()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many attempts from this address" });
-    }
-    let settings = state.settings.clone();
-    db::run(&state, move |conn| {
-        let Some(firm) = firms::find_by_slug(conn, body.firm.trim())? else { return Ok(()) };
-        let email = EmailAddress::parse(&body.email).map(String::from).unwrap_or_default();
-        let Some(contact) = contacts::find_by_email(conn, &firm.id, &email)? else { return Ok(()) };
-        if contact.disabled_at.is_some() || login::portal_gate(conn, &firm.id, &contact.id).is_err() {
-            return Ok(());
-        }
-        let token = secrets::random_secret();
-        let now = vestibule_storage::now();
-        write_tx(conn, |conn| {
-            invitations::create_reset(conn, &firm.id, &contact.id, &secrets::digest(&token), now, now + RESET_TTL)?;
-            let event = outbox::publish(
-                conn,
-                &firm.id,
-                EventType::PortalPasswordReset,
-                &serde_json::json!({ "id": contact.id }),
-            )?;
-            let link =
-                format!("{}/portal/reset-password?token={token}", settings.app.public_base_url.trim_end_matches('/'));
-            outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
-            let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
-            audit::record_as(conn, &origin, &firm.id, ActorKind::Contact, Some(&contact.id), entry)?;
-            Ok(())
-        })
+    login::throttle(&state, &origin.0, "too many attempts from this address")?;
+    let settings = state.settings.app.clone();
+    db::call(&state, move |conn| {
+        auth::registration::request_password_reset(conn, &origin.0, &settings, &body.firm, &body.email)
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
 }
-
-const RESET_TTL: chrono::Duration = chrono::Duration::hours(1);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -404,22 +285,7 @@ pub async fn confirm_password_reset(
     ApiJson(body): ApiJson<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     let password = NewPassword::parse(&body.password).map_err(|e| ApiError::from(e.at("/password")))?;
-    let hash = web::block(move || password::hash(password.expose())).await.map_err(anyhow::Error::from)??;
-    let digest = secrets::digest(body.token.trim());
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let now = vestibule_storage::now();
-            let (firm_id, contact_id) = invitations::use_reset(conn, &digest, now)?.ok_or(ApiError::Gone {
-                code: "reset_link_invalid",
-                detail: "this reset link is unknown, used or expired; ask for a new one",
-            })?;
-            credentials::set_password(conn, &firm_id, &contact_id, &hash)?;
-            sessions::revoke_all_of(conn, &contact_id, now)?;
-            let entry = Entry::success("auth.password_reset", "contact", &contact_id);
-            audit::record_as(conn, &origin, &firm_id, ActorKind::Contact, Some(&contact_id), entry)?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| auth::registration::confirm_password_reset(conn, &origin.0, &body.token, &password))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

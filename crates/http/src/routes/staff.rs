@@ -25,7 +25,7 @@ use crate::routes::created;
 use crate::routing::Routes;
 use crate::state::AppState;
 // Until routes/auth.rs names the view itself.
-pub use crate::views::staff::StaffMember;
+use crate::views::staff::StaffMember;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_staff)

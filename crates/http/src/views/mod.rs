@@ -2,4 +2,6 @@
 
 pub mod contact;
 pub mod firm;
+pub mod invoice;
+pub mod portal;
 pub mod staff;

@@ -1,0 +1,10 @@
+//! Who a caller is: password sign-in, refresh-token rotation and logout for staff and
+//! portal contacts, registration by invitation, password resets, and the principal behind
+//! an access token or an API key.
+
+pub mod principal;
+pub mod registration;
+pub mod sign_in;
+pub mod tokens;
+
+pub use sign_in::{AccountKind, Tokens};

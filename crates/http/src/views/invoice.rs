@@ -1,0 +1,94 @@
+//! An invoice as staff and portal contacts see it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
+use vestibule_storage::invoices::InvoiceRow;
+
+use crate::routes::utc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Draft,
+    Issued,
+    PartiallyPaid,
+    Paid,
+    Overdue,
+    Void,
+}
+
+impl InvoiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Issued => "issued",
+            Self::PartiallyPaid => "partially_paid",
+            Self::Paid => "paid",
+            Self::Overdue => "overdue",
+            Self::Void => "void",
+        }
+    }
+
+    fn from_stored(raw: &str) -> Self {
+        [Self::Draft, Self::Issued, Self::PartiallyPaid, Self::Paid, Self::Overdue, Self::Void]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .unwrap_or(Self::Issued)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceLine {
+    #[schema(min_length = 1, max_length = 500)]
+    pub description: String,
+    /// In thousandths, so 1.5 hours is 1500.
+    pub quantity_milli: i64,
+    /// In the currency's minor unit (cents).
+    pub unit_price_minor: i64,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invoice {
+    pub id: InvoiceId,
+    pub number: String,
+    pub client_id: ClientId,
+    pub matter_id: Option<MatterId>,
+    pub external_id: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    /// In the currency's minor unit (cents).
+    pub total_minor: i64,
+    /// What is still to be paid, in the minor unit.
+    pub balance_minor: i64,
+    pub status: InvoiceStatus,
+    pub lines: Vec<InvoiceLine>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<InvoiceRow> for Invoice {
+    fn from(row: InvoiceRow) -> Self {
+        Self {
+            id: InvoiceId::from_trusted(row.id),
+            number: row.number,
+            client_id: ClientId::from_trusted(row.client_id),
+            matter_id: row.matter_id.map(MatterId::from_trusted),
+            external_id: row.external_id,
+            issue_date: row.issue_date,
+            due_date: row.due_date,
+            currency: row.currency,
+            total_minor: row.total_minor,
+            balance_minor: row.balance_minor,
+            status: InvoiceStatus::from_stored(&row.status),
+            lines: serde_json::from_str(&row.lines).unwrap_or_default(),
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
