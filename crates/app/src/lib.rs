@@ -10,14 +10,19 @@
 pub mod audit;
 pub mod clients;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod events;
+pub mod folders;
 pub mod messaging;
 pub mod page;
 pub mod password;
 pub mod places;
 pub mod portal_access;
 pub mod secrets;
+pub mod shares;
+pub mod signatures;
+pub mod transfers;
 
 pub use context::{Context, Origin, Settings};
 pub use error::{AppError, AppResult, OrUnknown};

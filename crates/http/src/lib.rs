@@ -19,6 +19,7 @@ pub mod routes;
 pub mod routing;
 pub mod state;
 pub mod upload;
+pub mod views;
 pub mod zip;
 
 pub use app::{configure_app, openapi_document, schema_registrations};
