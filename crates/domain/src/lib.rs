@@ -13,8 +13,10 @@ pub mod net;
 pub mod password;
 pub mod portal;
 pub mod principal;
+pub mod range;
 pub mod roles;
 pub mod scope;
+pub mod signature;
 pub mod template;
 pub mod text;
 

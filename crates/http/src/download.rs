@@ -1,61 +1,49 @@
 //! Sending stored files: `Range` requests (RFC 9110) and `Content-Disposition: attachment`
 //! (RFC 6266) with a plain fallback name and the exact UTF-8 name.
 
-use actix_web::HttpResponse;
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_TYPE, ETAG, RANGE, X_CONTENT_TYPE_OPTIONS,
 };
+use actix_web::{HttpRequest, HttpResponse};
+use vestibule_app::Context;
+pub use vestibule_app::documents::ARCHIVE_LIMIT;
+use vestibule_app::documents::{self, Audience};
 use vestibule_blobs::{BlobStore, BlobStream};
-use vestibule_storage::documents::DocumentRow;
+use vestibule_domain::ids::DocumentId;
+pub use vestibule_domain::range::counts_as_download;
+use vestibule_domain::range::{Wanted, wanted};
+use vestibule_storage::documents::{DocumentFilter, DocumentRow};
 
+use crate::db;
 use crate::error::ApiError;
+use crate::state::AppState;
 
-/// What `Range` asks for, against a file of `size` bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wanted {
-    Whole,
-    /// Inclusive first and last byte.
-    Part(u64, u64),
-    Unsatisfiable,
+/// A document's download, for staff and the portal alike: the use case decides what the
+/// caller may read and records what it must; the file is then streamed.
+pub async fn document(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: Context,
+    audience: Audience,
+    id: DocumentId,
+) -> Result<HttpResponse, ApiError> {
+    let range = req.headers().get(RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let asked = range.clone();
+    let row = db::call(state, move |conn| documents::download(conn, &ctx, audience, &id, asked.as_deref())).await?;
+    send(Download::of(&state.blobs, &row), range.as_deref()).await
 }
 
-/// Reads a `Range` header. Several ranges, other units or garbage get the whole file, as
-/// the RFC allows; a single satisfiable range gets that part.
-pub fn wanted(header: Option<&str>, size: u64) -> Wanted {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else { return Wanted::Whole };
-    if spec.contains(',') {
-        return Wanted::Whole;
-    }
-    let Some((start, end)) = spec.trim().split_once('-') else { return Wanted::Whole };
-    let (start, end) = (start.trim(), end.trim());
-    let parsed = match (start.is_empty(), end.is_empty()) {
-        // The last `n` bytes.
-        (true, false) => match end.parse::<u64>() {
-            Ok(0) => return Wanted::Unsatisfiable,
-            Ok(n) => Some((size.saturating_sub(n), size.saturating_sub(1))),
-            Err(_) => None,
-        },
-        (false, true) => start.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
-        (false, false) => match (start.parse::<u64>(), end.parse::<u64>()) {
-            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
-            _ => None,
-        },
-        (true, true) => None,
-    };
-    match parsed {
-        None => Wanted::Whole,
-        Some((first, _)) if size == 0 || first >= size => Wanted::Unsatisfiable,
-        Some((first, last)) => Wanted::Part(first, last),
-    }
-}
-
-/// Whether a request for `size` bytes with this `Range` is a download worth a receipt: the
-/// whole file, or a part from its start. Later parts (a resumed or chunked download) and
-/// ranges that cannot be served are not.
-pub fn counts_as_download(range: Option<&str>, size: i64) -> bool {
-    matches!(wanted(range, u64::try_from(size).unwrap_or(0)), Wanted::Whole | Wanted::Part(0, _))
+/// "Download All" for staff and the portal alike.
+pub async fn archive(
+    state: &AppState,
+    ctx: Context,
+    audience: Audience,
+    filter: DocumentFilter,
+) -> Result<HttpResponse, ApiError> {
+    let rows = db::call(state, move |conn| documents::archive(conn, &ctx, audience, &filter)).await?;
+    Ok(send_archive(&state.blobs, rows, "documents"))
 }
 
 /// `attachment; filename="…"; filename*=UTF-8''…`: old clients get an ASCII name, others
@@ -74,9 +62,6 @@ pub fn content_disposition(name: &str) -> String {
     }
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
-
-/// The most documents one archive holds.
-pub const ARCHIVE_LIMIT: usize = 1000;
 
 /// Streams a ZIP of `rows` as `name`.zip, an attachment the browser must not sniff or keep.
 pub fn send_archive(blobs: &BlobStore, rows: Vec<DocumentRow>, name: &str) -> HttpResponse {
@@ -211,21 +196,6 @@ impl utoipa::IntoResponses for ArchiveDownload {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_are_read_as_the_rfc_says() {
-        assert_eq!(wanted(None, 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=0-9"), 100), Wanted::Part(0, 9));
-        assert_eq!(wanted(Some("bytes=90-"), 100), Wanted::Part(90, 99));
-        assert_eq!(wanted(Some("bytes=-10"), 100), Wanted::Part(90, 99));
-        assert_eq!(wanted(Some("bytes=50-500"), 100), Wanted::Part(50, 99));
-        assert_eq!(wanted(Some("bytes=-500"), 100), Wanted::Part(0, 99));
-        assert_eq!(wanted(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=0-0"), 0), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=0-1,5-6"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("items=0-1"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=9-1"), 100), Wanted::Whole);
-    }
 
     #[test]
     fn the_disposition_carries_a_safe_and_an_exact_name() {

@@ -6,10 +6,11 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
+use vestibule_app::documents;
 use vestibule_blobs::{BlobError, Stored};
 use vestibule_domain::ids::DocumentId;
 use vestibule_domain::text;
-use vestibule_storage::{DbConnection, documents, firms, write_tx};
+use vestibule_storage::DbConnection;
 
 use crate::db;
 use crate::error::ApiError;
@@ -45,7 +46,7 @@ pub struct Limits {
 
 /// The firm's largest accepted file, in bytes.
 pub fn firm_limit(conn: &mut DbConnection, firm_id: &str) -> Result<u64, ApiError> {
-    Ok(u64::try_from(firms::get(conn, firm_id)?.upload_limit_bytes).unwrap_or(0))
+    Ok(documents::upload_limit(conn, firm_id)?)
 }
 
 pub fn is_multipart(req: &HttpRequest) -> bool {
@@ -158,7 +159,7 @@ where
     let id = DocumentId::generate();
     let blob_key = format!("{firm_id}/{id}/{}", uuid::Uuid::new_v4().simple());
     let (firm, key) = (firm_id.to_owned(), blob_key.clone());
-    db::run(state, move |conn| Ok(write_tx(conn, |conn| documents::begin_upload(conn, &firm, &key))?)).await?;
+    db::call(state, move |conn| documents::begin_upload(conn, &firm, &key)).await?;
     match state.blobs.put(&blob_key, body, limit).await {
         Ok(stored) => Ok(Received { id, blob_key, name, stored }),
         Err(error) => {
@@ -193,7 +194,7 @@ async fn abandon_key(state: &AppState, blob_key: String) {
         tracing::warn!(error = %error, blob_key, "removing an abandoned upload failed; the sweep retries");
         return;
     }
-    let ended = db::run(state, move |conn| Ok(documents::end_upload(conn, &blob_key)?)).await;
+    let ended = db::call(state, move |conn| documents::end_upload(conn, &blob_key)).await;
     if let Err(error) = ended {
         tracing::warn!(error = %error, "clearing an abandoned upload's record failed");
     }

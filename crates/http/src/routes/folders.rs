@@ -2,20 +2,17 @@
 //! folder). They nest; names are unique among siblings, ignoring case; a folder is deleted
 //! only when empty.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::places::{Place, folder_in, visible_folder};
-use vestibule_domain::authz::{Action, authorize, matter_visibility};
+use vestibule_app::folders::{self, FolderChanges, NewFolder};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, FolderId, MatterId};
 use vestibule_domain::text;
-use vestibule_storage::folders::{self, FolderFilter, FolderRow};
-use vestibule_storage::{DbConnection, StorageError, write_tx};
+use vestibule_storage::folders::{FolderFilter, FolderRow};
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
@@ -25,6 +22,7 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::routes::{created, utc};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
@@ -91,13 +89,6 @@ pub struct FolderListQuery {
     pub top_level: Option<bool>,
 }
 
-fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> {
-    if folders::name_taken(conn, row)? {
-        return Err(ApiError::conflict("folder_name_taken", "a folder of this name is already there"));
-    }
-    Ok(())
-}
-
 /// Folders of a client or matter.
 #[utoipa::path(
     tag = "documents",
@@ -108,11 +99,11 @@ fn check_name(row: &FolderRow, conn: &mut DbConnection) -> Result<(), ApiError> 
 #[get("/folders")]
 pub async fn list_folders(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<FolderListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Folder>>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
+    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let parent_id = match (query.parent_id, query.top_level) {
@@ -125,13 +116,8 @@ pub async fn list_folders(
         matter_id: query.matter_id.map(String::from),
         parent_id,
     };
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        let firm_id = principal.firm_id().as_str();
-        let rows = folders::list(conn, firm_id, &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), Folder::from)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| folders::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Folder::from)))
 }
 
 /// Create a folder.
@@ -147,40 +133,13 @@ pub async fn list_folders(
 #[post("/folders")]
 pub async fn create_folder(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<CreateFolder>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
+    authorize(&ctx.principal, Action::WriteDocuments)?;
     let name = text::required(&body.name, 120).map_err(|e| ApiError::from(e.at("/name")))?;
-    let row = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let place = Place::resolve(
-                conn,
-                &principal,
-                body.client_id.as_ref(),
-                body.matter_id.as_ref(),
-                ("parent_id", body.parent_id.as_ref()),
-                "",
-            )?;
-            let now = vestibule_storage::now();
-            let row = FolderRow {
-                id: FolderId::generate().into(),
-                firm_id: principal.firm_id().to_string(),
-                client_id: place.client_id,
-                matter_id: place.matter_id,
-                parent_id: place.folder_id,
-                name,
-                created_at: now,
-                updated_at: now,
-            };
-            check_name(&row, conn)?;
-            folders::insert(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("folder.created", "folder", &row.id))?;
-            Ok(row)
-        })
-    })
-    .await?;
+    let new = NewFolder { name, parent: body.parent_id, client: body.client_id, matter: body.matter_id };
+    let row = db::call(&state, move |conn| folders::create(conn, &ctx, new)).await?;
     Ok(created(format!("/v1/folders/{}", row.id), &Folder::from(row)))
 }
 
@@ -194,16 +153,11 @@ pub async fn create_folder(
 #[get("/folders/{folder_id}")]
 pub async fn get_folder(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<FolderId>,
 ) -> Result<web::Json<Folder>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        Ok(web::Json(folders::get(conn, principal.firm_id().as_str(), id.as_str(), &visibility)?.into()))
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| folders::get(conn, &ctx, &id)).await?.into()))
 }
 
 /// Renames or moves a folder within its client or matter (not into itself or below).
@@ -220,40 +174,16 @@ pub async fn get_folder(
 #[patch("/folders/{folder_id}")]
 pub async fn update_folder(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<FolderId>,
     ApiJson(body): ApiJson<UpdateFolder>,
 ) -> Result<web::Json<Folder>, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
+    authorize(&ctx.principal, Action::WriteDocuments)?;
     let name =
         body.name.as_deref().map(|n| text::required(n, 120)).transpose().map_err(|e| ApiError::from(e.at("/name")))?;
+    let changes = FolderChanges { name, parent: body.parent_id };
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let visibility = matter_visibility(&principal);
-            let mut row = visible_folder(conn, &principal, &visibility, id.as_str())?;
-            if let Some(parent) = body.parent_id {
-                if let Some(parent) = &parent {
-                    let place = (row.client_id.as_str(), row.matter_id.as_deref());
-                    let target = folder_in(conn, &principal, parent, place, "/parent_id")?;
-                    if folders::is_within(conn, &row.id, &target.id)? {
-                        return Err(ApiError::field("/parent_id", "cycle", "a folder cannot move into itself"));
-                    }
-                }
-                row.parent_id = parent.map(String::from);
-            }
-            if let Some(name) = name {
-                row.name = name;
-            }
-            row.updated_at = vestibule_storage::now();
-            check_name(&row, conn)?;
-            folders::update(conn, &row)?;
-            audit::record(conn, &origin, &principal, Entry::success("folder.updated", "folder", &row.id))?;
-            Ok(web::Json(row.into()))
-        })
-    })
-    .await
+    Ok(web::Json(db::call(&state, move |conn| folders::update(conn, &ctx, &id, changes)).await?.into()))
 }
 
 /// Deletes an empty folder: 409 `folder_not_empty` while it holds folders or documents.
@@ -266,26 +196,11 @@ pub async fn update_folder(
 #[delete("/folders/{folder_id}")]
 pub async fn delete_folder(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<FolderId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::WriteDocuments)?;
+    authorize(&ctx.principal, Action::WriteDocuments)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let visibility = matter_visibility(&principal);
-            let row = visible_folder(conn, &principal, &visibility, id.as_str())?;
-            folders::delete_empty(conn, &row.id).map_err(|error| match error {
-                StorageError::Conflict(_) => {
-                    ApiError::conflict("folder_not_empty", "move or delete its folders and documents first")
-                }
-                other => other.into(),
-            })?;
-            audit::record(conn, &origin, &principal, Entry::success("folder.deleted", "folder", &row.id))?;
-            Ok(())
-        })
-    })
-    .await?;
+    db::call(&state, move |conn| folders::delete(conn, &ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -26,11 +26,11 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, Gone, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable,
     TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::documents::FileBytes;
 use crate::routes::utc;
 use crate::routing::Routes;
 use crate::state::AppState;
 use crate::upload::{self, Limits};
+use crate::views::document::FileBytes;
 
 /// Files one upload request may carry.
 pub(crate) const FILES_PER_REQUEST: usize = 20;

@@ -10,8 +10,7 @@ use vestibule_app::{Context, portals::GrantTarget as Target};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, ContactId, InvitationId, MatterId, PortalGrantId, PortalId};
 use vestibule_domain::portal::{PortalKind, PortalStatus};
-use vestibule_storage::DbConnection;
-use vestibule_storage::portals::{PortalFilter, PortalRow, StatusFilter};
+use vestibule_storage::portals::{PortalFilter, StatusFilter};
 
 use crate::auth::principal::Caller;
 use crate::db;
@@ -25,7 +24,7 @@ use crate::problem::{
 use crate::routes::{created, utc};
 use crate::routing::Routes;
 use crate::state::AppState;
-pub use crate::views::portal::{Portal, PortalContact, PortalGrant};
+use crate::views::portal::{Portal, PortalGrant};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_portals)
@@ -96,18 +95,13 @@ fn manage(ctx: &Context) -> Result<(), ApiError> {
 }
 
 /// A portal's expiry as stored (`domain::portal::expiry`), refused at `pointer`.
-pub fn expiry(
+fn expiry(
     kind: PortalKind,
     expires_at: Option<DateTime<Utc>>,
     pointer: &str,
 ) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
     let at = expires_at.map(|at| at.naive_utc());
     vestibule_domain::portal::expiry(kind, at, vestibule_storage::now()).map_err(|e| ApiError::from(e.at(pointer)))
-}
-
-/// A portal with its contact and grants, inside another use case's transaction.
-pub fn one(conn: &mut DbConnection, row: PortalRow) -> Result<Portal, ApiError> {
-    Ok(portals::describe_one(conn, row)?.into())
 }
 
 impl From<GrantTarget> for Target {

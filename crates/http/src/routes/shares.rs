@@ -4,29 +4,22 @@
 //! the matter (case handler or assistant) unless the caller is an owner or admin. Only a
 //! share without a message can be ended: a message, once sent, stays as it was sent.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use vestibule_domain::authz::{Action, authorize, matter_visibility, may_share_documents};
-use vestibule_domain::events::EventType;
+use vestibule_app::messaging;
+use vestibule_app::shares::{self, Carrier, ShareCommand, ShareRecord};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FolderId, MatterId, MessageId, PortalId, ShareId,
 };
-use vestibule_domain::principal::Principal;
-use vestibule_domain::roles::MatterRole;
 use vestibule_domain::{ValidationErrors, text};
-use vestibule_storage::conversations::{self, ConversationRow, STAFF, Viewer};
-use vestibule_storage::documents::DocumentRow;
-use vestibule_storage::shares::{self, ShareFilter, ShareRow};
-use vestibule_storage::{DbConnection, contacts, live, matters, outbox, write_tx};
+use vestibule_storage::shares::ShareFilter;
 
-use crate::audit::{self, Entry, Origin};
-use crate::auth::principal::Authenticated;
+use crate::auth::principal::Caller;
 use crate::db;
-use crate::error::{ApiError, OrUnknown};
+use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
@@ -35,10 +28,8 @@ use crate::problem::{
 };
 use crate::routes::conversations::{Message, channel, message_of};
 use crate::routes::utc;
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::messaging::{self, Posting};
-use vestibule_app::places::folder_in;
-use vestibule_app::places::{Selection, visible_documents};
 
 /// Documents shared at once, at most.
 pub(crate) const SHARE_LIMIT: usize = 50;
@@ -65,7 +56,7 @@ pub struct Share {
     pub ended_by: Option<String>,
 }
 
-fn share((row, document_name): (ShareRow, String)) -> Share {
+fn share((row, document_name): ShareRecord) -> Share {
     Share {
         id: ShareId::from_trusted(row.id),
         document_id: DocumentId::from_trusted(row.document_id),
@@ -124,82 +115,25 @@ pub struct ShareListQuery {
     pub active: Option<bool>,
 }
 
-/// The documents, all visible to the caller and of one client and matter.
-pub fn documents_to_share(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    ids: &[DocumentId],
-    at: Selection<'_>,
-) -> Result<Vec<DocumentRow>, ApiError> {
-    let rows = visible_documents(conn, principal, ids, at)?;
-    let first = rows.first().ok_or_else(|| ApiError::field(at.list, "required", "name the documents"))?;
-    if rows.iter().any(|r| r.client_id != first.client_id || r.matter_id != first.matter_id) {
-        return Err(ApiError::field(at.list, "mixed_places", "share documents of one client or one matter at a time"));
+impl ShareMessage {
+    /// The message's body and conversation; a new conversation's subject and channel are
+    /// checked only when there is no conversation to go into.
+    fn command(self) -> Result<shares::ShareMessage, ApiError> {
+        let body = messaging::body(&self.body).map_err(|e| ApiError::from(e.at("/message/body")))?;
+        let carrier = match self.conversation_id {
+            Some(id) => Carrier::Existing(id),
+            None => {
+                let mut errors = ValidationErrors::default();
+                let subject = errors
+                    .check("/message/subject", text::optional(self.subject.as_deref(), messaging::MAX_SUBJECT_CHARS))
+                    .flatten();
+                let channel = errors.check("/message/channel", channel(self.channel.as_deref())).flatten();
+                errors.into_result()?;
+                Carrier::New { subject, channel }
+            }
+        };
+        Ok(shares::ShareMessage { body, carrier })
     }
-    Ok(rows)
-}
-
-/// Asks `authz::may_share_documents` about documents of `matter_id`, with the caller's role
-/// on that matter.
-pub fn may_share(conn: &mut DbConnection, principal: &Principal, matter_id: Option<&str>) -> Result<(), ApiError> {
-    let role = match (matter_id, principal) {
-        (Some(matter), Principal::Staff(me)) => {
-            matters::role_of(conn, me.firm_id.as_str(), matter, me.staff_id.as_str())?
-                .as_deref()
-                .and_then(MatterRole::from_stored)
-        }
-        _ => None,
-    };
-    Ok(may_share_documents(principal, matter_id.is_some(), role)?)
-}
-
-/// The conversation that carries the message: the contact's existing one about the same
-/// client and matter, or a new one.
-fn carrier(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    contact_id: &str,
-    place: &DocumentRow,
-    message: &ShareMessage,
-) -> Result<(ConversationRow, bool), ApiError> {
-    let firm_id = principal.firm_id().as_str();
-    if let Some(id) = &message.conversation_id {
-        let visibility = matter_visibility(principal);
-        let viewer = Viewer::Firm { reader_id: principal.actor().1, visibility: &visibility };
-        let row = conversations::get(conn, firm_id, id.as_str(), viewer)
-            .or_unknown("/message/conversation_id", "no such conversation visible to you")?;
-        if row.contact_id != contact_id || row.client_id != place.client_id || row.matter_id != place.matter_id {
-            return Err(ApiError::field(
-                "/message/conversation_id",
-                "wrong_place",
-                "the conversation is with another contact or about another client or matter",
-            ));
-        }
-        return Ok((row, false));
-    }
-    let mut errors = ValidationErrors::default();
-    let subject = errors
-        .check("/message/subject", text::optional(message.subject.as_deref(), messaging::MAX_SUBJECT_CHARS))
-        .flatten();
-    let channel = errors.check("/message/channel", channel(message.channel.as_deref())).flatten();
-    errors.into_result()?;
-    let row = ConversationRow {
-        id: ConversationId::generate().into(),
-        firm_id: firm_id.to_owned(),
-        client_id: place.client_id.clone(),
-        matter_id: place.matter_id.clone(),
-        contact_id: contact_id.to_owned(),
-        channel,
-        subject: subject.unwrap_or_else(|| "Documents".to_owned()),
-        started_by_kind: STAFF.to_owned(),
-        started_by_id: principal.actor().1.to_owned(),
-        last_message_id: String::new(),
-        last_staff_message_id: None,
-        last_contact_message_id: None,
-        created_at: vestibule_storage::now(),
-    };
-    conversations::insert(conn, &row)?;
-    Ok((row, true))
 }
 
 /// Shares documents to the contact's portal. The portal must be active and show the
@@ -218,95 +152,23 @@ fn carrier(
 #[post("/documents/share")]
 pub async fn share_documents(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<ShareDocuments>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Action::ShareDocuments)?;
+    authorize(&ctx.principal, Action::ShareDocuments)?;
     if body.document_ids.is_empty() || body.document_ids.len() > SHARE_LIMIT {
         return Err(ApiError::field("/document_ids", "out_of_range", format!("share 1–{SHARE_LIMIT} documents")));
     }
-    let typed_body = match &body.message {
-        Some(message) => Some(messaging::body(&message.body).map_err(|e| ApiError::from(e.at("/message/body")))?),
-        None => None,
+    let command = ShareCommand {
+        message: body.message.map(ShareMessage::command).transpose()?,
+        document_ids: body.document_ids,
+        contact_id: body.contact_id,
+        folder_id: body.folder_id,
     };
-    let settings = state.settings.clone();
     let shared = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().to_string();
-            let rows = documents_to_share(conn, &principal, &body.document_ids, Selection::IDS)?;
-            let place = rows[0].clone();
-            may_share(conn, &principal, place.matter_id.as_deref())?;
-            let contact = contacts::get(conn, &firm_id, body.contact_id.as_str())
-                .or_unknown("/contact_id", "no such contact in this firm")?;
-            let portal =
-                messaging::reachable_portal(conn, &firm_id, &contact.id, &place.client_id, place.matter_id.as_deref())?;
-            let folder_id = match &body.folder_id {
-                Some(folder) => {
-                    let target = (place.client_id.as_str(), place.matter_id.as_deref());
-                    Some(folder_in(conn, &principal, folder, target, "/folder_id")?.id)
-                }
-                None => None,
-            };
-            let posted = match (&body.message, typed_body) {
-                (Some(message), Some(text)) => {
-                    let (conversation, starts) = carrier(conn, &principal, &contact.id, &place, message)?;
-                    let posted = messaging::post(
-                        conn,
-                        &crate::audit::context(&principal, &origin, &settings),
-                        Posting::new(&conversation, text, starts),
-                    )?;
-                    for row in &rows {
-                        shares::attach(conn, &firm_id, &posted.id, &row.id)?;
-                    }
-                    Some(posted)
-                }
-                _ => None,
-            };
-            let now = vestibule_storage::now();
-            let mut created = Vec::new();
-            let mut first_event = None;
-            for row in &rows {
-                let share_row = ShareRow {
-                    id: ShareId::generate().into(),
-                    firm_id: firm_id.clone(),
-                    document_id: row.id.clone(),
-                    portal_id: portal.id.clone(),
-                    contact_id: contact.id.clone(),
-                    folder_id: folder_id.clone(),
-                    message_id: posted.as_ref().map(|m| m.id.clone()),
-                    shared_by: principal.actor().1.to_owned(),
-                    created_at: now,
-                    ended_at: None,
-                    ended_by: None,
-                };
-                shares::insert(conn, &share_row)?;
-                let event = outbox::publish(conn, &firm_id, EventType::DocumentShared, &json!({ "id": share_row.id }))?;
-                first_event.get_or_insert(event);
-                let entry = Entry::success("document.shared", "document", &row.id)
-                    .with_details(json!({ "share_id": share_row.id, "contact_id": contact.id }));
-                audit::record(conn, &origin, &principal, entry)?;
-                created.push(share((share_row, row.name.clone())));
-            }
-            // With a message, the message's own email and live event tell the contact.
-            if posted.is_none() {
-                if let (Some(event), Some(email)) = (&first_event, contact.email.as_deref()) {
-                    let base = settings.app.public_base_url.trim_end_matches('/');
-                    let content = json!({ "link": format!("{base}/portal/documents"), "count": rows.len() });
-                    outbox::queue_email(conn, event, email, Some(&content))?;
-                }
-                let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-                live::push(
-                    conn,
-                    &firm_id,
-                    ("contact", &contact.id),
-                    "documents.shared",
-                    &json!({ "document_ids": ids }),
-                )?;
-            }
-            let message = posted.map(|m| message_of(conn, &firm_id, m)).transpose()?;
-            Ok(SharedDocuments { shares: created, message })
-        })
+        let shared = shares::share(conn, &ctx, command)?;
+        let message = shared.message.map(|m| message_of(conn, ctx.firm_id(), m)).transpose()?;
+        Ok(SharedDocuments { shares: shared.shares.into_iter().map(share).collect(), message })
     })
     .await?;
     Ok(HttpResponse::Created().json(shared))
@@ -322,11 +184,11 @@ pub async fn share_documents(
 #[get("/shares")]
 pub async fn list_shares(
     state: web::Data<AppState>,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     query: Query<ShareListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Share>>, ApiError> {
-    authorize(&principal, Action::ReadDocuments)?;
+    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = ShareFilter {
@@ -336,13 +198,8 @@ pub async fn list_shares(
         matter_id: query.matter_id.map(String::from),
         active: query.active,
     };
-    db::run(&state, move |conn| {
-        let visibility = matter_visibility(&principal);
-        let rows =
-            shares::list(conn, principal.firm_id().as_str(), &visibility, &filter, page.after.as_deref(), page.limit)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |(r, _)| r.id.clone(), share)))
-    })
-    .await
+    let listed = db::call(&state, move |conn| shares::list(conn, &ctx, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, share)))
 }
 
 /// Ends a share: the document leaves the contact's portal (unless made visible to the
@@ -356,31 +213,9 @@ pub async fn list_shares(
 #[post("/shares/{share_id}/end")]
 pub async fn end_share(
     state: web::Data<AppState>,
-    origin: Origin,
-    Authenticated(principal): Authenticated,
+    Caller(ctx): Caller,
     path: web::Path<ShareId>,
 ) -> Result<web::Json<Share>, ApiError> {
-    authorize(&principal, Action::ShareDocuments)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = principal.firm_id().as_str();
-            let (row, name) = shares::get(conn, firm_id, id.as_str(), &matter_visibility(&principal))?;
-            if row.message_id.is_some() {
-                return Err(ApiError::conflict(
-                    "shared_with_message",
-                    "this document was sent with a message, which stays in the conversation as sent; only documents shared without a message can be unshared",
-                ));
-            }
-            if row.ended_at.is_some() {
-                return Ok(web::Json(share((row, name))));
-            }
-            let now = vestibule_storage::now();
-            shares::end(conn, &row.id, principal.actor().1, now)?;
-            audit::record(conn, &origin, &principal, Entry::success("share.ended", "share", &row.id))?;
-            let ended = ShareRow { ended_at: Some(now), ended_by: Some(principal.actor().1.to_owned()), ..row };
-            Ok(web::Json(share((ended, name))))
-        })
-    })
-    .await
+    Ok(web::Json(share(db::call(&state, move |conn| shares::end(conn, &ctx, &id)).await?)))
 }

@@ -1,6 +1,7 @@
-//! Response types that several route modules answer with.
+//! Response types that several routes show, so that no route module imports another.
 
 pub mod contact;
+pub mod document;
 pub mod firm;
 pub mod invoice;
 pub mod portal;
