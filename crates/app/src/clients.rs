@@ -14,6 +14,7 @@ use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
 use crate::page::Listed;
+use crate::upsert::Upserted;
 
 pub const MAX_EMAILS: usize = 20;
 pub const MAX_ASSIGNEES: usize = 50;
@@ -39,12 +40,6 @@ pub struct ClientUpdate {
     pub external_id: Option<Option<String>>,
     pub owner: Option<Option<StaffId>>,
     pub assignees: Option<Vec<StaffId>>,
-}
-
-/// How an upsert ended.
-pub enum Upserted<T> {
-    Created(T),
-    Existed(T),
 }
 
 #[tracing::instrument(skip(conn, ctx))]

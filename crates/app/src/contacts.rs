@@ -12,10 +12,10 @@ use vestibule_storage::{DbConnection, clients, offices, staff, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::change::audited;
-use crate::clients::Upserted;
 use crate::context::Context;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::page::Listed;
+use crate::upsert::Upserted;
 
 /// Whom a contact belongs to, as the caller named it: checked against the firm's records.
 #[derive(Debug, Clone)]

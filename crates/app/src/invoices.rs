@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::page::Listed;
 use crate::portal_access::{self, Invitee};
+use crate::upsert::Upserted;
 
 /// An invoice to create, or to become under an external id; values already validated.
 #[derive(Debug, Clone)]
@@ -112,7 +113,7 @@ pub fn upsert(
     ctx: &Context,
     external_id: &str,
     new: NewInvoice,
-) -> AppResult<(InvoiceRow, bool)> {
+) -> AppResult<Upserted<InvoiceRow>> {
     authorize(&ctx.principal, Action::WriteInvoices)?;
     write_tx(conn, |conn| {
         let firm_id = ctx.firm_id();
@@ -120,19 +121,19 @@ pub fn upsert(
         let id = existing.as_ref().map_or_else(|| InvoiceId::generate().into(), |e| e.id.clone());
         let mut row = new.row(firm_id, id);
         let Some(existing) = existing else {
-            return Ok((insert(conn, ctx, row)?, true));
+            return Ok(Upserted::Created(insert(conn, ctx, row)?));
         };
         check_references(conn, &ctx.principal, &row)?;
         // An invoice the caller cannot see stays invisible, even through its external id.
         invoices::get(conn, firm_id, &existing.id, &matter_visibility(&ctx.principal))?;
         row.created_at = existing.created_at;
         if (InvoiceRow { updated_at: existing.updated_at, ..row.clone() }) == existing {
-            return Ok((existing, false));
+            return Ok(Upserted::Existed(existing));
         }
         invoices::replace(conn, &row)?;
         let entry = Entry::success("invoice.updated", "invoice", &row.id).publishes(EventType::InvoiceUpdated);
         audit::record(conn, ctx, entry)?;
-        Ok((row, false))
+        Ok(Upserted::Existed(row))
     })
 }
 

@@ -42,6 +42,7 @@ pub mod signatures;
 pub mod staff;
 pub mod templates;
 pub mod transfers;
+pub mod upsert;
 pub mod webhooks;
 
 pub use context::{Context, Origin, Settings};

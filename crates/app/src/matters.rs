@@ -13,10 +13,10 @@ use vestibule_storage::{DbConnection, clients, staff, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::change::audited;
-use crate::clients::Upserted;
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
 use crate::page::Listed;
+use crate::upsert::Upserted;
 
 /// A matter to create, or to become under an external id; values already validated.
 #[derive(Debug, Clone)]

@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, pat
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::clients::{self, ClientUpdate, MAX_EMAILS, NewClient, Upserted};
+use vestibule_app::clients::{self, ClientUpdate, MAX_EMAILS, NewClient};
+use vestibule_app::upsert::Upserted;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, StaffId};

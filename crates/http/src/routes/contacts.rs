@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::clients::Upserted;
 use vestibule_app::contacts::{self, ContactPatch, NewContact, Of};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, ContactId, OfficeId, StaffId};
@@ -258,10 +257,7 @@ pub async fn upsert_contact(
     authorize(&ctx.principal, Action::WriteContacts)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) = match db::call(&state, move |conn| contacts::upsert(conn, &ctx, &external_id, new)).await?
-    {
-        Upserted::Created(row) => (row, true),
-        Upserted::Existed(row) => (row, false),
-    };
+    let (row, was_created) =
+        db::call(&state, move |conn| contacts::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
     Ok(upserted(was_created, format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }

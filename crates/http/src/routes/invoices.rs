@@ -215,7 +215,8 @@ pub async fn upsert_invoice(
     authorize(&ctx.principal, Action::WriteInvoices)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) = db::call(&state, move |conn| invoices::upsert(conn, &ctx, &external_id, new)).await?;
+    let (row, was_created) =
+        db::call(&state, move |conn| invoices::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
     Ok(upserted(was_created, format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::clients::Upserted;
 use vestibule_app::matters::{self, MatterUpdate, NewMatter};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
@@ -338,10 +337,8 @@ pub async fn upsert_matter(
     authorize(&ctx.principal, Action::WriteMatters)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) = match db::call(&state, move |conn| matters::upsert(conn, &ctx, &external_id, new)).await? {
-        Upserted::Created(row) => (row, true),
-        Upserted::Existed(row) => (row, false),
-    };
+    let (row, was_created) =
+        db::call(&state, move |conn| matters::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
     let version = row.version;
     let location = format!("/v1/matters/{}", row.id);
     Ok(with_etag(upserted(was_created, location, &Matter::from(row)), version))
