@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{InvitationId, PortalGrantId, PortalId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::contacts::ContactRow;
@@ -147,7 +148,7 @@ pub fn send_invitation(
         &serde_json::json!({ "id": invitation.portal_id }),
     )?;
     let link = format!("{}/portal/accept-invitation?token={token}", settings.public_base_url.trim_end_matches('/'));
-    let content = serde_json::json!({ "link": link, "expires_at": invitation.expires_at.and_utc().to_rfc3339() });
-    outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
+    let email = Email::PortalInvited(mail::Invitation { link, expires_at: invitation.expires_at.and_utc() });
+    outbox::queue_email(conn, &event, &invitation.email, &email)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FileTransferId, FolderId, MatterId, MessageId, PortalId, ShareId,
     SignatureRequestId, StaffId,
 };
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{ValidationErrors, text};
@@ -438,17 +439,16 @@ pub async fn send_files(
             }
             let event = outbox::publish(conn, &firm_id, EventType::FileTransferSent, &json!({ "id": row.id }))?;
             let base = settings.public_base_url.trim_end_matches('/');
-            let names: Vec<&str> = rows.iter().map(|d| d.name.as_str()).collect();
-            let content = json!({
-                "subject": subject,
-                "message": (body.delivery == MessageDelivery::Email).then_some(&message),
-                "files": names,
-                "signatures": signatures,
-                "registration_pending": portal.activated_at.is_none(),
-                "link": format!("{base}/portal/conversations/{}", conversation.id),
+            let content = Email::FileTransferSent(mail::FileTransfer {
+                subject: subject.clone(),
+                message: (body.delivery == MessageDelivery::Email).then(|| message.clone()),
+                files: rows.iter().map(|d| d.name.clone()).collect(),
+                signatures,
+                registration_pending: portal.activated_at.is_none(),
+                link: format!("{base}/portal/conversations/{}", conversation.id),
             });
             if let Some(email) = contact.email.as_deref() {
-                outbox::queue_email(conn, &event, email, Some(&content))?;
+                outbox::queue_email(conn, &event, email, &content)?;
             }
             let entry = Entry::success("file_transfer.sent", "file_transfer", &row.id).with_details(json!({
                 "contact_id": contact.id, "from_staff_id": from_staff_id, "files": rows.len(), "delivery": row.delivery,

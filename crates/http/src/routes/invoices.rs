@@ -11,6 +11,7 @@ use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::email::{EmailAddress, parse_recipients};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::{FieldError, ValidationErrors, text};
@@ -465,12 +466,16 @@ pub async fn email_invoice(
             }
             let event =
                 outbox::publish(conn, firm_id, EventType::InvoiceEmailed, &serde_json::json!({ "id": invoice.id }))?;
-            let content = serde_json::json!({
-                "to": to, "cc": cc, "bcc": bcc,
-                "subject": subject, "message": message, "number": invoice.number,
-                "link": format!("{}/portal/invoices/{}", settings.public_base_url.trim_end_matches('/'), invoice.id),
+            let content = Email::InvoiceEmailed(mail::Invoice {
+                to: to.clone(),
+                cc: cc.clone(),
+                bcc: bcc.clone(),
+                subject: subject.clone(),
+                message: message.clone(),
+                number: invoice.number.clone(),
+                link: format!("{}/portal/invoices/{}", settings.public_base_url.trim_end_matches('/'), invoice.id),
             });
-            outbox::queue_email(conn, &event, &to[0], Some(&content))?;
+            outbox::queue_email(conn, &event, &to[0], &content)?;
             let entry = Entry::success("invoice.emailed", "invoice", &invoice.id).with_details(
                 serde_json::json!({ "to": to.len(), "cc": cc.len(), "bcc": bcc.len(), "invited": invited.len() }),
             );

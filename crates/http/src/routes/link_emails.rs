@@ -12,6 +12,7 @@ use vestibule_domain::access_link::{CODE_DIGITS, LinkKind};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::{self, Link, LinkEmailRow};
 use vestibule_storage::{DbConnection, contacts, firms, outbox, write_tx};
@@ -215,15 +216,15 @@ pub async fn email_access_link(
             };
             access_links::insert_email(conn, &row)?;
             let event = outbox::publish(conn, firm_id, EventType::AccessLinkEmailed, &json!({ "id": row.id }))?;
-            let content = json!({
-                "subject": row.subject,
-                "message": row.body,
-                "link": url_of(&app.settings, &app.links, &link),
-                "kind": link.row.kind,
-                "expires_at": utc(link.row.expires_at),
-                "files": files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            let content = Email::AccessLinkEmailed(mail::LinkEmail {
+                subject: row.subject.clone(),
+                message: row.body.clone(),
+                link: url_of(&app.settings, &app.links, &link),
+                kind: LinkKind::from_stored(&link.row.kind),
+                expires_at: utc(link.row.expires_at),
+                files: files.iter().map(|f| f.name.clone()).collect(),
             });
-            outbox::queue_email(conn, &event, &row.recipient, Some(&content))?;
+            outbox::queue_email(conn, &event, &row.recipient, &content)?;
             let audit_entry = Entry::success("access_link.emailed", "access_link", &link.row.id)
                 .with_details(json!({ "contact_id": row.contact_id, "entry_id": row.id }));
             audit::record(conn, &origin, &principal, audit_entry)?;

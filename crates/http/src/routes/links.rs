@@ -13,8 +13,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code};
 use vestibule_domain::audit::{ActorKind, Outcome};
-use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_storage::access_links::{self, Link};
 use vestibule_storage::documents::{self, DocumentRow};
 use vestibule_storage::{DbConnection, clients, firms, outbox, staff, write_tx};
@@ -214,7 +214,7 @@ pub async fn start_link_session(
                     let entry = Entry::success("access_link.locked", "access_link", &id)
                         .with_details(json!({ "failed_attempts": failures }));
                     audit::record_as(conn, &origin, &firm_id, ActorKind::Anonymous, None, entry)?;
-                    notify_staff(conn, &app.settings, &link, EventType::AccessLinkLocked, &json!({}))?;
+                    notify_staff(conn, &app.settings, &link, Email::AccessLinkLocked)?;
                 }
                 return Ok(Checked::Wrong);
             }
@@ -246,29 +246,25 @@ pub async fn start_link_session(
 }
 
 /// Tells the link's creator and the client's assignees (those who may see the work), by
-/// email, and integrations, by webhook.
+/// `email`, and integrations, by webhook (the email's event).
 fn notify_staff(
     conn: &mut DbConnection,
     settings: &HttpSettings,
     link: &Link,
-    event_type: EventType,
-    extra: &serde_json::Value,
+    email: impl FnOnce(mail::LinkAlert) -> Email,
 ) -> Result<(), ApiError> {
     let firm_id = link.row.firm_id.as_str();
-    let event = outbox::publish(conn, firm_id, event_type, &json!({ "id": link.row.id }))?;
     let client = clients::get(conn, firm_id, &link.row.client_id)?;
     let link_url = format!("{}/access-links/{}", settings.public_base_url.trim_end_matches('/'), link.row.id);
-    let mut content = json!({
-        "link": link_url,
-        "kind": link.row.kind,
-        "client_name": client.row.name,
+    let content = email(mail::LinkAlert {
+        link: link_url,
+        kind: LinkKind::from_stored(&link.row.kind),
+        client_name: client.row.name.clone(),
     });
-    if let (Some(content), Some(extra)) = (content.as_object_mut(), extra.as_object()) {
-        content.extend(extra.clone());
-    }
+    let event = outbox::publish(conn, firm_id, content.event_type(), &json!({ "id": link.row.id }))?;
     for member in staff::with_access(conn, firm_id, link.row.matter_id.as_deref())? {
         if member.id == link.row.created_by || client.assignees.contains(&member.id) {
-            outbox::queue_email(conn, &event, &member.email, Some(&content))?;
+            outbox::queue_email(conn, &event, &member.email, &content)?;
         }
     }
     Ok(())
@@ -447,8 +443,8 @@ pub async fn upload_link_documents(
                     .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }));
                 audit::record_as(conn, &origin, &link.row.firm_id, ActorKind::AccessLink, Some(&link.row.id), entry)?;
             }
-            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-            notify_staff(conn, &settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
+            let files = rows.iter().map(|r| r.name.clone()).collect();
+            notify_staff(conn, &settings, &link, |alert| Email::AccessLinkUploaded(mail::LinkUpload { alert, files }))?;
             let left = remaining(conn, &link)?;
             Ok(LinkUploads { uploaded: rows.into_iter().map(LinkDocument::from).collect(), remaining: left })
         })

@@ -10,6 +10,7 @@ use vestibule_domain::audit::ActorKind;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId, PortalId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::portal::{PortalKind, PortalStatus, unavailable};
 use vestibule_domain::principal::Principal;
@@ -300,9 +301,8 @@ pub async fn accept_invitation(
                 EventType::PortalActivated,
                 &serde_json::json!({ "id": portal.id }),
             )?;
-            let content =
-                serde_json::json!({ "link": format!("{}/portal", settings.public_base_url.trim_end_matches('/')) });
-            outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
+            let link = format!("{}/portal", settings.public_base_url.trim_end_matches('/'));
+            outbox::queue_email(conn, &event, &invitation.email, &Email::PortalActivated(mail::Welcome { link }))?;
             let session = open_session(
                 conn,
                 &settings,
@@ -374,7 +374,7 @@ pub async fn request_password_reset(
             )?;
             let link =
                 format!("{}/portal/reset-password?token={token}", settings.public_base_url.trim_end_matches('/'));
-            outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
+            outbox::queue_email(conn, &event, &email, &Email::PortalPasswordReset(mail::PasswordReset { link }))?;
             let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
             audit::record_as(conn, &origin, &firm.id, ActorKind::Contact, Some(&contact.id), entry)?;
             Ok(())

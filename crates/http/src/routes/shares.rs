@@ -15,6 +15,7 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FolderId, MatterId, MessageId, PortalId, ShareId,
 };
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::MatterRole;
 use vestibule_domain::{ValidationErrors, text};
@@ -294,8 +295,9 @@ pub async fn share_documents(
             if posted.is_none() {
                 if let (Some(event), Some(email)) = (&first_event, contact.email.as_deref()) {
                     let base = settings.public_base_url.trim_end_matches('/');
-                    let content = json!({ "link": format!("{base}/portal/documents"), "count": rows.len() });
-                    outbox::queue_email(conn, event, email, Some(&content))?;
+                    let link = format!("{base}/portal/documents");
+                    let content = Email::DocumentShared(mail::SharedDocuments { link, count: rows.len() });
+                    outbox::queue_email(conn, event, email, &content)?;
                 }
                 let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
                 live::push(

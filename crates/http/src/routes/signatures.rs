@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, ShareId, SignatureRequestId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::text;
 use vestibule_storage::contacts::ContactRow;
@@ -205,8 +206,8 @@ pub fn ask(
     let event = outbox::publish(conn, &document.firm_id, EventType::SignatureRequested, &json!({ "id": row.id }))?;
     if let Some(email) = contact.email.as_deref().filter(|_| notify) {
         let base = settings.public_base_url.trim_end_matches('/');
-        let content = json!({ "link": format!("{base}/portal/signature-requests/{}", row.id) });
-        outbox::queue_email(conn, &event, email, Some(&content))?;
+        let link = format!("{base}/portal/signature-requests/{}", row.id);
+        outbox::queue_email(conn, &event, email, &Email::SignatureRequested(mail::SignatureRequest { link }))?;
     }
     live::push(conn, &document.firm_id, ("contact", &contact.id), "signature.requested", &json!({ "id": row.id }))?;
     let entry = Entry::success("signature.requested", "document", &document.id)
