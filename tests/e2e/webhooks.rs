@@ -3,6 +3,8 @@
 
 use reqwest::Method;
 use serde_json::json;
+use vestibule_domain::events::EventType;
+use vestibule_storage::outbox;
 
 use crate::on_both_backends;
 use crate::support::receiver::{Receiver, signature_is_valid};
@@ -283,5 +285,31 @@ on_both_backends! {
             delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["attempted_at"].as_str().unwrap().parse().unwrap()).collect();
         assert_eq!(delivery["attempt_log"][0]["status_code"], 429);
         assert!(times[1] - times[0] >= chrono::Duration::seconds(3), "Retry-After: 3 outweighs the 1 s schedule");
+    }
+
+    async fn an_email_that_cannot_be_read_is_given_up_at_once(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        // An invitation email without its link, which no handler can queue any more.
+        let id = {
+            let mut conn = app.conn();
+            let data = json!({ "id": "por_missing" });
+            let event = outbox::publish(&mut conn, &firm.id, EventType::PortalInvited, &data).unwrap();
+            outbox::queue(&mut conn, &event, outbox::EMAIL, None, Some("ada@harbor.test")).unwrap()
+        };
+        let mut dead = app.get("/v1/deliveries?channel=email&status=dead", &firm.owner_token).await;
+        for _ in 0..300 {
+            if dead.body["data"][0].is_object() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            dead = app.get("/v1/deliveries?channel=email&status=dead", &firm.owner_token).await;
+        }
+        let delivery = &dead.body["data"][0];
+        assert_eq!(delivery["id"], id.as_str(), "{}", dead.body);
+        assert_eq!(delivery["attempts"], 1, "reading it again would not help");
+        assert!(delivery["last_error"].as_str().unwrap().contains("without its content"), "{delivery}");
+        let mails = std::fs::read_dir(app.data_dir.join("mail")).map(|dir| dir.count()).unwrap_or(0);
+        assert_eq!(mails, 0);
     }
 }

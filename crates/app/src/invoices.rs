@@ -6,6 +6,7 @@ use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_storage::invoices::{self, InvoiceFilter, InvoiceRow};
@@ -202,12 +203,16 @@ pub fn email(conn: &mut DbConnection, ctx: &Context, id: &InvoiceId, email: Invo
             serde_json::json!({ "to": to.len(), "cc": cc.len(), "bcc": bcc.len(), "invited": invited.len() }),
         );
         let event = audit::record_publishing(conn, ctx, entry, EventType::InvoiceEmailed)?;
-        let content = serde_json::json!({
-            "to": to, "cc": cc, "bcc": bcc,
-            "subject": email.subject, "message": email.message, "number": invoice.number,
-            "link": ctx.settings.link(&format!("/portal/invoices/{}", invoice.id)),
+        let content = Email::InvoiceEmailed(mail::Invoice {
+            to: to.clone(),
+            cc: cc.clone(),
+            bcc: bcc.clone(),
+            subject: email.subject,
+            message: email.message,
+            number: invoice.number.clone(),
+            link: ctx.settings.link(&format!("/portal/invoices/{}", invoice.id)),
         });
-        outbox::queue_email(conn, &event, first, Some(&content))?;
+        outbox::queue_email(conn, &event, first, &content)?;
         Ok(Emailed { to, cc, bcc, invited })
     })
 }

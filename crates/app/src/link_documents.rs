@@ -9,6 +9,7 @@ use vestibule_domain::audit::ActorKind;
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_storage::access_links::{self, Link};
 use vestibule_storage::documents::{self, DocumentRow};
 use vestibule_storage::{DbConnection, firms, write_tx};
@@ -164,8 +165,8 @@ pub fn save_uploads(
                 .publishes(EventType::DocumentCreated);
             by_link(conn, origin, &link, entry)?;
         }
-        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-        notify_staff(conn, settings, &link, EventType::AccessLinkUploaded, &json!({ "files": names }))?;
+        let files = rows.iter().map(|r| r.name.clone()).collect();
+        notify_staff(conn, settings, &link, |alert| Email::AccessLinkUploaded(mail::LinkUpload { alert, files }))?;
         let remaining = remaining(conn, &link)?;
         Ok(Uploads { documents: rows, remaining })
     })

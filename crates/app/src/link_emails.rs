@@ -8,6 +8,7 @@ use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::{FieldError, ValidationErrors};
 use vestibule_storage::access_links::{self, Link, LinkEmailRow};
 use vestibule_storage::documents::DocumentRow;
@@ -133,15 +134,15 @@ pub fn send(
         access_links::insert_email(conn, &row)?;
         // The event is about the log entry, the audit record about the link.
         let event = events::publish(conn, firm_id, EventType::AccessLinkEmailed, &row.id)?;
-        let content = json!({
-            "subject": row.subject,
-            "message": row.body,
-            "link": url_of(&ctx.settings, links, &link),
-            "kind": link.row.kind,
-            "expires_at": link.row.expires_at.and_utc(),
-            "files": files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        let content = Email::AccessLinkEmailed(mail::LinkEmail {
+            subject: row.subject.clone(),
+            message: row.body.clone(),
+            link: url_of(&ctx.settings, links, &link),
+            kind,
+            expires_at: link.row.expires_at.and_utc(),
+            files: files.iter().map(|f| f.name.clone()).collect(),
         });
-        outbox::queue_email(conn, &event, &row.recipient, Some(&content))?;
+        outbox::queue_email(conn, &event, &row.recipient, &content)?;
         let entry = Entry::success("access_link.emailed", "access_link", &link.row.id)
             .with_details(json!({ "contact_id": row.contact_id, "entry_id": row.id }));
         audit::record(conn, ctx, entry)?;

@@ -4,10 +4,10 @@
 //! says only that it was wrong.
 
 use chrono::{Duration, NaiveDateTime};
-use serde_json::{Value, json};
+use serde_json::json;
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code, told_of_link};
 use vestibule_domain::audit::ActorKind;
-use vestibule_domain::events::EventType;
+use vestibule_domain::mail::{self, Email};
 use vestibule_storage::access_links::{self, Link};
 use vestibule_storage::{DbConnection, StorageError, clients, firms, outbox, staff, write_tx};
 
@@ -120,7 +120,7 @@ pub fn start_session(
             if guard.failed_attempts >= MAX_FAILED_CODES && access_links::lock(conn, &id, now)? {
                 let entry = Entry::success("access_link.locked", "access_link", &id);
                 anonymous(conn, origin, &firm_id, entry.with_details(failures))?;
-                notify_staff(conn, settings, &link, EventType::AccessLinkLocked, &json!({}))?;
+                notify_staff(conn, settings, &link, Email::AccessLinkLocked)?;
             }
             return Ok(Err(AppError::Unauthenticated { code: "invalid_code", detail: "the security code is wrong" }));
         }
@@ -138,28 +138,26 @@ fn anonymous(conn: &mut DbConnection, origin: &Origin, firm_id: &str, entry: Ent
     Ok(())
 }
 
-/// Publishes `event_type` about the link and emails those on staff who hear of it.
+/// Publishes the event of `email` about the link and emails those on staff who hear of it.
+/// Given the email's variant rather than an event type, so that the event published is the
+/// one the email is about.
 pub(crate) fn notify_staff(
     conn: &mut DbConnection,
     settings: &Settings,
     link: &Link,
-    event_type: EventType,
-    extra: &Value,
+    email: impl FnOnce(mail::LinkAlert) -> Email,
 ) -> AppResult<()> {
     let firm_id = link.row.firm_id.as_str();
-    let event = events::publish(conn, firm_id, event_type, &link.row.id)?;
     let client = clients::get(conn, firm_id, &link.row.client_id)?;
-    let mut content = json!({
-        "link": settings.link(&format!("/access-links/{}", link.row.id)),
-        "kind": link.row.kind,
-        "client_name": client.row.name,
+    let content = email(mail::LinkAlert {
+        link: settings.link(&format!("/access-links/{}", link.row.id)),
+        kind: LinkKind::from_stored(&link.row.kind),
+        client_name: client.row.name.clone(),
     });
-    if let (Some(content), Some(extra)) = (content.as_object_mut(), extra.as_object()) {
-        content.extend(extra.clone());
-    }
+    let event = events::publish(conn, firm_id, content.event_type(), &link.row.id)?;
     for member in staff::with_access(conn, firm_id, link.row.matter_id.as_deref())? {
         if told_of_link(&member.id, &link.row.created_by, &client.assignees) {
-            outbox::queue_email(conn, &event, &member.email, Some(&content))?;
+            outbox::queue_email(conn, &event, &member.email, &content)?;
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 use serde_json::json;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{MessageId, NotificationId};
+use vestibule_domain::mail::{self, Audience, Email};
 use vestibule_domain::portal::{Delivery, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::ThreadNotificationPolicy;
@@ -208,8 +209,9 @@ pub fn post(conn: &mut DbConnection, ctx: &Context, posting: Posting<'_>) -> App
         // The email says only that something is waiting; the content stays in the portal.
         let contact = contacts::get(conn, firm_id, &conversation.contact_id)?;
         if let Some(email) = contact.email.as_deref().filter(|_| email_contact) {
-            let content = json!({ "audience": CONTACT, "link": ctx.settings.link(&format!("/portal/conversations/{}", conversation.id)) });
-            outbox::queue_email(conn, &created, email, Some(&content))?;
+            let link = ctx.settings.link(&format!("/portal/conversations/{}", conversation.id));
+            let content = Email::MessageCreated(mail::SecureMessage { audience: Audience::Contact, link });
+            outbox::queue_email(conn, &created, email, &content)?;
         }
         live::push(conn, firm_id, (CONTACT, &conversation.contact_id), LIVE_MESSAGE, &live_data)?;
         return Ok(message);
@@ -246,9 +248,9 @@ pub fn post(conn: &mut DbConnection, ctx: &Context, posting: Posting<'_>) -> App
         });
         live::push(conn, firm_id, (STAFF, &member.id), LIVE_NOTIFICATION, &data)?;
         if let Some(event) = &started {
-            let content =
-                json!({ "audience": STAFF, "link": ctx.settings.link(&format!("/conversations/{}", conversation.id)) });
-            outbox::queue_email(conn, event, &member.email, Some(&content))?;
+            let link = ctx.settings.link(&format!("/conversations/{}", conversation.id));
+            let content = Email::ConversationStarted(mail::NewConversation { audience: Audience::Staff, link });
+            outbox::queue_email(conn, event, &member.email, &content)?;
         }
     }
     Ok(message)

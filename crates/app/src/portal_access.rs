@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, InvitationId, PortalGrantId, PortalId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_storage::contacts::{self, ContactRow};
@@ -136,8 +137,8 @@ pub fn send_invitation(
 ) -> AppResult<()> {
     let event = events::publish(conn, &invitation.firm_id, EventType::PortalInvited, &invitation.portal_id)?;
     let link = settings.link(&format!("/portal/accept-invitation?token={token}"));
-    let content = serde_json::json!({ "link": link, "expires_at": invitation.expires_at.and_utc().to_rfc3339() });
-    outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
+    let email = Email::PortalInvited(mail::Invitation { link, expires_at: invitation.expires_at.and_utc() });
+    outbox::queue_email(conn, &event, &invitation.email, &email)?;
     Ok(())
 }
 

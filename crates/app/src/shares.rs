@@ -9,6 +9,7 @@ use vestibule_domain::authz::{Action, authorize, matter_visibility, may_share_do
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, ConversationId, DocumentId, FolderId, ShareId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::MatterRole;
 use vestibule_storage::conversations::{self, ConversationRow, MessageRow, STAFF, Viewer};
@@ -213,8 +214,9 @@ pub fn share(conn: &mut DbConnection, ctx: &Context, command: ShareCommand) -> A
         }
         if posted.is_none() {
             if let (Some(event), Some(email)) = (&first_event, contact.email.as_deref()) {
-                let content = json!({ "link": ctx.settings.link("/portal/documents"), "count": rows.len() });
-                outbox::queue_email(conn, event, email, Some(&content))?;
+                let link = ctx.settings.link("/portal/documents");
+                let content = Email::DocumentShared(mail::SharedDocuments { link, count: rows.len() });
+                outbox::queue_email(conn, event, email, &content)?;
             }
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             live::push(conn, firm_id, ("contact", &contact.id), "documents.shared", &json!({ "document_ids": ids }))?;

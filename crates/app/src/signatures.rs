@@ -8,6 +8,7 @@ use vestibule_domain::authz::{Action, authorize, matter_visibility};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, ShareId, SignatureRequestId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::principal::ContactPrincipal;
 use vestibule_domain::signature::{SignatureStatus, may_ask};
 use vestibule_storage::contacts::ContactRow;
@@ -89,8 +90,8 @@ pub fn ask(conn: &mut DbConnection, ctx: &Context, asked: Asked<'_>) -> AppResul
     signatures::insert(conn, &row)?;
     let event = events::publish(conn, &document.firm_id, EventType::SignatureRequested, &row.id)?;
     if let Some(email) = contact.email.as_deref().filter(|_| notify) {
-        let content = json!({ "link": ctx.settings.link(&format!("/portal/signature-requests/{}", row.id)) });
-        outbox::queue_email(conn, &event, email, Some(&content))?;
+        let link = ctx.settings.link(&format!("/portal/signature-requests/{}", row.id));
+        outbox::queue_email(conn, &event, email, &Email::SignatureRequested(mail::SignatureRequest { link }))?;
     }
     live::push(conn, &document.firm_id, ("contact", &contact.id), "signature.requested", &json!({ "id": row.id }))?;
     let entry = Entry::success("signature.requested", "document", &document.id)

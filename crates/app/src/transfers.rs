@@ -11,6 +11,7 @@ use vestibule_domain::authz::{Action, authorize, matter_visibility, may_send_fil
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, FileTransferId, FolderId, PortalId, ShareId, StaffId};
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::portal::{Delivery, InvitationSource, PortalKind, PortalStatus};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::contacts::ContactRow;
@@ -183,17 +184,16 @@ pub fn send(conn: &mut DbConnection, ctx: &Context, command: &SendFiles) -> AppR
             file_transfers::add_file(conn, &row, &document.id, request.as_deref())?;
         }
         let event = events::publish(conn, firm_id, EventType::FileTransferSent, &row.id)?;
-        let names: Vec<&str> = rows.iter().map(|d| d.name.as_str()).collect();
-        let content = json!({
-            "subject": command.subject,
-            "message": (command.delivery == MessageDelivery::Email).then_some(&command.message),
-            "files": names,
-            "signatures": signatures,
-            "registration_pending": portal.activated_at.is_none(),
-            "link": ctx.settings.link(&format!("/portal/conversations/{}", conversation.id)),
+        let content = Email::FileTransferSent(mail::FileTransfer {
+            subject: command.subject.clone(),
+            message: (command.delivery == MessageDelivery::Email).then(|| command.message.clone()),
+            files: rows.iter().map(|d| d.name.clone()).collect(),
+            signatures,
+            registration_pending: portal.activated_at.is_none(),
+            link: ctx.settings.link(&format!("/portal/conversations/{}", conversation.id)),
         });
         if let Some(email) = contact.email.as_deref() {
-            outbox::queue_email(conn, &event, email, Some(&content))?;
+            outbox::queue_email(conn, &event, email, &content)?;
         }
         let entry = Entry::success("file_transfer.sent", "file_transfer", &row.id).with_details(json!({
             "contact_id": contact.id, "from_staff_id": from_staff_id, "files": rows.len(), "delivery": row.delivery,

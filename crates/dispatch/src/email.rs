@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use vestibule_domain::access_link::LinkKind;
+use vestibule_domain::events::DisabledReason;
+use vestibule_domain::mail::Email;
 
 #[derive(Debug, Clone)]
 pub enum MailSettings {
@@ -50,25 +53,25 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// What templates may use. Nothing confidential: no message bodies, no security codes.
+/// What templates may use besides the email. Nothing confidential: no message bodies, no
+/// security codes.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub firm_name: String,
     pub portal_url: String,
-    pub event_data: serde_json::Value,
+    /// The URL of the endpoint a `webhook_endpoint.disabled` email is about, unless it was
+    /// deleted since.
     pub endpoint_url: Option<String>,
-    /// What only this email carries (a one-time link), from the delivery.
-    pub content: serde_json::Value,
 }
 
-/// The template of an event type, if that type is ever emailed.
-pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
-    match event_type {
-        "webhook_endpoint.disabled" => {
+/// The template of each email.
+pub fn render(email: &Email, context: &Context) -> Rendered {
+    match email {
+        Email::WebhookEndpointDisabled(disabled) => {
             let url = context.endpoint_url.as_deref().unwrap_or("(deleted)");
-            let why = match context.event_data["reason"].as_str() {
-                Some("gone") => "it answered 410 Gone, asking not to be called again",
-                _ => "every delivery to it failed for too long",
+            let why = match disabled.reason {
+                DisabledReason::Gone => "it answered 410 Gone, asking not to be called again",
+                DisabledReason::Failing | DisabledReason::Manual => "every delivery to it failed for too long",
             };
             let subject = format!("[{}] A webhook endpoint was disabled", context.firm_name);
             let text = format!(
@@ -86,10 +89,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 portal = escape(&context.portal_url),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "portal.invited" => {
-            let link = context.content["link"].as_str()?;
+        Email::PortalInvited(invitation) => {
+            let link = &invitation.link;
             let subject = format!("{} invites you to its client portal", context.firm_name);
             let text = format!(
                 "Hello,\n\n{firm} has opened a secure client portal for you, to share documents and \
@@ -105,10 +108,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "portal.activated" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+        Email::PortalActivated(welcome) => {
+            let link = &welcome.link;
             let subject = format!("Welcome to the {} client portal", context.firm_name);
             let text = format!(
                 "Hello,\n\nyour client portal with {firm} is ready. You will get an email whenever something \
@@ -122,10 +125,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "portal.password_reset" => {
-            let link = context.content["link"].as_str()?;
+        Email::PortalPasswordReset(reset) => {
+            let link = &reset.link;
             let subject = format!("Reset your {} portal password", context.firm_name);
             let text = format!(
                 "Hello,\n\nsomeone asked to reset the password of your {firm} client portal. If it was you, \
@@ -140,15 +143,14 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "invoice.emailed" => {
-            let number = context.content["number"].as_str().unwrap_or_default();
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let subject = context.content["subject"]
-                .as_str()
-                .map_or_else(|| format!("Invoice {number} from {}", context.firm_name), str::to_owned);
-            let message = context.content["message"].as_str().unwrap_or_default();
+        Email::InvoiceEmailed(invoice) => {
+            let (number, link) = (&invoice.number, &invoice.link);
+            // Subject and message are the sender's choice; either may be left out.
+            let subject =
+                invoice.subject.clone().unwrap_or_else(|| format!("Invoice {number} from {}", context.firm_name));
+            let message = invoice.message.as_deref().unwrap_or_default();
             let text = format!(
                 "{message}\n\nInvoice {number} is available in your client portal:\n{link}\n\n-- {firm}\n",
                 firm = context.firm_name,
@@ -161,11 +163,11 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 link = escape(link),
                 firm = escape(&context.firm_name),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
         // Seed 001: the email says a secure message is waiting, never what it says.
-        "message.created" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+        Email::MessageCreated(message) => {
+            let link = &message.link;
             let subject = format!("You have a new secure message from {}", context.firm_name);
             let text = format!(
                 "Hello,\n\n{firm} has sent you a secure message. For your privacy it is not included in \
@@ -178,12 +180,12 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "document.shared" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let count = context.content["count"].as_u64().unwrap_or(1);
-            let what = if count == 1 { "a new document".to_owned() } else { format!("{count} new documents") };
+        Email::DocumentShared(shared) => {
+            let link = &shared.link;
+            let what =
+                if shared.count == 1 { "a new document".to_owned() } else { format!("{} new documents", shared.count) };
             let subject = format!("{} has shared documents with you", context.firm_name);
             let text = format!(
                 "Hello,\n\n{firm} has shared {what} with you in your client portal:\n{link}\n\n-- {firm}\n",
@@ -195,10 +197,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "signature.requested" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+        Email::SignatureRequested(request) => {
+            let link = &request.link;
             let subject = format!("{} asks you to sign a document", context.firm_name);
             let text = format!(
                 "Hello,\n\n{firm} asks you to sign a document. Read it and sign or decline in your client \
@@ -211,19 +213,14 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
         // Seed 000: the subject is the sender's; the message is in the body only when the
         // sender chose delivery by email, otherwise it waits in the portal.
-        "file_transfer.sent" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let subject = context.content["subject"].as_str().unwrap_or("Files for you").to_owned();
-            let files: Vec<&str> = context.content["files"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
-                .unwrap_or_default();
-            let signatures = context.content["signatures"].as_u64().unwrap_or(0);
-            let message = context.content["message"].as_str();
+        Email::FileTransferSent(transfer) => {
+            let link = &transfer.link;
+            let subject = transfer.subject.clone();
+            let message = transfer.message.as_deref();
             let lead = match message {
                 Some(_) => format!("{} has sent you these files in your client portal:", context.firm_name),
                 None => format!(
@@ -232,23 +229,23 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                     context.firm_name
                 ),
             };
-            let sign = match signatures {
+            let sign = match transfer.signatures {
                 0 => String::new(),
                 1 => "One of them asks for your signature.".to_owned(),
                 n => format!("{n} of them ask for your signature."),
             };
-            let register = if context.content["registration_pending"].as_bool().unwrap_or(false) {
+            let register = if transfer.registration_pending {
                 "You will receive a separate email to register your portal; register first, then open the files."
             } else {
                 ""
             };
-            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
+            let list: String = transfer.files.iter().map(|f| format!("- {f}\n")).collect();
             let text = format!(
                 "{body}{lead}\n{list}{sign}\n{register}\n{link}\n\n-- {firm}\n",
                 body = message.map(|m| format!("{m}\n\n")).unwrap_or_default(),
                 firm = context.firm_name,
             );
-            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let html_list: String = transfer.files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
             let html = format!(
                 "{body}<p>{lead}</p><ul>{html_list}</ul><p>{sign}</p><p>{register}</p>\
                  <p><a href=\"{link}\">Open your client portal</a></p><p>&mdash; {firm}</p>",
@@ -257,37 +254,30 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 link = escape(link),
                 firm = escape(&context.firm_name),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
         // Seed 002's contact log: the staff member's message with the link inserted. The
         // security code is never part of it; the firm passes it on by another channel.
-        "access_link.emailed" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let subject = context.content["subject"].as_str().unwrap_or("Documents for you").to_owned();
-            let message = context.content["message"].as_str().unwrap_or_default();
-            let upload = context.content["kind"].as_str() == Some("upload");
-            let action = if upload { "Upload your documents" } else { "Download your documents" };
-            let until = context.content["expires_at"]
-                .as_str()
-                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-                .map(|at| format!(" The link works until {}.", at.format("%-d %B %Y, %H:%M UTC")))
-                .unwrap_or_default();
+        Email::AccessLinkEmailed(sent) => {
+            let (link, message) = (&sent.link, &sent.message);
+            let subject = sent.subject.clone();
+            let action = match sent.kind {
+                LinkKind::Upload => "Upload your documents",
+                LinkKind::Download => "Download your documents",
+            };
+            let until = format!(" The link works until {}.", sent.expires_at.format("%-d %B %Y, %H:%M UTC"));
             let code = format!(
                 "You will need the security code that {} gives you separately; it is never sent with this email.",
                 context.firm_name
             );
-            let files: Vec<&str> = context.content["files"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
-                .unwrap_or_default();
-            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
+            let list: String = sent.files.iter().map(|f| format!("- {f}\n")).collect();
             let text = format!(
                 "{message}\n\n{list}{action}:\n{link}\n{until}\n{code}\n\n-- {firm}\n",
                 list = if list.is_empty() { list } else { format!("{list}\n") },
                 until = until.trim_start(),
                 firm = context.firm_name,
             );
-            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let html_list: String = sent.files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
             let html = format!(
                 "<p>{message}</p>{html_list}<p><a href=\"{link}\">{action}</a>.{until}</p><p>{code}</p><p>&mdash; {firm}</p>",
                 html_list = if html_list.is_empty() { html_list } else { format!("<ul>{html_list}</ul>") },
@@ -297,12 +287,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 code = escape(&code),
                 firm = escape(&context.firm_name),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "access_link.locked" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let client = context.content["client_name"].as_str().unwrap_or("a client");
-            let kind = context.content["kind"].as_str().unwrap_or("access");
+        Email::AccessLinkLocked(alert) => {
+            let (link, client, kind) = (&alert.link, &alert.client_name, alert.kind.as_str());
             let subject = format!("[{}] The {kind} link of {client} was locked", context.firm_name);
             let text = format!(
                 "Hello,\n\nthe {kind} link of {client} was locked after too many wrong security codes. \
@@ -318,15 +306,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 link = escape(link),
                 firm = escape(&context.firm_name),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "access_link.uploaded" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
-            let client = context.content["client_name"].as_str().unwrap_or("a client");
-            let files: Vec<&str> = context.content["files"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
-                .unwrap_or_default();
+        Email::AccessLinkUploaded(upload) => {
+            let (link, client, files) = (&upload.alert.link, &upload.alert.client_name, &upload.files);
             let what = if files.len() == 1 { "A file was".to_owned() } else { format!("{} files were", files.len()) };
             let subject = format!("[{}] {what} uploaded for {client}", context.firm_name);
             let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
@@ -342,10 +325,10 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 link = escape(link),
                 firm = escape(&context.firm_name),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        "conversation.started" => {
-            let link = context.content["link"].as_str().unwrap_or(&context.portal_url);
+        Email::ConversationStarted(started) => {
+            let link = &started.link;
             let subject = format!("[{}] A client started a secure conversation", context.firm_name);
             let text = format!(
                 "Hello,\n\na client has started a new secure conversation in the portal. Read and answer \
@@ -358,9 +341,8 @@ pub fn render(event_type: &str, context: &Context) -> Option<Rendered> {
                 firm = escape(&context.firm_name),
                 link = escape(link),
             );
-            Some(Rendered { subject, text, html })
+            Rendered { subject, text, html }
         }
-        _ => None,
     }
 }
 
@@ -374,16 +356,27 @@ pub struct Recipients {
 }
 
 impl Recipients {
-    /// The lists stored with the delivery, or else its single recipient.
-    pub fn of(recipient: &str, content: &serde_json::Value) -> Self {
-        let list = |key: &str| -> Vec<String> {
-            content[key]
-                .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default()
-        };
-        let to = list("to");
-        Self { to: if to.is_empty() { vec![recipient.to_owned()] } else { to }, cc: list("cc"), bcc: list("bcc") }
+    /// An invoice email's lists (the delivery's recipient is the first of `to`), or else the
+    /// delivery's single recipient.
+    pub fn of(recipient: &str, email: &Email) -> Self {
+        let single = || Self { to: vec![recipient.to_owned()], ..Self::default() };
+        match email {
+            Email::InvoiceEmailed(invoice) => {
+                Self { to: invoice.to.clone(), cc: invoice.cc.clone(), bcc: invoice.bcc.clone() }
+            }
+            Email::WebhookEndpointDisabled(_)
+            | Email::PortalInvited(_)
+            | Email::PortalActivated(_)
+            | Email::PortalPasswordReset(_)
+            | Email::MessageCreated(_)
+            | Email::ConversationStarted(_)
+            | Email::DocumentShared(_)
+            | Email::SignatureRequested(_)
+            | Email::FileTransferSent(_)
+            | Email::AccessLinkEmailed(_)
+            | Email::AccessLinkLocked(_)
+            | Email::AccessLinkUploaded(_) => single(),
+        }
     }
 }
 
@@ -405,4 +398,58 @@ pub fn message(from: &str, firm_name: &str, recipients: &Recipients, rendered: R
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use vestibule_domain::mail::{Invoice, LinkEmail, Welcome};
+
+    use super::*;
+
+    fn context() -> Context {
+        Context { firm_name: "Harbor LLP".into(), portal_url: "https://v.test".into(), endpoint_url: None }
+    }
+
+    fn invoice(subject: Option<&str>) -> Email {
+        Email::InvoiceEmailed(Invoice {
+            to: vec!["a@x.test".into(), "b@x.test".into()],
+            cc: vec!["c@x.test".into()],
+            bcc: vec!["d@x.test".into()],
+            subject: subject.map(str::to_owned),
+            message: None,
+            number: "2024-7".into(),
+            link: "https://v.test/portal/invoices/inv_1".into(),
+        })
+    }
+
+    #[test]
+    fn an_invoice_goes_to_the_typed_lists_and_others_to_their_recipient() {
+        let lists = Recipients::of("a@x.test", &invoice(None));
+        assert_eq!((lists.to.len(), lists.cc, lists.bcc), (2, vec!["c@x.test".into()], vec!["d@x.test".into()]));
+        let single = Recipients::of("e@x.test", &Email::PortalActivated(Welcome { link: "L".into() }));
+        assert_eq!((single.to, single.cc.len(), single.bcc.len()), (vec!["e@x.test".to_owned()], 0, 0));
+    }
+
+    #[test]
+    fn an_invoice_without_a_subject_is_named_by_its_number() {
+        assert_eq!(render(&invoice(None), &context()).subject, "Invoice 2024-7 from Harbor LLP");
+        assert_eq!(render(&invoice(Some("Your bill")), &context()).subject, "Your bill");
+    }
+
+    #[test]
+    fn a_link_email_says_until_when_the_link_works_but_never_its_code() {
+        let email = Email::AccessLinkEmailed(LinkEmail {
+            subject: "Documents".into(),
+            message: "Here they are.".into(),
+            link: "https://v.test/l/abc".into(),
+            kind: LinkKind::Download,
+            expires_at: "2030-01-02T03:04:05Z".parse().unwrap(),
+            files: vec![],
+        });
+        let rendered = render(&email, &context());
+        assert!(rendered.text.contains(
+            "Download your documents:\nhttps://v.test/l/abc\nThe link works until 2 January 2030, 03:04 UTC.\n"
+        ));
+        assert!(rendered.text.contains("security code that Harbor LLP gives you separately"));
+    }
 }

@@ -7,9 +7,10 @@ use anyhow::Context as _;
 use chrono::NaiveDateTime;
 use rand::Rng;
 use vestibule_domain::events::{DisabledReason, EventType};
+use vestibule_domain::mail::{Email, EndpointDisabled};
 use vestibule_storage::deliveries::{self, Outcome, Work};
 use vestibule_storage::webhooks::{self, EndpointChanges};
-use vestibule_storage::{DbConnection, DbPool, audit, firms, outbox, staff, write_tx};
+use vestibule_storage::{DbConnection, DbPool, StorageError, audit, firms, outbox, staff, write_tx};
 
 use crate::email::{self, Context, MailSettings, Mailer};
 use crate::resolver::PublicOnly;
@@ -118,13 +119,22 @@ impl Dispatcher {
                 let sent = webhook::send(&self.http, &self.resolver, endpoint, &work.event).await;
                 (sent.verdict, sent.status_code, sent.latency, sent.error)
             }
-            (outbox::EMAIL, _) => {
-                let started = std::time::Instant::now();
-                let sent = self.send_email(&work).await;
-                let error = sent.err().map(|e| format!("{e:#}"));
-                let verdict = if error.is_none() { Verdict::Delivered } else { Verdict::Retry { not_before: None } };
-                (verdict, None, started.elapsed(), error)
-            }
+            (outbox::EMAIL, _) => match email_of(&work) {
+                Ok(email) => {
+                    let started = std::time::Instant::now();
+                    let sent = self.send_email(&work, &email).await;
+                    let error = sent.err().map(|e| format!("{e:#}"));
+                    let verdict =
+                        if error.is_none() { Verdict::Delivered } else { Verdict::Retry { not_before: None } };
+                    (verdict, None, started.elapsed(), error)
+                }
+                // Reading it again will not help: give up at once, and say so where someone looks.
+                Err(error) => {
+                    let error = format!("{error:#}");
+                    tracing::error!(delivery = %work.delivery.id, error = %error, "an email delivery cannot be read");
+                    (Verdict::Gone, None, Duration::ZERO, Some(error))
+                }
+            },
             _ => (Verdict::Gone, None, Duration::ZERO, Some("the endpoint no longer exists".to_owned())),
         };
         let attempt = deliveries::new_attempt(
@@ -157,26 +167,32 @@ impl Dispatcher {
         .await
     }
 
-    async fn send_email(&self, work: &Work) -> anyhow::Result<()> {
+    async fn send_email(&self, work: &Work, email: &Email) -> anyhow::Result<()> {
         let recipient = work.delivery.recipient.clone().context("an email delivery without a recipient")?;
-        let (firm_id, event_data) = (work.event.firm_id.clone(), work.event.data.clone());
+        let firm_id = work.event.firm_id.clone();
+        let endpoint_id = match email {
+            Email::WebhookEndpointDisabled(disabled) => Some(disabled.endpoint_id.clone()),
+            _ => None,
+        };
         let (firm, endpoint_url) = self
             .blocking(move |conn| {
                 let firm = firms::get(conn, &firm_id)?;
-                let data: serde_json::Value = serde_json::from_str(&event_data).unwrap_or_default();
-                let endpoint = data["id"].as_str().and_then(|id| webhooks::get(conn, &firm_id, id).ok());
-                Ok((firm, endpoint.map(|e| e.url)))
+                let endpoint = match endpoint_id.map(|id| webhooks::get(conn, &firm_id, &id)) {
+                    Some(Ok(endpoint)) => Some(endpoint.url),
+                    // Deleted since it was disabled: the email says so.
+                    Some(Err(StorageError::NotFound)) | None => None,
+                    Some(Err(error)) => return Err(error.into()),
+                };
+                Ok((firm, endpoint))
             })
             .await?;
         let context = Context {
             firm_name: firm.email_display_name.clone(),
             portal_url: self.settings.public_base_url.clone(),
-            event_data: serde_json::from_str(&work.event.data).unwrap_or_default(),
             endpoint_url,
-            content: work.delivery.content.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default(),
         };
-        let rendered = email::render(&work.event.event_type, &context).context("no template for this event type")?;
-        let recipients = email::Recipients::of(&recipient, &context.content);
+        let rendered = email::render(email, &context);
+        let recipients = email::Recipients::of(&recipient, email);
         let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipients, rendered)?;
         self.mailer.send(message).await
     }
@@ -188,6 +204,14 @@ impl Dispatcher {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await?
     }
+}
+
+/// The email a delivery holds: its event's type says which, its content (and for some, the
+/// event's data) what it says.
+fn email_of(work: &Work) -> anyhow::Result<Email> {
+    let event_type = EventType::from_stored(&work.event.event_type)
+        .with_context(|| format!("unknown event type `{}`", work.event.event_type))?;
+    Ok(Email::parse(event_type, work.delivery.content.as_deref(), &work.event.data)?)
 }
 
 /// The scheduled wait with ±10 % jitter, so that retries of many deliveries spread out; never
@@ -253,10 +277,12 @@ fn track_endpoint(
             ..Default::default()
         },
     )?;
-    let data = serde_json::json!({ "id": endpoint.id, "reason": disable_reason.as_str() });
+    let disabled = EndpointDisabled { endpoint_id: endpoint.id.clone(), reason: disable_reason };
+    let data = serde_json::to_value(&disabled)?;
     let event = outbox::publish(conn, &endpoint.firm_id, EventType::WebhookEndpointDisabled, &data)?;
+    let email = Email::WebhookEndpointDisabled(disabled);
     for admin in staff::admin_emails(conn, &endpoint.firm_id)? {
-        outbox::queue_email(conn, &event, &admin, None)?;
+        outbox::queue_email(conn, &event, &admin, &email)?;
     }
     tracing::warn!(endpoint = %endpoint.id, reason = disable_reason.as_str(), "disabled a webhook endpoint");
     Ok(())

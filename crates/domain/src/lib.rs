@@ -9,6 +9,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod mail;
 pub mod net;
 pub mod password;
 pub mod portal;

@@ -10,13 +10,11 @@ use vestibule_domain::ids::AttemptId;
 use crate::db::DbConnection;
 use crate::error::StorageResult;
 use crate::outbox::EventRow;
+// Defined by the outbox, which queues deliveries as pending; kept here too, where the rest of
+// a delivery's life is.
+pub use crate::outbox::{DEAD, DELIVERED, DELIVERING, PENDING};
 use crate::schema::{deliveries, delivery_attempts, outbox_events, webhook_endpoints};
 use crate::webhooks::EndpointRow;
-
-pub const PENDING: &str = "pending";
-pub const DELIVERING: &str = "delivering";
-pub const DELIVERED: &str = "delivered";
-pub const DEAD: &str = "dead";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deliveries)]

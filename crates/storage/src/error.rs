@@ -18,6 +18,8 @@ pub enum StorageError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("migrations: {0}")]
     Migration(String),
+    #[error(transparent)]
+    Mail(#[from] vestibule_domain::mail::MailError),
 }
 
 impl From<DieselError> for StorageError {

@@ -1,9 +1,11 @@
-//! The outbox: events and their deliveries, written in the caller's transaction.
+//! The outbox: events and their deliveries, written in the caller's transaction. What
+//! happens to a delivery afterwards is in `deliveries`, which builds on this module.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DeliveryId, EventId};
+use vestibule_domain::mail::Email;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
@@ -23,6 +25,11 @@ pub struct EventRow {
 
 pub const WEBHOOK: &str = "webhook";
 pub const EMAIL: &str = "email";
+
+pub const PENDING: &str = "pending";
+pub const DELIVERING: &str = "delivering";
+pub const DELIVERED: &str = "delivered";
+pub const DEAD: &str = "dead";
 
 /// Records an event and queues it for every enabled endpoint of the firm subscribed to its
 /// type. Call inside the transaction of the change the event reports.
@@ -59,18 +66,11 @@ pub fn publish_to_endpoint(
     Ok(event)
 }
 
-/// Queues an email about `event` to `recipient`, with what only this email may carry.
-pub fn queue_email(
-    conn: &mut DbConnection,
-    event: &EventRow,
-    recipient: &str,
-    content: Option<&serde_json::Value>,
-) -> StorageResult<String> {
-    let id = queue(conn, event, EMAIL, None, Some(recipient))?;
-    if let Some(content) = content {
-        diesel::update(deliveries::table.find(&id)).set(deliveries::content.eq(content.to_string())).execute(conn)?;
-    }
-    Ok(id)
+/// Queues `email` about `event` to `recipient`. Fails, queueing nothing, when the email is
+/// not about an event of this type, or does not agree with the event's data.
+pub fn queue_email(conn: &mut DbConnection, event: &EventRow, recipient: &str, email: &Email) -> StorageResult<String> {
+    let content = email.content_for(&event.event_type, &event.data)?;
+    insert_delivery(conn, event, EMAIL, None, Some(recipient), content.as_deref())
 }
 
 fn insert_event(
@@ -98,6 +98,17 @@ pub fn queue(
     endpoint_id: Option<&str>,
     recipient: Option<&str>,
 ) -> StorageResult<String> {
+    insert_delivery(conn, event, channel, endpoint_id, recipient, None)
+}
+
+fn insert_delivery(
+    conn: &mut DbConnection,
+    event: &EventRow,
+    channel: &str,
+    endpoint_id: Option<&str>,
+    recipient: Option<&str>,
+    content: Option<&str>,
+) -> StorageResult<String> {
     let id: String = DeliveryId::generate().into();
     let now = crate::now();
     diesel::insert_into(deliveries::table)
@@ -108,9 +119,10 @@ pub fn queue(
             deliveries::channel.eq(channel),
             deliveries::endpoint_id.eq(endpoint_id),
             deliveries::recipient.eq(recipient),
-            deliveries::status.eq(crate::deliveries::PENDING),
+            deliveries::status.eq(PENDING),
             deliveries::next_attempt_at.eq(now),
             deliveries::created_at.eq(now),
+            deliveries::content.eq(content),
         ))
         .execute(conn)?;
     Ok(id)

@@ -4,6 +4,7 @@
 use vestibule_domain::audit::ActorKind;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
+use vestibule_domain::mail::{self, Email};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::portal::{PortalStatus, unavailable};
 use vestibule_storage::{DbConnection, contacts, credentials, firms, invitations, outbox, portals, sessions, write_tx};
@@ -69,8 +70,8 @@ pub fn accept_invitation(
         let contact = Some(invitation.contact_id.as_str());
         audit::record_as(conn, origin, &invitation.firm_id, ActorKind::Contact, contact, entry)?;
         let event = events::publish(conn, &invitation.firm_id, EventType::PortalActivated, &portal.id)?;
-        let content = serde_json::json!({ "link": settings.link("/portal") });
-        outbox::queue_email(conn, &event, &invitation.email, Some(&content))?;
+        let content = Email::PortalActivated(mail::Welcome { link: settings.link("/portal") });
+        outbox::queue_email(conn, &event, &invitation.email, &content)?;
         let digest = secrets::digest(&refresh_token);
         let session = open_session(
             conn,
@@ -108,7 +109,7 @@ pub fn request_password_reset(
         invitations::create_reset(conn, &firm.id, &contact.id, &secrets::digest(&token), now, now + RESET_TTL)?;
         let event = events::publish(conn, &firm.id, EventType::PortalPasswordReset, &contact.id)?;
         let link = settings.link(&format!("/portal/reset-password?token={token}"));
-        outbox::queue_email(conn, &event, &email, Some(&serde_json::json!({ "link": link })))?;
+        outbox::queue_email(conn, &event, &email, &Email::PortalPasswordReset(mail::PasswordReset { link }))?;
         let entry = Entry::success("auth.password_reset_requested", "contact", &contact.id);
         audit::record_as(conn, origin, &firm.id, ActorKind::Contact, Some(&contact.id), entry)?;
         Ok(())
