@@ -8,11 +8,6 @@ use std::path::{Path, PathBuf};
 
 const CRATES: &[&str] = &["domain", "storage", "blobs", "app", "dispatch", "http", "server"];
 
-/// Route modules whose use cases have not moved to `crates/app` yet (issue 13). The list
-/// may only shrink: a module on it that breaks no rule any more fails the suite.
-const NOT_YET_MOVED: &[&str] =
-    &["routes::conversations", "routes::notifications", "routes::portal_conversations", "routes::shares"];
-
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
@@ -151,7 +146,7 @@ fn no_route_module_imports_another() {
             targets.iter().filter(|t| t.starts_with("routes::")).map(move |t| format!("{module} imports {t}"))
         })
         .collect();
-    check_against_debt(&offending, "route modules importing route modules");
+    assert!(offending.is_empty(), "route modules importing route modules:\n{}", offending.join("\n"));
 }
 
 #[test]
@@ -169,25 +164,5 @@ fn routes_leave_the_work_to_the_use_cases() {
             offending.push(format!("{module} builds a storage row ({row} {{ … }})"));
         }
     }
-    check_against_debt(&offending, "route modules doing a use case's work");
-}
-
-/// Fails on any offence outside the debt list, and on a listed module that no longer offends
-/// in either check.
-fn check_against_debt(offending: &[String], what: &str) {
-    let owes = |line: &String| NOT_YET_MOVED.iter().any(|m| line.starts_with(&format!("{m} ")));
-    let new: Vec<&String> = offending.iter().filter(|line| !owes(line)).collect();
-    assert!(new.is_empty(), "{what}:\n{}", new.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n"));
-}
-
-#[test]
-fn the_debt_list_names_only_modules_that_still_owe_a_move() {
-    let http = load("http");
-    let graph = edges(&http);
-    for module in NOT_YET_MOVED {
-        let code = http.modules.get(*module).map(String::as_str).unwrap_or_default();
-        let imports_route = graph.get(*module).is_some_and(|t| t.iter().any(|t| t.starts_with("routes::")));
-        let does_work = ["write_tx", "outbox::", "audit::record", "db::run("].iter().any(|w| code.contains(w));
-        assert!(imports_route || does_work, "{module} breaks no layering rule any more: take it off NOT_YET_MOVED");
-    }
+    assert!(offending.is_empty(), "route modules doing a use case's work:\n{}", offending.join("\n"));
 }

@@ -25,6 +25,7 @@ use crate::events;
 
 pub const MAX_BODY_CHARS: usize = 20_000;
 pub const MAX_SUBJECT_CHARS: usize = 200;
+pub const MAX_CHANNEL_CHARS: usize = 64;
 
 /// Live event kinds, as the stream names them.
 pub const LIVE_MESSAGE: &str = "message.created";
@@ -154,6 +155,11 @@ pub fn render_template(
 /// A message body as typed: trimmed, not blank, bounded.
 pub fn body(raw: &str) -> Result<String, FieldError> {
     text::required(raw, MAX_BODY_CHARS)
+}
+
+/// A channel name as typed (seed 003): trimmed and bounded; blank means none.
+pub fn channel(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    text::optional(raw, MAX_CHANNEL_CHARS)
 }
 
 /// One message to post. `starts` marks the first message of a new conversation.

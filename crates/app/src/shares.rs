@@ -12,7 +12,7 @@ use vestibule_domain::ids::{ContactId, ConversationId, DocumentId, FolderId, Sha
 use vestibule_domain::mail::{self, Email};
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::MatterRole;
-use vestibule_storage::conversations::{self, ConversationRow, MessageRow, STAFF, Viewer};
+use vestibule_storage::conversations::{self, ConversationRow, STAFF, Viewer};
 use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::shares::{self, ShareFilter, ShareRow};
 use vestibule_storage::{DbConnection, contacts, live, matters, outbox, write_tx};
@@ -58,7 +58,7 @@ pub enum Carrier {
 pub struct Shared {
     pub shares: Vec<ShareRecord>,
     /// The message, when shared with one.
-    pub message: Option<MessageRow>,
+    pub message: Option<crate::conversations::MessageRecord>,
 }
 
 /// The documents, all visible to the caller and of one client and matter.
@@ -221,7 +221,8 @@ pub fn share(conn: &mut DbConnection, ctx: &Context, command: ShareCommand) -> A
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             live::push(conn, firm_id, ("contact", &contact.id), "documents.shared", &json!({ "document_ids": ids }))?;
         }
-        Ok(Shared { shares: created, message: posted })
+        let message = posted.map(|row| crate::conversations::describe_one(conn, firm_id, row)).transpose()?;
+        Ok(Shared { shares: created, message })
     })
 }
 

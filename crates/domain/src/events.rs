@@ -80,35 +80,6 @@ catalogue! {
 }
 
 impl EventType {
-    /// The event an audited change publishes, if any: every change of a catalogued kind is
-    /// published in the same transaction as its audit record.
-    pub fn for_audit_action(action: &str) -> Option<Self> {
-        // An explicit list: events published by their own code path (invitations, emails,
-        // tests) must not be published a second time through the audit log.
-        Some(match action {
-            "client.created" => Self::ClientCreated,
-            "client.updated" => Self::ClientUpdated,
-            "client.deleted" => Self::ClientDeleted,
-            "contact.created" => Self::ContactCreated,
-            "contact.updated" => Self::ContactUpdated,
-            "contact.deleted" => Self::ContactDeleted,
-            "matter.created" => Self::MatterCreated,
-            "matter.updated" => Self::MatterUpdated,
-            "matter.deleted" => Self::MatterDeleted,
-            "matter.member_set" | "matter.member_removed" => Self::MatterMembersChanged,
-            "portal.disabled" => Self::PortalDisabled,
-            "invoice.created" => Self::InvoiceCreated,
-            "invoice.updated" => Self::InvoiceUpdated,
-            "document.created" => Self::DocumentCreated,
-            "document.updated" => Self::DocumentUpdated,
-            "document.deleted" => Self::DocumentDeleted,
-            "share.ended" => Self::ShareEnded,
-            "signature.signed" => Self::SignatureSigned,
-            "signature.declined" => Self::SignatureDeclined,
-            _ => return None,
-        })
-    }
-
     /// Whether webhooks see this type at all; password resets concern one person only.
     pub fn for_webhooks(self) -> bool {
         !matches!(self, Self::PortalPasswordReset)
@@ -225,16 +196,6 @@ pub struct WebhookData {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn audited_changes_map_to_their_events() {
-        assert_eq!(EventType::for_audit_action("client.updated"), Some(EventType::ClientUpdated));
-        assert_eq!(EventType::for_audit_action("matter.member_removed"), Some(EventType::MatterMembersChanged));
-        assert_eq!(EventType::for_audit_action("auth.login"), None);
-        assert_eq!(EventType::for_audit_action("webhook.test"), None);
-        assert_eq!(EventType::for_audit_action("invoice.emailed"), None, "published with its email, not twice");
-        assert_eq!(EventType::for_audit_action("portal.activated"), None);
-    }
 
     #[test]
     fn channels_and_delivery_statuses_are_stored_as_their_wire_names() {

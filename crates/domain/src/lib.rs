@@ -4,6 +4,7 @@
 pub mod access_link;
 pub mod audit;
 pub mod authz;
+pub mod conversation;
 pub mod cursor;
 pub mod email;
 pub mod error;

@@ -1,14 +1,9 @@
-//! Where a request came from, read once per request for the audit log.
+//! Where a request came from, as the audit log records it.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-pub use vestibule_app::audit::Entry;
-use vestibule_domain::audit::ActorKind;
-use vestibule_domain::events::EventType;
-use vestibule_domain::principal::Principal;
-use vestibule_storage::{DbConnection, StorageResult};
 
 use crate::state::AppState;
 
@@ -49,30 +44,4 @@ impl FromRequest for Origin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Self::of(req)))
     }
-}
-
-/// The use cases' context for a handler not yet moved to them.
-pub fn context(
-    principal: &Principal,
-    origin: &Origin,
-    settings: &crate::state::HttpSettings,
-) -> vestibule_app::Context {
-    vestibule_app::Context { principal: principal.clone(), origin: origin.0.clone(), settings: settings.app.clone() }
-}
-
-pub fn record(conn: &mut DbConnection, origin: &Origin, principal: &Principal, entry: Entry<'_>) -> StorageResult<()> {
-    let (actor_kind, actor_id) = principal.actor();
-    record_as(conn, origin, principal.firm_id().as_str(), actor_kind, Some(actor_id), entry)
-}
-
-pub fn record_as(
-    conn: &mut DbConnection,
-    origin: &Origin,
-    firm_id: &str,
-    actor_kind: ActorKind,
-    actor_id: Option<&str>,
-    mut entry: Entry<'_>,
-) -> StorageResult<()> {
-    entry.publishes = entry.publishes.or_else(|| EventType::for_audit_action(entry.action));
-    vestibule_app::audit::record_as(conn, &origin.0, firm_id, actor_kind, actor_id, entry).map(|_| ())
 }

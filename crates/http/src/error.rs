@@ -196,25 +196,3 @@ impl From<Denied> for ApiError {
         Self::Forbidden(denied.0.to_owned())
     }
 }
-
-/// A body's reference to something the caller cannot see is the caller's mistake: 422 at its
-/// pointer. Only a missing row means that; any other failure of the lookup (a lost
-/// connection, a timeout) stays what it is, a 500.
-pub trait OrUnknown<T> {
-    fn or_unknown(self, pointer: &str, detail: &str) -> Result<T, ApiError>;
-}
-
-impl<T> OrUnknown<T> for Result<T, StorageError> {
-    fn or_unknown(self, pointer: &str, detail: &str) -> Result<T, ApiError> {
-        self.map_err(ApiError::from).or_unknown(pointer, detail)
-    }
-}
-
-impl<T> OrUnknown<T> for Result<T, ApiError> {
-    fn or_unknown(self, pointer: &str, detail: &str) -> Result<T, ApiError> {
-        self.map_err(|error| match error {
-            ApiError::NotFound => ApiError::field(pointer, "unknown_reference", detail),
-            other => other,
-        })
-    }
-}

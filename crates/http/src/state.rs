@@ -4,10 +4,10 @@ use std::time::Duration;
 use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
-use crate::auth::jwt::TokenKeys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
+use vestibule_app::auth::tokens::TokenKeys;
 use vestibule_app::link_secret::LinkSecret;
 
 /// What the HTTP layer needs from the configuration.

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use vestibule_http::auth::jwt::SigningKey;
+use vestibule_app::auth::tokens::SigningKey;
 
 use crate::config::{JwtKeySource, LinkSecretSource};
 

@@ -108,7 +108,7 @@ impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config);
         let keys =
-            vestibule_http::auth::jwt::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
+            vestibule_app::auth::tokens::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
         let links = vestibule_app::link_secret::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;

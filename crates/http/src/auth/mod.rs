@@ -2,7 +2,6 @@
 //! are `vestibule_app::auth`), the sign-in bodies, access-link sessions and the per-address
 //! rate limiter.
 
-pub mod jwt;
 pub mod link;
 pub mod login;
 pub mod principal;

@@ -16,22 +16,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::live::{self, Listener};
 use vestibule_domain::ids::LiveEventId;
-use vestibule_domain::principal::Principal;
-use vestibule_storage::conversations::{CONTACT, STAFF};
-use vestibule_storage::live::{self, LiveEventRow};
-use vestibule_storage::sessions;
+use vestibule_storage::live::LiveEventRow;
 
-use crate::auth::jwt::{Audience, TokenUse};
 use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
+use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::state::AppState;
+use vestibule_app::auth::tokens::{Audience, TokenUse};
 
 const TICKET_TTL: Duration = Duration::from_secs(60);
-/// Events replayed at most on reconnect; older ones are gone from the table anyway.
-const REPLAY_LIMIT: i64 = 500;
 /// Ids remembered per stream, so an event relayed twice is sent once.
 const REMEMBERED: usize = 512;
 
@@ -53,34 +50,6 @@ pub struct LiveQuery {
     pub ticket: Option<String>,
 }
 
-/// Who a stream is for.
-#[derive(Debug, Clone)]
-struct Listener {
-    kind: &'static str,
-    id: String,
-    session_id: String,
-}
-
-impl Listener {
-    fn of(principal: &Principal) -> Result<Self, ApiError> {
-        match principal {
-            Principal::Staff(me) => {
-                Ok(Self { kind: STAFF, id: me.staff_id.to_string(), session_id: me.session_id.to_string() })
-            }
-            Principal::Contact(me) => {
-                Ok(Self { kind: CONTACT, id: me.contact_id.to_string(), session_id: me.session_id.to_string() })
-            }
-            Principal::Integration(_) => {
-                Err(ApiError::Forbidden("integrations receive events by webhook, not live streams".to_owned()))
-            }
-        }
-    }
-
-    fn wants(&self, event: &LiveEventRow) -> bool {
-        event.recipient_kind == self.kind && event.recipient_id == self.id
-    }
-}
-
 /// A short-lived ticket that opens one live stream for the caller.
 #[utoipa::path(
     tag = "live",
@@ -96,7 +65,7 @@ pub async fn create_live_ticket(
     Authenticated(principal): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let listener = Listener::of(&principal)?;
-    let audience = if listener.kind == STAFF { Audience::Staff } else { Audience::Portal };
+    let audience = if listener.is_staff() { Audience::Staff } else { Audience::Portal };
     let ticket = state.keys.issue(
         TokenUse::LiveTicket,
         audience,
@@ -228,18 +197,12 @@ async fn pump(
 /// Sends what the listener missed after the last id sent; false when the stream is gone.
 async fn replay(state: &AppState, listener: &Listener, sent: &mut Sent, tx: &mpsc::Sender<Bytes>) -> bool {
     let Some(after) = sent.last.clone() else { return true };
-    let pool = state.pool.clone();
-    let recipient = listener.id.clone();
-    let missed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<LiveEventRow>> {
-        let mut conn = pool.get()?;
-        Ok(live::missed(&mut conn, &recipient, &after, REPLAY_LIMIT)?)
-    })
-    .await;
-    let Ok(Ok(missed)) = missed else {
+    let who = listener.clone();
+    let Ok(missed) = db::call(state, move |conn| live::missed(conn, &who, &after)).await else {
         tracing::warn!("replaying missed live events failed");
         return true;
     };
-    for event in missed.iter().filter(|e| listener.wants(e)) {
+    for event in &missed {
         if sent.first_time(&event.id) && tx.send(frame(event)).await.is_err() {
             return false;
         }
@@ -248,13 +211,8 @@ async fn replay(state: &AppState, listener: &Listener, sent: &mut Sent, tx: &mps
 }
 
 async fn session_alive(state: &AppState, listener: &Listener) -> bool {
-    let pool = state.pool.clone();
-    let session_id = listener.session_id.clone();
-    let alive = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        let mut conn = pool.get()?;
-        Ok(sessions::get_active(&mut conn, &session_id, vestibule_storage::now())?.is_some())
-    })
-    .await;
+    let who = listener.clone();
+    let alive = db::call(state, move |conn| live::session_alive(conn, &who)).await;
     // A database hiccup does not end the stream; a revoked or expired session does.
-    !matches!(alive, Ok(Ok(false)))
+    !matches!(alive, Ok(false))
 }

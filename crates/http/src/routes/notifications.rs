@@ -1,26 +1,23 @@
 //! In-app notifications of the signed-in staff member (seed 001): a client started a
 //! conversation, or answered one.
 
-use std::collections::HashMap;
-
-use crate::routing::Routes;
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::messaging;
+use vestibule_app::notifications::{self, NotificationRecord};
 use vestibule_domain::ids::{ClientId, ConversationId, MessageId, NotificationId};
-use vestibule_storage::notifications::{self, NotificationRow};
-use vestibule_storage::{clients, write_tx};
 
-use crate::auth::principal::StaffUser;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{BadRequest, Forbidden, InternalError, NotFound, Unauthorized, Unprocessable};
 use crate::routes::utc;
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::messaging;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_notifications)
@@ -50,20 +47,23 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-fn notification(row: NotificationRow, names: &HashMap<String, String>) -> Notification {
-    Notification {
-        id: NotificationId::from_trusted(row.id),
-        kind: if row.kind == messaging::STARTED {
-            NotificationKind::ConversationStarted
-        } else {
-            NotificationKind::MessageReceived
-        },
-        client_name: names.get(&row.client_id).cloned().unwrap_or_default(),
-        client_id: ClientId::from_trusted(row.client_id),
-        conversation_id: ConversationId::from_trusted(row.conversation_id),
-        message_id: MessageId::from_trusted(row.message_id),
-        created_at: utc(row.created_at),
-        read_at: row.read_at.map(utc),
+impl From<NotificationRecord> for Notification {
+    fn from(record: NotificationRecord) -> Self {
+        let NotificationRecord { row, client_name } = record;
+        Self {
+            id: NotificationId::from_trusted(row.id),
+            kind: if row.kind == messaging::STARTED {
+                NotificationKind::ConversationStarted
+            } else {
+                NotificationKind::MessageReceived
+            },
+            client_name,
+            client_id: ClientId::from_trusted(row.client_id),
+            conversation_id: ConversationId::from_trusted(row.conversation_id),
+            message_id: MessageId::from_trusted(row.message_id),
+            created_at: utc(row.created_at),
+            read_at: row.read_at.map(utc),
+        }
     }
 }
 
@@ -95,21 +95,15 @@ pub struct MarkedRead {
 #[get("/notifications")]
 pub async fn list_notifications(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    Caller(ctx): Caller,
     query: Query<NotificationListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Notification>>, ApiError> {
+    notifications::recipient(&ctx.principal)?;
     let page = page.page()?;
     let unread_only = query.unread.unwrap_or(false);
-    db::run(&state, move |conn| {
-        let firm_id = me.firm_id.as_str();
-        let rows =
-            notifications::list(conn, firm_id, me.staff_id.as_str(), unread_only, page.after.as_deref(), page.limit)?;
-        let client_ids: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
-        let names = clients::names(conn, firm_id, &client_ids)?;
-        Ok(web::Json(Paginated::from_rows(&page, rows, |r| r.id.clone(), |r| notification(r, &names))))
-    })
-    .await
+    let listed = db::call(&state, move |conn| notifications::list(conn, &ctx, unread_only, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Notification::from)))
 }
 
 /// The badge number.
@@ -121,14 +115,10 @@ pub async fn list_notifications(
 #[get("/notifications/unread-count")]
 pub async fn count_unread_notifications(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    Caller(ctx): Caller,
 ) -> Result<web::Json<UnreadCount>, ApiError> {
-    db::run(&state, move |conn| {
-        Ok(web::Json(UnreadCount {
-            unread: notifications::unread_count(conn, me.firm_id.as_str(), me.staff_id.as_str())?,
-        }))
-    })
-    .await
+    let unread = db::call(&state, move |conn| notifications::unread_count(conn, &ctx)).await?;
+    Ok(web::Json(UnreadCount { unread }))
 }
 
 /// Mark one notification read.
@@ -141,19 +131,12 @@ pub async fn count_unread_notifications(
 #[post("/notifications/{notification_id}/read")]
 pub async fn mark_notification_read(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    Caller(ctx): Caller,
     path: web::Path<NotificationId>,
 ) -> Result<web::Json<Notification>, ApiError> {
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let firm_id = me.firm_id.as_str();
-            let row = notifications::mark_read(conn, firm_id, me.staff_id.as_str(), id.as_str())?;
-            let names = clients::names(conn, firm_id, &[row.client_id.as_str()])?;
-            Ok(web::Json(notification(row, &names)))
-        })
-    })
-    .await
+    let record = db::call(&state, move |conn| notifications::mark_read(conn, &ctx, &id)).await?;
+    Ok(web::Json(record.into()))
 }
 
 /// Mark all of the caller's notifications read.
@@ -165,11 +148,8 @@ pub async fn mark_notification_read(
 #[post("/notifications/read-all")]
 pub async fn mark_all_notifications_read(
     state: web::Data<AppState>,
-    StaffUser(me): StaffUser,
+    Caller(ctx): Caller,
 ) -> Result<web::Json<MarkedRead>, ApiError> {
-    db::run(&state, move |conn| {
-        let marked = notifications::mark_all_read(conn, me.firm_id.as_str(), me.staff_id.as_str())?;
-        Ok(web::Json(MarkedRead { marked }))
-    })
-    .await
+    let marked = db::call(&state, move |conn| notifications::mark_all_read(conn, &ctx)).await?;
+    Ok(web::Json(MarkedRead { marked }))
 }

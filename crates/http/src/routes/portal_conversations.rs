@@ -1,18 +1,17 @@
 //! Secure messaging, portal side (seed 001): a contact reads and answers the conversations
 //! of their portal, and starts new ones about a client or matter the portal shows.
 
-use crate::routing::Routes;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use vestibule_app::conversations::{self, NewPortalConversation, Side};
+use vestibule_app::messaging::{self, channel};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ClientId, ConversationId, MatterId};
-use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_domain::{ValidationErrors, text};
-use vestibule_storage::conversations::{self, CONTACT, ConversationFilter, ConversationRow, Viewer};
-use vestibule_storage::{DbConnection, portals, write_tx};
+use vestibule_storage::conversations::ConversationFilter;
 
-use crate::audit::Origin;
-use crate::auth::principal::ContactUser;
+use crate::auth::principal::Caller;
 use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
@@ -20,13 +19,10 @@ use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
     BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::conversations::{
-    Conversation, MarkRead, Message, channel, mark_read, message_of, message_page, present, present_one,
-};
-use crate::routes::created;
+use crate::routing::Routes;
 use crate::state::AppState;
-use vestibule_app::messaging::{self, Posting};
-use vestibule_app::portal_access::portal_of as my_portal;
+use crate::views::conversation::{self as view, Conversation, MarkRead};
+use crate::views::message::Message;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_my_conversations)
@@ -66,8 +62,38 @@ pub struct PortalReply {
     pub body: String,
 }
 
-fn viewer<'a>(me: &'a ContactPrincipal, portal_id: &'a str) -> Viewer<'a> {
-    Viewer::Contact { contact_id: me.contact_id.as_str(), portal_id }
+impl PortalConversationQuery {
+    fn filter(self) -> ConversationFilter {
+        ConversationFilter {
+            client_id: self.client_id.map(String::from),
+            matter_id: self.matter_id.map(String::from),
+            contact_id: None,
+            channel: self.channel,
+            unread: self.unread,
+        }
+    }
+}
+
+impl StartPortalConversation {
+    fn command(self) -> Result<NewPortalConversation, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let channel = errors.check("/channel", channel(self.channel.as_deref())).flatten();
+        let subject = errors.check("/subject", text::required(&self.subject, messaging::MAX_SUBJECT_CHARS));
+        let body = errors.check("/body", messaging::body(&self.body));
+        errors.into_result()?;
+        Ok(NewPortalConversation {
+            client_id: self.client_id,
+            matter_id: self.matter_id,
+            channel,
+            subject: subject.unwrap_or_default(),
+            body: body.unwrap_or_default(),
+        })
+    }
+}
+
+/// Only contacts have a portal inbox; anyone else is refused before their input is read.
+fn admit(ctx: &vestibule_app::Context) -> Result<(), ApiError> {
+    Ok(Side::Portal.admit(&ctx.principal, Action::ReadMessages)?)
 }
 
 /// The signed-in contact's conversations.
@@ -80,82 +106,15 @@ fn viewer<'a>(me: &'a ContactPrincipal, portal_id: &'a str) -> Viewer<'a> {
 #[get("/portal/conversations")]
 pub async fn list_my_conversations(
     state: web::Data<AppState>,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     query: Query<PortalConversationQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Conversation>>, ApiError> {
+    admit(&ctx)?;
     let page = page.page()?;
-    let query = query.into_inner();
-    let filter = ConversationFilter {
-        client_id: query.client_id.map(String::from),
-        matter_id: query.matter_id.map(String::from),
-        contact_id: None,
-        channel: query.channel,
-        unread: query.unread,
-    };
-    db::run(&state, move |conn| {
-        let portal = my_portal(conn, &me)?;
-        let firm_id = me.firm_id.as_str();
-        let rows =
-            conversations::list(conn, firm_id, viewer(&me, &portal), &filter, page.after.as_deref(), page.limit)?;
-        let (rows, next_cursor) = page.finish(rows, |r| r.last_message_id.clone());
-        Ok(web::Json(Paginated { data: present(conn, firm_id, viewer(&me, &portal), rows)?, next_cursor }))
-    })
-    .await
-}
-
-impl StartPortalConversation {
-    fn resolve(
-        self,
-        conn: &mut DbConnection,
-        me: &ContactPrincipal,
-        portal_id: &str,
-    ) -> Result<(ConversationRow, String), ApiError> {
-        let mut errors = ValidationErrors::default();
-        let channel = errors.check("/channel", channel(self.channel.as_deref())).flatten();
-        let subject = errors.check("/subject", text::required(&self.subject, messaging::MAX_SUBJECT_CHARS));
-        let body = errors.check("/body", messaging::body(&self.body));
-        errors.into_result()?;
-        let visible = portals::visible(conn, portal_id)?;
-        let unknown = |pointer: &str| ApiError::field(pointer, "unknown_reference", "not one your portal shows");
-        let (client_id, matter_id) = match (&self.client_id, &self.matter_id) {
-            (client, Some(matter)) => {
-                let (_, _, of_client) = visible
-                    .matters
-                    .iter()
-                    .find(|(id, _, _)| id == matter.as_str())
-                    .ok_or_else(|| unknown("/matter_id"))?;
-                if client.as_ref().is_some_and(|c| c.as_str() != of_client) {
-                    return Err(ApiError::field("/matter_id", "wrong_client", "the matter belongs to another client"));
-                }
-                (of_client.clone(), Some(matter.to_string()))
-            }
-            (Some(client), None) => {
-                visible.clients.iter().find(|(id, _)| id == client.as_str()).ok_or_else(|| unknown("/client_id"))?;
-                (client.to_string(), None)
-            }
-            (None, None) => match visible.clients.as_slice() {
-                [(only, _)] => (only.clone(), None),
-                _ => return Err(ApiError::field("/client_id", "required", "name the client or matter this is about")),
-            },
-        };
-        let row = ConversationRow {
-            id: ConversationId::generate().into(),
-            firm_id: me.firm_id.to_string(),
-            client_id,
-            matter_id,
-            contact_id: me.contact_id.to_string(),
-            channel,
-            subject: subject.unwrap_or_default(),
-            started_by_kind: CONTACT.to_owned(),
-            started_by_id: me.contact_id.to_string(),
-            last_message_id: String::new(),
-            last_staff_message_id: None,
-            last_contact_message_id: None,
-            created_at: vestibule_storage::now(),
-        };
-        Ok((row, body.unwrap_or_default()))
-    }
+    let filter = query.into_inner().filter();
+    let listed = db::call(&state, move |conn| conversations::list(conn, &ctx, Side::Portal, &filter, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Conversation::from)))
 }
 
 /// Starts a conversation from the portal. Depending on the firm's notification policy,
@@ -173,28 +132,13 @@ impl StartPortalConversation {
 #[post("/portal/conversations")]
 pub async fn start_my_conversation(
     state: web::Data<AppState>,
-    origin: Origin,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     ApiJson(body): ApiJson<StartPortalConversation>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state.settings.clone();
-    let started = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let portal = my_portal(conn, &me)?;
-            let (row, text) = body.resolve(conn, &me, &portal)?;
-            conversations::insert(conn, &row)?;
-            let principal = Principal::Contact(me.clone());
-            messaging::post(
-                conn,
-                &crate::audit::context(&principal, &origin, &settings),
-                Posting::new(&row, text, true),
-            )?;
-            let row = conversations::get(conn, me.firm_id.as_str(), &row.id, viewer(&me, &portal))?;
-            present_one(conn, me.firm_id.as_str(), viewer(&me, &portal), row)
-        })
-    })
-    .await?;
-    Ok(created(format!("/v1/portal/conversations/{}", started.id), &started))
+    admit(&ctx)?;
+    let new = body.command()?;
+    let started = db::call(&state, move |conn| conversations::start_from_portal(conn, &ctx, new)).await?;
+    Ok(view::started(Side::Portal, started))
 }
 
 /// One of the signed-in contact's conversations.
@@ -207,17 +151,13 @@ pub async fn start_my_conversation(
 #[get("/portal/conversations/{conversation_id}")]
 pub async fn get_my_conversation(
     state: web::Data<AppState>,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     path: web::Path<ConversationId>,
 ) -> Result<web::Json<Conversation>, ApiError> {
+    admit(&ctx)?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let portal = my_portal(conn, &me)?;
-        let firm_id = me.firm_id.as_str();
-        let row = conversations::get(conn, firm_id, id.as_str(), viewer(&me, &portal))?;
-        Ok(web::Json(present_one(conn, firm_id, viewer(&me, &portal), row)?))
-    })
-    .await
+    let record = db::call(&state, move |conn| conversations::get(conn, &ctx, Side::Portal, &id)).await?;
+    Ok(web::Json(record.into()))
 }
 
 /// Messages of one of the signed-in contact's conversations, oldest first.
@@ -230,18 +170,15 @@ pub async fn get_my_conversation(
 #[get("/portal/conversations/{conversation_id}/messages")]
 pub async fn list_my_messages(
     state: web::Data<AppState>,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     path: web::Path<ConversationId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Message>>, ApiError> {
+    admit(&ctx)?;
     let page = page.page()?;
     let id = path.into_inner();
-    db::run(&state, move |conn| {
-        let portal = my_portal(conn, &me)?;
-        let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
-        Ok(web::Json(message_page(conn, me.firm_id.as_str(), &row.id, &page)?))
-    })
-    .await
+    let listed = db::call(&state, move |conn| conversations::messages(conn, &ctx, Side::Portal, &id, &page)).await?;
+    Ok(web::Json(Paginated::of(listed, Message::from)))
 }
 
 /// Replies from the portal; every staff member with access gets an in-app notification.
@@ -258,29 +195,14 @@ pub async fn list_my_messages(
 #[post("/portal/conversations/{conversation_id}/messages")]
 pub async fn reply_to_my_conversation(
     state: web::Data<AppState>,
-    origin: Origin,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<PortalReply>,
 ) -> Result<HttpResponse, ApiError> {
+    admit(&ctx)?;
     let text = messaging::body(&body.body).map_err(|e| ApiError::from(e.at("/body")))?;
-    let id = path.into_inner();
-    let settings = state.settings.clone();
-    let posted = db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let portal = my_portal(conn, &me)?;
-            let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
-            let principal = Principal::Contact(me.clone());
-            let posted = messaging::post(
-                conn,
-                &crate::audit::context(&principal, &origin, &settings),
-                Posting::new(&row, text, false),
-            )?;
-            message_of(conn, me.firm_id.as_str(), posted)
-        })
-    })
-    .await?;
-    Ok(created(format!("/v1/portal/conversations/{}/messages", posted.conversation_id), &posted))
+    let reply = conversations::Reply { body: Some(text), template_id: None };
+    view::reply(&state, ctx, Side::Portal, path.into_inner(), reply).await
 }
 
 /// Mark a conversation read up to a message, for the signed-in contact.
@@ -297,18 +219,10 @@ pub async fn reply_to_my_conversation(
 #[post("/portal/conversations/{conversation_id}/read")]
 pub async fn mark_my_conversation_read(
     state: web::Data<AppState>,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    db::run(&state, move |conn| {
-        write_tx(conn, |conn| {
-            let portal = my_portal(conn, &me)?;
-            let row = conversations::get(conn, me.firm_id.as_str(), id.as_str(), viewer(&me, &portal))?;
-            mark_read(conn, &row, me.contact_id.as_str(), body.up_to)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    admit(&ctx)?;
+    view::mark_read(&state, ctx, Side::Portal, path.into_inner(), body).await
 }

@@ -26,10 +26,11 @@ use crate::problem::{
     BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
-use crate::routes::conversations::{Message, channel, message_of};
 use crate::routes::utc;
 use crate::routing::Routes;
 use crate::state::AppState;
+use crate::views::message::Message;
+use vestibule_app::messaging::channel;
 
 /// Documents shared at once, at most.
 pub(crate) const SHARE_LIMIT: usize = 50;
@@ -165,12 +166,11 @@ pub async fn share_documents(
         contact_id: body.contact_id,
         folder_id: body.folder_id,
     };
-    let shared = db::run(&state, move |conn| {
-        let shared = shares::share(conn, &ctx, command)?;
-        let message = shared.message.map(|m| message_of(conn, ctx.firm_id(), m)).transpose()?;
-        Ok(SharedDocuments { shares: shared.shares.into_iter().map(share).collect(), message })
-    })
-    .await?;
+    let shared = db::call(&state, move |conn| shares::share(conn, &ctx, command)).await?;
+    let shared = SharedDocuments {
+        shares: shared.shares.into_iter().map(share).collect(),
+        message: shared.message.map(Message::from),
+    };
     Ok(HttpResponse::Created().json(shared))
 }
 
