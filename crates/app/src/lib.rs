@@ -35,6 +35,7 @@ pub mod messaging;
 pub mod notifications;
 pub mod offices;
 pub mod page;
+pub mod payments;
 pub mod password;
 pub mod places;
 pub mod portal_access;
