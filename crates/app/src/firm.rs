@@ -1,6 +1,7 @@
 //! The caller's firm and its settings.
 
 use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::payment::MemberPaymentAccess;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_storage::DbConnection;
 use vestibule_storage::firms::{self, FirmChanges, FirmRow};
@@ -18,6 +19,7 @@ pub struct FirmUpdate {
     pub thread_notification_policy: Option<ThreadNotificationPolicy>,
     pub default_link_expiry_days: Option<i32>,
     pub upload_limit_bytes: Option<i64>,
+    pub member_payment_access: Option<MemberPaymentAccess>,
 }
 
 #[tracing::instrument(skip(conn, ctx))]
@@ -36,6 +38,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Context, update: FirmUpdate) -> App
             thread_notification_policy: update.thread_notification_policy.map(|p| p.as_str().to_owned()),
             default_link_expiry_days: update.default_link_expiry_days,
             upload_limit_bytes: update.upload_limit_bytes,
+            member_payment_access: update.member_payment_access.map(|a| a.as_str().to_owned()),
             updated_at: Some(vestibule_storage::now()),
         };
         Ok(firms::update(conn, firm_id, &changes)?)

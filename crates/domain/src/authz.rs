@@ -2,6 +2,7 @@
 //! resource-level functions below) before it acts; anything not granted here is denied.
 
 use crate::ids::StaffId;
+use crate::payment::MemberPaymentAccess;
 use crate::principal::Principal;
 use crate::roles::{MatterRole, StaffRole};
 use crate::scope::ApiScope;
@@ -25,6 +26,12 @@ pub enum Action {
     ManagePortals,
     ReadInvoices,
     WriteInvoices,
+    /// Payments and account history; members only as the firm's setting allows
+    /// ([`may_handle_payments`]).
+    ReadPayments,
+    RecordPayments,
+    /// Giving money back is for owners and admins (and integrations with the scope).
+    RefundPayments,
     InviteFromSettings,
     ReadAudit,
     /// Conversations and their messages (integrations may archive them).
@@ -69,6 +76,7 @@ fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result
             | Action::InviteFromSettings
             | Action::ReadAudit
             | Action::ManageTemplates
+            | Action::RefundPayments
     );
     if admin_only && !role.is_admin() {
         return Err(Denied("only owners and admins may do this"));
@@ -91,6 +99,8 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ManagePortals => ApiScope::PortalsManage,
         Action::ReadInvoices => ApiScope::InvoicesRead,
         Action::WriteInvoices => ApiScope::InvoicesWrite,
+        Action::ReadPayments => ApiScope::PaymentsRead,
+        Action::RecordPayments | Action::RefundPayments => ApiScope::PaymentsWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
         Action::ReadDocuments => ApiScope::DocumentsRead,
         Action::WriteDocuments => ApiScope::DocumentsWrite,
@@ -107,6 +117,22 @@ fn scope_for(action: Action) -> Option<ApiScope> {
             return None;
         }
     })
+}
+
+/// Payments (seed 004, trust accounting): owners and admins see, record and refund;
+/// members see or record them as the firm's setting allows; integrations need the scope.
+pub fn may_handle_payments(principal: &Principal, action: Action, members: MemberPaymentAccess) -> Result<(), Denied> {
+    authorize(principal, action)?;
+    let Principal::Staff(staff) = principal else {
+        return Ok(());
+    };
+    let allowed = staff.role.is_admin()
+        || match action {
+            Action::ReadPayments => members != MemberPaymentAccess::None,
+            Action::RecordPayments => members == MemberPaymentAccess::Record,
+            _ => false,
+        };
+    if allowed { Ok(()) } else { Err(Denied("the firm's settings keep payments to owners and admins")) }
 }
 
 /// Which matters a principal can see at all. A restricted matter is visible only to its
@@ -253,6 +279,26 @@ mod tests {
             scopes: vec![ApiScope::MattersWrite],
         });
         assert_eq!(creator_membership(&key), None);
+    }
+
+    #[test]
+    fn members_handle_payments_as_the_firm_allows_and_only_admins_refund() {
+        let member = staff(StaffRole::Member);
+        let admin = staff(StaffRole::Admin);
+        use MemberPaymentAccess::{None as Nobody, Record, View};
+        assert!(may_handle_payments(&member, Action::ReadPayments, Nobody).is_err());
+        assert!(may_handle_payments(&member, Action::ReadPayments, View).is_ok());
+        assert!(may_handle_payments(&member, Action::RecordPayments, View).is_err());
+        assert!(may_handle_payments(&member, Action::RecordPayments, Record).is_ok());
+        assert!(may_handle_payments(&member, Action::RefundPayments, Record).is_err());
+        assert!(may_handle_payments(&admin, Action::RefundPayments, Nobody).is_ok());
+        let key = Principal::Integration(IntegrationPrincipal {
+            firm_id: FirmId::generate(),
+            api_key_id: ApiKeyId::generate(),
+            scopes: vec![ApiScope::PaymentsRead],
+        });
+        assert!(may_handle_payments(&key, Action::ReadPayments, Nobody).is_ok());
+        assert!(may_handle_payments(&key, Action::RecordPayments, Record).is_err());
     }
 
     #[test]

@@ -133,6 +133,14 @@ typed_id!(/// A download or upload link of a client or matter, opened with a sec
     AccessLinkId, "alk");
 typed_id!(/// An email that carried an access link to a contact: an entry of the contact log.
     LinkEmailId, "lem");
+typed_id!(/// Money received from a client, allocated to its invoices.
+    PaymentId, "pay");
+typed_id!(/// Money given back on a payment: a child of the payment, never an edit of it.
+    RefundId, "rfd");
+typed_id!(/// A card a portal contact saved at the processor for later payments.
+    PaymentMethodId, "pmt");
+typed_id!(/// A started "save a card" flow, bound to the contact who started it.
+    PaymentSetupId, "pst");
 
 #[cfg(test)]
 mod tests {

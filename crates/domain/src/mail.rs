@@ -30,6 +30,8 @@ pub enum Email {
     AccessLinkEmailed(LinkEmail),
     AccessLinkLocked(LinkAlert),
     AccessLinkUploaded(LinkUpload),
+    /// To the contact who paid by card: what was paid, for which invoices.
+    PaymentReceipt(Receipt),
 }
 
 /// The data of a `webhook_endpoint.disabled` event.
@@ -68,6 +70,22 @@ pub struct Invoice {
     pub subject: Option<String>,
     pub message: Option<String>,
     pub number: String,
+    pub link: String,
+    /// Where the contact pays online, when the firm takes card payments and something is owed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_link: Option<String>,
+}
+
+/// A card payment's receipt: amounts and invoice numbers, nothing confidential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub amount_minor: i64,
+    pub currency: String,
+    pub paid_on: chrono::NaiveDate,
+    /// The numbers of the invoices it paid.
+    pub invoices: Vec<String>,
+    /// The card, as `visa ending 4242`.
+    pub card: Option<String>,
     pub link: String,
 }
 
@@ -175,6 +193,7 @@ impl Email {
             Self::AccessLinkEmailed(_) => EventType::AccessLinkEmailed,
             Self::AccessLinkLocked(_) => EventType::AccessLinkLocked,
             Self::AccessLinkUploaded(_) => EventType::AccessLinkUploaded,
+            Self::PaymentReceipt(_) => EventType::PaymentSucceeded,
         }
     }
 
@@ -193,6 +212,7 @@ impl Email {
             Self::AccessLinkEmailed(email) => serde_json::to_string(email),
             Self::AccessLinkLocked(email) => serde_json::to_string(email),
             Self::AccessLinkUploaded(email) => serde_json::to_string(email),
+            Self::PaymentReceipt(email) => serde_json::to_string(email),
         };
         json.map(Some).map_err(|error| MailError::Malformed { event_type: self.event_type(), error })
     }
@@ -215,6 +235,7 @@ impl Email {
             EventType::AccessLinkEmailed => Self::AccessLinkEmailed(from_json(event_type, content()?)?),
             EventType::AccessLinkLocked => Self::AccessLinkLocked(from_json(event_type, content()?)?),
             EventType::AccessLinkUploaded => Self::AccessLinkUploaded(from_json(event_type, content()?)?),
+            EventType::PaymentSucceeded => Self::PaymentReceipt(from_json(event_type, content()?)?),
             // Listed rather than `_`: a new event type must be placed on one side or the other.
             EventType::ClientCreated
             | EventType::ClientUpdated
@@ -235,7 +256,15 @@ impl Email {
             | EventType::DocumentDeleted
             | EventType::ShareEnded
             | EventType::SignatureSigned
-            | EventType::SignatureDeclined => return Err(MailError::NotEmailed(event_type)),
+            | EventType::SignatureDeclined
+            | EventType::InvoiceViewed
+            | EventType::InvoicePaid
+            | EventType::PaymentRecorded
+            | EventType::PaymentFailed
+            | EventType::PaymentRefunded
+            | EventType::PaymentDisputed
+            | EventType::PaymentMethodSaved
+            | EventType::PaymentMethodRemoved => return Err(MailError::NotEmailed(event_type)),
         })
     }
 
@@ -291,6 +320,15 @@ mod tests {
                 subject: None,
                 message: Some("Thanks\nfor your business".into()),
                 number: "2024-001".into(),
+                link: link(),
+                pay_link: Some(link()),
+            }),
+            Email::PaymentReceipt(Receipt {
+                amount_minor: 12_050,
+                currency: "EUR".into(),
+                paid_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+                invoices: vec!["2024-001".into()],
+                card: Some("visa ending 4242".into()),
                 link: link(),
             }),
             Email::MessageCreated(SecureMessage { audience: Audience::Contact, link: link() }),
@@ -354,7 +392,7 @@ mod tests {
         let invoice = every_email().into_iter().find(|e| matches!(e, Email::InvoiceEmailed(_))).unwrap();
         assert_eq!(
             invoice.content().unwrap().unwrap(),
-            r#"{"to":["a@x.test","b@x.test"],"cc":["c@x.test"],"bcc":[],"subject":null,"message":"Thanks\nfor your business","number":"2024-001","link":"https://v.test/portal"}"#
+            r#"{"to":["a@x.test","b@x.test"],"cc":["c@x.test"],"bcc":[],"subject":null,"message":"Thanks\nfor your business","number":"2024-001","link":"https://v.test/portal","pay_link":"https://v.test/portal"}"#
         );
         let upload = Email::AccessLinkUploaded(LinkUpload { alert: alert(), files: vec!["scan.pdf".into()] });
         assert_eq!(
@@ -411,6 +449,7 @@ mod tests {
                 message: None,
                 number: "7".into(),
                 link: "L".into(),
+                pay_link: None,
             })
         );
         // Link emails from before they could name documents.

@@ -29,6 +29,10 @@ pub enum ApiScope {
     InvoicesRead,
     #[serde(rename = "invoices:write")]
     InvoicesWrite,
+    #[serde(rename = "payments:read")]
+    PaymentsRead,
+    #[serde(rename = "payments:write")]
+    PaymentsWrite,
     #[serde(rename = "messages:read")]
     MessagesRead,
     #[serde(rename = "documents:read")]
@@ -38,7 +42,7 @@ pub enum ApiScope {
 }
 
 impl ApiScope {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::ClientsRead,
         Self::ClientsWrite,
         Self::ContactsRead,
@@ -52,6 +56,8 @@ impl ApiScope {
         Self::PortalsManage,
         Self::InvoicesRead,
         Self::InvoicesWrite,
+        Self::PaymentsRead,
+        Self::PaymentsWrite,
         Self::MessagesRead,
         Self::DocumentsRead,
         Self::DocumentsWrite,
@@ -72,6 +78,8 @@ impl ApiScope {
             Self::PortalsManage => "portals:manage",
             Self::InvoicesRead => "invoices:read",
             Self::InvoicesWrite => "invoices:write",
+            Self::PaymentsRead => "payments:read",
+            Self::PaymentsWrite => "payments:write",
             Self::MessagesRead => "messages:read",
             Self::DocumentsRead => "documents:read",
             Self::DocumentsWrite => "documents:write",

@@ -55,6 +55,7 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
         thread_notification_policy: vestibule_domain::roles::ThreadNotificationPolicy::Assignees.as_str().to_owned(),
         default_link_expiry_days: 14,
         upload_limit_bytes: 100 * 1024 * 1024,
+        member_payment_access: vestibule_domain::payment::MemberPaymentAccess::Record.as_str().to_owned(),
         created_at: now,
         updated_at: now,
     };

@@ -15,6 +15,7 @@ pub struct FirmRow {
     pub thread_notification_policy: String,
     pub default_link_expiry_days: i32,
     pub upload_limit_bytes: i64,
+    pub member_payment_access: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -27,6 +28,7 @@ pub struct FirmChanges {
     pub thread_notification_policy: Option<String>,
     pub default_link_expiry_days: Option<i32>,
     pub upload_limit_bytes: Option<i64>,
+    pub member_payment_access: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -10,6 +10,7 @@ diesel::table! {
         thread_notification_policy -> Text,
         default_link_expiry_days -> Integer,
         upload_limit_bytes -> BigInt,
+        member_payment_access -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -338,6 +339,7 @@ diesel::table! {
         lines -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        viewed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -609,7 +611,111 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        refunded_minor -> BigInt,
+        currency -> Text,
+        received_on -> Date,
+        method -> Text,
+        reference -> Nullable<Text>,
+        status -> Text,
+        failure_reason -> Nullable<Text>,
+        processor -> Nullable<Text>,
+        processor_ref -> Nullable<Text>,
+        payment_method_id -> Nullable<Text>,
+        paid_by_contact_id -> Nullable<Text>,
+        recorded_by_staff_id -> Nullable<Text>,
+        disputed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_allocations (payment_id, invoice_id) {
+        payment_id -> Text,
+        invoice_id -> Text,
+        position -> Integer,
+        amount_minor -> BigInt,
+        refunded_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        firm_id -> Text,
+        payment_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        refunded_on -> Date,
+        reason -> Nullable<Text>,
+        status -> Text,
+        processor_ref -> Nullable<Text>,
+        created_by_staff_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_customers (contact_id, processor) {
+        contact_id -> Text,
+        processor -> Text,
+        firm_id -> Text,
+        customer_ref -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_methods (id) {
+        id -> Text,
+        firm_id -> Text,
+        contact_id -> Text,
+        processor -> Text,
+        processor_ref -> Text,
+        brand -> Text,
+        last4 -> Text,
+        exp_month -> Integer,
+        exp_year -> Integer,
+        is_default -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_setups (id) {
+        id -> Text,
+        firm_id -> Text,
+        contact_id -> Text,
+        processor -> Text,
+        processor_ref -> Text,
+        payment_method_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    processor_events (processor, event_id) {
+        processor -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
+diesel::joinable!(payment_allocations -> payments (payment_id));
+diesel::joinable!(payment_allocations -> invoices (invoice_id));
+diesel::joinable!(refunds -> payments (payment_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
 diesel::joinable!(portals -> contacts (contact_id));
@@ -676,4 +782,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     link_sessions,
     link_downloads,
     link_emails,
+    payments,
+    payment_allocations,
+    refunds,
+    payment_customers,
+    payment_methods,
+    payment_setups,
+    processor_events,
 );

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use vestibule_app::firm::{self, FirmUpdate};
 use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::payment::MemberPaymentAccess;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 
@@ -35,6 +36,7 @@ pub struct UpdateFirm {
     pub default_link_expiry_days: Option<i32>,
     #[schema(minimum = 1)]
     pub upload_limit_bytes: Option<i64>,
+    pub member_payment_access: Option<MemberPaymentAccess>,
 }
 
 impl UpdateFirm {
@@ -60,6 +62,7 @@ impl UpdateFirm {
             thread_notification_policy: self.thread_notification_policy,
             default_link_expiry_days,
             upload_limit_bytes,
+            member_payment_access: self.member_payment_access,
         };
         errors.into_result().map(|()| update)
     }

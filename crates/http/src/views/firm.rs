@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use vestibule_domain::ids::FirmId;
+use vestibule_domain::payment::MemberPaymentAccess;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_storage::firms::FirmRow;
 
@@ -30,6 +31,9 @@ pub struct FirmSettings {
     pub default_link_expiry_days: i32,
     /// Largest accepted upload, in bytes.
     pub upload_limit_bytes: i64,
+    /// What members (neither owners nor admins) may do with payments: `none`, `view` them, or
+    /// also `record` them. Refunds are for owners and admins.
+    pub member_payment_access: MemberPaymentAccess,
 }
 
 impl From<FirmRow> for Firm {
@@ -44,6 +48,8 @@ impl From<FirmRow> for Firm {
                     .unwrap_or(ThreadNotificationPolicy::Assignees),
                 default_link_expiry_days: row.default_link_expiry_days,
                 upload_limit_bytes: row.upload_limit_bytes,
+                member_payment_access: MemberPaymentAccess::parse(&row.member_payment_access)
+                    .unwrap_or(MemberPaymentAccess::Record),
             },
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),

@@ -1,0 +1,11 @@
+DROP TABLE processor_events;
+DROP TABLE payment_setups;
+DROP TABLE payment_methods;
+DROP TABLE payment_customers;
+DROP INDEX invoices_client_date;
+DROP TABLE refunds;
+DROP TABLE payment_allocations;
+DROP TABLE payments;
+UPDATE invoices SET status = 'issued' WHERE status IN ('open', 'partially_paid');
+ALTER TABLE invoices DROP COLUMN viewed_at;
+ALTER TABLE firms DROP COLUMN member_payment_access;
