@@ -263,7 +263,7 @@ on_both_backends! {
         nul_at(&patched, "/name");
         let invoice = json!({
             "number": "2026-\u{0}1", "client_id": client["id"], "issue_date": "2026-11-01", "currency": "EUR",
-            "total_minor": 100, "balance_minor": 100, "status": "issued",
+            "total_minor": 100, "status": "open",
             "lines": [{ "description": "Advice\u{0}", "quantity_milli": 1000, "unit_price_minor": 100, "amount_minor": 100 }]
         });
         let nested = app.post("/v1/invoices", token, &invoice).await;

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use vestibule_domain::principal::Principal;
 
+use crate::payments::processor::CardProcessor;
+
 /// Where a request came from, as the audit log records it.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
@@ -30,6 +32,10 @@ pub struct Settings {
     /// Where links in emails point (the portal's address).
     pub public_base_url: String,
     pub invitation_ttl: Duration,
+    /// The card processor; without one, card payment is not offered.
+    pub processor: Option<Arc<dyn CardProcessor>>,
+    /// The processor's publishable key, for its JavaScript in the portal.
+    pub processor_publishable_key: Option<String>,
 }
 
 impl Settings {

@@ -32,6 +32,16 @@ pub enum AppError {
     Gone { code: &'static str, detail: &'static str },
     #[error("{detail}")]
     TooManyRequests { retry_after_secs: u64, detail: &'static str },
+    /// A payment would take more than an invoice still owes.
+    #[error("the invoice's balance is {balance_minor}")]
+    OverBalance { invoice_id: String, balance_minor: i64 },
+    /// The card processor declined the card, in its words.
+    #[error("{message}")]
+    Declined { decline_code: String, message: String },
+    /// The card processor could not be reached, or did not answer; nothing was charged, or
+    /// what was is settled by the processor's webhook.
+    #[error("{0}")]
+    ProcessorUnavailable(String),
     /// Anything else: a failed database, a broken invariant. Opaque to the caller.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -7,6 +7,7 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
 use vestibule_domain::mail::{self, Email};
+use vestibule_domain::payment::InvoiceStatus;
 use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_domain::principal::{ContactPrincipal, Principal};
 use vestibule_storage::invoices::{self, InvoiceFilter, InvoiceRow};
@@ -31,15 +32,21 @@ pub struct NewInvoice {
     /// ISO 4217, upper case.
     pub currency: String,
     pub total_minor: i64,
-    pub balance_minor: i64,
-    pub status: String,
+    /// One of [`InvoiceStatus::SETTABLE`]; payments settle the rest.
+    pub status: InvoiceStatus,
     /// The lines as stored: a JSON array.
     pub lines: String,
 }
 
 impl NewInvoice {
-    fn row(self, firm_id: &str, id: String) -> InvoiceRow {
+    /// The invoice as stored once `paid_minor` of it has been paid.
+    fn row(self, firm_id: &str, id: String, paid_minor: i64) -> InvoiceRow {
         let now = vestibule_storage::now();
+        let balance_minor = self.total_minor - paid_minor;
+        let status = match self.status {
+            InvoiceStatus::Draft | InvoiceStatus::Void => self.status,
+            _ => InvoiceStatus::settled(self.total_minor, balance_minor),
+        };
         InvoiceRow {
             id,
             firm_id: firm_id.to_owned(),
@@ -51,11 +58,12 @@ impl NewInvoice {
             due_date: self.due_date,
             currency: self.currency,
             total_minor: self.total_minor,
-            balance_minor: self.balance_minor,
-            status: self.status,
+            balance_minor,
+            status: status.as_str().to_owned(),
             lines: self.lines,
             created_at: now,
             updated_at: now,
+            viewed_at: None,
         }
     }
 }
@@ -102,7 +110,7 @@ pub fn get(conn: &mut DbConnection, ctx: &Context, id: &InvoiceId) -> AppResult<
 #[tracing::instrument(skip(conn, ctx))]
 pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewInvoice) -> AppResult<InvoiceRow> {
     authorize(&ctx.principal, Action::WriteInvoices)?;
-    let row = new.row(ctx.firm_id(), InvoiceId::generate().into());
+    let row = new.row(ctx.firm_id(), InvoiceId::generate().into(), 0);
     write_tx(conn, |conn| insert(conn, ctx, row))
 }
 
@@ -118,16 +126,28 @@ pub fn upsert(
     authorize(&ctx.principal, Action::WriteInvoices)?;
     write_tx(conn, |conn| {
         let firm_id = ctx.firm_id();
-        let existing = invoices::find_by_external_id(conn, firm_id, external_id)?;
-        let id = existing.as_ref().map_or_else(|| InvoiceId::generate().into(), |e| e.id.clone());
-        let mut row = new.row(firm_id, id);
-        let Some(existing) = existing else {
-            return Ok(Upserted::Created(insert(conn, ctx, row)?));
+        let Some(existing) = invoices::find_by_external_id(conn, firm_id, external_id)? else {
+            return Ok(Upserted::Created(insert(conn, ctx, new.row(firm_id, InvoiceId::generate().into(), 0))?));
         };
-        check_references(conn, &ctx.principal, &row)?;
         // An invoice the caller cannot see stays invisible, even through its external id.
         invoices::get(conn, firm_id, &existing.id, &matter_visibility(&ctx.principal))?;
+        let paid = existing.total_minor - existing.balance_minor;
+        if paid > 0 && !new.status.payable() {
+            return Err(AppError::conflict(
+                "invoice_has_payments",
+                "an invoice with payments cannot become a draft or void; refund the payments first",
+            ));
+        }
+        if new.total_minor < paid {
+            return Err(AppError::conflict(
+                "total_below_paid",
+                format!("{paid} has been paid on this invoice; its total cannot be less"),
+            ));
+        }
+        let mut row = new.row(firm_id, existing.id.clone(), paid);
+        check_references(conn, &ctx.principal, &row)?;
         row.created_at = existing.created_at;
+        row.viewed_at = existing.viewed_at;
         if (InvoiceRow { updated_at: existing.updated_at, ..row.clone() }) == existing {
             return Ok(Upserted::Existed(existing));
         }
@@ -211,10 +231,19 @@ pub fn email(conn: &mut DbConnection, ctx: &Context, id: &InvoiceId, email: Invo
             message: email.message,
             number: invoice.number.clone(),
             link: ctx.settings.link(&format!("/portal/invoices/{}", invoice.id)),
+            pay_link: payable_by_card(&ctx.settings, &invoice)
+                .then(|| ctx.settings.link(&format!("/portal/invoices/{}/pay", invoice.id))),
         });
         outbox::queue_email(conn, &event, first, &content)?;
         Ok(Emailed { to, cc, bcc, invited })
     })
+}
+
+/// The portal takes a card for it: the firm has a processor and the invoice owes something.
+pub fn payable_by_card(settings: &crate::Settings, invoice: &InvoiceRow) -> bool {
+    settings.processor.is_some()
+        && invoice.balance_minor > 0
+        && InvoiceStatus::parse(&invoice.status).is_some_and(InvoiceStatus::payable)
 }
 
 /// Gives a `to` recipient the client's portal; `true` when an invitation went out.
@@ -251,8 +280,21 @@ pub fn list_mine(conn: &mut DbConnection, me: &ContactPrincipal, page: &Page) ->
     Ok(Listed::finish(page, rows, |r| r.id.clone()))
 }
 
-#[tracing::instrument(skip(conn, me))]
-pub fn get_mine(conn: &mut DbConnection, me: &ContactPrincipal, id: &InvoiceId) -> AppResult<InvoiceRow> {
+/// One invoice of the contact's portal. The first time a contact opens it, the firm hears of
+/// it (`invoice.viewed`); later views write nothing.
+#[tracing::instrument(skip(conn, ctx))]
+pub fn get_mine(conn: &mut DbConnection, ctx: &Context, id: &InvoiceId) -> AppResult<InvoiceRow> {
+    let me = crate::documents::portal_contact(ctx)?;
     let portal = portal_access::portal_of(conn, me)?;
-    Ok(invoices::get_for_portal(conn, &portal, id.as_str())?)
+    let invoice = invoices::get_for_portal(conn, &portal, id.as_str())?;
+    if invoice.viewed_at.is_some() {
+        return Ok(invoice);
+    }
+    write_tx(conn, |conn| {
+        if invoices::mark_viewed(conn, &invoice.id)? {
+            let entry = Entry::success("invoice.viewed", "invoice", &invoice.id).publishes(EventType::InvoiceViewed);
+            audit::record(conn, ctx, entry)?;
+        }
+        Ok(InvoiceRow { viewed_at: Some(vestibule_storage::now()), ..invoice })
+    })
 }

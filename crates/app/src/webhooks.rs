@@ -335,6 +335,8 @@ mod tests {
             secret_rotation_overlap: Duration::from_secs(60),
             public_base_url: "https://portal.test".to_owned(),
             invitation_ttl: Duration::from_secs(60),
+            processor: None,
+            processor_publishable_key: None,
         }
     }
 

@@ -151,13 +151,20 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
             let subject =
                 invoice.subject.clone().unwrap_or_else(|| format!("Invoice {number} from {}", context.firm_name));
             let message = invoice.message.as_deref().unwrap_or_default();
+            let (pay_text, pay_html) = match &invoice.pay_link {
+                Some(pay) => (
+                    format!("\nPay it online:\n{pay}\n"),
+                    format!("<p><a href=\"{}\">Pay it online</a>.</p>", escape(pay)),
+                ),
+                None => (String::new(), String::new()),
+            };
             let text = format!(
-                "{message}\n\nInvoice {number} is available in your client portal:\n{link}\n\n-- {firm}\n",
+                "{message}\n\nInvoice {number} is available in your client portal:\n{link}\n{pay_text}\n-- {firm}\n",
                 firm = context.firm_name,
             );
             let html = format!(
                 "<p>{message}</p><p>Invoice {number} is available in your <a href=\"{link}\">client portal</a>.</p>\
-                 <p>&mdash; {firm}</p>",
+                 {pay_html}<p>&mdash; {firm}</p>",
                 message = escape(message).replace('\n', "<br>"),
                 number = escape(number),
                 link = escape(link),
@@ -212,6 +219,28 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
                  decline in your client portal</a>.</p><p>&mdash; {firm}</p>",
                 firm = escape(&context.firm_name),
                 link = escape(link),
+            );
+            Rendered { subject, text, html }
+        }
+        Email::PaymentReceipt(receipt) => {
+            let amount = format_amount(receipt.amount_minor, &receipt.currency);
+            let invoices = receipt.invoices.join(", ");
+            let card = receipt.card.as_deref().map(|c| format!(" with your {c}")).unwrap_or_default();
+            let subject = format!("Your payment to {}", context.firm_name);
+            let lead = format!("we received your payment of {amount}{card} on {}", receipt.paid_on);
+            let text = format!(
+                "Hello,\n\n{lead}, for invoice {invoices}. Thank you. Your receipt and account history are in \
+                 your client portal:\n{link}\n\n-- {firm}\n",
+                link = receipt.link,
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{lead}, for invoice {invoices}. Thank you. Your receipt and account history are \
+                 in your <a href=\"{link}\">client portal</a>.</p><p>&mdash; {firm}</p>",
+                lead = escape(&lead),
+                invoices = escape(&invoices),
+                link = escape(&receipt.link),
+                firm = escape(&context.firm_name),
             );
             Rendered { subject, text, html }
         }
@@ -375,7 +404,8 @@ impl Recipients {
             | Email::FileTransferSent(_)
             | Email::AccessLinkEmailed(_)
             | Email::AccessLinkLocked(_)
-            | Email::AccessLinkUploaded(_) => single(),
+            | Email::AccessLinkUploaded(_)
+            | Email::PaymentReceipt(_) => single(),
         }
     }
 }
@@ -394,6 +424,12 @@ pub fn message(from: &str, firm_name: &str, recipients: &Recipients, rendered: R
         builder = builder.bcc(bcc.parse()?);
     }
     Ok(builder.subject(rendered.subject).multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
+}
+
+/// `12050` in `EUR` reads `EUR 120.50`: two decimals, which is what nearly every currency
+/// uses; receipts in the others still show the right number of minor units.
+fn format_amount(minor: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", minor / 100, (minor % 100).abs())
 }
 
 fn escape(text: &str) -> String {
@@ -419,6 +455,7 @@ mod tests {
             message: None,
             number: "2024-7".into(),
             link: "https://v.test/portal/invoices/inv_1".into(),
+            pay_link: Some("https://v.test/portal/invoices/inv_1/pay".into()),
         })
     }
 
@@ -434,6 +471,28 @@ mod tests {
     fn an_invoice_without_a_subject_is_named_by_its_number() {
         assert_eq!(render(&invoice(None), &context()).subject, "Invoice 2024-7 from Harbor LLP");
         assert_eq!(render(&invoice(Some("Your bill")), &context()).subject, "Your bill");
+        assert!(
+            render(&invoice(None), &context())
+                .text
+                .contains("Pay it online:\nhttps://v.test/portal/invoices/inv_1/pay")
+        );
+    }
+
+    #[test]
+    fn a_receipt_names_the_amount_the_card_and_the_invoices() {
+        let email = Email::PaymentReceipt(vestibule_domain::mail::Receipt {
+            amount_minor: 12_005,
+            currency: "EUR".into(),
+            paid_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            invoices: vec!["2026-1".into(), "2026-2".into()],
+            card: Some("visa ending 4242".into()),
+            link: "https://v.test/portal/payments/pay_1".into(),
+        });
+        let text = render(&email, &context()).text;
+        assert!(
+            text.contains("EUR 120.05 with your visa ending 4242 on 2026-12-03, for invoice 2026-1, 2026-2"),
+            "{text}"
+        );
     }
 
     #[test]

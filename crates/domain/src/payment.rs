@@ -150,7 +150,10 @@ pub fn check_allocation(invoice: Payable<'_>, currency: &str, amount_minor: i64)
         return Err(AllocationError::NotPayable(invoice.status.as_str()));
     }
     if invoice.currency != currency {
-        return Err(AllocationError::WrongCurrency { invoice: invoice.currency.to_owned(), payment: currency.to_owned() });
+        return Err(AllocationError::WrongCurrency {
+            invoice: invoice.currency.to_owned(),
+            payment: currency.to_owned(),
+        });
     }
     if amount_minor > invoice.balance_minor {
         return Err(AllocationError::ExceedsBalance { balance_minor: invoice.balance_minor });
@@ -208,7 +211,9 @@ pub enum MemberPaymentAccess {
 names!(MemberPaymentAccess { None => "none", View => "view", Record => "record" });
 
 /// One line of a client's account history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StatementKind {
     Invoice,

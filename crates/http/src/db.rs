@@ -1,6 +1,7 @@
 use actix_web::web;
 use anyhow::Context;
 use vestibule_app::AppResult;
+use vestibule_app::runner::Db;
 use vestibule_storage::DbConnection;
 
 use crate::error::ApiError;
@@ -30,5 +31,10 @@ where
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    run(state, move |conn| use_case(conn).map_err(ApiError::from)).await
+    Ok(runner(state).run(use_case).await?)
+}
+
+/// The database as a use case that waits on the network between its steps takes it.
+pub fn runner(state: &AppState) -> Db {
+    Db::new(state.pool.clone())
 }

@@ -45,6 +45,12 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("{detail}")]
     TooManyRequests { retry_after_secs: u64, detail: &'static str },
+    #[error("a payment may take at most the invoice's balance, {balance_minor}")]
+    OverBalance { invoice_id: String, balance_minor: i64 },
+    #[error("{message}")]
+    Declined { decline_code: String, message: String },
+    #[error("{0}")]
+    ProcessorUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -83,6 +89,9 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::OverBalance { .. } => "exceeds_balance",
+            Self::Declined { .. } => "card_declined",
+            Self::ProcessorUnavailable(_) => "processor_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -113,6 +122,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::OverBalance { .. } => StatusCode::CONFLICT,
+            Self::Declined { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::ProcessorUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,15 +150,29 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(methods) => {
                 response.insert_header((header::ALLOW, allow(methods)));
             }
+            Self::ProcessorUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, PROCESSOR_RETRY_AFTER_SECS.to_string()));
+            }
             _ => {}
         }
         let mut problem = Problem::new(status, self.code(), self.detail(), errors);
-        if let Self::Choose { choices, .. } = self {
-            problem.choices = Some(choices.iter().map(|c| (*c).to_owned()).collect());
+        match self {
+            Self::Choose { choices, .. } => {
+                problem.choices = Some(choices.iter().map(|c| (*c).to_owned()).collect());
+            }
+            Self::OverBalance { invoice_id, balance_minor } => {
+                problem.invoice_id = Some(invoice_id.clone());
+                problem.balance_minor = Some(*balance_minor);
+            }
+            Self::Declined { decline_code, .. } => problem.decline_code = Some(decline_code.clone()),
+            _ => {}
         }
         response.json(problem)
     }
 }
+
+/// How long a client waits before asking again after the card processor did not answer.
+const PROCESSOR_RETRY_AFTER_SECS: u64 = 30;
 
 /// Methods as `Allow` lists them.
 fn allow(methods: &[Method]) -> String {
@@ -168,6 +194,9 @@ impl From<AppError> for ApiError {
             AppError::TooManyRequests { retry_after_secs, detail } => {
                 Self::TooManyRequests { retry_after_secs, detail }
             }
+            AppError::OverBalance { invoice_id, balance_minor } => Self::OverBalance { invoice_id, balance_minor },
+            AppError::Declined { decline_code, message } => Self::Declined { decline_code, message },
+            AppError::ProcessorUnavailable(why) => Self::ProcessorUnavailable(why),
             AppError::Internal(cause) => Self::Internal(cause),
         }
     }

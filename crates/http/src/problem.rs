@@ -33,6 +33,15 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = json!(["existing", "full", "temporary"]))]
     pub choices: Option<Vec<String>>,
+    /// For `exceeds_balance`: the invoice that owes less than the payment would take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<String>,
+    /// For `exceeds_balance`: what that invoice still owes, in minor units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance_minor: Option<i64>,
+    /// For `card_declined`: the processor's reason (`card_declined`, `insufficient_funds`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
 }
 
 impl Problem {
@@ -45,6 +54,9 @@ impl Problem {
             code: code.to_owned(),
             errors,
             choices: None,
+            invoice_id: None,
+            balance_minor: None,
+            decline_code: None,
         }
     }
 }
@@ -81,6 +93,7 @@ problem_responses! {
     Unauthorized => "401", "No valid credentials were sent.", header "WWW-Authenticate": "Always `Bearer`.";
     Forbidden => "403", "The principal may not perform this action.";
     NotFound => "404", "No such resource, or it belongs to another firm or is not visible to the caller.";
+    PaymentRequired => "402", "The card processor declined the card (see `decline_code`); nothing was charged.";
     Conflict => "409", "The request conflicts with the current state (a taken unique value, records still in use, or a request with the same Idempotency-Key still in flight).";
     Gone => "410", "The link expired or was withdrawn; ask for a new one.";
     PreconditionFailed => "412", "`If-Match` does not match the current `ETag`.";
@@ -89,5 +102,6 @@ problem_responses! {
     UnsupportedMediaType => "415", "The body is not `application/json`.";
     Unprocessable => "422", "The body is well-formed but invalid (see `errors`), or the Idempotency-Key was used with a different request.";
     TooManyRequests => "429", "Too many attempts; retry after the given delay.", header "Retry-After": "Seconds to wait before retrying.";
+    ServiceUnavailable => "503", "The card processor could not be reached; nothing was charged. Retry later.", header "Retry-After": "Seconds to wait before retrying.";
     InternalError => "500", "An unexpected error; the details are logged under the response's `x-request-id`.";
 }

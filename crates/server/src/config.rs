@@ -107,6 +107,22 @@ pub struct Config {
     pub invitation_ttl: Duration,
     pub live_poll_interval: Duration,
     pub live_heartbeat: Duration,
+    pub payments: PaymentsConfig,
+}
+
+/// Card payments in the portal (`PAYMENTS_PROCESSOR`).
+#[derive(Debug, Clone)]
+pub enum PaymentsConfig {
+    /// No card payments: staff and integrations record payments (the embedded default).
+    None,
+    Stripe {
+        secret_key: Secret,
+        webhook_secret: Secret,
+        /// For Stripe.js in the portal; optional, since a frontend may carry its own.
+        publishable_key: Option<String>,
+        api_base: Url,
+        timeout: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -270,6 +286,7 @@ impl Config {
             invitation_ttl: Duration::from_secs(r.positive("INVITATION_TTL_DAYS", 7_u64)? * 24 * 3600),
             live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", 500)?),
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
+            payments: payments(&r)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
@@ -278,6 +295,35 @@ impl Config {
                 }
             },
         })
+    }
+}
+
+fn payments(r: &Reader<'_>) -> Result<PaymentsConfig, ConfigError> {
+    match r.string("PAYMENTS_PROCESSOR", "none").as_str() {
+        "none" => Ok(PaymentsConfig::None),
+        "stripe" => {
+            let required = |name: &'static str| {
+                r.0.get(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| Secret::new(v.trim().to_owned()))
+                    .ok_or(ConfigError { name, reason: "required when PAYMENTS_PROCESSOR=stripe".to_owned() })
+            };
+            let secret_key = required("STRIPE_SECRET_KEY")?;
+            if !secret_key.expose().starts_with("sk_") && !secret_key.expose().starts_with("rk_") {
+                return Err(ConfigError {
+                    name: "STRIPE_SECRET_KEY",
+                    reason: "expected a secret (sk_…) or restricted (rk_…) key".to_owned(),
+                });
+            }
+            Ok(PaymentsConfig::Stripe {
+                secret_key,
+                webhook_secret: required("STRIPE_WEBHOOK_SECRET")?,
+                publishable_key: r.0.get("STRIPE_PUBLISHABLE_KEY").filter(|v| !v.trim().is_empty()),
+                api_base: r.url("STRIPE_API_BASE", "https://api.stripe.com")?,
+                timeout: r.seconds("STRIPE_TIMEOUT_SECS", 30)?,
+            })
+        }
+        other => Err(ConfigError { name: "PAYMENTS_PROCESSOR", reason: format!("`{other}` is not none or stripe") }),
     }
 }
 

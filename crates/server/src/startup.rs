@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use vestibule_dispatch::email::MailSettings;
 use vestibule_dispatch::{DispatchSettings, Dispatcher};
 
-use crate::config::{BlobStoreConfig, Config, MailConfig};
+use crate::config::{BlobStoreConfig, Config, MailConfig, PaymentsConfig};
 use crate::keys;
 
 /// Connects the pool and brings the schema up to date.
@@ -30,8 +30,9 @@ pub fn connect(config: &Config) -> anyhow::Result<DbPool> {
     Ok(pool)
 }
 
-pub fn http_settings(config: &Config) -> HttpSettings {
-    HttpSettings {
+pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
+    let (processor, processor_publishable_key) = card_processor(&config.payments)?;
+    Ok(HttpSettings {
         app: std::sync::Arc::new(vestibule_app::Settings {
             issuer: config.jwt_issuer.clone(),
             access_token_ttl: config.access_token_ttl,
@@ -42,6 +43,8 @@ pub fn http_settings(config: &Config) -> HttpSettings {
             secret_rotation_overlap: config.webhooks.secret_overlap,
             public_base_url: config.public_base_url.to_string(),
             invitation_ttl: config.invitation_ttl,
+            processor,
+            processor_publishable_key,
         }),
         json_body_limit: config.json_body_limit,
         login_attempts_per_minute: config.login_attempts_per_minute,
@@ -50,6 +53,16 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         cors_origins: config.cors_origins.clone(),
         live_poll_interval: config.live_poll_interval,
         live_heartbeat: config.live_heartbeat,
+    })
+}
+
+type CardProcessor = Option<std::sync::Arc<dyn vestibule_app::payments::processor::CardProcessor>>;
+
+/// The card processor `PAYMENTS_PROCESSOR` names, and its publishable key.
+fn card_processor(payments: &PaymentsConfig) -> anyhow::Result<(CardProcessor, Option<String>)> {
+    match payments {
+        PaymentsConfig::None => Ok((None, None)),
+        PaymentsConfig::Stripe { .. } => anyhow::bail!("stripe wiring pending"),
     }
 }
 
@@ -106,7 +119,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
-        let settings = http_settings(config);
+        let settings = http_settings(config)?;
         let keys =
             vestibule_app::auth::tokens::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
+use vestibule_domain::payment::InvoiceStatus;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
@@ -27,13 +28,17 @@ pub struct InvoiceRow {
     pub lines: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When a portal contact first opened it.
+    pub viewed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Default)]
 pub struct InvoiceFilter {
     pub client_id: Option<String>,
     pub matter_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<InvoiceStatus>,
+    /// Being overdue depends on the day.
+    pub today: Option<NaiveDate>,
 }
 
 type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
@@ -106,8 +111,18 @@ pub fn list(
     if let Some(matter) = &filter.matter_id {
         query = query.filter(invoices::matter_id.eq(matter));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(invoices::status.eq(status));
+    if let Some(status) = filter.status {
+        let today = filter.today.unwrap_or(NaiveDate::MAX);
+        let unpaid = [InvoiceStatus::Open.as_str(), InvoiceStatus::PartiallyPaid.as_str()];
+        query = match status {
+            InvoiceStatus::Overdue => {
+                query.filter(invoices::status.eq_any(unpaid)).filter(invoices::due_date.lt(today))
+            }
+            InvoiceStatus::Open | InvoiceStatus::PartiallyPaid => query
+                .filter(invoices::status.eq(status.as_str()))
+                .filter(invoices::due_date.is_null().or(invoices::due_date.ge(today))),
+            other => query.filter(invoices::status.eq(other.as_str())),
+        };
     }
     if let Some(after) = after {
         query = query.filter(invoices::id.gt(after));
@@ -144,4 +159,22 @@ pub fn list_for_portal(
 
 pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<InvoiceRow> {
     Ok(of_portal(portal_id).filter(invoices::id.eq(id)).select(InvoiceRow::as_select()).first(conn)?)
+}
+
+/// Notes the first time a portal contact opens the invoice; `true` that first time only.
+pub fn mark_viewed(conn: &mut DbConnection, id: &str) -> StorageResult<bool> {
+    let marked = diesel::update(invoices::table.filter(invoices::id.eq(id).and(invoices::viewed_at.is_null())))
+        .set(invoices::viewed_at.eq(crate::now()))
+        .execute(conn)?;
+    Ok(marked == 1)
+}
+
+/// The matter of an invoice of the firm (`None` for a client-level one, or none at all).
+pub fn matter_of(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Option<String>> {
+    Ok(invoices::table
+        .filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id)))
+        .select(invoices::matter_id)
+        .first(conn)
+        .optional()?
+        .flatten())
 }

@@ -51,12 +51,15 @@ pub mod matters;
 pub mod notifications;
 pub mod offices;
 pub mod outbox;
+pub mod payment_methods;
+pub mod payments;
 pub mod portals;
 pub mod schema;
 pub mod sessions;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
+pub mod statement;
 pub mod templates;
 pub mod webhooks;
 

@@ -625,15 +625,21 @@ diesel::table! {
         method -> Text,
         reference -> Nullable<Text>,
         status -> Text,
-        failure_reason -> Nullable<Text>,
-        processor -> Nullable<Text>,
-        processor_ref -> Nullable<Text>,
-        payment_method_id -> Nullable<Text>,
-        paid_by_contact_id -> Nullable<Text>,
         recorded_by_staff_id -> Nullable<Text>,
-        disputed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    card_charges (payment_id) {
+        payment_id -> Text,
+        processor -> Text,
+        processor_ref -> Nullable<Text>,
+        contact_id -> Text,
+        payment_method_id -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        disputed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -716,6 +722,7 @@ diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
 diesel::joinable!(payment_allocations -> invoices (invoice_id));
 diesel::joinable!(refunds -> payments (payment_id));
+diesel::joinable!(card_charges -> payments (payment_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(invitations -> portals (portal_id));
 diesel::joinable!(portals -> contacts (contact_id));
@@ -783,6 +790,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     link_downloads,
     link_emails,
     payments,
+    card_charges,
     payment_allocations,
     refunds,
     payment_customers,

@@ -5,6 +5,7 @@ DROP TABLE payment_customers;
 DROP INDEX invoices_client_date;
 DROP TABLE refunds;
 DROP TABLE payment_allocations;
+DROP TABLE card_charges;
 DROP TABLE payments;
 UPDATE invoices SET status = 'issued' WHERE status IN ('open', 'partially_paid');
 ALTER TABLE invoices DROP COLUMN viewed_at;

@@ -26,21 +26,27 @@ CREATE TABLE payments (
     method TEXT NOT NULL,
     reference TEXT,
     status TEXT NOT NULL,
-    failure_reason TEXT,
-    processor TEXT,
-    processor_ref TEXT,
-    payment_method_id TEXT,
-    paid_by_contact_id TEXT REFERENCES contacts (id),
     recorded_by_staff_id TEXT REFERENCES staff (id),
-    disputed_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    UNIQUE (firm_id, external_id),
-    UNIQUE (processor, processor_ref)
+    UNIQUE (firm_id, external_id)
 );
 CREATE INDEX payments_firm ON payments (firm_id, id);
 CREATE INDEX payments_firm_status ON payments (firm_id, status, id);
 CREATE INDEX payments_client_date ON payments (client_id, received_on, id);
+
+-- A card payment's side at the processor: who paid with which card, the processor's charge,
+-- and what the processor said.
+CREATE TABLE card_charges (
+    payment_id TEXT PRIMARY KEY REFERENCES payments (id),
+    processor TEXT NOT NULL,
+    processor_ref TEXT,
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    payment_method_id TEXT,
+    failure_reason TEXT,
+    disputed_at TIMESTAMP,
+    UNIQUE (processor, processor_ref)
+);
 
 -- `position` keeps the order allocations were made in: refunds give back the latest first.
 CREATE TABLE payment_allocations (

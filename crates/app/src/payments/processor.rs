@@ -58,10 +58,18 @@ pub struct ChargeRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
-    Succeeded { charge_ref: String },
+    Succeeded {
+        charge_ref: String,
+    },
     /// Accepted but not settled yet (3-D Secure, bank debits): a webhook tells the end.
-    Pending { charge_ref: String },
-    Declined { charge_ref: Option<String>, code: String, message: String },
+    Pending {
+        charge_ref: String,
+    },
+    Declined {
+        charge_ref: Option<String>,
+        code: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -105,14 +113,30 @@ pub struct ProcessorEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    PaymentSucceeded { charge_ref: String, reference: Option<String> },
-    PaymentFailed { charge_ref: String, reference: Option<String>, message: String },
+    PaymentSucceeded {
+        charge_ref: String,
+        reference: Option<String>,
+    },
+    PaymentFailed {
+        charge_ref: String,
+        reference: Option<String>,
+        message: String,
+    },
     /// `amount_refunded` is the total refunded so far on the charge.
-    Refunded { charge_ref: String, amount_refunded: i64 },
-    Disputed { charge_ref: String },
-    SetupSucceeded { setup_ref: String },
+    Refunded {
+        charge_ref: String,
+        amount_refunded: i64,
+    },
+    Disputed {
+        charge_ref: String,
+    },
+    SetupSucceeded {
+        setup_ref: String,
+    },
     /// An event type Vestibule does not act on.
-    Ignored { event_type: String },
+    Ignored {
+        event_type: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -138,5 +162,6 @@ pub trait CardProcessor: Send + Sync + std::fmt::Debug {
     async fn refund(&self, refund: &RefundRequest) -> Result<RefundOutcome, ProcessorError>;
     /// Checks `signature` (the processor's header) over the raw `payload` at `now` (Unix
     /// seconds) and parses the event.
-    fn verify_webhook(&self, payload: &[u8], signature: Option<&str>, now: i64) -> Result<ProcessorEvent, WebhookError>;
+    fn verify_webhook(&self, payload: &[u8], signature: Option<&str>, now: i64)
+    -> Result<ProcessorEvent, WebhookError>;
 }

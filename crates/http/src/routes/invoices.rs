@@ -10,7 +10,8 @@ use vestibule_app::invoices::{self, InvoiceEmail, NewInvoice};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::parse_recipients;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
-use vestibule_domain::{FieldError, ValidationErrors, text};
+use vestibule_domain::payment::InvoiceStatus;
+use vestibule_domain::{FieldError, ValidationErrors, money, text};
 use vestibule_storage::invoices::InvoiceFilter;
 
 use crate::auth::principal::Caller;
@@ -25,7 +26,11 @@ use crate::problem::{
 use crate::routes::{created, upsert_external_id, upserted};
 use crate::routing::Routes;
 use crate::state::AppState;
-use crate::views::invoice::{Invoice, InvoiceLine, InvoiceStatus};
+use crate::views::invoice::{Invoice, InvoiceLine, SettableInvoiceStatus};
+
+fn open() -> SettableInvoiceStatus {
+    SettableInvoiceStatus::Open
+}
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(list_invoices)
@@ -46,9 +51,11 @@ pub struct CreateInvoice {
     pub issue_date: NaiveDate,
     pub due_date: Option<NaiveDate>,
     pub currency: String,
+    #[schema(minimum = 0)]
     pub total_minor: i64,
-    pub balance_minor: i64,
-    pub status: InvoiceStatus,
+    /// `open` (the default) issues it; the balance and the paid statuses follow from payments.
+    #[serde(default = "open")]
+    pub status: SettableInvoiceStatus,
     #[serde(default)]
     pub lines: Vec<InvoiceLine>,
 }
@@ -93,16 +100,9 @@ impl CreateInvoice {
         let mut errors = ValidationErrors::default();
         let number = errors.check("/number", text::required(&self.number, 64));
         let external_id = self.external_id.as_deref().and_then(|e| errors.check("/external_id", text::external_id(e)));
-        let currency = self.currency.trim().to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            errors.push(FieldError::new("/currency", "invalid_currency", "an ISO 4217 code such as EUR"));
-        }
-        if self.total_minor < 0 || self.balance_minor < 0 || self.balance_minor > self.total_minor {
-            errors.push(FieldError::new(
-                "/balance_minor",
-                "out_of_range",
-                "amounts are not negative and the balance is at most the total",
-            ));
+        let currency = errors.check("/currency", money::currency(&self.currency));
+        if self.total_minor < 0 {
+            errors.push(FieldError::new("/total_minor", "out_of_range", "the total is not negative"));
         }
         if self.due_date.is_some_and(|due| due < self.issue_date) {
             errors.push(FieldError::new("/due_date", "before_issue_date", "the due date is not before the issue date"));
@@ -118,10 +118,9 @@ impl CreateInvoice {
             external_id,
             issue_date: self.issue_date,
             due_date: self.due_date,
-            currency,
+            currency: currency.unwrap_or_default(),
             total_minor: self.total_minor,
-            balance_minor: self.balance_minor,
-            status: self.status.as_str().to_owned(),
+            status: self.status.into(),
             lines: serde_json::to_string(&self.lines).unwrap_or_else(|_| "[]".to_owned()),
         })
     }
@@ -147,7 +146,8 @@ pub async fn list_invoices(
     let filter = InvoiceFilter {
         client_id: query.client_id.map(String::from),
         matter_id: query.matter_id.map(String::from),
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
+        today: Some(chrono::Utc::now().date_naive()),
     };
     let listed = db::call(&state, move |conn| invoices::list(conn, &ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, Invoice::from)))

@@ -58,7 +58,8 @@ pub async fn list_my_invoices(
     Ok(web::Json(Paginated::of(listed, Invoice::from)))
 }
 
-/// One invoice visible in the signed-in contact's portal.
+/// One invoice visible in the signed-in contact's portal. The first time a contact opens
+/// it, the firm hears of it (`invoice.viewed`).
 #[utoipa::path(
     tag = "portal",
     params(("invoice_id" = InvoiceId, Path)),
@@ -68,11 +69,11 @@ pub async fn list_my_invoices(
 #[get("/portal/invoices/{invoice_id}")]
 pub async fn get_my_invoice(
     state: web::Data<AppState>,
-    ContactUser(me): ContactUser,
+    Caller(ctx): Caller,
     path: web::Path<InvoiceId>,
 ) -> Result<web::Json<Invoice>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| invoices::get_mine(conn, &me, &id)).await?.into()))
+    Ok(web::Json(db::call(&state, move |conn| invoices::get_mine(conn, &ctx, &id)).await?.into()))
 }
 
 /// Signs a portal contact in.

@@ -4,38 +4,27 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
+use vestibule_domain::payment::InvoiceStatus;
 use vestibule_storage::invoices::InvoiceRow;
 
 use crate::routes::utc;
 
+/// The statuses a firm sets on an invoice; payments and the calendar settle the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum InvoiceStatus {
+pub enum SettableInvoiceStatus {
     Draft,
-    Issued,
-    PartiallyPaid,
-    Paid,
-    Overdue,
+    Open,
     Void,
 }
 
-impl InvoiceStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Issued => "issued",
-            Self::PartiallyPaid => "partially_paid",
-            Self::Paid => "paid",
-            Self::Overdue => "overdue",
-            Self::Void => "void",
+impl From<SettableInvoiceStatus> for InvoiceStatus {
+    fn from(status: SettableInvoiceStatus) -> Self {
+        match status {
+            SettableInvoiceStatus::Draft => Self::Draft,
+            SettableInvoiceStatus::Open => Self::Open,
+            SettableInvoiceStatus::Void => Self::Void,
         }
-    }
-
-    fn from_stored(raw: &str) -> Self {
-        [Self::Draft, Self::Issued, Self::PartiallyPaid, Self::Paid, Self::Overdue, Self::Void]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .unwrap_or(Self::Issued)
     }
 }
 
@@ -64,12 +53,16 @@ pub struct Invoice {
     pub currency: String,
     /// In the currency's minor unit (cents).
     pub total_minor: i64,
-    /// What is still to be paid, in the minor unit.
+    /// What is still to be paid, in the minor unit: the total less what payments allocated.
     pub balance_minor: i64,
+    /// `open`, `partially_paid` and `paid` follow from payments; `overdue` is an unpaid (or
+    /// partly paid) invoice past its due date.
     pub status: InvoiceStatus,
     pub lines: Vec<InvoiceLine>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When a portal contact first opened it; `null` until then.
+    pub viewed_at: Option<DateTime<Utc>>,
 }
 
 impl From<InvoiceRow> for Invoice {
@@ -85,10 +78,13 @@ impl From<InvoiceRow> for Invoice {
             currency: row.currency,
             total_minor: row.total_minor,
             balance_minor: row.balance_minor,
-            status: InvoiceStatus::from_stored(&row.status),
+            status: InvoiceStatus::parse(&row.status)
+                .unwrap_or(InvoiceStatus::Open)
+                .on(row.due_date, chrono::Utc::now().date_naive()),
             lines: serde_json::from_str(&row.lines).unwrap_or_default(),
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
+            viewed_at: row.viewed_at.map(utc),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Response types that several routes show, so that no route module imports another.
+//! Types that several routes show (and the few request types they share), so that no route
+//! module imports another.
 
 pub mod contact;
 pub mod conversation;
@@ -6,5 +7,6 @@ pub mod document;
 pub mod firm;
 pub mod invoice;
 pub mod message;
+pub mod payment;
 pub mod portal;
 pub mod staff;
