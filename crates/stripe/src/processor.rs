@@ -157,6 +157,7 @@ impl CardProcessor for StripeProcessor {
         let made: Refund = self.api.post("/v1/refunds", &form, Some(&refund.idempotency_key)).await?;
         match made.status.as_deref() {
             Some("succeeded") => Ok(RefundOutcome { refund_ref: made.id, succeeded: true }),
+            // Stripe took the request (200) and the refund did not go through.
             Some("failed" | "canceled") => Err(ProcessorError::Rejected {
                 status: 200,
                 code: made.failure_reason,

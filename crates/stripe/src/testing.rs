@@ -156,7 +156,8 @@ fn command() -> anyhow::Result<Vec<String>> {
         anyhow::ensure!(!words.is_empty(), "LOCALSTRIPE is set but empty");
         return Ok(words);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // crates/stripe → the workspace root.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).context("the workspace root")?;
     let tools = workspace.join("target/tools/venv/bin/localstripe");
     if tools.is_file() {
         return Ok(vec![tools.to_string_lossy().into_owned()]);

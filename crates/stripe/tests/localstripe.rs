@@ -1,5 +1,6 @@
 //! The adapter against a real localstripe (the `testing` harness): the flows the payments use
 //! cases run, and the answers they must tell apart.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
