@@ -62,7 +62,16 @@ type CardProcessor = Option<std::sync::Arc<dyn vestibule_app::payments::processo
 fn card_processor(payments: &PaymentsConfig) -> anyhow::Result<(CardProcessor, Option<String>)> {
     match payments {
         PaymentsConfig::None => Ok((None, None)),
-        PaymentsConfig::Stripe { .. } => anyhow::bail!("stripe wiring pending"),
+        PaymentsConfig::Stripe { secret_key, webhook_secret, publishable_key, api_base, timeout } => {
+            let config = vestibule_stripe::StripeConfig {
+                secret_key: secret_key.expose().to_owned(),
+                webhook_secret: webhook_secret.expose().to_owned(),
+                api_base: api_base.as_str().trim_end_matches('/').to_owned(),
+                timeout: *timeout,
+            };
+            let stripe = vestibule_stripe::StripeProcessor::new(config).context("setting up Stripe (STRIPE_*)")?;
+            Ok((Some(std::sync::Arc::new(stripe)), publishable_key.clone()))
+        }
     }
 }
 

@@ -38,7 +38,7 @@ pub struct InvoiceFilter {
     pub matter_id: Option<String>,
     pub status: Option<InvoiceStatus>,
     /// Being overdue depends on the day.
-    pub today: Option<NaiveDate>,
+    pub today: NaiveDate,
 }
 
 type Boxed<'a> = invoices::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
@@ -112,7 +112,7 @@ pub fn list(
         query = query.filter(invoices::matter_id.eq(matter));
     }
     if let Some(status) = filter.status {
-        let today = filter.today.unwrap_or(NaiveDate::MAX);
+        let today = filter.today;
         let unpaid = [InvoiceStatus::Open.as_str(), InvoiceStatus::PartiallyPaid.as_str()];
         query = match status {
             InvoiceStatus::Overdue => {

@@ -110,7 +110,8 @@ macro_rules! scoped {
                     },
                     None => match scope.from {
                         Some(from) => query.filter($date.lt(from)),
-                        None => query.filter($date.lt(NaiveDate::MIN)),
+                        // Nothing comes before an open range.
+                        None => query.filter($table::id.is_null()),
                     },
                 };
             }
@@ -129,6 +130,12 @@ enum Start<'a> {
     Before(Option<&'a Position>),
 }
 
+/// Id, date, amount, matter, and one more column of the line's kind.
+type Row<T> = (String, NaiveDate, i64, Option<String>, T);
+
+/// A payment's line: its reference and method.
+type PaymentLine = (String, NaiveDate, i64, Option<String>, Option<String>, String);
+
 /// Up to `limit` lines from where the page starts, in order.
 pub fn lines(
     conn: &mut DbConnection,
@@ -137,34 +144,31 @@ pub fn lines(
     limit: i64,
 ) -> StorageResult<Vec<Line>> {
     let start = after.map_or(Start::From, Start::After);
-    let invoices: Vec<(String, NaiveDate, i64, Option<String>, String)> =
-        scoped!(invoices, invoices::issue_date, StatementKind::Invoice, scope, start)
-            .filter(invoices::status.ne_all(["draft", "void"]))
-            .order((invoices::issue_date.asc(), invoices::id.asc()))
-            .limit(limit)
-            .select((invoices::id, invoices::issue_date, invoices::total_minor, invoices::matter_id, invoices::number))
-            .load(conn)?;
-    let payments: Vec<(String, NaiveDate, i64, Option<String>, Option<String>, String)> =
-        scoped!(payments, payments::received_on, StatementKind::Payment, scope, start)
-            .filter(payments::status.eq_any(RECEIVED))
-            .order((payments::received_on.asc(), payments::id.asc()))
-            .limit(limit)
-            .select((
-                payments::id,
-                payments::received_on,
-                payments::amount_minor,
-                payments::matter_id,
-                payments::reference,
-                payments::method,
-            ))
-            .load(conn)?;
-    let refunds: Vec<(String, NaiveDate, i64, Option<String>, String)> =
-        scoped!(refunds, refunds::refunded_on, StatementKind::Refund, scope, start)
-            .filter(refunds::status.eq("succeeded"))
-            .order((refunds::refunded_on.asc(), refunds::id.asc()))
-            .limit(limit)
-            .select((refunds::id, refunds::refunded_on, refunds::amount_minor, refunds::matter_id, refunds::payment_id))
-            .load(conn)?;
+    let invoices: Vec<Row<String>> = scoped!(invoices, invoices::issue_date, StatementKind::Invoice, scope, start)
+        .filter(invoices::status.ne_all(["draft", "void"]))
+        .order((invoices::issue_date.asc(), invoices::id.asc()))
+        .limit(limit)
+        .select((invoices::id, invoices::issue_date, invoices::total_minor, invoices::matter_id, invoices::number))
+        .load(conn)?;
+    let payments: Vec<PaymentLine> = scoped!(payments, payments::received_on, StatementKind::Payment, scope, start)
+        .filter(payments::status.eq_any(RECEIVED))
+        .order((payments::received_on.asc(), payments::id.asc()))
+        .limit(limit)
+        .select((
+            payments::id,
+            payments::received_on,
+            payments::amount_minor,
+            payments::matter_id,
+            payments::reference,
+            payments::method,
+        ))
+        .load(conn)?;
+    let refunds: Vec<Row<String>> = scoped!(refunds, refunds::refunded_on, StatementKind::Refund, scope, start)
+        .filter(refunds::status.eq("succeeded"))
+        .order((refunds::refunded_on.asc(), refunds::id.asc()))
+        .limit(limit)
+        .select((refunds::id, refunds::refunded_on, refunds::amount_minor, refunds::matter_id, refunds::payment_id))
+        .load(conn)?;
     let mut lines: Vec<Line> = invoices
         .into_iter()
         .map(|(id, date, amount, matter_id, number)| Line {
@@ -203,6 +207,9 @@ const RECEIVED: [&str; 3] = ["succeeded", "partially_refunded", "refunded"];
 /// What the client owed just after `position` (the previous page's last line), or, without
 /// one, before the range starts.
 pub fn balance_through(conn: &mut DbConnection, scope: &Scope<'_>, position: Option<&Position>) -> StorageResult<i64> {
+    if position.is_none() && scope.from.is_none() {
+        return Ok(0);
+    }
     let start = Start::Before(position);
     let total = || sql::<Nullable<BigInt>>("CAST(SUM(total_minor) AS BIGINT)");
     let amount = || sql::<Nullable<BigInt>>("CAST(SUM(amount_minor) AS BIGINT)");

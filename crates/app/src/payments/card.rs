@@ -74,7 +74,7 @@ pub async fn pay(db: &Db, ctx: &Context, pay: PayInvoice) -> AppResult<PaymentRe
     let customer_ref = customer(db, ctx, processor.as_ref()).await?;
     let step = ctx.clone();
     let name = processor.name();
-    let held = db.run(move |conn| write_tx(conn, |conn| hold(conn, &step, name, pay))).await?;
+    let held = db.run(move |conn| write_tx(conn, |conn| hold(conn, &step, name, &pay))).await?;
     let asked = ChargeRequest {
         customer: customer_ref,
         method: held.method_ref.clone(),
@@ -128,7 +128,7 @@ pub async fn pay(db: &Db, ctx: &Context, pay: PayInvoice) -> AppResult<PaymentRe
 }
 
 /// Holds the amount on the invoice as a pending card payment.
-fn hold(conn: &mut DbConnection, ctx: &Context, processor: &str, pay: PayInvoice) -> AppResult<Held> {
+fn hold(conn: &mut DbConnection, ctx: &Context, processor: &str, pay: &PayInvoice) -> AppResult<Held> {
     let me = portal_contact(ctx)?;
     let portal = portal_of(conn, me)?;
     let invoice = invoices::get_for_portal(conn, &portal, pay.invoice_id.as_str())?;

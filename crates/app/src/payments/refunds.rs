@@ -40,7 +40,7 @@ pub async fn refund(db: &Db, ctx: &Context, id: PaymentId, new: NewRefund) -> Ap
     let started = db.run(move |conn| start(conn, &step, &id, new)).await?;
     let (started, payment) = match started {
         Begun::Done(record) => return Ok(*record),
-        Begun::AtProcessor(started, payment) => (started, payment),
+        Begun::AtProcessor(at) => *at,
     };
     let processor = ctx
         .settings
@@ -79,7 +79,7 @@ pub async fn refund(db: &Db, ctx: &Context, id: PaymentId, new: NewRefund) -> Ap
 
 enum Begun {
     Done(Box<PaymentRecord>),
-    AtProcessor(Started, PaymentRow),
+    AtProcessor(Box<(Started, PaymentRow)>),
 }
 
 fn start(conn: &mut DbConnection, ctx: &Context, id: &PaymentId, new: NewRefund) -> AppResult<Begun> {
@@ -131,7 +131,7 @@ fn start(conn: &mut DbConnection, ctx: &Context, id: &PaymentId, new: NewRefund)
                 let charge_ref = charge.processor_ref.ok_or_else(|| {
                     AppError::conflict("not_refundable", "the card payment is not settled at the processor yet")
                 })?;
-                Ok(Begun::AtProcessor(Started { refund, charge_ref }, payment))
+                Ok(Begun::AtProcessor(Box::new((Started { refund, charge_ref }, payment))))
             }
         }
     })

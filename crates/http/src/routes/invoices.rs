@@ -147,7 +147,7 @@ pub async fn list_invoices(
         client_id: query.client_id.map(String::from),
         matter_id: query.matter_id.map(String::from),
         status: query.status,
-        today: Some(chrono::Utc::now().date_naive()),
+        today: chrono::Utc::now().date_naive(),
     };
     let listed = db::call(&state, move |conn| invoices::list(conn, &ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, Invoice::from)))
