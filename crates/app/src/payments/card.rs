@@ -70,6 +70,7 @@ struct Held {
 
 #[tracing::instrument(skip(db, ctx))]
 pub async fn pay(db: &Db, ctx: &Context, pay: PayInvoice) -> AppResult<PaymentRecord> {
+    portal_contact(ctx)?;
     let processor = processor_of(&ctx.settings)?;
     let customer_ref = customer(db, ctx, processor.as_ref()).await?;
     let step = ctx.clone();

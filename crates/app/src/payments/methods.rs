@@ -60,8 +60,8 @@ pub(super) async fn customer(db: &Db, ctx: &Context, processor: &dyn CardProcess
 
 #[tracing::instrument(skip(db, ctx))]
 pub async fn start_setup(db: &Db, ctx: &Context) -> AppResult<SetupStarted> {
-    let processor = processor_of(&ctx.settings)?;
     let me = portal_contact(ctx)?.clone();
+    let processor = processor_of(&ctx.settings)?;
     let customer = customer(db, ctx, processor.as_ref()).await?;
     let started = processor.start_setup(&customer).await.map_err(unavailable)?;
     let setup = SetupRow {
