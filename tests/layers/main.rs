@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const CRATES: &[&str] = &["domain", "storage", "blobs", "app", "dispatch", "http", "server"];
+const CRATES: &[&str] = &["domain", "storage", "blobs", "app", "dispatch", "stripe", "http", "server"];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()

@@ -47,17 +47,21 @@ fn add_components(doc: &mut Value) {
         }
     });
     components["parameters"] = json!({
-        "IdempotencyKey": {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": false,
-            "description": "Makes a retry safe: the first answer is stored for 24 hours and replayed for a repeat with the same key (with `idempotent-replayed: true`). The same key with another request answers 422, a repeat while the first is still running 409.",
-            "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" }
-        },
+        "IdempotencyKey": idempotency_key_parameter(),
         "WebhookId": { "name": "webhook-id", "in": "header", "required": true, "description": "The event id (`evt_…`), the same on every attempt: drop repeats by it.", "schema": { "type": "string" } },
         "WebhookTimestamp": { "name": "webhook-timestamp", "in": "header", "required": true, "description": "Unix seconds of this attempt.", "schema": { "type": "string", "pattern": "^[0-9]+$" } },
         "WebhookSignature": { "name": "webhook-signature", "in": "header", "required": true, "description": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's secret; several, space-separated, during a secret rotation.", "schema": { "type": "string" } }
     });
+}
+
+fn idempotency_key_parameter() -> Value {
+    json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Makes a retry safe: the first answer is stored for 24 hours and replayed for a repeat with the same key (with `idempotent-replayed: true`). The same key with another request answers 422, a repeat while the first is still running 409.",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" }
+    })
 }
 
 fn describe_operation(path: &str, method: &str, operation: &mut Value) {
@@ -67,7 +71,18 @@ fn describe_operation(path: &str, method: &str, operation: &mut Value) {
     }
     if honours_idempotency_key(path, method, secured, operation) {
         if let Some(parameters) = entry(operation, "parameters", json!([])).as_array_mut() {
-            parameters.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
+            // An operation that insists on a key (paying) declares it itself: it keeps the
+            // shared description and limits, and stays required.
+            match parameters.iter_mut().find(|p| p["in"] == "header" && p["name"] == "Idempotency-Key") {
+                Some(required) => {
+                    let mut shared = idempotency_key_parameter();
+                    shared["required"] = Value::Bool(true);
+                    shared["description"] =
+                        json!(format!("Required here. {}", shared["description"].as_str().unwrap_or_default()));
+                    *required = shared;
+                }
+                None => parameters.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" })),
+            }
         }
         // A key in flight, or reused for another request.
         for (status, problem) in [("409", Conflict::responses()), ("422", Unprocessable::responses())] {

@@ -148,7 +148,7 @@ pub struct PayInvoiceRequest {
     tag = "portal",
     params(
         ("invoice_id" = InvoiceId, Path),
-        ("Idempotency-Key" = String, Header, description = "Required: one key per attempt to pay.")
+        ("Idempotency-Key" = String, Header, description = "One key per attempt to pay.")
     ),
     request_body = PayInvoiceRequest,
     responses(
