@@ -7,7 +7,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
-use crate::schema::{contacts, documents, download_receipts, pending_blobs, portal_grants, shares};
+use crate::schema::{contacts, documents, download_receipts, pending_blobs, shares};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = documents)]
@@ -159,18 +159,12 @@ pub fn abandoned_uploads(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Stor
 /// Documents a portal shows: not deleted, of a granted client (with its matters) or a
 /// granted matter, and either made visible to the client or shared to this portal.
 fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
-    let clients = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
-        .select(portal_grants::client_id.assume_not_null());
-    let matters = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
-        .select(portal_grants::matter_id);
     let shared = shares::table
         .filter(shares::portal_id.eq(portal_id).and(shares::ended_at.is_null()))
         .select(shares::document_id);
     documents::table
         .filter(documents::deleted_at.is_null())
-        .filter(documents::client_id.eq_any(clients).or(documents::matter_id.eq_any(matters)))
+        .filter(granted_to_portal!(documents::client_id, documents::matter_id, portal_id))
         .filter(documents::visible_to_client.eq(true).or(documents::id.eq_any(shared)))
         .into_boxed()
 }

@@ -7,7 +7,7 @@ use vestibule_domain::payment::InvoiceStatus;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{invoices, portal_grants};
+use crate::schema::invoices;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -132,14 +132,8 @@ pub fn list(
 
 /// Invoices a portal shows: of its granted clients, or of its granted matters; never drafts.
 fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
-    let clients = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
-        .select(portal_grants::client_id.assume_not_null());
-    let matters = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
-        .select(portal_grants::matter_id);
     invoices::table
-        .filter(invoices::client_id.eq_any(clients).or(invoices::matter_id.eq_any(matters)))
+        .filter(granted_to_portal!(invoices::client_id, invoices::matter_id, portal_id))
         .filter(invoices::status.ne("draft"))
         .into_boxed()
 }

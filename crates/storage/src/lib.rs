@@ -29,6 +29,22 @@ macro_rules! matter_visible {
     }};
 }
 
+/// The filter a portal's view of a table shares: rows of a client the portal grants, or of a
+/// matter it grants.
+macro_rules! granted_to_portal {
+    ($client_id:expr, $matter_id:expr, $portal_id:expr) => {{
+        use $crate::schema::portal_grants;
+        let portal_id: &str = $portal_id;
+        let clients = portal_grants::table
+            .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
+            .select(portal_grants::client_id.assume_not_null());
+        let matters = portal_grants::table
+            .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
+            .select(portal_grants::matter_id);
+        $client_id.eq_any(clients).or($matter_id.eq_any(matters))
+    }};
+}
+
 pub mod access_links;
 pub mod api_keys;
 pub mod audit;

@@ -7,7 +7,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{card_charges, invoices, payment_allocations, payments, portal_grants, refunds};
+use crate::schema::{card_charges, invoices, payment_allocations, payments, refunds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payments)]
@@ -203,14 +203,8 @@ pub fn list(
 
 /// Payments a portal shows: of its granted clients or matters, and only money that came in.
 fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
-    let clients = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
-        .select(portal_grants::client_id.assume_not_null());
-    let matters = portal_grants::table
-        .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
-        .select(portal_grants::matter_id);
     payments::table
-        .filter(payments::client_id.eq_any(clients).or(payments::matter_id.eq_any(matters)))
+        .filter(granted_to_portal!(payments::client_id, payments::matter_id, portal_id))
         .filter(payments::status.ne("failed"))
         .into_boxed()
 }

@@ -10,7 +10,7 @@ use vestibule_domain::payment::StatementKind;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{invoices, payments, portal_grants, refunds};
+use crate::schema::{invoices, payments, refunds};
 
 /// Who reads the statement decides which of the client's items it holds.
 #[derive(Debug, Clone, Copy)]
@@ -69,13 +69,7 @@ macro_rules! scoped {
                 query = matter_visible!(query, $table::matter_id, $table::id, visibility);
             }
             Reader::Portal(portal_id) => {
-                let clients = portal_grants::table
-                    .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::client_id.is_not_null()))
-                    .select(portal_grants::client_id.assume_not_null());
-                let matters = portal_grants::table
-                    .filter(portal_grants::portal_id.eq(portal_id).and(portal_grants::matter_id.is_not_null()))
-                    .select(portal_grants::matter_id);
-                query = query.filter($table::client_id.eq_any(clients).or($table::matter_id.eq_any(matters)));
+                query = query.filter(granted_to_portal!($table::client_id, $table::matter_id, portal_id));
             }
         }
         if let Some(to) = scope.to {

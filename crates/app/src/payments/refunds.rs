@@ -102,23 +102,13 @@ fn start(conn: &mut DbConnection, ctx: &Context, id: &PaymentId, new: NewRefund)
             return Err(AppError::conflict("exceeds_refundable", format!("at most {left} is left to refund")));
         }
         let charge = rows::charges_of(conn, std::slice::from_ref(&payment.id))?.pop();
+        let staff = match &ctx.principal {
+            Principal::Staff(staff) => Some(staff.staff_id.to_string()),
+            _ => None,
+        };
         let refund = RefundRow {
-            id: RefundId::generate().into(),
-            firm_id: payment.firm_id.clone(),
-            payment_id: payment.id.clone(),
-            client_id: payment.client_id.clone(),
-            matter_id: payment.matter_id.clone(),
-            amount_minor: amount,
-            currency: payment.currency.clone(),
-            refunded_on: new.refunded_on.unwrap_or_else(|| vestibule_storage::now().date()),
-            reason: new.reason,
-            status: if charge.is_some() { "pending" } else { "succeeded" }.to_owned(),
-            processor_ref: None,
-            created_by_staff_id: match &ctx.principal {
-                Principal::Staff(staff) => Some(staff.staff_id.to_string()),
-                _ => None,
-            },
-            created_at: vestibule_storage::now(),
+            refunded_on: new.refunded_on.unwrap_or(today()),
+            ..pending(&payment, amount, new.reason, staff)
         };
         rows::insert_refund(conn, &refund)?;
         match charge {
@@ -135,6 +125,34 @@ fn start(conn: &mut DbConnection, ctx: &Context, id: &PaymentId, new: NewRefund)
             }
         }
     })
+}
+
+fn today() -> NaiveDate {
+    vestibule_storage::now().date()
+}
+
+/// A refund of `amount` of the payment, not done yet, dated today.
+pub(super) fn pending(
+    payment: &PaymentRow,
+    amount_minor: i64,
+    reason: Option<String>,
+    staff: Option<String>,
+) -> RefundRow {
+    RefundRow {
+        id: RefundId::generate().into(),
+        firm_id: payment.firm_id.clone(),
+        payment_id: payment.id.clone(),
+        client_id: payment.client_id.clone(),
+        matter_id: payment.matter_id.clone(),
+        amount_minor,
+        currency: payment.currency.clone(),
+        refunded_on: today(),
+        reason,
+        status: "pending".to_owned(),
+        processor_ref: None,
+        created_by_staff_id: staff,
+        created_at: vestibule_storage::now(),
+    }
 }
 
 /// The refund happened: the invoices owe it again and the payment says how much went back.

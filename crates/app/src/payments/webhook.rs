@@ -5,9 +5,8 @@
 use std::sync::Arc;
 
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::RefundId;
 use vestibule_domain::payment::PaymentStatus;
-use vestibule_storage::payments::{self as rows, PaymentRow, RefundRow};
+use vestibule_storage::payments::{self as rows, PaymentRow};
 use vestibule_storage::{DbConnection, payment_methods, write_tx};
 
 use super::card::{failed, processor_of, succeeded};
@@ -159,21 +158,7 @@ fn reconcile_refunds(
     }
     let extra = amount_refunded - done;
     if extra > 0 && rows::reserve_refund(conn, &payment.id, extra)? {
-        let refund = RefundRow {
-            id: RefundId::generate().into(),
-            firm_id: payment.firm_id.clone(),
-            payment_id: payment.id.clone(),
-            client_id: payment.client_id.clone(),
-            matter_id: payment.matter_id.clone(),
-            amount_minor: extra,
-            currency: payment.currency.clone(),
-            refunded_on: vestibule_storage::now().date(),
-            reason: Some("refunded at the card processor".to_owned()),
-            status: "pending".to_owned(),
-            processor_ref: None,
-            created_by_staff_id: None,
-            created_at: vestibule_storage::now(),
-        };
+        let refund = super::refunds::pending(payment, extra, Some("refunded at the card processor".to_owned()), None);
         rows::insert_refund(conn, &refund)?;
         complete(conn, actor, payment, &refund, None)?;
     }
