@@ -73,8 +73,21 @@ on_both_backends! {
         let client = app.client(&firm.owner_token, "Ada Lovelace").await;
         let client_id = client["id"].as_str().unwrap();
         let invoice_id = invoice(&app, &firm.owner_token, client_id, "2026-7", 12_050, "2026-11-01").await;
-        let contact = app.contact(&firm.owner_token, client_id, "ada@client.test").await;
-        let token = app.contact_token(&firm, contact["id"].as_str().unwrap(), "ada@client.test").await;
+        // Seed 004: invited from the invoice's email; the email links to the payment page.
+        let emailed = app.post(&format!("/v1/invoices/{invoice_id}/email"), &firm.owner_token, &json!({ "to": "ada@client.test", "invite_recipients": true })).await;
+        assert_eq!(emailed.status, 202, "{}", emailed.body);
+        let mails = smtp.wait_for(2).await;
+        let invoice_mail = mails.iter().find(|m| m.text().contains("Invoice 2026-7 is available")).unwrap();
+        assert!(invoice_mail.text().contains(&format!("Pay it online:\nhttp://vestibule.test/portal/invoices/{invoice_id}/pay")), "{}", invoice_mail.text());
+        let invitation = mails.iter().find(|m| m.text().contains("invites you to its client portal")).unwrap();
+        let text = invitation.text();
+        let marker = "http://vestibule.test/portal/accept-invitation?token=";
+        let start = text.find(marker).unwrap() + marker.len();
+        let invitation_token: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        let registered = app.call(Method::POST, "/v1/portal/invitations/accept", None, Some(&json!({ "token": invitation_token, "password": "a sturdy passphrase" }))).await;
+        assert_eq!(registered.status, 200, "{}", registered.body);
+        let token = registered.body["access_token"].as_str().unwrap().to_owned();
+        let contact = app.get("/v1/portal/me", &token).await.body["contact"].clone();
 
         let settings = app.get("/v1/portal/payment-settings", &token).await;
         assert_eq!(settings.body, json!({ "card_payments": true, "processor": "stripe", "publishable_key": "pk_test_vestibule" }));
@@ -113,7 +126,14 @@ on_both_backends! {
         let receipt = app.get(&format!("/v1/portal/payments/{}", paid.id()), &token).await;
         assert_eq!(receipt.status, 200);
 
-        let mails = smtp.wait_for(1).await;
+        let mut mails = smtp.wait_for(3).await;
+        for _ in 0..100 {
+            if mails.iter().any(|m| m.text().contains("we received your payment")) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            mails = smtp.wait_for(3).await;
+        }
         let mail = mails.iter().find(|m| m.text().contains("we received your payment"));
         let mail = mail.unwrap_or_else(|| panic!("a receipt among {:?}", mails.iter().map(|m| m.text()).collect::<Vec<_>>()));
         assert_eq!(mail.to, vec!["ada@client.test"]);
