@@ -181,6 +181,11 @@ on_both_backends! {
         assert!(failed.body["data"][0]["card"]["failure_reason"].is_string());
         assert_eq!(app.count("outbox_events WHERE event_type = 'payment.failed'"), 1);
         assert_eq!(app.get("/v1/portal/payments", &token).await.body["data"], json!([]), "the client sees no failed payment");
+        // A token the processor does not know: refused after the hold, which is released.
+        let unknown = pay(&app, &token, &invoice_id, &json!({ "card_token": "pm_unknown" }), "try-unknown").await;
+        unknown.assert_problem(409, "processor_refused");
+        assert_eq!(app.count("payment_allocations"), 0);
+        assert_eq!(app.get(&format!("/v1/invoices/{invoice_id}"), &firm.owner_token).await.body["balance_minor"], 5_000);
 
         let good = Localstripe::shared().new_card_token("4242424242424242").await.unwrap();
         let part = pay(&app, &token, &invoice_id, &json!({ "card_token": good, "amount_minor": 2_000 }), "try-2").await;
@@ -195,7 +200,7 @@ on_both_backends! {
         pay(&app, &token, &theirs, &json!({ "card_token": good }), "try-4").await.assert_problem(404, "not_found");
         pay(&app, &token, &invoice_id, &json!({ "payment_method_id": "pmt_0193d0c0a1b27f3c9e4d5a6b7c8d9e0f" }), "try-5").await.assert_problem(422, "validation_failed");
         pay(&app, &token, &invoice_id, &json!({}), "try-6").await.assert_problem(422, "validation_failed");
-        assert_eq!(app.count("payments"), 2);
+        assert_eq!(app.count("payments"), 3, "two failed attempts and the part payment");
     }
 
     async fn processor_webhooks_are_verified_acted_on_once_and_settle_what_the_processor_says(backend) {
