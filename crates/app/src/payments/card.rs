@@ -41,6 +41,13 @@ pub struct PayInvoice {
     pub card: Card,
 }
 
+/// What the portal offers for paying: the processor's name and its publishable key, or
+/// nothing when card payment is off.
+pub fn offered(ctx: &Context) -> AppResult<Option<(&'static str, Option<String>)>> {
+    portal_contact(ctx)?;
+    Ok(ctx.settings.processor.as_ref().map(|p| (p.name(), ctx.settings.processor_publishable_key.clone())))
+}
+
 /// The processor the firm takes cards through; without one, card payment is not offered.
 pub(super) fn processor_of(settings: &Settings) -> AppResult<Arc<dyn CardProcessor>> {
     settings.processor.clone().ok_or_else(|| {

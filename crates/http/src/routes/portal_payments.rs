@@ -57,12 +57,11 @@ pub struct PaymentSettings {
 )]
 #[get("/portal/payment-settings")]
 pub async fn payment_settings(Caller(ctx): Caller) -> Result<web::Json<PaymentSettings>, ApiError> {
-    vestibule_app::documents::portal_contact(&ctx)?;
-    let processor = ctx.settings.processor.as_ref().map(|p| p.name().to_owned());
+    let offered = card::offered(&ctx)?;
     Ok(web::Json(PaymentSettings {
-        card_payments: processor.is_some(),
-        publishable_key: processor.as_ref().and(ctx.settings.processor_publishable_key.clone()),
-        processor,
+        card_payments: offered.is_some(),
+        processor: offered.as_ref().map(|(name, _)| (*name).to_owned()),
+        publishable_key: offered.and_then(|(_, key)| key),
     }))
 }
 
