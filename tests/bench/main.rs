@@ -218,6 +218,7 @@ fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {
                 kind: "person".to_owned(),
                 name: format!("Client {n}"),
                 external_id: Some(format!("EXT-{n}")),
+                portal_inbox_folder_id: None,
                 owner_staff_id: Some(owner_id.to_owned()),
                 version: 1,
                 created_at: now,

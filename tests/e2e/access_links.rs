@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use vestibule_storage::schema::access_links;
+use vestibule_storage::schema::{access_links, reminders_sent};
 
 use crate::on_both_backends;
 use crate::support::fixtures::Firm;
 use crate::support::smtp::SmtpListener;
-use crate::support::{Reply, TestApp, blob_files};
+use crate::support::{Reply, TestApp, blob_files, multipart};
 
 struct Opened {
     id: String,
@@ -57,21 +57,6 @@ async fn bytes(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
 fn wrong_code(code: &str) -> String {
     let first = if code.starts_with('9') { '1' } else { '9' };
     format!("{first}{}", &code[1..])
-}
-
-fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "vestibule-link-boundary";
-    let mut body = Vec::new();
-    for (name, bytes) in files {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 fn set_expiry(app: &TestApp, link_id: &str, at: chrono::DateTime<Utc>) {
@@ -472,5 +457,52 @@ on_both_backends! {
         app.get(&format!("/v1/access-links/{}", foreign.id), &a.owner_token).await.assert_problem(404, "not_found");
         app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": client_b, "kind": "upload" })).await.assert_problem(422, "validation_failed");
         assert_eq!(app.count("link_downloads"), 0);
+    }
+
+    async fn an_emailed_upload_link_is_reminded_of_once_when_empty_and_once_before_it_expires(backend) {
+        let smtp = SmtpListener::start().await;
+        let app = TestApp::spawn_with(backend, &[("MAIL_TRANSPORT", "smtp"), ("SMTP_URL", &smtp.url)]).await;
+        let firm = app.firm("harbor").await;
+        let client = app.client(&firm.owner_token, "Ada Lovelace").await["id"].as_str().unwrap().to_owned();
+        let contact = app.contact(&firm.owner_token, &client, "cora@client.test").await["id"].as_str().unwrap().to_owned();
+        let link = create_link(&app, &firm, json!({ "client_id": client, "kind": "upload" })).await;
+        let matter = app.matter(&firm.owner_token, &client, false).await["id"].as_str().unwrap().to_owned();
+        let never_emailed = create_link(&app, &firm, json!({ "matter_id": matter, "kind": "upload" })).await;
+        let sent = app.post(&format!("/v1/access-links/{}/emails", link.id), &firm.owner_token, &json!({ "contact_id": contact, "message": "Please upload your receipts." })).await;
+        assert_eq!(sent.status, 201, "{}", sent.body);
+        smtp.wait_for(1).await;
+        assert_eq!(app.reminder_pass(), 0, "nothing is due on the first day");
+
+        // Three days on (the clock moved in the database), nothing came: one reminder.
+        let age = |days: i64| {
+            let created: chrono::NaiveDateTime =
+                access_links::table.find(&link.id).select(access_links::created_at).first(&mut *app.conn()).unwrap();
+            diesel::update(access_links::table.filter(access_links::id.eq_any([&link.id, &never_emailed.id])))
+                .set(access_links::created_at.eq(created - Duration::days(days)))
+                .execute(&mut *app.conn())
+                .unwrap();
+        };
+        age(3);
+        assert_eq!(app.reminder_pass(), 1);
+        assert_eq!(app.reminder_pass(), 0, "once");
+        let mails = smtp.wait_for(2).await;
+        let text = mails[1].text();
+        assert!(text.contains(&format!("/links/{}", link.token)), "{text}");
+        assert!(!text.contains(&link.code), "never the code: {text}");
+
+        // A day later, two days before it expires: one more, and no more after it.
+        let yesterday = vestibule_storage::now().date() - Duration::days(1);
+        diesel::update(reminders_sent::table.filter(reminders_sent::subject_id.eq(&link.id)))
+            .set(reminders_sent::sent_on.eq(yesterday))
+            .execute(&mut *app.conn())
+            .unwrap();
+        age(1);
+        set_expiry(&app, &link.id, Utc::now() + Duration::hours(36));
+        assert_eq!(app.reminder_pass(), 1);
+        assert_eq!(app.reminder_pass(), 0);
+        assert_eq!(app.count("outbox_events WHERE event_type = 'access_link.reminded'"), 2);
+        assert_eq!(app.count(&format!("reminders_sent WHERE subject_id = '{}'", never_emailed.id)), 0, "no one to remind");
+        set_expiry(&app, &link.id, Utc::now() - Duration::hours(1));
+        assert_eq!(app.reminder_pass(), 0, "an expired link is not reminded of");
     }
 }

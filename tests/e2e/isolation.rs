@@ -74,6 +74,8 @@ struct Ids {
     link_email_id: String,
     link_token: String,
     payment_id: String,
+    document_request_id: String,
+    item_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -125,6 +127,8 @@ impl Row {
             .replace("{link_email_id}", &ids.link_email_id)
             .replace("{token}", &ids.link_token)
             .replace("{payment_id}", &ids.payment_id)
+            .replace("{document_request_id}", &ids.document_request_id)
+            .replace("{item_id}", &ids.item_id)
             // Nobody has saved a card here: these name nothing in any firm.
             .replace("{payment_method_id}", "pmt_0193d0c0a1b27f3c9e4d5a6b7c8d9e0f")
             .replace("{setup_id}", "pst_0193d0c0a1b27f3c9e4d5a6b7c8d9e0f")
@@ -264,10 +268,10 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::PATCH, "/v1/message-templates/{template_id}", Staff, NotFound).body(json!({ "name": "Probe" })).admin_only(),
         row(Method::DELETE, "/v1/message-templates/{template_id}", Staff, NotFound).admin_only(),
         row(Method::POST, "/v1/message-templates/{template_id}/render", Staff, NotFound).body(json!({ "contact_id": ids.contact_id })),
-        row(Method::GET, "/v1/notifications", Staff, Own(200)),
-        row(Method::GET, "/v1/notifications/unread-count", Staff, Own(200)),
-        row(Method::POST, "/v1/notifications/{notification_id}/read", Staff, NotFound),
-        row(Method::POST, "/v1/notifications/read-all", Staff, Own(200)),
+        row(Method::GET, "/v1/notifications", Person, Own(200)),
+        row(Method::GET, "/v1/notifications/unread-count", Person, Own(200)),
+        row(Method::POST, "/v1/notifications/{notification_id}/read", Person, NotFound),
+        row(Method::POST, "/v1/notifications/read-all", Person, Own(200)),
         row(Method::POST, "/v1/live/tickets", Person, NotApplicable),
         // A stream never ends by itself; its refusals are tested in live.rs.
         row(Method::GET, "/v1/live", Person, NotApplicable),
@@ -297,6 +301,22 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/sign", Portal, NotFound).body(json!({ "typed_name": "Probe", "consent": true })),
         row(Method::POST, "/v1/portal/signature-requests/{signature_request_id}/decline", Portal, NotFound).body(json!({})),
         row(Method::GET, "/v1/portal/documents", Portal, NotApplicable),
+        row(Method::POST, "/v1/portal/documents", Portal, NotApplicable).query("client_id={client_id}&name=probe.txt"),
+        row(Method::DELETE, "/v1/portal/documents/{document_id}", Portal, NotFound),
+        row(Method::POST, "/v1/document-requests", Staff, Rejected)
+            .body(json!({ "client_id": ids.client_id, "contact_id": ids.contact_id, "title": "Probe", "items": [{ "name": "Probe" }] })),
+        row(Method::GET, "/v1/document-requests", Staff, Own(200)),
+        row(Method::GET, "/v1/clients/{client_id}/outstanding", Staff, NotFound),
+        row(Method::GET, "/v1/document-requests/{document_request_id}", Staff, NotFound),
+        row(Method::POST, "/v1/document-requests/{document_request_id}/cancel", Staff, NotFound),
+        row(Method::POST, "/v1/document-requests/{document_request_id}/remind", Staff, NotFound),
+        row(Method::POST, "/v1/document-requests/{document_request_id}/items/{item_id}/accept", Staff, NotFound),
+        row(Method::POST, "/v1/document-requests/{document_request_id}/items/{item_id}/return", Staff, NotFound)
+            .body(json!({ "reason": "Probe" })),
+        row(Method::GET, "/v1/portal/document-requests", Portal, NotApplicable),
+        row(Method::GET, "/v1/portal/document-requests/{document_request_id}", Portal, NotFound),
+        row(Method::POST, "/v1/portal/document-requests/{document_request_id}/items/{item_id}/uploads", Portal, NotFound)
+            .query("name=probe.txt"),
         row(Method::GET, "/v1/portal/documents/archive", Portal, NotApplicable),
         row(Method::GET, "/v1/portal/documents/{document_id}", Portal, NotFound),
         row(Method::GET, "/v1/portal/documents/{document_id}/content", Portal, NotFound),
@@ -372,6 +392,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         "/v1/documents".to_owned(),
         "/v1/shares".to_owned(),
         format!("/v1/documents/{}/signature-requests", ids.document_id),
+        format!("/v1/document-requests/{}", ids.document_request_id),
         "/v1/file-transfers".to_owned(),
         format!("/v1/access-links/{}", ids.access_link_id),
         format!("/v1/access-links/{}/emails", ids.access_link_id),
@@ -480,6 +501,10 @@ on_both_backends! {
         assert_eq!(signature.status, 201, "{}", signature.body);
         let transfer = app.post("/v1/file-transfers", &a.owner_token, &json!({ "contact_id": ids.contact_id, "subject": "Files", "message": "Here", "files": [{ "document_id": document.id() }] })).await;
         assert_eq!(transfer.status, 201, "{}", transfer.body);
+        let request = app.post("/v1/document-requests", &a.owner_token, &json!({
+            "client_id": ids.client_id, "contact_id": ids.contact_id, "title": "Tax papers", "items": [{ "name": "W-2" }]
+        })).await;
+        assert_eq!(request.status, 201, "{}", request.body);
         let link = app.post("/v1/access-links", &a.owner_token, &json!({ "client_id": ids.client_id, "kind": "download" })).await;
         assert_eq!(link.status, 201, "{}", link.body);
         let link_url = link.body["access_link"]["url"].as_str().unwrap().to_owned();
@@ -498,6 +523,8 @@ on_both_backends! {
             link_token: link_url.rsplit('/').next().unwrap().to_owned(),
             file_transfer_id: transfer.body["transfer"]["id"].as_str().unwrap().to_owned(),
             signature_request_id: signature.id(),
+            document_request_id: request.id(),
+            item_id: request.body["items"][0]["id"].as_str().unwrap().to_owned(),
             share_id: share.body["shares"][0]["id"].as_str().unwrap().to_owned(),
             document_id: document.id(),
             folder_id: folder.id(),
@@ -522,7 +549,7 @@ on_both_backends! {
                 let app = &app;
                 async move { app.call(method, &path, Some(&token), body.as_ref()).await }
             };
-            if row.audience == Audience::Staff {
+            if matches!(row.audience, Audience::Staff | Audience::Person) {
                 match row.foreign {
                     Foreign::NotFound => call(&b.owner_token).await.assert_problem(404, "not_found"),
                     Foreign::Rejected => call(&b.owner_token).await.assert_problem(422, "validation_failed"),
@@ -533,6 +560,11 @@ on_both_backends! {
                     }
                     Foreign::NotApplicable => {}
                 }
+            }
+            if row.audience == Audience::Person && row.foreign == Foreign::NotFound {
+                call(&neighbour_token).await.assert_problem(404, "not_found");
+            }
+            if row.audience == Audience::Staff {
                 let as_contact = call(&contact_token).await;
                 assert_eq!(as_contact.status, 403, "{what} as a portal contact: {}", as_contact.body);
                 if row.admin_only {

@@ -106,7 +106,13 @@ on_both_backends! {
         let reply = app.post(&format!("/v1/conversations/{}/messages", started.id()), &firm.owner_token, &json!({ "body": "One more thing." })).await;
         assert_eq!(reply.status, 201);
         let mut resumed = Stream::connect(&app, "/v1/live", Some(&contact_token), Some(&event.id)).await;
+        // The first message's in-app notification followed its event; then the reply.
         let missed = resumed.next().await;
+        assert_eq!(missed.name, "notification.created");
+        assert_eq!(missed.data["kind"], "new_message");
+        assert_eq!(missed.data["message_id"], event.data["message_id"]);
+        let missed = resumed.next().await;
+        assert_eq!(missed.name, "message.created");
         assert_eq!(missed.data["message_id"], reply.id());
     }
 

@@ -10,6 +10,7 @@ mod auth;
 mod blob_stores;
 mod card_payments;
 mod clients;
+mod document_requests;
 mod documents;
 mod file_transfers;
 mod idempotency;

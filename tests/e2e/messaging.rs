@@ -132,7 +132,7 @@ on_both_backends! {
                     staff_id: String,
                 }
                 use diesel::RunQueryDsl;
-                diesel::sql_query(format!("SELECT staff_id FROM notifications WHERE conversation_id = '{conversation}' ORDER BY staff_id"))
+                diesel::sql_query(format!("SELECT recipient_id AS staff_id FROM notifications WHERE subject_id = '{conversation}' AND recipient_kind = 'staff' ORDER BY recipient_id"))
                     .load::<Recipient>(&mut *app.conn())
                     .unwrap()
                     .into_iter()
@@ -145,7 +145,7 @@ on_both_backends! {
             ));
             assert_eq!(emailed, i64::try_from(expected.len()).unwrap(), "emails under {policy}");
         }
-        assert_eq!(app.count(&format!("notifications WHERE staff_id = '{disabled}'")), 0, "disabled staff hear nothing");
+        assert_eq!(app.count(&format!("notifications WHERE recipient_id = '{disabled}'")), 0, "disabled staff hear nothing");
     }
 
     async fn a_client_reply_notifies_every_member_with_access_in_the_app_only(backend) {
@@ -161,7 +161,7 @@ on_both_backends! {
         assert_eq!(answer.body["author"]["kind"], "contact");
         assert_eq!(answer.body["author"]["name"], "Cora Contact");
         for staff_id in [&firm.owner_id, &member, &outsider] {
-            assert_eq!(app.count(&format!("notifications WHERE staff_id = '{staff_id}' AND kind = 'message_received'")), 1);
+            assert_eq!(app.count(&format!("notifications WHERE recipient_id = '{staff_id}' AND kind = 'message_received'")), 1);
         }
         assert_eq!(app.count("deliveries WHERE channel = 'email' AND recipient LIKE '%harbor.test'"), 0, "replies notify in the app, not by email");
 
@@ -174,8 +174,8 @@ on_both_backends! {
         assert_eq!(secret.status, 201, "{}", secret.body);
         let answer = app.post(&format!("/v1/portal/conversations/{}/messages", secret.id()), &contact_token, &json!({ "body": "Understood." })).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
-        assert_eq!(app.count(&format!("notifications WHERE staff_id = '{outsider}'")), 1, "nothing about the restricted matter");
-        assert_eq!(app.count(&format!("notifications WHERE staff_id = '{member}'")), 2);
+        assert_eq!(app.count(&format!("notifications WHERE recipient_id = '{outsider}'")), 1, "nothing about the restricted matter");
+        assert_eq!(app.count(&format!("notifications WHERE recipient_id = '{member}'")), 2);
 
         let list = app.get("/v1/conversations", &outsider_token).await;
         assert_eq!(ids(&list), vec![started.id()], "the outsider does not see the restricted conversation");

@@ -4,7 +4,7 @@
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::{ClientId, StaffId};
+use vestibule_domain::ids::{ClientId, FolderId, StaffId};
 use vestibule_domain::roles::ClientKind;
 use vestibule_domain::{FieldError, ValidationErrors};
 use vestibule_storage::clients::{self, ClientChanges, ClientFilter, ClientRecord, ClientRow};
@@ -14,6 +14,7 @@ use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
 use crate::page::Listed;
+use crate::places::folder_in;
 use crate::upsert::Upserted;
 
 pub const MAX_EMAILS: usize = 20;
@@ -40,6 +41,8 @@ pub struct ClientUpdate {
     pub external_id: Option<Option<String>>,
     pub owner: Option<Option<StaffId>>,
     pub assignees: Option<Vec<StaffId>>,
+    /// A folder of the client itself (not of a matter), for portal uploads.
+    pub portal_inbox: Option<Option<FolderId>>,
 }
 
 #[tracing::instrument(skip(conn, ctx))]
@@ -84,6 +87,11 @@ pub fn update(
             name: update.name,
             external_id: update.external_id,
             owner_staff_id: update.owner.map(|o| o.map(String::from)),
+            portal_inbox_folder_id: match &update.portal_inbox {
+                Some(Some(folder)) => Some(Some(inbox_folder(conn, ctx, id, folder)?)),
+                Some(None) => Some(None),
+                None => None,
+            },
             updated_at: vestibule_storage::now(),
         };
         let assignees: Option<Vec<String>> = update.assignees.map(|a| a.into_iter().map(String::from).collect());
@@ -100,6 +108,13 @@ pub fn update(
         audit::record(conn, ctx, entry)?;
         Ok(record)
     })
+}
+
+/// A folder of the client itself, where portal uploads without a folder go; anything else is
+/// refused at `/portal_inbox_folder_id`.
+fn inbox_folder(conn: &mut DbConnection, ctx: &Context, client: &ClientId, folder: &FolderId) -> AppResult<String> {
+    let pointer = "/portal_inbox_folder_id";
+    Ok(folder_in(conn, &ctx.principal, folder, (client.as_str(), None), pointer)?.id)
 }
 
 /// Deletes a client that has no matters or contacts left.
@@ -145,6 +160,7 @@ pub fn upsert(
             name: Some(new.name),
             external_id: None,
             owner_staff_id: Some(new.owner.map(String::from)),
+            portal_inbox_folder_id: None,
             updated_at: vestibule_storage::now(),
         };
         let record =
@@ -165,6 +181,7 @@ fn insert(conn: &mut DbConnection, ctx: &Context, new: NewClient) -> AppResult<C
         kind: new.kind.as_str().to_owned(),
         name: new.name,
         external_id: new.external_id,
+        portal_inbox_folder_id: None,
         owner_staff_id: new.owner.map(String::from),
         version: 1,
         created_at: now,

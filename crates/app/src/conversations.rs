@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use vestibule_domain::authz::{Action, MatterVisibility, authorize, matter_visibility};
 use vestibule_domain::conversation::{portal_conversation_place, staff_conversation_client};
 use vestibule_domain::cursor::Page;
-use vestibule_domain::ids::{ClientId, ContactId, ConversationId, MatterId, MessageId, TemplateId};
+use vestibule_domain::ids::{ClientId, ContactId, ConversationId, DocumentId, MatterId, MessageId, TemplateId};
 use vestibule_domain::principal::Principal;
 use vestibule_storage::conversations::{
     self, CONTACT, ConversationFilter, ConversationRow, ConversationView, MessageRow, STAFF, Viewer,
@@ -224,7 +224,13 @@ pub fn mark_read(
 pub struct Reply {
     pub body: Option<String>,
     pub template_id: Option<TemplateId>,
+    /// From the portal: documents the contact uploaded, of the conversation's client and
+    /// matter, to attach.
+    pub attachments: Vec<DocumentId>,
 }
+
+/// The most documents one portal message carries.
+pub const MAX_ATTACHMENTS: usize = 20;
 
 /// Answers in a conversation of the caller's inbox. Staff write only while the contact's
 /// portal can receive it (409 otherwise).
@@ -261,8 +267,48 @@ pub fn reply(
             }
         };
         let posted = messaging::post(conn, ctx, Posting::new(&row, text, false))?;
+        attach_own_uploads(conn, ctx, &row, &posted, &reply.attachments)?;
         describe_one(conn, ctx.firm_id(), posted)
     })
+}
+
+/// Attaches documents the contact uploaded to their message; anything else is refused at its
+/// index of `/document_ids`, as unknown to them.
+fn attach_own_uploads(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    conversation: &ConversationRow,
+    message: &MessageRow,
+    ids: &[DocumentId],
+) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let Principal::Contact(me) = &ctx.principal else {
+        return Err(AppError::field("/document_ids", "not_allowed", "staff attach documents by sharing them"));
+    };
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(AppError::field(
+            "/document_ids",
+            "too_many",
+            format!("attach at most {MAX_ATTACHMENTS} documents"),
+        ));
+    }
+    let wanted: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
+    let found = vestibule_storage::documents::get_many(conn, ctx.firm_id(), &wanted, &MatterVisibility::All)?;
+    for (i, id) in wanted.iter().enumerate() {
+        let own = found.iter().find(|d| d.id == *id).filter(|d| {
+            d.uploaded_by == me.contact_id.as_str()
+                && d.client_id == conversation.client_id
+                && d.matter_id == conversation.matter_id
+        });
+        if own.is_none() {
+            let detail = "not a document you uploaded for this conversation's client or matter";
+            return Err(AppError::field(&format!("/document_ids/{i}"), "unknown_reference", detail));
+        }
+        shares::attach(conn, ctx.firm_id(), &message.id, id)?;
+    }
+    Ok(())
 }
 
 /// A conversation staff start in a contact's portal. Subject and body are validated; each

@@ -68,6 +68,18 @@ pub struct NewDocument {
     pub visible_to_client: bool,
 }
 
+/// A file received and stored for an upload, not yet a document.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub id: DocumentId,
+    pub blob_key: String,
+    /// The sender's filename, for display only.
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
 /// Fields to change: `None` keeps; `folder: Some(None)` moves out of any folder.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentChanges {
@@ -344,6 +356,7 @@ pub fn delete(conn: &mut DbConnection, ctx: &Context, id: &DocumentId, expected_
         }
         refuse_if_signed(conn, &row)?;
         documents::soft_delete(conn, &row.id, vestibule_storage::now())?;
+        crate::document_requests::upload_removed(conn, &row.id)?;
         let entry = Entry::success("document.deleted", "document", &row.id).publishes(EventType::DocumentDeleted);
         audit::record(conn, ctx, entry)?;
         Ok(())

@@ -2,6 +2,7 @@
 
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::payment::MemberPaymentAccess;
+use vestibule_domain::reminder::ReminderPolicy;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_storage::DbConnection;
 use vestibule_storage::firms::{self, FirmChanges, FirmRow};
@@ -20,6 +21,7 @@ pub struct FirmUpdate {
     pub default_link_expiry_days: Option<i32>,
     pub upload_limit_bytes: Option<i64>,
     pub member_payment_access: Option<MemberPaymentAccess>,
+    pub reminder_policy: Option<ReminderPolicy>,
 }
 
 #[tracing::instrument(skip(conn, ctx))]
@@ -39,6 +41,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Context, update: FirmUpdate) -> App
             default_link_expiry_days: update.default_link_expiry_days,
             upload_limit_bytes: update.upload_limit_bytes,
             member_payment_access: update.member_payment_access.map(|a| a.as_str().to_owned()),
+            reminder_policy: update.reminder_policy.map(|p| p.to_stored()),
             updated_at: Some(vestibule_storage::now()),
         };
         Ok(firms::update(conn, firm_id, &changes)?)

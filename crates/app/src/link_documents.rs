@@ -16,9 +16,12 @@ use vestibule_storage::{DbConnection, firms, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::{Origin, Settings};
+use crate::documents::Uploaded;
 use crate::error::{AppError, AppResult};
+use crate::events;
 use crate::links::{allowed, notify_staff, session_link};
 use crate::page::Listed;
+use crate::portal_uploads::Uploader;
 
 /// Records what the link's recipient did.
 fn by_link(conn: &mut DbConnection, origin: &Origin, link: &Link, entry: Entry<'_>) -> AppResult<()> {
@@ -118,18 +121,6 @@ pub fn upload_room(conn: &mut DbConnection, link: &Link) -> AppResult<UploadRoom
     Ok(UploadRoom { files, bytes_per_file })
 }
 
-/// A file received and stored for an upload, not yet a document.
-#[derive(Debug, Clone)]
-pub struct Uploaded {
-    pub id: DocumentId,
-    pub blob_key: String,
-    /// The sender's filename, for display only.
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-}
-
 pub struct Uploads {
     pub documents: Vec<DocumentRow>,
     /// Files the link still accepts.
@@ -164,6 +155,8 @@ pub fn save_uploads(
                 .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }))
                 .publishes(EventType::DocumentCreated);
             by_link(conn, origin, &link, entry)?;
+            let uploaded_by = Uploader::AccessLink(&link.row.id);
+            events::publish_data(conn, &row.firm_id, EventType::DocumentUploaded, &uploaded_by.event_data(row, None))?;
         }
         let files = rows.iter().map(|r| r.name.clone()).collect();
         notify_staff(conn, settings, &link, |alert| Email::AccessLinkUploaded(mail::LinkUpload { alert, files }))?;

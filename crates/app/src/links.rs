@@ -8,7 +8,9 @@ use serde_json::json;
 use vestibule_domain::access_link::{LinkKind, LinkUse, MAX_FAILED_CODES, normalize_code, told_of_link};
 use vestibule_domain::audit::ActorKind;
 use vestibule_domain::mail::{self, Email};
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 use vestibule_storage::access_links::{self, Link};
+use vestibule_storage::staff::StaffRow;
 use vestibule_storage::{DbConnection, StorageError, clients, firms, outbox, staff, write_tx};
 
 use crate::audit::{self, Entry};
@@ -16,6 +18,7 @@ use crate::context::{Origin, Settings};
 use crate::error::{AppError, AppResult};
 use crate::events;
 use crate::link_secret::{LINK_TOKEN_PREFIX, LinkSecret, new_session_token};
+use crate::notifications::{self, Notice};
 use crate::secrets;
 
 /// How long a correct code keeps the link open without asking again.
@@ -138,7 +141,8 @@ fn anonymous(conn: &mut DbConnection, origin: &Origin, firm_id: &str, entry: Ent
     Ok(())
 }
 
-/// Publishes the event of `email` about the link and emails those on staff who hear of it.
+/// Publishes the event of `email` about the link, and emails and notifies in the app those on
+/// staff who hear of it.
 /// Given the email's variant rather than an event type, so that the event published is the
 /// one the email is about.
 pub(crate) fn notify_staff(
@@ -155,10 +159,17 @@ pub(crate) fn notify_staff(
         client_name: client.row.name.clone(),
     });
     let event = events::publish(conn, firm_id, content.event_type(), &link.row.id)?;
-    for member in staff::with_access(conn, firm_id, link.row.matter_id.as_deref())? {
-        if told_of_link(&member.id, &link.row.created_by, &client.assignees) {
-            outbox::queue_email(conn, &event, &member.email, &content)?;
-        }
+    let told: Vec<StaffRow> = staff::with_access(conn, firm_id, link.row.matter_id.as_deref())?
+        .into_iter()
+        .filter(|member| told_of_link(&member.id, &link.row.created_by, &client.assignees))
+        .collect();
+    for member in &told {
+        outbox::queue_email(conn, &event, &member.email, &content)?;
     }
-    Ok(())
+    let kind = match content {
+        Email::AccessLinkLocked(_) => NotificationKind::LinkLocked,
+        _ => NotificationKind::UploadReceived,
+    };
+    let notice = Notice::new(kind, &link.row.client_id, (SubjectType::AccessLink, &link.row.id));
+    notifications::notify(conn, firm_id, notifications::to_staff(&told), notice)
 }

@@ -6,15 +6,14 @@
 
 use serde_json::json;
 use vestibule_domain::events::EventType;
-use vestibule_domain::ids::{MessageId, NotificationId};
+use vestibule_domain::ids::MessageId;
 use vestibule_domain::mail::{self, Audience, Email};
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 use vestibule_domain::portal::{Delivery, PortalStatus};
 use vestibule_domain::principal::Principal;
-use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_domain::template::{Placeholder, TemplateText, Values};
 use vestibule_domain::{FieldError, text};
 use vestibule_storage::conversations::{self, CONTACT, ConversationRow, MessageRow, STAFF};
-use vestibule_storage::notifications::{self, NotificationRow};
 use vestibule_storage::portals::{self, PortalRow};
 use vestibule_storage::{DbConnection, clients, contacts, firms, live, matters, outbox, staff, templates};
 
@@ -22,6 +21,7 @@ use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::events;
+use crate::notifications::{self, Notice, Recipient};
 
 pub const MAX_BODY_CHARS: usize = 20_000;
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -29,11 +29,6 @@ pub const MAX_CHANNEL_CHARS: usize = 64;
 
 /// Live event kinds, as the stream names them.
 pub const LIVE_MESSAGE: &str = "message.created";
-pub const LIVE_NOTIFICATION: &str = "notification.created";
-
-/// The notification kinds.
-pub const STARTED: &str = "conversation_started";
-pub const REPLIED: &str = "message_received";
 
 /// Staff write only to a contact whose portal is active and shows the conversation's client
 /// or matter; the codes tell the frontend what to offer instead (create or reactivate a
@@ -45,20 +40,33 @@ pub fn reachable_portal(
     client_id: &str,
     matter_id: Option<&str>,
 ) -> AppResult<PortalRow> {
+    portal_for(conn, firm_id, contact_id, (client_id, matter_id), Delivery::Message)
+}
+
+/// The contact's portal, ready for `delivery` and showing the client or matter; refused with
+/// the codes of [`reachable_portal`] otherwise.
+pub fn portal_for(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    contact_id: &str,
+    (client_id, matter_id): (&str, Option<&str>),
+    delivery: Delivery,
+) -> AppResult<PortalRow> {
     let Some(portal) = portals::for_contact(conn, firm_id, contact_id)? else {
         return Err(AppError::conflict(
             "portal_required",
-            "this contact has no client portal; create one (full or temporary) to send secure messages",
+            "this contact has no client portal; create one (full or temporary) first",
         ));
     };
     let status = PortalStatus::of(&portal.status, portal.disabled_at, portal.expires_at, vestibule_storage::now());
-    if !status.receives(Delivery::Message) {
+    if !status.receives(delivery) {
+        let ready = match delivery {
+            Delivery::Message => "active (registered, enabled, not expired)",
+            Delivery::Files => "enabled and not expired",
+        };
         return Err(AppError::conflict(
             "portal_inactive",
-            format!(
-                "the contact's portal is {}; it must be active (registered, enabled, not expired) to receive messages",
-                status.as_str()
-            ),
+            format!("the contact's portal is {}; it must be {ready} for this", status.as_str()),
         ));
     }
     if !portal_shows(conn, &portal.id, client_id, matter_id)? {
@@ -220,42 +228,35 @@ pub fn post(conn: &mut DbConnection, ctx: &Context, posting: Posting<'_>) -> App
             outbox::queue_email(conn, &created, email, &content)?;
         }
         live::push(conn, firm_id, (CONTACT, &conversation.contact_id), LIVE_MESSAGE, &live_data)?;
+        let notice = Notice {
+            message_id: Some(&message.id),
+            ..Notice::new(
+                NotificationKind::NewMessage,
+                &conversation.client_id,
+                (SubjectType::Conversation, &conversation.id),
+            )
+        };
+        notifications::notify(conn, firm_id, [Recipient::Contact(&conversation.contact_id)], notice)?;
         return Ok(message);
     }
-    let with_access = staff::with_access(conn, firm_id, conversation.matter_id.as_deref())?;
-    let recipients: Vec<_> = match started {
+    let recipients = match started {
         Some(_) => {
-            let policy = ThreadNotificationPolicy::from_stored(&firms::get(conn, firm_id)?.thread_notification_policy)
-                .unwrap_or(ThreadNotificationPolicy::Assignees);
-            let client = clients::get(conn, firm_id, &conversation.client_id)?;
-            let owner = client.row.owner_staff_id.as_deref();
-            with_access.into_iter().filter(|member| policy.notifies(&member.id, &client.assignees, owner)).collect()
+            notifications::staff_to_tell(conn, firm_id, &conversation.client_id, conversation.matter_id.as_deref())?
         }
         // Seed 001: every member with access hears about a client's reply, in the app only.
-        None => with_access,
+        None => staff::with_access(conn, firm_id, conversation.matter_id.as_deref())?,
     };
-    let kind = if started.is_some() { STARTED } else { REPLIED };
-    for member in &recipients {
-        let notification = NotificationRow {
-            id: NotificationId::generate().into(),
-            firm_id: firm_id.to_owned(),
-            staff_id: member.id.clone(),
-            kind: kind.to_owned(),
-            client_id: conversation.client_id.clone(),
-            conversation_id: conversation.id.clone(),
-            message_id: message.id.clone(),
-            created_at: message.created_at,
-            read_at: None,
-        };
-        notifications::insert(conn, &notification)?;
-        let data = json!({
-            "id": notification.id, "kind": kind,
-            "conversation_id": conversation.id, "message_id": message.id,
-        });
-        live::push(conn, firm_id, (STAFF, &member.id), LIVE_NOTIFICATION, &data)?;
-        if let Some(event) = &started {
-            let link = ctx.settings.link(&format!("/conversations/{}", conversation.id));
-            let content = Email::ConversationStarted(mail::NewConversation { audience: Audience::Staff, link });
+    let kind =
+        if started.is_some() { NotificationKind::ConversationStarted } else { NotificationKind::MessageReceived };
+    let notice = Notice {
+        message_id: Some(&message.id),
+        ..Notice::new(kind, &conversation.client_id, (SubjectType::Conversation, &conversation.id))
+    };
+    notifications::notify(conn, firm_id, notifications::to_staff(&recipients), notice)?;
+    if let Some(event) = &started {
+        let link = ctx.settings.link(&format!("/conversations/{}", conversation.id));
+        let content = Email::ConversationStarted(mail::NewConversation { audience: Audience::Staff, link });
+        for member in &recipients {
             outbox::queue_email(conn, event, &member.email, &content)?;
         }
     }

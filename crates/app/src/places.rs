@@ -4,6 +4,7 @@
 use vestibule_domain::authz::{MatterVisibility, matter_visibility};
 use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
 use vestibule_domain::principal::Principal;
+use vestibule_domain::roles::MatterRole;
 use vestibule_domain::{FieldError, ValidationErrors};
 use vestibule_storage::documents::{self, DocumentRow};
 use vestibule_storage::folders::{self, FolderRow};
@@ -81,6 +82,23 @@ impl Place {
         }
         Ok(Self { client_id, matter_id, folder_id: folder.map(|f| f.id) })
     }
+}
+
+/// The staff caller's role on the matter, if any: what sharing and document requests ask of
+/// members (neither owners nor admins) on a matter.
+pub fn role_on_matter(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    matter_id: Option<&str>,
+) -> AppResult<Option<MatterRole>> {
+    Ok(match (matter_id, principal) {
+        (Some(matter), Principal::Staff(me)) => {
+            matters::role_of(conn, me.firm_id.as_str(), matter, me.staff_id.as_str())?
+                .as_deref()
+                .and_then(MatterRole::from_stored)
+        }
+        _ => None,
+    })
 }
 
 pub fn visible_folder(

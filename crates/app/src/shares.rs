@@ -10,20 +10,21 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, ConversationId, DocumentId, FolderId, ShareId};
 use vestibule_domain::mail::{self, Email};
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 use vestibule_domain::principal::Principal;
-use vestibule_domain::roles::MatterRole;
 use vestibule_storage::conversations::{self, ConversationRow, STAFF, Viewer};
 use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::shares::{self, ShareFilter, ShareRow};
-use vestibule_storage::{DbConnection, contacts, live, matters, outbox, write_tx};
+use vestibule_storage::{DbConnection, contacts, live, outbox, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::events;
 use crate::messaging::{self, Posting};
+use crate::notifications::{self, Notice, Recipient};
 use crate::page::Listed;
-use crate::places::{Selection, folder_in, visible_documents};
+use crate::places::{Selection, folder_in, role_on_matter, visible_documents};
 
 /// A share and the name of its document.
 pub type ShareRecord = (ShareRow, String);
@@ -79,14 +80,7 @@ pub fn documents_to_share(
 /// Asks `authz::may_share_documents` about documents of `matter_id`, with the caller's role
 /// on that matter.
 pub fn may_share(conn: &mut DbConnection, principal: &Principal, matter_id: Option<&str>) -> AppResult<()> {
-    let role = match (matter_id, principal) {
-        (Some(matter), Principal::Staff(me)) => {
-            matters::role_of(conn, me.firm_id.as_str(), matter, me.staff_id.as_str())?
-                .as_deref()
-                .and_then(MatterRole::from_stored)
-        }
-        _ => None,
-    };
+    let role = role_on_matter(conn, principal, matter_id)?;
     Ok(may_share_documents(principal, matter_id.is_some(), role)?)
 }
 
@@ -220,6 +214,14 @@ pub fn share(conn: &mut DbConnection, ctx: &Context, command: ShareCommand) -> A
             }
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             live::push(conn, firm_id, ("contact", &contact.id), "documents.shared", &json!({ "document_ids": ids }))?;
+            if let Some(first) = rows.first() {
+                let notice = Notice::new(
+                    NotificationKind::DocumentsShared,
+                    &first.client_id,
+                    (SubjectType::Document, &first.id),
+                );
+                notifications::notify(conn, firm_id, [Recipient::Contact(&contact.id)], notice)?;
+            }
         }
         let message = posted.map(|row| crate::conversations::describe_one(conn, firm_id, row)).transpose()?;
         Ok(Shared { shares: created, message })

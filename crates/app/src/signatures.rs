@@ -9,6 +9,7 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{ContactId, DocumentId, ShareId, SignatureRequestId};
 use vestibule_domain::mail::{self, Email};
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 use vestibule_domain::principal::ContactPrincipal;
 use vestibule_domain::signature::{SignatureStatus, may_ask};
 use vestibule_storage::contacts::ContactRow;
@@ -16,7 +17,7 @@ use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::portals::PortalRow;
 use vestibule_storage::shares::{self, ShareRow};
 use vestibule_storage::signatures::{self, Decision, SignatureRow};
-use vestibule_storage::{DbConnection, StorageError, contacts, documents, live, outbox, write_tx};
+use vestibule_storage::{DbConnection, StorageError, contacts, documents, live, outbox, staff, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::Context;
@@ -24,6 +25,7 @@ use crate::documents::portal_contact;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::events;
 use crate::messaging;
+use crate::notifications::{self, Notice, Recipient};
 use crate::page::Listed;
 use crate::portal_access::portal_of;
 use crate::shares::may_share;
@@ -94,6 +96,12 @@ pub fn ask(conn: &mut DbConnection, ctx: &Context, asked: Asked<'_>) -> AppResul
         outbox::queue_email(conn, &event, email, &Email::SignatureRequested(mail::SignatureRequest { link }))?;
     }
     live::push(conn, &document.firm_id, ("contact", &contact.id), "signature.requested", &json!({ "id": row.id }))?;
+    let notice = Notice::new(
+        NotificationKind::SignatureRequested,
+        &document.client_id,
+        (SubjectType::SignatureRequest, &row.id),
+    );
+    notifications::notify(conn, &document.firm_id, [Recipient::Contact(&contact.id)], notice)?;
     let entry = Entry::success("signature.requested", "document", &document.id)
         .with_details(json!({ "request_id": row.id, "contact_id": contact.id }));
     audit::record(conn, ctx, entry)?;
@@ -206,10 +214,10 @@ fn answer(
     let request = signatures::get_for_contact(conn, me.contact_id.as_str(), id.as_str())?;
     let document = documents::get_for_portal(conn, &portal, &request.document_id)?;
     let decision = decision(&document.sha256);
-    let (action, event) = if decision.status == SignatureStatus::Signed.as_str() {
-        ("signature.signed", EventType::SignatureSigned)
+    let (action, event, kind) = if decision.status == SignatureStatus::Signed.as_str() {
+        ("signature.signed", EventType::SignatureSigned, NotificationKind::DocumentSigned)
     } else {
-        ("signature.declined", EventType::SignatureDeclined)
+        ("signature.declined", EventType::SignatureDeclined, NotificationKind::SignatureDeclined)
     };
     signatures::decide(conn, &request.id, &decision).map_err(|error| match error {
         StorageError::Conflict(_) => AppError::conflict("signature_decided", "this request has been answered already"),
@@ -219,5 +227,9 @@ fn answer(
         .with_details(json!({ "document_id": document.id, "sha256": document.sha256 }))
         .publishes(event);
     audit::record(conn, ctx, entry)?;
+    // The staff member who asked hears of the answer (an API key that asked has no inbox).
+    let asker = staff::get(conn, &request.firm_id, &request.requested_by).ok();
+    let notice = Notice::new(kind, &document.client_id, (SubjectType::SignatureRequest, &request.id));
+    notifications::notify(conn, &request.firm_id, asker.iter().map(|s| Recipient::Staff(&s.id)), notice)?;
     Ok(signatures::get_for_contact(conn, me.contact_id.as_str(), &request.id)?)
 }

@@ -372,7 +372,93 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
             );
             Rendered { subject, text, html }
         }
+        Email::DocumentRequested(request) => {
+            let what = documents(request.items);
+            let by = request.due_on.map(|d| format!(" by {}", d.format("%-d %B %Y"))).unwrap_or_default();
+            let subject = format!("{} asks you for {what}", context.firm_name);
+            let lead = format!("{} asks you for {what}{by}.", context.firm_name);
+            notice_with_link(context, subject, &lead, "See the list and upload in your client portal", &request.link)
+        }
+        Email::DocumentRequestReturned(request) => {
+            let subject = format!("{} asks you to upload a document again", context.firm_name);
+            let lead = format!("{} looked at what you uploaded and asks you for it again.", context.firm_name);
+            notice_with_link(context, subject, &lead, "See why and upload again in your client portal", &request.link)
+        }
+        Email::DocumentRequestReminder(reminder) => {
+            let what = documents(reminder.items);
+            let when = match (reminder.due_on, reminder.overdue) {
+                (Some(due), true) => format!(", which were due on {}", due.format("%-d %B %Y")),
+                (Some(due), false) => format!(", due on {}", due.format("%-d %B %Y")),
+                (None, _) => String::new(),
+            };
+            let subject = format!("Reminder: {} is waiting for {what}", context.firm_name);
+            let lead = format!("{} is still waiting for {what}{when}.", context.firm_name);
+            notice_with_link(context, subject, &lead, "Upload them in your client portal", &reminder.link)
+        }
+        Email::AccessLinkReminder(reminder) => {
+            let until = reminder.expires_at.format("%-d %B %Y");
+            let (subject, lead, action) = if reminder.nothing_uploaded {
+                (
+                    format!("Reminder: {} is waiting for your files", context.firm_name),
+                    format!(
+                        "{} is still waiting for your files. The upload link works until {until}.",
+                        context.firm_name
+                    ),
+                    "Upload them here (with the security code you were given)",
+                )
+            } else {
+                let what = match reminder.kind {
+                    LinkKind::Download => "download link",
+                    LinkKind::Upload => "upload link",
+                };
+                (
+                    format!("Reminder: your {what} from {} expires soon", context.firm_name),
+                    format!("The {what} {} sent you works until {until}.", context.firm_name),
+                    "Open it here (with the security code you were given)",
+                )
+            };
+            notice_with_link(context, subject, &lead, action, &reminder.link)
+        }
+        Email::ClientUploaded(upload) => {
+            let (link, client, files) = (&upload.link, &upload.client_name, &upload.files);
+            let what = if files.len() == 1 { "A file was".to_owned() } else { format!("{} files were", files.len()) };
+            let subject = format!("[{}] {what} uploaded for {client}", context.firm_name);
+            let list: String = files.iter().map(|f| format!("- {f}\n")).collect();
+            let text = format!(
+                "Hello,\n\n{what} uploaded by {uploader} for {client}:\n{list}\n{link}\n\n-- {firm}\n",
+                uploader = upload.uploader,
+                firm = context.firm_name,
+            );
+            let html_list: String = files.iter().map(|f| format!("<li>{}</li>", escape(f))).collect();
+            let html = format!(
+                "<p>Hello,</p><p>{what} uploaded by {uploader} for <a href=\"{link}\">{client}</a>:</p>\
+                 <ul>{html_list}</ul><p>&mdash; {firm}</p>",
+                what = escape(&what),
+                uploader = escape(&upload.uploader),
+                link = escape(link),
+                client = escape(client),
+                firm = escape(&context.firm_name),
+            );
+            Rendered { subject, text, html }
+        }
     }
+}
+
+fn documents(count: usize) -> String {
+    if count == 1 { "1 document".to_owned() } else { format!("{count} documents") }
+}
+
+/// An email to a contact that says what waits and where, and nothing of the content.
+fn notice_with_link(context: &Context, subject: String, lead: &str, action: &str, link: &str) -> Rendered {
+    let text = format!("Hello,\n\n{lead} {action}:\n{link}\n\n-- {firm}\n", firm = context.firm_name);
+    let html = format!(
+        "<p>Hello,</p><p>{lead} <a href=\"{link}\">{action}</a>.</p><p>&mdash; {firm}</p>",
+        lead = escape(lead),
+        action = escape(action),
+        link = escape(link),
+        firm = escape(&context.firm_name),
+    );
+    Rendered { subject, text, html }
 }
 
 /// Who gets one email. Most emails have a single `to`; an invoice email has the lists the
@@ -405,7 +491,12 @@ impl Recipients {
             | Email::AccessLinkEmailed(_)
             | Email::AccessLinkLocked(_)
             | Email::AccessLinkUploaded(_)
-            | Email::PaymentReceipt(_) => single(),
+            | Email::PaymentReceipt(_)
+            | Email::DocumentRequested(_)
+            | Email::DocumentRequestReturned(_)
+            | Email::DocumentRequestReminder(_)
+            | Email::ClientUploaded(_)
+            | Email::AccessLinkReminder(_) => single(),
         }
     }
 }

@@ -41,6 +41,9 @@ pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
             id: stored["id"].as_str().unwrap_or_default().to_owned(),
             firm_id: FirmId::from_trusted(event.firm_id.clone()),
             reason: stored["reason"].as_str().and_then(DisabledReason::from_stored),
+            uploaded_by: serde_json::from_value(stored["uploaded_by"].clone()).ok(),
+            document_request_id: stored["document_request_id"].as_str().map(str::to_owned),
+            item_id: stored["item_id"].as_str().map(str::to_owned),
         },
     };
     Ok(serde_json::to_vec(&payload)?)

@@ -44,6 +44,9 @@ pub enum Action {
     WriteDocuments,
     /// Seed 003: sharing into a client's portal needs the portal permission.
     ShareDocuments,
+    /// Asking a contact for documents, and accepting or returning what they upload, works
+    /// through the portal: it needs the portal permission, as sharing does.
+    RequestDocuments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +66,8 @@ pub fn authorize(principal: &Principal, action: Action) -> Result<(), Denied> {
 }
 
 fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result<(), Denied> {
-    if matches!(action, Action::ManagePortals | Action::ShareDocuments) && !portal_permission {
+    if matches!(action, Action::ManagePortals | Action::ShareDocuments | Action::RequestDocuments) && !portal_permission
+    {
         return Err(Denied("managing client portals needs the portal permission"));
     }
     let admin_only = matches!(
@@ -103,7 +107,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::RecordPayments | Action::RefundPayments => ApiScope::PaymentsWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
         Action::ReadDocuments => ApiScope::DocumentsRead,
-        Action::WriteDocuments => ApiScope::DocumentsWrite,
+        Action::WriteDocuments | Action::RequestDocuments => ApiScope::DocumentsWrite,
         Action::ReadFirm
         | Action::UpdateFirm
         | Action::ManageStaff
@@ -188,9 +192,40 @@ pub fn may_share_documents(
     role_on_matter: Option<MatterRole>,
 ) -> Result<(), Denied> {
     authorize(principal, Action::ShareDocuments)?;
+    on_the_matter(
+        principal,
+        of_matter,
+        role_on_matter,
+        "only the matter's case handlers and assistants share its documents",
+    )
+}
+
+/// Document requests follow sharing: the portal permission, and on a matter a role on it
+/// (owners and admins excepted). The same rule covers creating, accepting, returning,
+/// reminding and cancelling.
+pub fn may_request_documents(
+    principal: &Principal,
+    of_matter: bool,
+    role_on_matter: Option<MatterRole>,
+) -> Result<(), Denied> {
+    authorize(principal, Action::RequestDocuments)?;
+    on_the_matter(
+        principal,
+        of_matter,
+        role_on_matter,
+        "only the matter's case handlers and assistants ask for its documents",
+    )
+}
+
+fn on_the_matter(
+    principal: &Principal,
+    of_matter: bool,
+    role_on_matter: Option<MatterRole>,
+    denied: &'static str,
+) -> Result<(), Denied> {
     match principal {
         Principal::Staff(staff) if of_matter && !staff.role.is_admin() && role_on_matter.is_none() => {
-            Err(Denied("only the matter's case handlers and assistants share its documents"))
+            Err(Denied(denied))
         }
         _ => Ok(()),
     }

@@ -77,6 +77,14 @@ catalogue! {
     DocumentCreated => "document.created": "A document was uploaded.",
     DocumentUpdated => "document.updated": "A document was renamed, moved, or shown to or hidden from the client.",
     DocumentDeleted => "document.deleted": "A document was deleted.",
+    DocumentUploaded => "document.uploaded": "The client side handed over a file: a contact in the portal (into a document request or not) or an upload link. `data.uploaded_by` names who.",
+    DocumentRequestCreated => "document_request.created": "Staff asked a contact for documents (`data.id` is the request).",
+    DocumentRequestItemUploaded => "document_request.item_uploaded": "The contact uploaded into an item of a request (`data.item_id`).",
+    DocumentRequestItemAccepted => "document_request.item_accepted": "Staff accepted an item of a request (`data.item_id`).",
+    DocumentRequestItemReturned => "document_request.item_returned": "Staff returned an item to the contact with a reason (`data.item_id`).",
+    DocumentRequestCompleted => "document_request.completed": "Every item of a request was accepted.",
+    DocumentRequestCancelled => "document_request.cancelled": "Staff cancelled a request.",
+    DocumentRequestReminded => "document_request.reminded": "The contact was emailed a reminder of what a request still waits for.",
     DocumentShared => "document.shared": "A document was shared to a contact's portal (`data.id` is the share).",
     ShareEnded => "share.ended": "Sharing a document to a portal was ended (`data.id` is the share).",
     SignatureRequested => "signature.requested": "A contact was asked to sign a document (`data.id` is the request).",
@@ -86,6 +94,7 @@ catalogue! {
     AccessLinkEmailed => "access_link.emailed": "An access link was emailed to a contact, without its code (`data.id` is the contact-log entry).",
     AccessLinkLocked => "access_link.locked": "An access link was locked after too many wrong security codes (`data.id` is the link).",
     AccessLinkUploaded => "access_link.uploaded": "Files were uploaded through an upload link (`data.id` is the link).",
+    AccessLinkReminded => "access_link.reminded": "Those an access link was emailed to were reminded that it expires soon, or that nothing was uploaded through it yet (`data.id` is the link).",
 }
 
 impl EventType {
@@ -200,6 +209,33 @@ pub struct WebhookData {
     /// `webhook_endpoint.disabled` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<DisabledReason>,
+    /// `document.uploaded` only: who on the client side handed the file over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_by: Option<UploadedBy>,
+    /// `document.uploaded` into a request item: the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_request_id: Option<String>,
+    /// The request item, on `document_request.item_*` (and `document.uploaded` into one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+}
+
+/// The client-side uploader a `document.uploaded` event names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UploadedBy {
+    #[serde(rename = "type")]
+    pub kind: UploaderKind,
+    /// The contact (`con_…`) or access link (`alk_…`).
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UploaderKind {
+    /// A contact signed in to the portal.
+    Contact,
+    /// Someone holding an upload link and its code.
+    AccessLink,
 }
 
 #[cfg(test)]

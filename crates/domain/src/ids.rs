@@ -115,7 +115,7 @@ typed_id!(/// A conversation (secure message thread) with one contact about a cl
     ConversationId, "cnv");
 typed_id!(/// One message of a conversation.
     MessageId, "msg");
-typed_id!(/// An in-app notification of a staff member.
+typed_id!(/// An in-app notification of a staff member or a portal contact.
     NotificationId, "ntf");
 typed_id!(/// One event of a live (Server-Sent Events) stream; its `id:` field.
     LiveEventId, "lve");
@@ -141,6 +141,10 @@ typed_id!(/// A card a portal contact saved at the processor for later payments.
     PaymentMethodId, "pmt");
 typed_id!(/// A started "save a card" flow, bound to the contact who started it.
     PaymentSetupId, "pst");
+typed_id!(/// A list of documents staff ask a contact to provide.
+    DocumentRequestId, "drq");
+typed_id!(/// One document asked for in a document request.
+    RequestItemId, "dri");
 
 #[cfg(test)]
 mod tests {

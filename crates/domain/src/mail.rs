@@ -32,6 +32,17 @@ pub enum Email {
     AccessLinkUploaded(LinkUpload),
     /// To the contact who paid by card: what was paid, for which invoices.
     PaymentReceipt(Receipt),
+    /// To the contact asked for documents; like every email to a contact, it names no
+    /// document, only how many and by when.
+    DocumentRequested(DocumentRequest),
+    /// To the contact: staff returned an item and ask for it again (the reason is in the portal).
+    DocumentRequestReturned(DocumentRequest),
+    DocumentRequestReminder(RequestReminder),
+    /// To the staff the firm's policy names: the client side uploaded files.
+    ClientUploaded(ClientUpload),
+    /// To those an access link was emailed to: it expires soon, or waits for their files.
+    /// It carries the link again, never its code.
+    AccessLinkReminder(LinkReminder),
 }
 
 /// The data of a `webhook_endpoint.disabled` event.
@@ -87,6 +98,42 @@ pub struct Receipt {
     /// The card, as `visa ending 4242`.
     pub card: Option<String>,
     pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRequest {
+    pub link: String,
+    /// How many items wait for the contact.
+    pub items: usize,
+    pub due_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestReminder {
+    pub link: String,
+    pub items: usize,
+    /// The earliest due date of the waiting items.
+    pub due_on: Option<chrono::NaiveDate>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkReminder {
+    pub link: String,
+    pub kind: LinkKind,
+    pub expires_at: DateTime<Utc>,
+    /// `true`: nothing was uploaded yet; `false`: the link expires soon.
+    pub nothing_uploaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUpload {
+    /// Where staff see the files: the document request, or the client's documents.
+    pub link: String,
+    pub client_name: String,
+    /// Who uploaded, as staff know them.
+    pub uploader: String,
+    pub files: Vec<String>,
 }
 
 /// Who a messaging email is for; both kinds of email only say where to read.
@@ -194,6 +241,11 @@ impl Email {
             Self::AccessLinkLocked(_) => EventType::AccessLinkLocked,
             Self::AccessLinkUploaded(_) => EventType::AccessLinkUploaded,
             Self::PaymentReceipt(_) => EventType::PaymentSucceeded,
+            Self::DocumentRequested(_) => EventType::DocumentRequestCreated,
+            Self::DocumentRequestReturned(_) => EventType::DocumentRequestItemReturned,
+            Self::DocumentRequestReminder(_) => EventType::DocumentRequestReminded,
+            Self::ClientUploaded(_) => EventType::DocumentUploaded,
+            Self::AccessLinkReminder(_) => EventType::AccessLinkReminded,
         }
     }
 
@@ -213,6 +265,11 @@ impl Email {
             Self::AccessLinkLocked(email) => serde_json::to_string(email),
             Self::AccessLinkUploaded(email) => serde_json::to_string(email),
             Self::PaymentReceipt(email) => serde_json::to_string(email),
+            Self::DocumentRequested(email) => serde_json::to_string(email),
+            Self::DocumentRequestReturned(email) => serde_json::to_string(email),
+            Self::DocumentRequestReminder(email) => serde_json::to_string(email),
+            Self::ClientUploaded(email) => serde_json::to_string(email),
+            Self::AccessLinkReminder(email) => serde_json::to_string(email),
         };
         json.map(Some).map_err(|error| MailError::Malformed { event_type: self.event_type(), error })
     }
@@ -236,6 +293,11 @@ impl Email {
             EventType::AccessLinkLocked => Self::AccessLinkLocked(from_json(event_type, content()?)?),
             EventType::AccessLinkUploaded => Self::AccessLinkUploaded(from_json(event_type, content()?)?),
             EventType::PaymentSucceeded => Self::PaymentReceipt(from_json(event_type, content()?)?),
+            EventType::DocumentRequestCreated => Self::DocumentRequested(from_json(event_type, content()?)?),
+            EventType::DocumentRequestItemReturned => Self::DocumentRequestReturned(from_json(event_type, content()?)?),
+            EventType::DocumentRequestReminded => Self::DocumentRequestReminder(from_json(event_type, content()?)?),
+            EventType::DocumentUploaded => Self::ClientUploaded(from_json(event_type, content()?)?),
+            EventType::AccessLinkReminded => Self::AccessLinkReminder(from_json(event_type, content()?)?),
             // Listed rather than `_`: a new event type must be placed on one side or the other.
             EventType::ClientCreated
             | EventType::ClientUpdated
@@ -264,7 +326,11 @@ impl Email {
             | EventType::PaymentRefunded
             | EventType::PaymentDisputed
             | EventType::PaymentMethodSaved
-            | EventType::PaymentMethodRemoved => return Err(MailError::NotEmailed(event_type)),
+            | EventType::PaymentMethodRemoved
+            | EventType::DocumentRequestItemUploaded
+            | EventType::DocumentRequestItemAccepted
+            | EventType::DocumentRequestCompleted
+            | EventType::DocumentRequestCancelled => return Err(MailError::NotEmailed(event_type)),
         })
     }
 
@@ -353,6 +419,30 @@ mod tests {
             }),
             Email::AccessLinkLocked(alert()),
             Email::AccessLinkUploaded(LinkUpload { alert: alert(), files: vec!["scan.pdf".into()] }),
+            Email::DocumentRequested(DocumentRequest { link: link(), items: 3, due_on: None }),
+            Email::DocumentRequestReturned(DocumentRequest {
+                link: link(),
+                items: 1,
+                due_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 24),
+            }),
+            Email::DocumentRequestReminder(RequestReminder {
+                link: link(),
+                items: 2,
+                due_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 24),
+                overdue: true,
+            }),
+            Email::ClientUploaded(ClientUpload {
+                link: link(),
+                client_name: "Acme".into(),
+                uploader: "Ada Lovelace".into(),
+                files: vec!["w2.pdf".into()],
+            }),
+            Email::AccessLinkReminder(LinkReminder {
+                link: link(),
+                kind: LinkKind::Upload,
+                expires_at: at("2030-01-02T03:04:05Z"),
+                nothing_uploaded: true,
+            }),
         ]
     }
 

@@ -40,24 +40,6 @@ pub enum InvoiceStatus {
     Void,
 }
 
-macro_rules! names {
-    ($type:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $type {
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $name),+
-                }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|value| value.as_str() == raw)
-            }
-        }
-    };
-}
-
 names!(PaymentMethod { Card => "card", BankTransfer => "bank_transfer", Cheque => "cheque", Cash => "cash", Other => "other" });
 names!(PaymentStatus {
     Pending => "pending",

@@ -6,7 +6,7 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
-use vestibule_app::documents;
+use vestibule_app::documents::{self, Uploaded};
 use vestibule_blobs::{BlobError, Stored};
 use vestibule_domain::ids::DocumentId;
 use vestibule_domain::text;
@@ -15,6 +15,25 @@ use vestibule_storage::DbConnection;
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::document::FileBytes;
+
+/// Files one upload request of several files may carry.
+pub const FILES_PER_REQUEST: usize = 20;
+
+/// Several files from a browser, each in a part named `file`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct FilesForm {
+    #[schema(min_items = 1, max_items = 20)]
+    pub file: Vec<FileBytes>,
+}
+
+/// The filename of a raw body.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadName {
+    /// The filename, for a raw body (a multipart body takes each part's filename).
+    pub name: Option<String>,
+}
 
 /// A file whose bytes are stored and which waits to become a document.
 #[derive(Debug)]
@@ -33,6 +52,18 @@ impl Received {
 
     pub fn size(&self) -> i64 {
         i64::try_from(self.stored.size).unwrap_or(i64::MAX)
+    }
+
+    /// The file as the use cases that make it a document take it.
+    pub fn uploaded(&self) -> Uploaded {
+        Uploaded {
+            id: self.id.clone(),
+            blob_key: self.blob_key.clone(),
+            name: self.name.clone(),
+            content_type: self.content_type(),
+            size: self.size(),
+            sha256: self.stored.sha256.clone(),
+        }
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Config {
     pub live_poll_interval: Duration,
     pub live_heartbeat: Duration,
     pub payments: PaymentsConfig,
+    /// How often the document-request reminder pass runs.
+    pub reminder_interval: Duration,
 }
 
 /// Card payments in the portal (`PAYMENTS_PROCESSOR`).
@@ -287,6 +289,7 @@ impl Config {
             live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", 500)?),
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
             payments: payments(&r)?,
+            reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,

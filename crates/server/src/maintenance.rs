@@ -1,9 +1,11 @@
 //! Housekeeping so tables do not grow without bound (the audit log excepted: it is kept).
 //! Every instance may run it: the deletes are idempotent.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use vestibule_app::link_secret::LinkSecret;
 use vestibule_blobs::BlobStore;
 use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, sessions};
 
@@ -61,6 +63,31 @@ pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow
         .await??;
     }
     Ok(keys.len())
+}
+
+/// Sends the reminders due today (document requests, emailed access links), every `every`;
+/// instances share the work through the claims in `reminders_sent`.
+pub async fn remind_forever(
+    pool: DbPool,
+    settings: Arc<vestibule_app::Settings>,
+    links: Arc<LinkSecret>,
+    every: Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let (pool, settings, links) = (pool.clone(), settings.clone(), links.clone());
+        let sent = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get().context("database connection for reminders")?;
+            Ok(vestibule_app::reminders::send_due(&mut conn, &settings, &links)?)
+        })
+        .await;
+        match sent {
+            Ok(Ok(sent)) => tracing::debug!(sent, "reminder pass"),
+            Ok(Err(error)) => tracing::warn!(error = %error, "reminder pass failed"),
+            Err(error) => tracing::warn!(error = %error, "reminder pass panicked"),
+        }
+    }
 }
 
 pub async fn run_forever(pool: DbPool, blobs: BlobStore) {

@@ -56,6 +56,7 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
         default_link_expiry_days: 14,
         upload_limit_bytes: 100 * 1024 * 1024,
         member_payment_access: vestibule_domain::payment::MemberPaymentAccess::Record.as_str().to_owned(),
+        reminder_policy: vestibule_domain::reminder::ReminderPolicy::default().to_stored(),
         created_at: now,
         updated_at: now,
     };
@@ -135,6 +136,7 @@ pub fn seed_demo(conn: &mut DbConnection) -> anyhow::Result<bool> {
                 kind: kind.as_str().to_owned(),
                 name: name.to_owned(),
                 external_id: None,
+                portal_inbox_folder_id: None,
                 owner_staff_id: Some(firm.owner_id.to_string()),
                 version: 1,
                 created_at: now,

@@ -126,6 +126,18 @@ pub struct Application {
     server: Server,
 }
 
+fn link_secret(config: &Config) -> anyhow::Result<vestibule_app::link_secret::LinkSecret> {
+    vestibule_app::link_secret::LinkSecret::new(&keys::link_secret(&config.link_secret)?)
+}
+
+/// What the reminder pass needs: the use cases' settings (links in emails) and the secret
+/// that makes an access link's address.
+pub fn reminder_settings(
+    config: &Config,
+) -> anyhow::Result<(std::sync::Arc<vestibule_app::Settings>, std::sync::Arc<vestibule_app::link_secret::LinkSecret>)> {
+    Ok((http_settings(config)?.app, std::sync::Arc::new(link_secret(config)?)))
+}
+
 impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config)?;
@@ -133,7 +145,7 @@ impl Application {
             vestibule_app::auth::tokens::TokenKeys::new(settings.app.issuer.clone(), &keys::load(&config.jwt_keys)?)?;
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
-        let links = vestibule_app::link_secret::LinkSecret::new(&keys::link_secret(&config.link_secret)?)?;
+        let links = link_secret(config)?;
         let state = AppState::new(pool.clone(), keys, links, settings, blobs)?;
         tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =

@@ -407,3 +407,43 @@ pub fn emails(
     }
     Ok(query.order(link_emails::id.desc()).limit(limit + 1).select(LinkEmailRow::as_select()).load(conn)?)
 }
+
+/// Links that work (enabled, not expired, not locked) and were emailed to someone, with the
+/// addresses they were emailed to: what the reminder pass looks at, across firms.
+pub fn emailed_and_working(conn: &mut DbConnection, now: NaiveDateTime) -> StorageResult<Vec<(Link, Vec<String>)>> {
+    let emailed = link_emails::table.select(link_emails::access_link_id);
+    let rows: Vec<Link> = links()
+        .filter(access_links::enabled.eq(true).and(access_links::expires_at.gt(now)))
+        .filter(link_guards::locked_at.is_null())
+        .filter(access_links::id.eq_any(emailed))
+        .order(access_links::id.asc())
+        .select(Link::as_select())
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|l| l.row.id.as_str()).collect();
+    let mut recipients: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    let sent: Vec<(String, String)> = link_emails::table
+        .filter(link_emails::access_link_id.eq_any(&ids))
+        .select((link_emails::access_link_id, link_emails::recipient))
+        .distinct()
+        .load(conn)?;
+    for (link, recipient) in sent {
+        recipients.entry(link).or_default().push(recipient);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|link| {
+            let to = recipients.remove(&link.row.id).unwrap_or_default();
+            (link, to)
+        })
+        .collect())
+}
+
+/// Files uploaded through each of the links, deleted ones included, in one query.
+pub fn uploads_of(conn: &mut DbConnection, link_ids: &[&str]) -> StorageResult<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = documents::table
+        .filter(documents::uploaded_by.eq_any(link_ids))
+        .group_by(documents::uploaded_by)
+        .select((documents::uploaded_by, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

@@ -18,6 +18,8 @@ pub struct ClientRow {
     pub name: String,
     pub external_id: Option<String>,
     pub owner_staff_id: Option<String>,
+    /// Where portal uploads without a folder of their own go.
+    pub portal_inbox_folder_id: Option<String>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -38,6 +40,7 @@ pub struct ClientChanges {
     pub name: Option<String>,
     pub external_id: Option<Option<String>>,
     pub owner_staff_id: Option<Option<String>>,
+    pub portal_inbox_folder_id: Option<Option<String>>,
     pub updated_at: NaiveDateTime,
 }
 

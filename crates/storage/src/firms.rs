@@ -16,6 +16,8 @@ pub struct FirmRow {
     pub default_link_expiry_days: i32,
     pub upload_limit_bytes: i64,
     pub member_payment_access: String,
+    /// `domain::reminder::ReminderPolicy` as JSON.
+    pub reminder_policy: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -29,6 +31,7 @@ pub struct FirmChanges {
     pub default_link_expiry_days: Option<i32>,
     pub upload_limit_bytes: Option<i64>,
     pub member_payment_access: Option<String>,
+    pub reminder_policy: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -1,4 +1,5 @@
-//! In-app notifications of staff members.
+//! In-app notifications of staff members and portal contacts: the recipient is a kind
+//! (`staff` or `contact`, as in `live_events`) and an id.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -12,11 +13,15 @@ use crate::schema::notifications;
 pub struct NotificationRow {
     pub id: String,
     pub firm_id: String,
-    pub staff_id: String,
+    pub recipient_kind: String,
+    pub recipient_id: String,
     pub kind: String,
     pub client_id: String,
-    pub conversation_id: String,
-    pub message_id: String,
+    /// What the notification is about: `conversation`, `document`, `document_request`, …
+    pub subject_type: String,
+    pub subject_id: String,
+    /// The message, for notifications about one.
+    pub message_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
 }
@@ -26,18 +31,31 @@ pub fn insert(conn: &mut DbConnection, row: &NotificationRow) -> StorageResult<(
     Ok(())
 }
 
+type Mine = diesel::dsl::And<
+    diesel::dsl::And<
+        diesel::dsl::Eq<notifications::firm_id, String>,
+        diesel::dsl::Eq<notifications::recipient_id, String>,
+    >,
+    diesel::dsl::Eq<notifications::recipient_kind, String>,
+>;
+
+fn mine(firm_id: &str, (kind, id): (&str, &str)) -> Mine {
+    notifications::firm_id
+        .eq(firm_id.to_owned())
+        .and(notifications::recipient_id.eq(id.to_owned()))
+        .and(notifications::recipient_kind.eq(kind.to_owned()))
+}
+
 /// Newest first; the cursor is the last row's id.
 pub fn list(
     conn: &mut DbConnection,
     firm_id: &str,
-    staff_id: &str,
+    recipient: (&str, &str),
     unread_only: bool,
     before: Option<&str>,
     limit: i64,
 ) -> StorageResult<Vec<NotificationRow>> {
-    let mut query = notifications::table
-        .filter(notifications::firm_id.eq(firm_id).and(notifications::staff_id.eq(staff_id)))
-        .into_boxed();
+    let mut query = notifications::table.filter(mine(firm_id, recipient)).into_boxed();
     if unread_only {
         query = query.filter(notifications::read_at.is_null());
     }
@@ -47,19 +65,22 @@ pub fn list(
     Ok(query.order(notifications::id.desc()).limit(limit + 1).select(NotificationRow::as_select()).load(conn)?)
 }
 
-pub fn unread_count(conn: &mut DbConnection, firm_id: &str, staff_id: &str) -> StorageResult<i64> {
+pub fn unread_count(conn: &mut DbConnection, firm_id: &str, recipient: (&str, &str)) -> StorageResult<i64> {
     Ok(notifications::table
-        .filter(notifications::firm_id.eq(firm_id).and(notifications::staff_id.eq(staff_id)))
+        .filter(mine(firm_id, recipient))
         .filter(notifications::read_at.is_null())
         .count()
         .get_result(conn)?)
 }
 
-/// Marks one of the staff member's notifications read (again: the first time counts).
-pub fn mark_read(conn: &mut DbConnection, firm_id: &str, staff_id: &str, id: &str) -> StorageResult<NotificationRow> {
-    let mine = notifications::table
-        .filter(notifications::firm_id.eq(firm_id).and(notifications::staff_id.eq(staff_id)))
-        .filter(notifications::id.eq(id));
+/// Marks one of the recipient's notifications read (again: the first time counts).
+pub fn mark_read(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    recipient: (&str, &str),
+    id: &str,
+) -> StorageResult<NotificationRow> {
+    let mine = notifications::table.filter(mine(firm_id, recipient)).filter(notifications::id.eq(id));
     let row: NotificationRow = mine.select(NotificationRow::as_select()).first(conn).map_err(StorageError::from)?;
     if row.read_at.is_some() {
         return Ok(row);
@@ -69,13 +90,9 @@ pub fn mark_read(conn: &mut DbConnection, firm_id: &str, staff_id: &str, id: &st
     Ok(NotificationRow { read_at: Some(now), ..row })
 }
 
-/// Marks every unread notification of the staff member read; returns how many.
-pub fn mark_all_read(conn: &mut DbConnection, firm_id: &str, staff_id: &str) -> StorageResult<usize> {
-    Ok(diesel::update(
-        notifications::table
-            .filter(notifications::firm_id.eq(firm_id).and(notifications::staff_id.eq(staff_id)))
-            .filter(notifications::read_at.is_null()),
-    )
-    .set(notifications::read_at.eq(crate::now()))
-    .execute(conn)?)
+/// Marks every unread notification of the recipient read; returns how many.
+pub fn mark_all_read(conn: &mut DbConnection, firm_id: &str, recipient: (&str, &str)) -> StorageResult<usize> {
+    Ok(diesel::update(notifications::table.filter(mine(firm_id, recipient)).filter(notifications::read_at.is_null()))
+        .set(notifications::read_at.eq(crate::now()))
+        .execute(conn)?)
 }

@@ -11,6 +11,7 @@ diesel::table! {
         default_link_expiry_days -> Integer,
         upload_limit_bytes -> BigInt,
         member_payment_access -> Text,
+        reminder_policy -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -51,6 +52,7 @@ diesel::table! {
         name -> Text,
         external_id -> Nullable<Text>,
         owner_staff_id -> Nullable<Text>,
+        portal_inbox_folder_id -> Nullable<Text>,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -399,11 +401,13 @@ diesel::table! {
     notifications (id) {
         id -> Text,
         firm_id -> Text,
-        staff_id -> Text,
+        recipient_kind -> Text,
+        recipient_id -> Text,
         kind -> Text,
         client_id -> Text,
-        conversation_id -> Text,
-        message_id -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        message_id -> Nullable<Text>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
     }
@@ -718,6 +722,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    document_requests (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        matter_id -> Nullable<Text>,
+        contact_id -> Text,
+        title -> Text,
+        message -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        folder_id -> Nullable<Text>,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    document_request_items (id) {
+        id -> Text,
+        firm_id -> Text,
+        request_id -> Text,
+        position -> Integer,
+        name -> Text,
+        description -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        folder_id -> Nullable<Text>,
+        status -> Text,
+        return_reason -> Nullable<Text>,
+        uploaded_at -> Nullable<Timestamp>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_request_uploads (document_id) {
+        document_id -> Text,
+        item_id -> Text,
+        firm_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminders_sent (subject_id, sent_on) {
+        subject_id -> Text,
+        sent_on -> Date,
+        firm_id -> Text,
+        rule -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
 diesel::joinable!(payment_allocations -> invoices (invoice_id));
@@ -774,6 +835,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     conversation_reads,
     notifications,
+    document_requests,
+    document_request_items,
+    document_request_uploads,
+    reminders_sent,
     live_events,
     folders,
     documents,

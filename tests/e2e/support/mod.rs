@@ -150,6 +150,13 @@ impl TestApp {
         base
     }
 
+    /// One run of the scheduled reminder pass, as each instance runs it on its timer; returns
+    /// how many reminders went out.
+    pub fn reminder_pass(&self) -> usize {
+        let (settings, links) = startup::reminder_settings(&self.config).expect("reminder settings");
+        vestibule_app::reminders::send_due(&mut self.conn(), &settings, &links).expect("reminder pass")
+    }
+
     pub fn conn(&self) -> PooledDb {
         self.pool.get().expect("database connection")
     }
@@ -259,4 +266,21 @@ pub fn blob_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+/// A `multipart/form-data` body of `file` parts, as a browser sends it; returns the content
+/// type and the body.
+pub fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "vestibule-link-boundary";
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

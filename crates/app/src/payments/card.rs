@@ -10,6 +10,7 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{InvoiceId, PaymentId, PaymentMethodId};
 use vestibule_domain::mail::{self, Email};
 use vestibule_domain::money;
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 use vestibule_domain::payment::{InvoiceStatus, PaymentMethod, PaymentStatus};
 use vestibule_storage::payments::{self as rows, ChargeRow, PaymentRow};
 use vestibule_storage::{DbConnection, contacts, invoices, outbox, payment_methods, write_tx};
@@ -22,6 +23,7 @@ use crate::audit::Entry;
 use crate::context::{Context, Settings};
 use crate::documents::portal_contact;
 use crate::error::{AppError, AppResult, OrUnknown};
+use crate::notifications::{self, Notice};
 use crate::portal_access::portal_of;
 use crate::runner::Db;
 
@@ -216,6 +218,11 @@ pub(super) fn succeeded(
         numbers.push(invoice.number);
     }
     ledger::announce_paid(conn, actor, &paid)?;
+    let members =
+        notifications::staff_to_tell(conn, &payment.firm_id, &payment.client_id, payment.matter_id.as_deref())?;
+    let notice =
+        Notice::new(NotificationKind::PaymentReceived, &payment.client_id, (SubjectType::Payment, &payment.id));
+    notifications::notify(conn, &payment.firm_id, notifications::to_staff(&members), notice)?;
     let charge = rows::charges_of(conn, std::slice::from_ref(&payment.id))?.pop();
     let Some((event, charge)) = event.zip(charge) else {
         return Ok(());

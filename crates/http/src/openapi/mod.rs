@@ -34,8 +34,9 @@ pub use finish::finish;
         (name = "portals", description = "Client portals: contacts' access, grants and invitations"),
         (name = "invoices", description = "Invoices and emailing them (optionally inviting recipients to the portal)"),
         (name = "messages", description = "Secure messaging: conversations with portal contacts, their messages and message templates"),
-        (name = "notifications", description = "In-app notifications of the signed-in staff member"),
+        (name = "notifications", description = "In-app notifications of the signed-in staff member or portal contact"),
         (name = "documents", description = "Documents and folders of clients and matters: streamed uploads and downloads, client visibility"),
+        (name = "document-requests", description = "Asking a contact for documents: items, their review, reminders"),
         (name = "access-links", description = "Download and upload links of a client or matter, opened with a security code (staff side)"),
         (name = "links", description = "Opening an access link without an account: landing, security code, documents, uploads"),
         (name = "live", description = "Live updates as Server-Sent Events, for SPAs"),
@@ -78,7 +79,7 @@ impl Modify for BearerAuth {
 
 #[cfg(test)]
 mod tests {
-    use crate::routes::{access_links, documents, file_transfers, link_emails, links, shares};
+    use crate::routes::{access_links, documents, file_transfers, link_emails, shares};
 
     /// utoipa takes only literals for limits: each declared one must be the limit enforced.
     #[test]
@@ -98,7 +99,9 @@ mod tests {
             (("SendFiles", "files", "maxItems"), file_transfers::FILE_LIMIT),
             (("SendLinkEmail", "document_ids", "maxItems"), link_emails::FILE_LIMIT),
             (("ShareDocuments", "document_ids", "maxItems"), shares::SHARE_LIMIT),
-            (("LinkUploadForm", "file", "maxItems"), links::FILES_PER_REQUEST),
+            (("FilesForm", "file", "maxItems"), crate::upload::FILES_PER_REQUEST),
+            (("CreateDocumentRequest", "items", "maxItems"), vestibule_domain::document_request::MAX_ITEMS),
+            (("PortalReply", "document_ids", "maxItems"), vestibule_app::conversations::MAX_ATTACHMENTS),
             (("CreateAccessLink", "message", "maxLength"), access_links::MESSAGE_LIMIT),
             (("UpdateAccessLink", "message", "maxLength"), access_links::MESSAGE_LIMIT),
             (("StartConversation", "subject", "maxLength"), subject),

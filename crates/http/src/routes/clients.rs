@@ -10,7 +10,7 @@ use vestibule_app::clients::{self, ClientUpdate, MAX_EMAILS, NewClient};
 use vestibule_app::upsert::Upserted;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::email::EmailAddress;
-use vestibule_domain::ids::{ClientId, StaffId};
+use vestibule_domain::ids::{ClientId, FolderId, StaffId};
 use vestibule_domain::roles::ClientKind;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::clients::{ClientFilter, ClientRecord};
@@ -35,7 +35,56 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(get_client)
         .service(update_client)
         .service(delete_client)
-        .service(upsert_client);
+        .service(upsert_client)
+        .service(get_client_outstanding);
+}
+
+/// What is outstanding with a client, for a dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientOutstanding {
+    pub client_id: ClientId,
+    /// Document requests still open.
+    pub open_requests: i64,
+    /// Items of open requests the client has yet to upload (requested or returned).
+    pub items_waiting_for_client: i64,
+    /// Items the client uploaded that staff have yet to accept or return.
+    pub items_to_review: i64,
+    /// Signature requests the client has neither signed nor declined.
+    pub unsigned_signature_requests: i64,
+    /// Conversations with client messages the caller has not read.
+    pub unread_conversations: i64,
+    /// Documents shown or shared to the client that nobody on the client side downloaded yet
+    /// (in the portal or through an access link).
+    pub documents_never_downloaded: i64,
+}
+
+/// Counts of what is outstanding with the client, within the matters the caller may see.
+#[utoipa::path(
+    tag = "clients",
+    params(("client_id" = ClientId, Path)),
+    responses((status = 200, body = ClientOutstanding), Unauthorized, Forbidden, NotFound, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/clients/{client_id}/outstanding")]
+pub async fn get_client_outstanding(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    path: web::Path<ClientId>,
+) -> Result<web::Json<ClientOutstanding>, ApiError> {
+    let id = path.into_inner();
+    let counted = {
+        let id = id.clone();
+        db::call(&state, move |conn| vestibule_app::outstanding::of_client(conn, &ctx, &id)).await?
+    };
+    Ok(web::Json(ClientOutstanding {
+        client_id: id,
+        open_requests: counted.open_requests,
+        items_waiting_for_client: counted.items_waiting_for_client,
+        items_to_review: counted.items_to_review,
+        unsigned_signature_requests: counted.unsigned_signature_requests,
+        unread_conversations: counted.unread_conversations,
+        documents_never_downloaded: counted.documents_never_downloaded,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,6 +101,8 @@ pub struct Client {
     /// Staff members assigned to the client.
     pub assignee_staff_ids: Vec<StaffId>,
     /// Increases with every change; also sent as `ETag`.
+    /// Where the contact's portal uploads go when they name no folder.
+    pub portal_inbox_folder_id: Option<FolderId>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -68,6 +119,7 @@ impl From<ClientRecord> for Client {
             external_id: row.external_id,
             owner_staff_id: row.owner_staff_id.map(StaffId::from_trusted),
             assignee_staff_ids: record.assignees.into_iter().map(StaffId::from_trusted).collect(),
+            portal_inbox_folder_id: row.portal_inbox_folder_id.map(FolderId::from_trusted),
             version: row.version,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -110,6 +162,11 @@ pub struct UpdateClient {
     /// Replaces the whole list.
     #[schema(max_items = 50)]
     pub assignee_staff_ids: Option<Vec<StaffId>>,
+    /// A folder of the client itself (not of a matter) that the contact's portal uploads go
+    /// to when they name no folder; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<FolderId>)]
+    pub portal_inbox_folder_id: Option<Option<FolderId>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -180,6 +237,7 @@ impl UpdateClient {
             external_id,
             owner: self.owner_staff_id,
             assignees: self.assignee_staff_ids,
+            portal_inbox: self.portal_inbox_folder_id,
         })
     }
 }

@@ -110,7 +110,7 @@ impl StartConversation {
 impl Reply {
     fn command(self) -> Result<conversations::Reply, ApiError> {
         let body = self.body.as_deref().map(messaging::body).transpose().map_err(|e| ApiError::from(e.at("/body")))?;
-        Ok(conversations::Reply { body, template_id: self.template_id })
+        Ok(conversations::Reply { body, template_id: self.template_id, attachments: Vec::new() })
     }
 }
 

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use vestibule_app::firm::{self, FirmUpdate};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::payment::MemberPaymentAccess;
+use vestibule_domain::reminder::ReminderPolicy;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 
@@ -37,6 +38,9 @@ pub struct UpdateFirm {
     #[schema(minimum = 1)]
     pub upload_limit_bytes: Option<i64>,
     pub member_payment_access: Option<MemberPaymentAccess>,
+    /// When contacts are reminded of documents a request still waits for; replaces the whole
+    /// schedule (absent fields take their defaults).
+    pub reminders: Option<ReminderPolicy>,
 }
 
 impl UpdateFirm {
@@ -63,8 +67,17 @@ impl UpdateFirm {
             default_link_expiry_days,
             upload_limit_bytes,
             member_payment_access: self.member_payment_access,
+            reminder_policy: None,
         };
-        errors.into_result().map(|()| update)
+        let reminder_policy = match self.reminders.map(|p| p.validate("/reminders")) {
+            Some(Ok(policy)) => Some(policy),
+            Some(Err(invalid)) => {
+                errors.0.extend(invalid.0);
+                None
+            }
+            None => None,
+        };
+        errors.into_result().map(|()| FirmUpdate { reminder_policy, ..update })
     }
 }
 

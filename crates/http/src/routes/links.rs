@@ -9,7 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::link_documents::{self, Uploaded};
+use vestibule_app::documents::Uploaded;
+use vestibule_app::link_documents;
 use vestibule_app::links::{self, Opened, allowed};
 use vestibule_domain::access_link::{LinkKind, LinkUse};
 use vestibule_domain::ids::{DocumentId, FolderId};
@@ -29,18 +30,8 @@ use crate::problem::{
 use crate::routes::utc;
 use crate::routing::Routes;
 use crate::state::AppState;
-use crate::upload::{self, Limits};
+use crate::upload::{self, FILES_PER_REQUEST, FilesForm, Limits, UploadName};
 use crate::views::document::FileBytes;
-
-/// Files one upload request may carry.
-pub(crate) const FILES_PER_REQUEST: usize = 20;
-
-/// Several files from a browser, each in a part named `file`.
-#[derive(Debug, utoipa::ToSchema)]
-pub struct LinkUploadForm {
-    #[schema(min_items = 1, max_items = 20)]
-    pub file: Vec<FileBytes>,
-}
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
     cfg.service(open_access_link)
@@ -116,13 +107,6 @@ pub struct LinkUploads {
 #[into_params(parameter_in = Query)]
 pub struct LinkDocumentQuery {
     pub folder_id: Option<FolderId>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LinkUploadQuery {
-    /// The filename, for a raw body (a multipart body takes each part's filename).
-    pub name: Option<String>,
 }
 
 impl From<Opened> for LinkLanding {
@@ -274,10 +258,10 @@ pub async fn download_link_document(
 /// upload_limit_reached`). The firm is told by email.
 #[utoipa::path(
     tag = "links",
-    params(LinkUploadQuery),
+    params(UploadName),
     request_body(content(
         (FileBytes = "application/octet-stream"),
-        (LinkUploadForm = "multipart/form-data"),
+        (FilesForm = "multipart/form-data"),
     )),
     responses(
         (status = 201, body = LinkUploads),
@@ -291,7 +275,7 @@ pub async fn upload_link_documents(
     state: web::Data<AppState>,
     origin: Origin,
     LinkUser(link, session): LinkUser,
-    query: Query<LinkUploadQuery>,
+    query: Query<UploadName>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     allowed(&link, LinkUse::Upload)?;
@@ -304,7 +288,7 @@ pub async fn upload_link_documents(
     let files = usize::try_from(room.files).map_or(FILES_PER_REQUEST, |r| r.min(FILES_PER_REQUEST));
     let limits = Limits { files, bytes: room.bytes_per_file };
     let received = upload::receive(&req, &state, payload, &link.row.firm_id, name.as_deref(), limits).await?;
-    let files: Vec<Uploaded> = received.iter().map(uploaded).collect();
+    let files: Vec<Uploaded> = received.iter().map(upload::Received::uploaded).collect();
     let settings = state.settings.app.clone();
     let saved =
         db::call(&state, move |conn| link_documents::save_uploads(conn, &origin, &settings, &link, &session, files))
@@ -318,16 +302,5 @@ pub async fn upload_link_documents(
             upload::abandon(&state, received).await;
             Err(error)
         }
-    }
-}
-
-fn uploaded(file: &upload::Received) -> Uploaded {
-    Uploaded {
-        id: file.id.clone(),
-        blob_key: file.blob_key.clone(),
-        name: file.name.clone(),
-        content_type: file.content_type(),
-        size: file.size(),
-        sha256: file.stored.sha256.clone(),
     }
 }

@@ -1,13 +1,14 @@
-//! In-app notifications of the signed-in staff member (seed 001): a client started a
-//! conversation, or answered one.
+//! In-app notifications of the signed-in person: a staff member hears what the client side
+//! did (seed 001's conversations, uploads, request items, signatures, payments), a contact in
+//! the portal what the firm did (messages, shares, requests, signature requests).
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::messaging;
 use vestibule_app::notifications::{self, NotificationRecord};
 use vestibule_domain::ids::{ClientId, ConversationId, MessageId, NotificationId};
+use vestibule_domain::notification::{NotificationKind, SubjectType};
 
 use crate::auth::principal::Caller;
 use crate::db;
@@ -26,23 +27,18 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(mark_notification_read);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationKind {
-    /// A client started a conversation from the portal.
-    ConversationStarted,
-    /// A client answered in a conversation.
-    MessageReceived,
-}
-
+/// One notification. `subject_type` and `subject_id` say what to open; notifications about a
+/// conversation also carry `conversation_id` and, for a message, `message_id`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Notification {
     pub id: NotificationId,
     pub kind: NotificationKind,
     pub client_id: ClientId,
     pub client_name: String,
-    pub conversation_id: ConversationId,
-    pub message_id: MessageId,
+    pub subject_type: SubjectType,
+    pub subject_id: String,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }
@@ -50,17 +46,17 @@ pub struct Notification {
 impl From<NotificationRecord> for Notification {
     fn from(record: NotificationRecord) -> Self {
         let NotificationRecord { row, client_name } = record;
+        let subject_type = SubjectType::parse(&row.subject_type).unwrap_or(SubjectType::Conversation);
         Self {
             id: NotificationId::from_trusted(row.id),
-            kind: if row.kind == messaging::STARTED {
-                NotificationKind::ConversationStarted
-            } else {
-                NotificationKind::MessageReceived
-            },
+            kind: NotificationKind::parse(&row.kind).unwrap_or(NotificationKind::MessageReceived),
             client_name,
             client_id: ClientId::from_trusted(row.client_id),
-            conversation_id: ConversationId::from_trusted(row.conversation_id),
-            message_id: MessageId::from_trusted(row.message_id),
+            conversation_id: (subject_type == SubjectType::Conversation)
+                .then(|| ConversationId::from_trusted(row.subject_id.clone())),
+            message_id: row.message_id.map(MessageId::from_trusted),
+            subject_type,
+            subject_id: row.subject_id,
             created_at: utc(row.created_at),
             read_at: row.read_at.map(utc),
         }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use vestibule_app::conversations::{self, NewPortalConversation, Side};
 use vestibule_app::messaging::{self, channel};
 use vestibule_domain::authz::Action;
-use vestibule_domain::ids::{ClientId, ConversationId, MatterId};
+use vestibule_domain::ids::{ClientId, ConversationId, DocumentId, MatterId};
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::conversations::ConversationFilter;
 
@@ -60,6 +60,11 @@ pub struct StartPortalConversation {
 #[serde(deny_unknown_fields)]
 pub struct PortalReply {
     pub body: String,
+    /// Documents the contact uploaded (in the portal or into a request), of the
+    /// conversation's client and matter, to attach.
+    #[schema(max_items = 20)]
+    #[serde(default)]
+    pub document_ids: Vec<DocumentId>,
 }
 
 impl PortalConversationQuery {
@@ -201,7 +206,7 @@ pub async fn reply_to_my_conversation(
 ) -> Result<HttpResponse, ApiError> {
     admit(&ctx)?;
     let text = messaging::body(&body.body).map_err(|e| ApiError::from(e.at("/body")))?;
-    let reply = conversations::Reply { body: Some(text), template_id: None };
+    let reply = conversations::Reply { body: Some(text), template_id: None, attachments: body.document_ids };
     view::reply(&state, ctx, Side::Portal, path.into_inner(), reply).await
 }
 

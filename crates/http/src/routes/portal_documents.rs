@@ -1,10 +1,11 @@
 //! Documents in the portal: what the firm made visible to the client, of the clients and
 //! matters the portal grants. Every download is recorded as a receipt staff can see.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use vestibule_app::documents::{self, Audience, portal_contact};
+use vestibule_app::portal_uploads;
 use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
 use vestibule_storage::documents::DocumentFilter;
 
@@ -15,14 +16,21 @@ use crate::error::ApiError;
 use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Forbidden, InternalError, NotFound, RangeNotSatisfiable, Unauthorized, Unprocessable,
+    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RangeNotSatisfiable, Unauthorized,
+    Unprocessable,
 };
 use crate::routing::Routes;
 use crate::state::AppState;
-use crate::views::document::Document;
+use crate::upload::{self, FilesForm, Limits};
+use crate::views::document::{Document, FileBytes};
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
-    cfg.service(list_my_documents).service(download_my_archive).service(get_my_document).service(download_my_document);
+    cfg.service(list_my_documents)
+        .service(download_my_archive)
+        .service(upload_my_documents)
+        .service(get_my_document)
+        .service(remove_my_document)
+        .service(download_my_document);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -73,6 +81,87 @@ pub async fn download_my_archive(
 ) -> Result<HttpResponse, ApiError> {
     portal_contact(&ctx)?;
     download::archive(&state, ctx, Audience::Portal, filter(query.into_inner())).await
+}
+
+/// Where the contact's upload goes: a client or matter the portal shows, optionally one of
+/// its folders.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PortalUploadQuery {
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+    pub folder_id: Option<FolderId>,
+    /// The filename, for a raw body (a multipart body takes each part's filename).
+    pub name: Option<String>,
+}
+
+/// Uploads files for the firm: a raw body with `name`, or up to 20 `file` parts of a
+/// `multipart/form-data` body, streamed, each within the firm's upload limit (413). They are
+/// the contact's documents, visible to them and to staff at once; staff are told. Either
+/// every file is kept or none.
+#[utoipa::path(
+    tag = "portal",
+    params(PortalUploadQuery),
+    request_body(content(
+        (FileBytes = "application/octet-stream"),
+        (FilesForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, body = Vec<Document>),
+        BadRequest, Unauthorized, Forbidden, PayloadTooLarge, Unprocessable, InternalError
+    ),
+    security(("bearer" = []))
+)]
+#[post("/portal/documents")]
+pub async fn upload_my_documents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    query: Query<PortalUploadQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    portal_contact(&ctx)?;
+    let query = query.into_inner();
+    upload::require_name(&req, query.name.as_deref())?;
+    let (place, limit) = {
+        let (ctx, at) = (ctx.clone(), (query.client_id, query.matter_id, query.folder_id));
+        db::call(&state, move |conn| {
+            let (client, matter, folder) = &at;
+            portal_uploads::upload_target(conn, &ctx, (client.as_ref(), matter.as_ref(), folder.as_ref()))
+        })
+        .await?
+    };
+    let limits = Limits { files: upload::FILES_PER_REQUEST, bytes: limit };
+    let firm_id = ctx.firm_id().to_owned();
+    let received = upload::receive(&req, &state, payload, &firm_id, query.name.as_deref(), limits).await?;
+    let files = received.iter().map(upload::Received::uploaded).collect();
+    match db::call(&state, move |conn| portal_uploads::save(conn, &ctx, &place, files)).await {
+        Ok(rows) => Ok(HttpResponse::Created().json(rows.into_iter().map(Document::from).collect::<Vec<_>>())),
+        Err(error) => {
+            upload::abandon(&state, received).await;
+            Err(error)
+        }
+    }
+}
+
+/// Removes a file the contact uploaded (403 for others' documents), unless staff accepted
+/// the request item it answers (409 `item_accepted`).
+#[utoipa::path(
+    tag = "portal",
+    params(("document_id" = DocumentId, Path)),
+    responses((status = 204), Unauthorized, Forbidden, NotFound, Conflict, InternalError),
+    security(("bearer" = []))
+)]
+#[delete("/portal/documents/{document_id}")]
+pub async fn remove_my_document(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    path: web::Path<DocumentId>,
+) -> Result<HttpResponse, ApiError> {
+    portal_contact(&ctx)?;
+    let id = path.into_inner();
+    db::call(&state, move |conn| portal_uploads::remove(conn, &ctx, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn filter(query: PortalDocumentQuery) -> DocumentFilter {

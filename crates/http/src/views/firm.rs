@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use vestibule_domain::ids::FirmId;
 use vestibule_domain::payment::MemberPaymentAccess;
+use vestibule_domain::reminder::ReminderPolicy;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_storage::firms::FirmRow;
 
@@ -34,6 +35,8 @@ pub struct FirmSettings {
     /// What members (neither owners nor admins) may do with payments: `none`, `view` them, or
     /// also `record` them. Refunds are for owners and admins.
     pub member_payment_access: MemberPaymentAccess,
+    /// When contacts are reminded of what a document request still waits for.
+    pub reminders: ReminderPolicy,
 }
 
 impl From<FirmRow> for Firm {
@@ -50,6 +53,7 @@ impl From<FirmRow> for Firm {
                 upload_limit_bytes: row.upload_limit_bytes,
                 member_payment_access: MemberPaymentAccess::parse(&row.member_payment_access)
                     .unwrap_or(MemberPaymentAccess::Record),
+                reminders: ReminderPolicy::from_stored(&row.reminder_policy),
             },
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),

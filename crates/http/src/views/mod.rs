@@ -4,6 +4,7 @@
 pub mod contact;
 pub mod conversation;
 pub mod document;
+pub mod document_request;
 pub mod firm;
 pub mod invoice;
 pub mod message;
