@@ -108,7 +108,7 @@ pub struct Config {
     pub live_poll_interval: Duration,
     pub live_heartbeat: Duration,
     pub payments: PaymentsConfig,
-    /// How often the document-request reminder pass runs.
+    /// How often the reminder pass (document requests, emailed access links) runs.
     pub reminder_interval: Duration,
 }
 

@@ -100,9 +100,9 @@ pub struct Client {
     pub owner_staff_id: Option<StaffId>,
     /// Staff members assigned to the client.
     pub assignee_staff_ids: Vec<StaffId>,
-    /// Increases with every change; also sent as `ETag`.
     /// Where the contact's portal uploads go when they name no folder.
     pub portal_inbox_folder_id: Option<FolderId>,
+    /// Increases with every change; also sent as `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
