@@ -20,11 +20,12 @@ use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::{DbConnection, contacts, outbox, write_tx};
 
 use crate::audit::{self, Entry};
-use crate::context::{Context, Settings};
+use crate::context::Context;
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::notifications::{self, Notice, Recipient};
 use crate::page::Listed;
 use crate::places::{Place, folder_in, role_on_matter};
+use crate::request_links::portal_link;
 use crate::{events, messaging, reminders};
 
 /// A request with its items, their files, and the contact's name.
@@ -237,16 +238,6 @@ pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewRequest) -> AppRes
         notifications::notify(conn, firm_id, [Recipient::Contact(&request.contact_id)], notice)?;
         one(conn, request)
     })
-}
-
-/// Where the contact opens the request in the portal.
-pub(crate) fn portal_link(settings: &Settings, request_id: &str) -> String {
-    settings.link(&format!("/portal/document-requests/{request_id}"))
-}
-
-/// Where staff open the request.
-pub(crate) fn staff_link(settings: &Settings, request_id: &str) -> String {
-    settings.link(&format!("/document-requests/{request_id}"))
 }
 
 #[tracing::instrument(skip(conn, ctx))]

@@ -45,6 +45,7 @@ pub mod portal_requests;
 pub mod portal_uploads;
 pub mod portals;
 pub mod reminders;
+pub mod request_links;
 pub mod runner;
 pub mod secrets;
 pub mod shares;

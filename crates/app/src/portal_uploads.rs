@@ -17,7 +17,7 @@ use vestibule_storage::{DbConnection, clients, contacts, folders, matters, outbo
 
 use crate::audit::{self, Entry};
 use crate::context::Context;
-use crate::document_requests::{staff_link, upload_removed};
+use crate::document_requests::upload_removed;
 use crate::documents::{Uploaded, portal_contact, upload_limit};
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::events;
@@ -25,6 +25,7 @@ use crate::messaging::portal_shows;
 use crate::notifications::{self, Notice};
 use crate::places::Place;
 use crate::portal_access::portal_of;
+use crate::request_links::staff_link;
 
 /// Who on the client side handed a file over, as `document.uploaded` names them.
 #[derive(Debug, Clone, Copy)]

@@ -19,10 +19,10 @@ use vestibule_storage::{DbConnection, access_links, contacts, firms, outbox, rem
 use crate::access_links::url_of;
 use crate::audit::{self, Entry};
 use crate::context::{Origin, Settings};
-use crate::document_requests::portal_link;
 use crate::error::AppResult;
 use crate::events;
 use crate::link_secret::LinkSecret;
+use crate::request_links::portal_link;
 
 /// Reminds the request's contact of `items`, those not yet reminded today; returns how many
 /// items the reminder named (0: nothing sent). Call inside a transaction.
