@@ -166,6 +166,7 @@ pub async fn list_document_requests(
     Ok(web::Json(Paginated::of(listed, DocumentRequest::for_staff)))
 }
 
+/// One request with its items and their files.
 #[utoipa::path(
     tag = "document-requests",
     params(("document_request_id" = DocumentRequestId, Path)),

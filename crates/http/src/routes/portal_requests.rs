@@ -55,6 +55,7 @@ pub async fn list_my_document_requests(
     Ok(web::Json(Paginated::of(listed, DocumentRequest::for_contact)))
 }
 
+/// One request addressed to the contact, with its items and the files they uploaded.
 #[utoipa::path(
     tag = "portal",
     params(("document_request_id" = DocumentRequestId, Path)),
