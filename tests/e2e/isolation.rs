@@ -288,6 +288,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::DELETE, "/v1/documents/{document_id}", Staff, NotFound),
         row(Method::GET, "/v1/documents/{document_id}/content", Staff, NotFound),
         row(Method::GET, "/v1/documents/{document_id}/receipts", Staff, NotFound),
+        row(Method::POST, "/v1/documents/{document_id}/rescan", Staff, NotFound).admin_only(),
         row(Method::GET, "/v1/documents/archive", Staff, Own(200)).query("client_id={client_id}"),
         row(Method::POST, "/v1/documents/share", Staff, Rejected).body(json!({ "document_ids": [ids.document_id], "contact_id": ids.contact_id })),
         row(Method::GET, "/v1/shares", Staff, Own(200)),

@@ -25,6 +25,7 @@ mod payments;
 mod people;
 mod portals;
 mod problems;
+mod scanning;
 mod sharing;
 mod signatures;
 mod spec;

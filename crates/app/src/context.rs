@@ -7,6 +7,7 @@ use std::time::Duration;
 use vestibule_domain::principal::Principal;
 
 use crate::payments::processor::CardProcessor;
+use crate::scanner::Scanner;
 
 /// Where a request came from, as the audit log records it.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +37,8 @@ pub struct Settings {
     pub processor: Option<Arc<dyn CardProcessor>>,
     /// The processor's publishable key, for its JavaScript in the portal.
     pub processor_publishable_key: Option<String>,
+    /// The malware scanner; without one (`SCANNER=none`), uploads are `unscanned`.
+    pub scanner: Option<Arc<dyn Scanner>>,
 }
 
 impl Settings {

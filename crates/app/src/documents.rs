@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::page::Listed;
 use crate::places::{Place, Selection, folder_in, visible_documents};
 use crate::portal_access::portal_of;
+use crate::scanning;
 
 /// The most documents one archive holds.
 pub const ARCHIVE_LIMIT: usize = 1000;
@@ -147,16 +148,26 @@ pub fn record_upload(conn: &mut DbConnection, ctx: &Context, new: NewDocument) -
         deleted_at: None,
         created_at: now,
         updated_at: now,
+        scan_status: scanning::on_upload(&ctx.settings).as_str().to_owned(),
+        scan_threat: None,
+        scanned_at: None,
     };
     write_tx(conn, |conn| {
-        documents::insert(conn, &row)?;
-        documents::end_upload(conn, &row.blob_key)?;
+        store(conn, &row)?;
         let entry = Entry::success("document.created", "document", &row.id)
             .with_details(json!({ "size": row.size, "sha256": row.sha256 }))
             .publishes(EventType::DocumentCreated);
         audit::record(conn, ctx, entry)?;
         Ok(row)
     })
+}
+
+/// Makes a stored upload a document: its row, the end of its pending upload, and its place
+/// in the scanner's queue when it waits for one.
+pub(crate) fn store(conn: &mut DbConnection, row: &DocumentRow) -> AppResult<()> {
+    documents::insert(conn, row)?;
+    documents::end_upload(conn, &row.blob_key)?;
+    scanning::queue(conn, row)
 }
 
 /// Documents the audience sees, with the filter (the portal heeds its place only).
@@ -228,11 +239,14 @@ pub fn download(
 ) -> AppResult<DocumentRow> {
     if audience == Audience::Firm {
         authorize(&ctx.principal, Action::ReadDocuments)?;
-        return visible(conn, &ctx.principal, id.as_str());
+        let row = visible(conn, &ctx.principal, id.as_str())?;
+        scanning::downloadable(&row)?;
+        return Ok(row);
     }
     let me = portal_contact(ctx)?;
     write_tx(conn, |conn| {
         let row = in_portal(conn, me, id.as_str())?;
+        scanning::downloadable(&row)?;
         if counts_as_download(range, row.size) {
             documents::record_download(conn, &row, me.contact_id.as_str())?;
             audit::record(conn, ctx, Entry::success("document.downloaded", "document", &row.id))?;
@@ -255,12 +269,14 @@ pub fn archive(
         if filter.client_id.is_none() && filter.matter_id.is_none() && !matches!(filter.folder_id, Some(Some(_))) {
             return Err(AppError::field("#/query/client_id", "required", "name a client, matter or folder"));
         }
-        return bounded(read(conn, ctx, audience, filter, None, ARCHIVE_LIMIT as i64)?);
+        return bounded(read(conn, ctx, audience, filter, None, ARCHIVE_LIMIT as i64)?)
+            .map(scanning::only_downloadable);
     }
     let me = portal_contact(ctx)?;
     write_tx(conn, |conn| {
         let portal = portal_of(conn, me)?;
         let rows = bounded(documents::list_for_portal(conn, &portal, filter, None, ARCHIVE_LIMIT as i64)?)?;
+        let rows = scanning::only_downloadable(rows);
         for row in &rows {
             documents::record_download(conn, row, me.contact_id.as_str())?;
         }
@@ -345,7 +361,8 @@ pub fn update(
 }
 
 /// Deletes a document that is not signed: it leaves lists and downloads, its record stays
-/// for the audit trail.
+/// for the audit trail. A file in quarantine, or one the scanner could not judge, is for
+/// owners and admins to delete.
 #[tracing::instrument(skip(conn, ctx))]
 pub fn delete(conn: &mut DbConnection, ctx: &Context, id: &DocumentId, expected_version: Option<i64>) -> AppResult<()> {
     authorize(&ctx.principal, Action::WriteDocuments)?;
@@ -355,6 +372,9 @@ pub fn delete(conn: &mut DbConnection, ctx: &Context, id: &DocumentId, expected_
             return Err(AppError::PreconditionFailed);
         }
         refuse_if_signed(conn, &row)?;
+        if !scanning::status_of(&row).shown_to_clients() {
+            authorize(&ctx.principal, Action::ManageQuarantine)?;
+        }
         documents::soft_delete(conn, &row.id, vestibule_storage::now())?;
         crate::document_requests::upload_removed(conn, &row.id)?;
         let entry = Entry::success("document.deleted", "document", &row.id).publishes(EventType::DocumentDeleted);

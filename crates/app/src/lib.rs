@@ -47,6 +47,8 @@ pub mod portals;
 pub mod reminders;
 pub mod request_links;
 pub mod runner;
+pub mod scanner;
+pub mod scanning;
 pub mod secrets;
 pub mod shares;
 pub mod signatures;

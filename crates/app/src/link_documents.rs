@@ -10,18 +10,20 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
 use vestibule_domain::mail::{self, Email};
+use vestibule_domain::scan::ScanStatus;
 use vestibule_storage::access_links::{self, Link};
-use vestibule_storage::documents::{self, DocumentRow};
+use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::{DbConnection, firms, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::{Origin, Settings};
-use crate::documents::Uploaded;
+use crate::documents::{Uploaded, store};
 use crate::error::{AppError, AppResult};
 use crate::events;
 use crate::links::{allowed, notify_staff, session_link};
 use crate::page::Listed;
 use crate::portal_uploads::Uploader;
+use crate::scanning;
 
 /// Records what the link's recipient did.
 fn by_link(conn: &mut DbConnection, origin: &Origin, link: &Link, entry: Entry<'_>) -> AppResult<()> {
@@ -67,6 +69,7 @@ pub fn archive(
         if rows.len() > limit {
             return Err(AppError::field("#/query", "too_many", "too many documents; narrow it to a folder"));
         }
+        let rows = scanning::only_downloadable(rows);
         for row in &rows {
             access_links::record_download(conn, row, &link.row.id)?;
         }
@@ -92,6 +95,7 @@ pub fn download(
     write_tx(conn, |conn| {
         touch(conn, link)?;
         let row = access_links::document(conn, &link.row, id.as_str())?;
+        scanning::downloadable(&row)?;
         if counts(&row) {
             access_links::record_download(conn, &row, &link.row.id)?;
             let entry = Entry::success("document.downloaded", "document", &row.id)
@@ -147,10 +151,10 @@ pub fn save_uploads(
         if remaining(conn, &link)? < files.len() as i64 {
             return Err(limit_reached());
         }
-        let rows: Vec<DocumentRow> = files.into_iter().map(|file| document_of(&link, file)).collect();
+        let scan_status = scanning::on_upload(settings);
+        let rows: Vec<DocumentRow> = files.into_iter().map(|file| document_of(&link, file, scan_status)).collect();
         for row in &rows {
-            documents::insert(conn, row)?;
-            documents::end_upload(conn, &row.blob_key)?;
+            store(conn, row)?;
             let entry = Entry::success("document.created", "document", &row.id)
                 .with_details(json!({ "size": row.size, "sha256": row.sha256, "access_link_id": link.row.id }))
                 .publishes(EventType::DocumentCreated);
@@ -175,7 +179,7 @@ fn limit_reached() -> AppError {
 
 /// An uploaded file as a document of the link's work, in its folder, hidden from the client
 /// until staff decide, and marked as uploaded through the link.
-fn document_of(link: &Link, file: Uploaded) -> DocumentRow {
+fn document_of(link: &Link, file: Uploaded, scan_status: ScanStatus) -> DocumentRow {
     let now = vestibule_storage::now();
     DocumentRow {
         id: file.id.into(),
@@ -194,5 +198,8 @@ fn document_of(link: &Link, file: Uploaded) -> DocumentRow {
         deleted_at: None,
         created_at: now,
         updated_at: now,
+        scan_status: scan_status.as_str().to_owned(),
+        scan_threat: None,
+        scanned_at: None,
     }
 }

@@ -18,7 +18,7 @@ use vestibule_storage::{DbConnection, clients, contacts, folders, matters, outbo
 use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::document_requests::upload_removed;
-use crate::documents::{Uploaded, portal_contact, upload_limit};
+use crate::documents::{Uploaded, portal_contact, store, upload_limit};
 use crate::error::{AppError, AppResult, OrUnknown};
 use crate::events;
 use crate::messaging::portal_shows;
@@ -26,6 +26,7 @@ use crate::notifications::{self, Notice};
 use crate::places::Place;
 use crate::portal_access::portal_of;
 use crate::request_links::staff_link;
+use crate::scanning;
 
 /// Who on the client side handed a file over, as `document.uploaded` names them.
 #[derive(Debug, Clone, Copy)]
@@ -156,9 +157,11 @@ pub(crate) fn record_client_files(
             deleted_at: None,
             created_at: now,
             updated_at: now,
+            scan_status: scanning::on_upload(&ctx.settings).as_str().to_owned(),
+            scan_threat: None,
+            scanned_at: None,
         };
-        documents::insert(conn, &row)?;
-        documents::end_upload(conn, &row.blob_key)?;
+        store(conn, &row)?;
         if let Some(item) = item {
             document_requests::attach_upload(conn, &row.firm_id, &item.id, &row.id)?;
         }

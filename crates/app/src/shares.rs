@@ -74,6 +74,7 @@ pub fn documents_to_share(
     if rows.iter().any(|r| r.client_id != first.client_id || r.matter_id != first.matter_id) {
         return Err(AppError::field(at.list, "mixed_places", "share documents of one client or one matter at a time"));
     }
+    crate::scanning::may_pass_on(&rows)?;
     Ok(rows)
 }
 

@@ -123,6 +123,7 @@ pub fn request(
         let firm_id = ctx.firm_id();
         let document = documents::get(conn, firm_id, document_id.as_str(), &matter_visibility(&ctx.principal))?;
         may_share(conn, &ctx.principal, document.matter_id.as_deref())?;
+        crate::scanning::may_pass_on(std::slice::from_ref(&document))?;
         let contact = contacts::get(conn, firm_id, contact_id.as_str())
             .or_unknown("/contact_id", "no such contact in this firm")?;
         let portal = messaging::reachable_portal(

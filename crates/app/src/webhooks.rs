@@ -337,6 +337,7 @@ mod tests {
             invitation_ttl: Duration::from_secs(60),
             processor: None,
             processor_publishable_key: None,
+            scanner: None,
         }
     }
 

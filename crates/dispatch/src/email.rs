@@ -419,6 +419,17 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
             };
             notice_with_link(context, subject, &lead, action, &reminder.link)
         }
+        Email::DocumentQuarantined(quarantined) => {
+            let subject = format!("[{}] A file for {} was quarantined", context.firm_name, quarantined.client_name);
+            let lead = format!(
+                "The malware scanner found {threat} in \"{document}\", uploaded for {client}. Nobody can download it; \
+                 an owner or admin can see it and delete it.",
+                threat = quarantined.threat,
+                document = quarantined.document_name,
+                client = quarantined.client_name,
+            );
+            notice_with_link(context, subject, &lead, "See the document", &quarantined.link)
+        }
         Email::ClientUploaded(upload) => {
             let (link, client, files) = (&upload.link, &upload.client_name, &upload.files);
             let what = if files.len() == 1 { "A file was".to_owned() } else { format!("{} files were", files.len()) };
@@ -496,7 +507,8 @@ impl Recipients {
             | Email::DocumentRequestReturned(_)
             | Email::DocumentRequestReminder(_)
             | Email::ClientUploaded(_)
-            | Email::AccessLinkReminder(_) => single(),
+            | Email::AccessLinkReminder(_)
+            | Email::DocumentQuarantined(_) => single(),
         }
     }
 }

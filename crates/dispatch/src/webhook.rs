@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use vestibule_domain::events::{DisabledReason, EventType, WebhookData, WebhookPayload};
 use vestibule_domain::ids::FirmId;
+use vestibule_domain::scan::ScanStatus;
 use vestibule_storage::outbox::EventRow;
 use vestibule_storage::webhooks::EndpointRow;
 
@@ -44,6 +45,8 @@ pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
             uploaded_by: serde_json::from_value(stored["uploaded_by"].clone()).ok(),
             document_request_id: stored["document_request_id"].as_str().map(str::to_owned),
             item_id: stored["item_id"].as_str().map(str::to_owned),
+            scan_status: stored["scan_status"].as_str().and_then(ScanStatus::parse),
+            threat: stored["threat"].as_str().map(str::to_owned),
         },
     };
     Ok(serde_json::to_vec(&payload)?)

@@ -47,6 +47,9 @@ pub enum Action {
     /// Asking a contact for documents, and accepting or returning what they upload, works
     /// through the portal: it needs the portal permission, as sharing does.
     RequestDocuments,
+    /// Files in quarantine, or that the scanner could not judge, are for owners and admins:
+    /// deleting them, having them scanned again (and integrations with `documents:write`).
+    ManageQuarantine,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +84,7 @@ fn staff_may(role: StaffRole, portal_permission: bool, action: Action) -> Result
             | Action::ReadAudit
             | Action::ManageTemplates
             | Action::RefundPayments
+            | Action::ManageQuarantine
     );
     if admin_only && !role.is_admin() {
         return Err(Denied("only owners and admins may do this"));
@@ -107,7 +111,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::RecordPayments | Action::RefundPayments => ApiScope::PaymentsWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
         Action::ReadDocuments => ApiScope::DocumentsRead,
-        Action::WriteDocuments | Action::RequestDocuments => ApiScope::DocumentsWrite,
+        Action::WriteDocuments | Action::RequestDocuments | Action::ManageQuarantine => ApiScope::DocumentsWrite,
         Action::ReadFirm
         | Action::UpdateFirm
         | Action::ManageStaff

@@ -78,6 +78,8 @@ catalogue! {
     DocumentUpdated => "document.updated": "A document was renamed, moved, or shown to or hidden from the client.",
     DocumentDeleted => "document.deleted": "A document was deleted.",
     DocumentUploaded => "document.uploaded": "The client side handed over a file: a contact in the portal (into a document request or not) or an upload link. `data.uploaded_by` names who.",
+    DocumentScanned => "document.scanned": "The malware scanner finished with a document: `data.scan_status` is `clean`, or `failed` when it could not judge the file.",
+    DocumentInfected => "document.infected": "The malware scanner found malware in a document (`data.threat`); it is quarantined.",
     DocumentRequestCreated => "document_request.created": "Staff asked a contact for documents (`data.id` is the request).",
     DocumentRequestItemUploaded => "document_request.item_uploaded": "The contact uploaded into an item of a request (`data.item_id`).",
     DocumentRequestItemAccepted => "document_request.item_accepted": "Staff accepted an item of a request (`data.item_id`).",
@@ -218,6 +220,12 @@ pub struct WebhookData {
     /// The request item, on `document_request.item_*` (and `document.uploaded` into one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
+    /// `document.scanned` and `document.infected`: the document's new scan status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_status: Option<crate::scan::ScanStatus>,
+    /// `document.infected` only: the scanner's name for what it found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<String>,
 }
 
 /// The client-side uploader a `document.uploaded` event names.

@@ -42,6 +42,7 @@ pub mod principal;
 pub mod range;
 pub mod reminder;
 pub mod roles;
+pub mod scan;
 pub mod scope;
 pub mod signature;
 pub mod template;

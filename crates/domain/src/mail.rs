@@ -43,6 +43,8 @@ pub enum Email {
     /// To those an access link was emailed to: it expires soon, or waits for their files.
     /// It carries the link again, never its code.
     AccessLinkReminder(LinkReminder),
+    /// To the staff a quarantined file concerns: the scanner found malware in it.
+    DocumentQuarantined(Quarantined),
 }
 
 /// The data of a `webhook_endpoint.disabled` event.
@@ -134,6 +136,17 @@ pub struct ClientUpload {
     /// Who uploaded, as staff know them.
     pub uploader: String,
     pub files: Vec<String>,
+}
+
+/// A file the malware scanner quarantined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantined {
+    /// Where staff see the document.
+    pub link: String,
+    pub client_name: String,
+    pub document_name: String,
+    /// The scanner's name for what it found.
+    pub threat: String,
 }
 
 /// Who a messaging email is for; both kinds of email only say where to read.
@@ -246,6 +259,7 @@ impl Email {
             Self::DocumentRequestReminder(_) => EventType::DocumentRequestReminded,
             Self::ClientUploaded(_) => EventType::DocumentUploaded,
             Self::AccessLinkReminder(_) => EventType::AccessLinkReminded,
+            Self::DocumentQuarantined(_) => EventType::DocumentInfected,
         }
     }
 
@@ -270,6 +284,7 @@ impl Email {
             Self::DocumentRequestReminder(email) => serde_json::to_string(email),
             Self::ClientUploaded(email) => serde_json::to_string(email),
             Self::AccessLinkReminder(email) => serde_json::to_string(email),
+            Self::DocumentQuarantined(email) => serde_json::to_string(email),
         };
         json.map(Some).map_err(|error| MailError::Malformed { event_type: self.event_type(), error })
     }
@@ -298,6 +313,7 @@ impl Email {
             EventType::DocumentRequestReminded => Self::DocumentRequestReminder(from_json(event_type, content()?)?),
             EventType::DocumentUploaded => Self::ClientUploaded(from_json(event_type, content()?)?),
             EventType::AccessLinkReminded => Self::AccessLinkReminder(from_json(event_type, content()?)?),
+            EventType::DocumentInfected => Self::DocumentQuarantined(from_json(event_type, content()?)?),
             // Listed rather than `_`: a new event type must be placed on one side or the other.
             EventType::ClientCreated
             | EventType::ClientUpdated
@@ -316,6 +332,7 @@ impl Email {
             | EventType::DocumentCreated
             | EventType::DocumentUpdated
             | EventType::DocumentDeleted
+            | EventType::DocumentScanned
             | EventType::ShareEnded
             | EventType::SignatureSigned
             | EventType::SignatureDeclined
@@ -442,6 +459,12 @@ mod tests {
                 kind: LinkKind::Upload,
                 expires_at: at("2030-01-02T03:04:05Z"),
                 nothing_uploaded: true,
+            }),
+            Email::DocumentQuarantined(Quarantined {
+                link: link(),
+                client_name: "Acme".into(),
+                document_name: "invoice.pdf.exe".into(),
+                threat: "Eicar-Test-Signature".into(),
             }),
         ]
     }

@@ -22,6 +22,9 @@ pub enum NotificationKind {
     SignatureDeclined,
     /// To staff: a client paid by card.
     PaymentReceived,
+    /// To staff: the malware scanner quarantined a file they uploaded, or one their client
+    /// side uploaded.
+    DocumentQuarantined,
     /// To a contact: staff wrote in a conversation.
     NewMessage,
     /// To a contact: documents were shared to the portal.
@@ -43,6 +46,7 @@ names!(NotificationKind {
     DocumentSigned => "document_signed",
     SignatureDeclined => "signature_declined",
     PaymentReceived => "payment_received",
+    DocumentQuarantined => "document_quarantined",
     NewMessage => "new_message",
     DocumentsShared => "documents_shared",
     DocumentRequestCreated => "document_request_created",

@@ -110,6 +110,19 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// How often the reminder pass (document requests, emailed access links) runs.
     pub reminder_interval: Duration,
+    pub scanner: ScannerConfig,
+}
+
+/// Malware scanning of uploads (`SCANNER`).
+#[derive(Debug, Clone)]
+pub enum ScannerConfig {
+    /// No scanning: uploads are `unscanned` and downloadable at once (the embedded default).
+    None,
+    Clamd {
+        clamd: vestibule_clamd::ClamdConfig,
+        /// How often an idle scan worker looks for new uploads.
+        poll_interval: Duration,
+    },
 }
 
 /// Card payments in the portal (`PAYMENTS_PROCESSOR`).
@@ -290,6 +303,7 @@ impl Config {
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
             payments: payments(&r)?,
             reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
+            scanner: scanner(&r)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
@@ -327,6 +341,26 @@ fn payments(r: &Reader<'_>) -> Result<PaymentsConfig, ConfigError> {
             })
         }
         other => Err(ConfigError { name: "PAYMENTS_PROCESSOR", reason: format!("`{other}` is not none or stripe") }),
+    }
+}
+
+fn scanner(r: &Reader<'_>) -> Result<ScannerConfig, ConfigError> {
+    match r.string("SCANNER", "none").as_str() {
+        "none" => Ok(ScannerConfig::None),
+        "clamd" => {
+            let raw = r.string("CLAMD_ADDRESS", "tcp://127.0.0.1:3310");
+            let address = vestibule_clamd::Address::parse(&raw)
+                .map_err(|reason| ConfigError { name: "CLAMD_ADDRESS", reason })?;
+            Ok(ScannerConfig::Clamd {
+                clamd: vestibule_clamd::ClamdConfig {
+                    address,
+                    timeout: r.seconds("CLAMD_TIMEOUT_SECS", 60)?,
+                    max_stream_bytes: r.positive("CLAMD_MAX_STREAM_BYTES", 100 * 1024 * 1024)?,
+                },
+                poll_interval: Duration::from_millis(r.positive("SCAN_POLL_MS", 1000)?),
+            })
+        }
+        other => Err(ConfigError { name: "SCANNER", reason: format!("`{other}` is not none or clamd") }),
     }
 }
 

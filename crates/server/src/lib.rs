@@ -5,6 +5,7 @@ pub mod config;
 pub mod keys;
 pub mod maintenance;
 pub mod provision;
+pub mod scanning;
 pub mod startup;
 pub mod telemetry;
 

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use vestibule_dispatch::email::MailSettings;
 use vestibule_dispatch::{DispatchSettings, Dispatcher};
 
-use crate::config::{BlobStoreConfig, Config, MailConfig, PaymentsConfig};
+use crate::config::{BlobStoreConfig, Config, MailConfig, PaymentsConfig, ScannerConfig};
 use crate::keys;
 
 /// Connects the pool and brings the schema up to date.
@@ -45,6 +45,7 @@ pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
             invitation_ttl: config.invitation_ttl,
             processor,
             processor_publishable_key,
+            scanner: scanner(&config.scanner),
         }),
         json_body_limit: config.json_body_limit,
         login_attempts_per_minute: config.login_attempts_per_minute,
@@ -118,6 +119,33 @@ pub fn spawn_dispatcher(
 ) -> anyhow::Result<JoinHandle<()>> {
     let dispatcher = Dispatcher::new(pool, dispatch_settings(config))?;
     Ok(tokio::spawn(dispatcher.run(shutdown)))
+}
+
+fn scanner(config: &ScannerConfig) -> Option<std::sync::Arc<dyn vestibule_app::scanner::Scanner>> {
+    match config {
+        ScannerConfig::None => None,
+        ScannerConfig::Clamd { clamd, .. } => Some(std::sync::Arc::new(vestibule_clamd::Clamd::new(clamd.clone()))),
+    }
+}
+
+/// Runs the scan worker, when a scanner is configured.
+pub fn spawn_scanner(config: &Config, pool: DbPool) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let ScannerConfig::Clamd { clamd, poll_interval } = &config.scanner else {
+        return Ok(None);
+    };
+    let settings = http_settings(config)?.app;
+    let Some(scanner) = settings.scanner.clone() else {
+        return Ok(None);
+    };
+    let worker = crate::scanning::ScanWorker {
+        pool,
+        blobs: vestibule_blobs::BlobStore::new(&blob_settings(config))?,
+        settings,
+        scanner,
+        poll_interval: *poll_interval,
+        lease: clamd.timeout * 5 + std::time::Duration::from_secs(60),
+    };
+    Ok(Some(tokio::spawn(worker.run_forever())))
 }
 
 /// The running server, as `vestibule serve` and the tests start it.

@@ -272,6 +272,7 @@ fn of_link(link: &LinkRow) -> documents::BoxedQuery<'_, <DbConnection as diesel:
     let query = documents::table
         .filter(documents::firm_id.eq(&link.firm_id).and(documents::client_id.eq(&link.client_id)))
         .filter(documents::deleted_at.is_null().and(documents::visible_to_client.eq(true)))
+        .filter(documents::scan_status.eq_any(crate::documents::shown_to_clients()))
         .into_boxed();
     match &link.matter_id {
         Some(matter) => query.filter(documents::matter_id.eq(matter)),

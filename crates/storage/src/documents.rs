@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
+use vestibule_domain::scan::ScanStatus;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
@@ -29,6 +30,10 @@ pub struct DocumentRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub scan_status: String,
+    /// What the scanner found, for an infected file; why it could not judge one that failed.
+    pub scan_threat: Option<String>,
+    pub scanned_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +45,7 @@ pub struct DocumentFilter {
     pub visible_to_client: Option<bool>,
     pub name_contains: Option<String>,
     pub uploaded_by: Option<String>,
+    pub scan_status: Option<String>,
 }
 
 type Boxed<'a> = documents::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>;
@@ -104,6 +110,9 @@ pub fn list(
     if let Some(uploader) = &filter.uploaded_by {
         query = query.filter(documents::uploaded_by.eq(uploader));
     }
+    if let Some(status) = &filter.scan_status {
+        query = query.filter(documents::scan_status.eq(status));
+    }
     if let Some(after) = after {
         query = query.filter(documents::id.gt(after));
     }
@@ -166,7 +175,13 @@ fn of_portal<'a>(portal_id: &'a str) -> Boxed<'a> {
         .filter(documents::deleted_at.is_null())
         .filter(granted_to_portal!(documents::client_id, documents::matter_id, portal_id))
         .filter(documents::visible_to_client.eq(true).or(documents::id.eq_any(shared)))
+        .filter(documents::scan_status.eq_any(shown_to_clients()))
         .into_boxed()
+}
+
+/// The scan statuses of documents clients and link recipients may see.
+pub(crate) fn shown_to_clients() -> Vec<&'static str> {
+    ScanStatus::SHOWN_TO_CLIENTS.iter().map(|s| s.as_str()).collect()
 }
 
 pub fn list_for_portal(

@@ -73,6 +73,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod portals;
 pub mod reminders;
+pub mod scans;
 pub mod schema;
 pub mod sessions;
 pub mod shares;

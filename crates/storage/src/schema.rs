@@ -456,6 +456,21 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scan_status -> Text,
+        scan_threat -> Nullable<Text>,
+        scanned_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    scan_jobs (document_id) {
+        document_id -> Text,
+        firm_id -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -803,6 +818,7 @@ diesel::joinable!(link_guards -> access_links (access_link_id));
 diesel::joinable!(sessions -> firms (firm_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> firms (firm_id));
+diesel::joinable!(scan_jobs -> documents (document_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     firms,
@@ -843,6 +859,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     folders,
     documents,
     pending_blobs,
+    scan_jobs,
     download_receipts,
     shares,
     message_attachments,

@@ -128,6 +128,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
         startup::spawn_dispatcher(&config, pool.clone(), stopped).expect("dispatcher");
+        startup::spawn_scanner(&config, pool.clone()).expect("scan worker");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
         Self {
             base,

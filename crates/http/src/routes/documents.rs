@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::documents::{self, Audience, DocumentChanges, NewDocument, Receipt, Via};
+use vestibule_app::scanning;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{AccessLinkId, ClientId, ContactId, DocumentId, FolderId, MatterId};
+use vestibule_domain::scan::ScanStatus;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::documents::DocumentFilter;
 
@@ -43,6 +45,7 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
         .service(update_document)
         .service(delete_document)
         .service(download_document)
+        .service(rescan_document)
         .service(list_download_receipts);
 }
 
@@ -126,6 +129,8 @@ pub struct DocumentListQuery {
     /// Who uploaded it: a staff member, contact, API key or access link id (`alk_…`: the
     /// files uploaded through that link).
     pub uploaded_by: Option<String>,
+    /// Only documents with this scan status (`infected`: the quarantine).
+    pub scan_status: Option<ScanStatus>,
 }
 
 /// Rename, move (`folder_id: null` moves out of any folder) or show/hide. Absent fields stay.
@@ -252,6 +257,7 @@ fn list_filter(query: DocumentListQuery) -> DocumentFilter {
         visible_to_client: query.visible_to_client,
         name_contains: query.q.filter(|q| !q.trim().is_empty()),
         uploaded_by: query.uploaded_by,
+        scan_status: query.scan_status.map(|s| s.as_str().to_owned()),
     }
 }
 
@@ -394,6 +400,26 @@ pub async fn set_documents_visibility(
     Ok(web::Json(VisibilitySet { changed }))
 }
 
+/// Has the malware scanner check a document again (one it could not judge, say); owners and
+/// admins only. The document is `pending` until the new verdict.
+#[utoipa::path(
+    tag = "documents",
+    params(("document_id" = DocumentId, Path)),
+    responses((status = 202, body = Document), Unauthorized, Forbidden, NotFound, Conflict, InternalError),
+    security(("bearer" = []))
+)]
+#[post("/documents/{document_id}/rescan")]
+pub async fn rescan_document(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    path: web::Path<DocumentId>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&ctx.principal, Action::ManageQuarantine)?;
+    let id = path.into_inner();
+    let row = db::call(&state, move |conn| scanning::rescan(conn, &ctx, &id)).await?;
+    Ok(HttpResponse::Accepted().json(Document::from(row)))
+}
+
 /// Downloads the file as an attachment (`Content-Disposition`, `X-Content-Type-Options:
 /// nosniff`), whole or the single `Range` asked for (206).
 #[utoipa::path(
@@ -401,7 +427,7 @@ pub async fn set_documents_visibility(
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
         FileDownload,
-        Unauthorized, Forbidden, NotFound, RangeNotSatisfiable, InternalError
+        Unauthorized, Forbidden, NotFound, Conflict, RangeNotSatisfiable, InternalError
     ),
     security(("bearer" = []))
 )]

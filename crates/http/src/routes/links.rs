@@ -14,6 +14,7 @@ use vestibule_app::link_documents;
 use vestibule_app::links::{self, Opened, allowed};
 use vestibule_domain::access_link::{LinkKind, LinkUse};
 use vestibule_domain::ids::{DocumentId, FolderId};
+use vestibule_domain::scan::ScanStatus;
 use vestibule_storage::documents::DocumentRow;
 
 use crate::audit::Origin;
@@ -80,6 +81,9 @@ pub struct LinkDocument {
     pub size: i64,
     /// Lowercase hex SHA-256 of the bytes, to check a download.
     pub sha256: String,
+    /// `pending` until the malware scanner has checked it; it downloads once `clean` (or
+    /// `unscanned`, where the firm runs no scanner).
+    pub scan_status: ScanStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -91,6 +95,7 @@ impl From<DocumentRow> for LinkDocument {
             content_type: row.content_type,
             size: row.size,
             sha256: row.sha256,
+            scan_status: ScanStatus::parse(&row.scan_status).unwrap_or(ScanStatus::Pending),
             created_at: utc(row.created_at),
         }
     }
@@ -228,7 +233,7 @@ pub async fn download_link_archive(
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
         FileDownload,
-        Unauthorized, Forbidden, NotFound, Gone, RangeNotSatisfiable, InternalError
+        Unauthorized, Forbidden, NotFound, Conflict, Gone, RangeNotSatisfiable, InternalError
     ),
     security(("link_session" = []))
 )]

@@ -199,7 +199,7 @@ pub async fn get_my_document(
     params(("document_id" = DocumentId, Path), ("Range" = Option<String>, Header, description = "One range, e.g. `bytes=0-1023`")),
     responses(
         FileDownload,
-        Unauthorized, Forbidden, NotFound, RangeNotSatisfiable, InternalError
+        Unauthorized, Forbidden, NotFound, Conflict, RangeNotSatisfiable, InternalError
     ),
     security(("bearer" = []))
 )]

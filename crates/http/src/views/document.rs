@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use vestibule_app::documents::DocumentRecord;
 use vestibule_domain::ids::{ClientId, DocumentId, FolderId, MatterId};
+use vestibule_domain::scan::ScanStatus;
 use vestibule_storage::documents::DocumentRow;
 
 use crate::routes::utc;
@@ -28,6 +29,13 @@ pub struct Document {
     /// (`alk_…`: uploaded through the link) it came from.
     pub uploaded_by: String,
     pub version: i64,
+    /// Where the file stands with the malware scanner: only `clean` and `unscanned` files
+    /// download; `pending` ones do once scanned; `infected` ones are quarantined.
+    pub scan_status: ScanStatus,
+    /// For staff: what the scanner found in an `infected` file, or why a `failed` one could
+    /// not be judged.
+    pub scan_threat: Option<String>,
+    pub scanned_at: Option<DateTime<Utc>>,
     /// When it was first downloaded by a client contact or through an access link (seed 002's
     /// confirmation icon); see the receipts for who and how often.
     pub first_client_download_at: Option<DateTime<Utc>>,
@@ -49,6 +57,9 @@ impl From<DocumentRow> for Document {
             visible_to_client: row.visible_to_client,
             uploaded_by: row.uploaded_by,
             version: row.version,
+            scan_status: ScanStatus::parse(&row.scan_status).unwrap_or(ScanStatus::Pending),
+            scan_threat: row.scan_threat,
+            scanned_at: row.scanned_at.map(utc),
             first_client_download_at: None,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
