@@ -47,6 +47,9 @@ pub enum Action {
     /// Asking a contact for documents, and accepting or returning what they upload, works
     /// through the portal: it needs the portal permission, as sharing does.
     RequestDocuments,
+    /// Certificates of completion of signature requests: for whoever may read documents
+    /// (the request's document must be visible to them); signers read their own in the portal.
+    ReadSignatureCertificates,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,7 +109,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadPayments => ApiScope::PaymentsRead,
         Action::RecordPayments | Action::RefundPayments => ApiScope::PaymentsWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
-        Action::ReadDocuments => ApiScope::DocumentsRead,
+        Action::ReadDocuments | Action::ReadSignatureCertificates => ApiScope::DocumentsRead,
         Action::WriteDocuments | Action::RequestDocuments => ApiScope::DocumentsWrite,
         Action::ReadFirm
         | Action::UpdateFirm

@@ -44,6 +44,7 @@ pub mod reminder;
 pub mod roles;
 pub mod scope;
 pub mod signature;
+pub mod signature_certificate;
 pub mod template;
 pub mod text;
 

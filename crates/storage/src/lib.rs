@@ -76,6 +76,7 @@ pub mod reminders;
 pub mod schema;
 pub mod sessions;
 pub mod shares;
+pub mod signature_certificates;
 pub mod signatures;
 pub mod staff;
 pub mod statement;
