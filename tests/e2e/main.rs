@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod blob_stores;
 mod card_payments;
+mod certificates;
 mod clients;
 mod document_requests;
 mod documents;

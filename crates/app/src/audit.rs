@@ -4,7 +4,7 @@
 use serde_json::Value;
 use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::events::EventType;
-use vestibule_storage::audit::{NewAuditEvent, append};
+use vestibule_storage::audit::{AuditEventRow, NewAuditEvent, append};
 use vestibule_storage::outbox::EventRow;
 use vestibule_storage::{DbConnection, StorageResult};
 
@@ -71,6 +71,13 @@ pub fn record_publishing(
     Ok(published)
 }
 
+/// Records an action of the caller that publishes nothing, and returns the stored event, for
+/// records that name the audit event vouching for them.
+pub fn record_event(conn: &mut DbConnection, ctx: &Context, entry: Entry<'_>) -> StorageResult<AuditEventRow> {
+    let (actor_kind, actor_id) = ctx.principal.actor();
+    append_entry(conn, &ctx.origin, ctx.firm_id(), actor_kind, Some(actor_id), entry)
+}
+
 /// Records an action whose actor may be unknown (a failed login for an unknown email).
 pub fn record_as(
     conn: &mut DbConnection,
@@ -85,6 +92,20 @@ pub fn record_as(
         (Some(event), Some((_, id))) if outcome == Outcome::Success => Some(events::publish(conn, firm_id, event, id)?),
         _ => None,
     };
+    let entry = Entry { action, target, outcome, details, publishes: None };
+    append_entry(conn, origin, firm_id, actor_kind, actor_id, entry)?;
+    Ok(event)
+}
+
+fn append_entry(
+    conn: &mut DbConnection,
+    origin: &Origin,
+    firm_id: &str,
+    actor_kind: ActorKind,
+    actor_id: Option<&str>,
+    entry: Entry<'_>,
+) -> StorageResult<AuditEventRow> {
+    let Entry { action, target, outcome, details, .. } = entry;
     append(
         conn,
         &NewAuditEvent {
@@ -99,6 +120,5 @@ pub fn record_as(
             user_agent: origin.user_agent.clone(),
             details: details.to_string(),
         },
-    )?;
-    Ok(event)
+    )
 }

@@ -12,6 +12,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
+pub mod certificate_pdf;
+pub mod certificates;
 mod change;
 pub mod clients;
 pub mod contacts;

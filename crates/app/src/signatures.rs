@@ -1,7 +1,8 @@
 //! Signature-required documents (seed 000): staff ask a contact to sign; the contact signs
 //! (typed name and explicit consent) or declines in the portal. A signature records the
 //! document's SHA-256, the time, the address and the user agent; a signed document can no
-//! longer be renamed, moved or deleted.
+//! longer be renamed, moved or deleted. Answering issues the request's certificate of
+//! completion (`certificates`).
 
 use serde_json::json;
 use vestibule_domain::authz::{Action, authorize, matter_visibility};
@@ -20,6 +21,7 @@ use vestibule_storage::signatures::{self, Decision, SignatureRow};
 use vestibule_storage::{DbConnection, StorageError, contacts, documents, live, outbox, staff, write_tx};
 
 use crate::audit::{self, Entry};
+use crate::certificates;
 use crate::context::Context;
 use crate::documents::portal_contact;
 use crate::error::{AppError, AppResult, OrUnknown};
@@ -228,9 +230,12 @@ fn answer(
         .with_details(json!({ "document_id": document.id, "sha256": document.sha256 }))
         .publishes(event);
     audit::record(conn, ctx, entry)?;
+    let answered = signatures::get_for_contact(conn, me.contact_id.as_str(), &request.id)?;
+    let signer = contacts::get(conn, &request.firm_id, &request.contact_id)?;
+    certificates::issue(conn, ctx, &answered, &document, &signer)?;
     // The staff member who asked hears of the answer (an API key that asked has no inbox).
     let asker = staff::get(conn, &request.firm_id, &request.requested_by).ok();
     let notice = Notice::new(kind, &document.client_id, (SubjectType::SignatureRequest, &request.id));
     notifications::notify(conn, &request.firm_id, asker.iter().map(|s| Recipient::Staff(&s.id)), notice)?;
-    Ok(signatures::get_for_contact(conn, me.contact_id.as_str(), &request.id)?)
+    Ok(answered)
 }

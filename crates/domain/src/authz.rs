@@ -50,6 +50,9 @@ pub enum Action {
     /// Files in quarantine, or that the scanner could not judge, are for owners and admins:
     /// deleting them, having them scanned again (and integrations with `documents:write`).
     ManageQuarantine,
+    /// Certificates of completion of signature requests: for whoever may read documents
+    /// (the request's document must be visible to them); signers read their own in the portal.
+    ReadSignatureCertificates,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,7 +113,7 @@ fn scope_for(action: Action) -> Option<ApiScope> {
         Action::ReadPayments => ApiScope::PaymentsRead,
         Action::RecordPayments | Action::RefundPayments => ApiScope::PaymentsWrite,
         Action::ReadMessages => ApiScope::MessagesRead,
-        Action::ReadDocuments => ApiScope::DocumentsRead,
+        Action::ReadDocuments | Action::ReadSignatureCertificates => ApiScope::DocumentsRead,
         Action::WriteDocuments | Action::RequestDocuments | Action::ManageQuarantine => ApiScope::DocumentsWrite,
         Action::ReadFirm
         | Action::UpdateFirm

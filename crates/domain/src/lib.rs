@@ -45,6 +45,7 @@ pub mod roles;
 pub mod scan;
 pub mod scope;
 pub mod signature;
+pub mod signature_certificate;
 pub mod template;
 pub mod text;
 

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The consent a signer is shown and accepts with `consent: true`; certificates repeat it.
+pub const CONSENT_TEXT: &str = "I agree that the name I type is my electronic signature on this document and \
+     binds me as my handwritten signature would.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureStatus {

@@ -183,6 +183,26 @@ impl utoipa::IntoResponses for FileDownload {
     }
 }
 
+/// A PDF made here (a certificate) as an attachment, byte for byte as stored.
+pub fn pdf_attachment(bytes: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/pdf"))
+        .insert_header((CONTENT_DISPOSITION, content_disposition(name)))
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((CACHE_CONTROL, "private, no-store"))
+        .body(bytes)
+}
+
+/// The answer of [`pdf_attachment`], for the spec.
+pub struct PdfDownload;
+
+impl utoipa::IntoResponses for PdfDownload {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let pdf = file_response("The PDF, the same bytes on every download.", "application/pdf");
+        utoipa::openapi::ResponsesBuilder::new().response("200", pdf.build()).build().into()
+    }
+}
+
 /// The answer of [`send_archive`], for the spec.
 pub struct ArchiveDownload;
 

@@ -66,6 +66,10 @@ enum AdminCommand {
         #[arg(long)]
         firm: String,
     },
+    /// Check a downloaded certificate of completion (PDF or JSON): finds the audit event that
+    /// recorded its SHA-256, verifies the firm's chain through it and prints what it
+    /// certifies; exits non-zero when it is unknown (altered) or the chain is broken.
+    VerifyCertificate { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +140,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
+                AdminCommand::VerifyCertificate { file } => verify_certificate(&mut conn, &file),
                 AdminCommand::VerifyAudit { firm } => {
                     let firm =
                         vestibule_storage::firms::find_by_slug(&mut conn, &firm)?.context("no firm with this slug")?;
@@ -154,6 +159,42 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+    }
+}
+
+fn verify_certificate(conn: &mut vestibule_storage::DbConnection, file: &std::path::Path) -> anyhow::Result<()> {
+    use vestibule_app::certificates::{self, Verification};
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    match certificates::verify(conn, &bytes)? {
+        Verification::Unknown { sha256 } => {
+            anyhow::bail!(
+                "no certificate with SHA-256 {sha256} was issued here: the file is not one, or it was altered"
+            )
+        }
+        Verification::Broken { sha256, seq, reason } => {
+            anyhow::bail!("the audit chain that recorded {sha256} is broken at seq {seq}: {reason}")
+        }
+        Verification::Certified(found) => {
+            let field = |name: &str| found.details[name].as_str().unwrap_or("-").to_owned();
+            println!("certificate verified ({}, SHA-256 {})", found.form, found.sha256);
+            println!(
+                "recorded by audit event {} (seq {}) of firm {} at {}; chain intact through it ({} events)",
+                found.event.id,
+                found.event.seq,
+                found.event.firm_id,
+                found.event.occurred_at.and_utc().to_rfc3339(),
+                found.events_checked
+            );
+            println!("signature request {}: {}", field("request_id"), field("status"));
+            println!(
+                "document {} ({}), SHA-256 {}",
+                field("document_name"),
+                field("document_id"),
+                field("document_sha256")
+            );
+            println!("signer {}", field("signer_email"));
+            Ok(())
         }
     }
 }

@@ -201,3 +201,23 @@ pub fn verify(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Verificat
 fn failed(events_checked: i64, head_seq: i64, chain_break: ChainBreak) -> Verification {
     Verification { events_checked, head_seq, first_break: Some(chain_break) }
 }
+
+/// The firm's events about any of `target_ids`, in chain order.
+pub fn about(conn: &mut DbConnection, firm_id: &str, target_ids: &[&str]) -> StorageResult<Vec<AuditEventRow>> {
+    Ok(audit_events::table
+        .filter(audit_events::firm_id.eq(firm_id).and(audit_events::target_id.eq_any(target_ids)))
+        .order(audit_events::seq.asc())
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+/// The events of any firm with this action whose details mention `needle` (a hex digest),
+/// in chain order: how an administrator finds the record of a file they were handed.
+pub fn mentioning(conn: &mut DbConnection, action: &str, needle: &str) -> StorageResult<Vec<AuditEventRow>> {
+    let pattern = crate::like_pattern(needle);
+    Ok(audit_events::table
+        .filter(audit_events::action.eq(action).and(audit_events::details.like(pattern).escape('\\')))
+        .order((audit_events::firm_id.asc(), audit_events::seq.asc()))
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}

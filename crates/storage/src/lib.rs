@@ -77,6 +77,7 @@ pub mod scans;
 pub mod schema;
 pub mod sessions;
 pub mod shares;
+pub mod signature_certificates;
 pub mod signatures;
 pub mod staff;
 pub mod statement;

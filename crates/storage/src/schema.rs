@@ -528,6 +528,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    signature_certificates (signature_request_id) {
+        signature_request_id -> Text,
+        firm_id -> Text,
+        json -> Text,
+        pdf -> Binary,
+        json_sha256 -> Text,
+        pdf_sha256 -> Text,
+        audit_event_id -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     pending_blobs (blob_key) {
         blob_key -> Text,
         firm_id -> Text,
@@ -864,6 +877,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     shares,
     message_attachments,
     signature_requests,
+    signature_certificates,
     file_transfers,
     file_transfer_files,
     access_links,

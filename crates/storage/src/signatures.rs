@@ -70,6 +70,13 @@ pub fn of_contact(
     Ok(query.order(signature_requests::id.asc()).limit(limit + 1).select(SignatureRow::as_select()).load(conn)?)
 }
 
+pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<SignatureRow> {
+    Ok(signature_requests::table
+        .filter(signature_requests::firm_id.eq(firm_id).and(signature_requests::id.eq(id)))
+        .select(SignatureRow::as_select())
+        .first(conn)?)
+}
+
 pub fn get_for_contact(conn: &mut DbConnection, contact_id: &str, id: &str) -> StorageResult<SignatureRow> {
     Ok(signature_requests::table
         .filter(signature_requests::contact_id.eq(contact_id).and(signature_requests::id.eq(id)))

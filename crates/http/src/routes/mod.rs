@@ -14,6 +14,7 @@ pub mod access_links;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod clients;
 pub mod contacts;
 pub mod conversations;
@@ -76,6 +77,7 @@ pub fn v1(cfg: &mut Routes<'_, '_>) {
     portal_requests::routes(cfg);
     shares::routes(cfg);
     signatures::routes(cfg);
+    certificates::routes(cfg);
     file_transfers::routes(cfg);
     access_links::routes(cfg);
     link_emails::routes(cfg);

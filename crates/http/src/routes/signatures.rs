@@ -11,7 +11,7 @@ use vestibule_app::documents::portal_contact;
 use vestibule_app::signatures;
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{ContactId, DocumentId, SignatureRequestId};
-use vestibule_domain::signature::SignatureStatus;
+use vestibule_domain::signature::{CONSENT_TEXT, SignatureStatus};
 use vestibule_domain::text;
 use vestibule_storage::signatures::SignatureRow;
 
@@ -53,6 +53,9 @@ pub struct SignatureRequest {
     pub decline_reason: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The consent to show the signer beside the sign button; `consent: true` accepts it,
+    /// and the certificate of completion repeats it.
+    pub consent_text: String,
 }
 
 impl From<SignatureRow> for SignatureRequest {
@@ -70,6 +73,7 @@ impl From<SignatureRow> for SignatureRequest {
             decline_reason: row.decline_reason,
             decided_at: row.decided_at.map(utc),
             created_at: utc(row.created_at),
+            consent_text: CONSENT_TEXT.to_owned(),
         }
     }
 }
@@ -86,7 +90,7 @@ pub struct RequestSignature {
 pub struct Sign {
     #[schema(min_length = 1, max_length = 200)]
     pub typed_name: String,
-    /// Must be `true`: the contact agrees that the typed name is their signature.
+    /// Must be `true`: the contact accepts the request's `consent_text`.
     pub consent: bool,
 }
 
