@@ -2,9 +2,12 @@
 //! portal contacts, registration by invitation, password resets, and the principal behind
 //! an access token or an API key.
 
+pub mod challenge;
 pub mod principal;
 pub mod registration;
+pub mod sessions;
 pub mod sign_in;
 pub mod tokens;
+pub mod two_factor;
 
 pub use sign_in::{AccountKind, Tokens};

@@ -5,7 +5,8 @@ use actix_web::HttpResponse;
 use actix_web::http::header::CACHE_CONTROL;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vestibule_app::auth::sign_in::Credentials;
+use vestibule_app::auth::challenge::{Challenge, Purpose};
+use vestibule_app::auth::sign_in::{Credentials, SignIn};
 use vestibule_app::auth::{AccountKind, Tokens};
 use vestibule_app::{Origin, auth};
 
@@ -64,12 +65,50 @@ impl From<Tokens> for TokenPair {
     }
 }
 
+/// The challenge of a password step that needs a second one. It is not an access token:
+/// only the code step (and enrolment at sign-in) accepts it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInChallenge {
+    #[schema(format = Password)]
+    pub challenge_token: String,
+    /// Seconds until the challenge expires and the password step starts over.
+    pub expires_in: u64,
+}
+
+/// What the password step answers, told apart by `status`: `signed_in` carries the token
+/// pair; `two_factor_required` asks for a code (`POST …/login/two-factor`);
+/// `two_factor_enrolment_required` (the firm requires two-factor sign-in) asks to set up an
+/// authenticator first (`POST …/login/two-factor/enrolment`, then the code step).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LoginResult {
+    SignedIn(TokenPair),
+    TwoFactorRequired(SignInChallenge),
+    TwoFactorEnrolmentRequired(SignInChallenge),
+}
+
+impl From<SignIn> for LoginResult {
+    fn from(answer: SignIn) -> Self {
+        match answer {
+            SignIn::Tokens(tokens) => Self::SignedIn(tokens.into()),
+            SignIn::Challenge(Challenge { purpose, token, expires_in }) => {
+                let challenge = SignInChallenge { challenge_token: token, expires_in };
+                match purpose {
+                    Purpose::Verify => Self::TwoFactorRequired(challenge),
+                    Purpose::Enrol => Self::TwoFactorEnrolmentRequired(challenge),
+                }
+            }
+        }
+    }
+}
+
 /// Tokens must not be cached by anything between us and the client (RFC 6749, 5.1).
 pub fn token_response(tokens: Tokens) -> HttpResponse {
     HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(TokenPair::from(tokens))
 }
 
-/// Signs in with a password, after the per-address limit on attempts.
+/// Signs in with a password, after the per-address limit on attempts: tokens, or for a
+/// two-factor account a challenge.
 pub async fn login(
     state: &AppState,
     origin: Origin,
@@ -80,9 +119,9 @@ pub async fn login(
     let given = Credentials { firm: body.firm, email: body.email, password: body.password };
     let keys = state.keys.clone();
     let settings = state.settings.app.clone();
-    let tokens =
+    let answer =
         db::call(state, move |conn| auth::sign_in::login(conn, &origin, &settings, &keys, kind, &given)).await?;
-    Ok(token_response(tokens))
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(LoginResult::from(answer)))
 }
 
 /// Exchanges a refresh token for a new pair.
