@@ -3,6 +3,7 @@ use serde_json::json;
 
 use crate::on_both_backends;
 use crate::support::fixtures::PASSWORD;
+use crate::support::smtp::SmtpListener;
 use crate::support::{Reply, TestApp};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -80,5 +81,34 @@ on_both_backends! {
         assert_eq!(ended.status, 204, "{}", ended.body);
         app.get("/v1/portal/me", &first).await.assert_problem(401, "invalid_token");
         assert_eq!(app.get("/v1/portal/me", &access(&phone)).await.status, 200);
+    }
+}
+
+fn alerts(app: &TestApp) -> i64 {
+    app.count("deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.channel = 'email' AND e.event_type = 'auth.new_device_sign_in'")
+}
+
+on_both_backends! {
+    async fn a_sign_in_from_a_new_device_is_emailed_once(backend) {
+        let smtp = SmtpListener::start().await;
+        let app = TestApp::spawn_with(backend, &[("MAIL_TRANSPORT", "smtp"), ("SMTP_URL", &smtp.url)]).await;
+        let firm = app.firm("harbor").await;
+        let laptop = sign_in_from(&app, "/v1/auth/login", "harbor", "owner@harbor.test", FIREFOX).await;
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert_eq!(mail.to, vec!["owner@harbor.test"]);
+        let text = mail.text();
+        assert!(text.contains("Firefox on Linux") && text.contains("127.0.0.1"), "{text}");
+        for token in ["access_token", "refresh_token"] {
+            assert!(!text.contains(laptop.body[token].as_str().unwrap()), "the email carries no {token}");
+        }
+        sign_in_from(&app, "/v1/auth/login", "harbor", "owner@harbor.test", FIREFOX).await;
+        assert_eq!(alerts(&app), 1, "the same device again is no news");
+        sign_in_from(&app, "/v1/auth/login", "harbor", "owner@harbor.test", IPHONE).await;
+        assert_eq!(alerts(&app), 2);
+
+        let off = app.patch("/v1/firm", &firm.owner_token, &json!({ "new_device_alerts": false })).await;
+        assert_eq!(off.body["settings"]["new_device_alerts"], false, "{}", off.body);
+        sign_in_from(&app, "/v1/auth/login", "harbor", "owner@harbor.test", "curl/8.5.0").await;
+        assert_eq!(alerts(&app), 2, "the firm turned the alerts off");
     }
 }

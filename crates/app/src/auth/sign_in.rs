@@ -14,6 +14,7 @@ use vestibule_storage::staff::StaffRow;
 use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, sessions, staff, two_factor, write_tx};
 
 use super::challenge::{self, Challenge, Purpose};
+use super::new_device;
 use super::tokens::{Audience, TokenKeys, TokenUse};
 use crate::audit::{self, Entry};
 use crate::context::{Context, Origin, Settings};
@@ -231,6 +232,7 @@ pub(crate) fn open_session(
         revoked_at: None,
         last_used_at: Some(now),
     };
+    new_device::alert_if_new(conn, settings, origin, kind, firm_id, account_id)?;
     sessions::create(conn, &session, refresh_digest)?;
     let entry = Entry::success("auth.login", kind.actor_kind().as_str(), account_id)
         .with_details(serde_json::json!({ "session_id": session.id }));

@@ -65,38 +65,103 @@ impl From<Tokens> for TokenPair {
     }
 }
 
-/// The challenge of a password step that needs a second one. It is not an access token:
-/// only the code step (and enrolment at sign-in) accepts it.
+/// `signed_in`: the only value of [`SignedIn::status`].
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedInStatus {
+    SignedIn,
+}
+
+/// `two_factor_required`: the only value of [`TwoFactorRequired::status`].
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorRequiredStatus {
+    TwoFactorRequired,
+}
+
+/// `two_factor_enrolment_required`: the only value of [`TwoFactorEnrolmentRequired::status`].
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorEnrolmentRequiredStatus {
+    TwoFactorEnrolmentRequired,
+}
+
+/// Signed in with the password alone: the token pair.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SignInChallenge {
+pub struct SignedIn {
+    pub status: SignedInStatus,
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    pub token_type: TokenType,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Exchange at the refresh endpoint for a new pair; single use.
+    pub refresh_token: String,
+    /// Seconds until the session ends and a new login is needed.
+    pub refresh_expires_in: u64,
+}
+
+/// The account has two-factor sign-in: send a code with `challenge_token` to
+/// `POST …/login/two-factor`. The challenge is no access token; nothing else accepts it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwoFactorRequired {
+    pub status: TwoFactorRequiredStatus,
     #[schema(format = Password)]
     pub challenge_token: String,
     /// Seconds until the challenge expires and the password step starts over.
     pub expires_in: u64,
 }
 
-/// What the password step answers, told apart by `status`: `signed_in` carries the token
-/// pair; `two_factor_required` asks for a code (`POST …/login/two-factor`);
-/// `two_factor_enrolment_required` (the firm requires two-factor sign-in) asks to set up an
-/// authenticator first (`POST …/login/two-factor/enrolment`, then the code step).
+/// The firm requires two-factor sign-in and the account has none: set up an authenticator
+/// with `challenge_token` at `POST …/login/two-factor/enrolment`, then send its first code
+/// to `POST …/login/two-factor`.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(tag = "status", rename_all = "snake_case")]
+pub struct TwoFactorEnrolmentRequired {
+    pub status: TwoFactorEnrolmentRequiredStatus,
+    #[schema(format = Password)]
+    pub challenge_token: String,
+    /// Seconds until the challenge expires and the password step starts over.
+    pub expires_in: u64,
+}
+
+/// What the password step answers; `status` tells which.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(discriminator(property_name = "status", mapping(
+    ("signed_in" = "#/components/schemas/SignedIn"),
+    ("two_factor_required" = "#/components/schemas/TwoFactorRequired"),
+    ("two_factor_enrolment_required" = "#/components/schemas/TwoFactorEnrolmentRequired"),
+)))]
 pub enum LoginResult {
-    SignedIn(TokenPair),
-    TwoFactorRequired(SignInChallenge),
-    TwoFactorEnrolmentRequired(SignInChallenge),
+    SignedIn(SignedIn),
+    TwoFactorRequired(TwoFactorRequired),
+    TwoFactorEnrolmentRequired(TwoFactorEnrolmentRequired),
 }
 
 impl From<SignIn> for LoginResult {
     fn from(answer: SignIn) -> Self {
         match answer {
-            SignIn::Tokens(tokens) => Self::SignedIn(tokens.into()),
-            SignIn::Challenge(Challenge { purpose, token, expires_in }) => {
-                let challenge = SignInChallenge { challenge_token: token, expires_in };
-                match purpose {
-                    Purpose::Verify => Self::TwoFactorRequired(challenge),
-                    Purpose::Enrol => Self::TwoFactorEnrolmentRequired(challenge),
-                }
+            SignIn::Tokens(tokens) => Self::SignedIn(SignedIn {
+                status: SignedInStatus::SignedIn,
+                access_token: tokens.access_token,
+                token_type: TokenType::Bearer,
+                expires_in: tokens.expires_in,
+                refresh_token: tokens.refresh_token,
+                refresh_expires_in: tokens.refresh_expires_in,
+            }),
+            SignIn::Challenge(Challenge { purpose: Purpose::Verify, token, expires_in }) => {
+                Self::TwoFactorRequired(TwoFactorRequired {
+                    status: TwoFactorRequiredStatus::TwoFactorRequired,
+                    challenge_token: token,
+                    expires_in,
+                })
+            }
+            SignIn::Challenge(Challenge { purpose: Purpose::Enrol, token, expires_in }) => {
+                Self::TwoFactorEnrolmentRequired(TwoFactorEnrolmentRequired {
+                    status: TwoFactorEnrolmentRequiredStatus::TwoFactorEnrolmentRequired,
+                    challenge_token: token,
+                    expires_in,
+                })
             }
         }
     }
