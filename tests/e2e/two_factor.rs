@@ -27,9 +27,11 @@ async fn enrol(app: &TestApp, base: &str, token: &str) -> (String, Vec<String>) 
     let started = app.call(Method::POST, &format!("{base}/two-factor/enrolment"), Some(token), None).await;
     assert_eq!(started.status, 200, "{}", started.body);
     let secret = started.body["secret"].as_str().unwrap().to_owned();
-    let confirmed = app.post(&format!("{base}/two-factor/confirmation"), token, &json!({ "code": code(&secret, 0) })).await;
+    let confirmed =
+        app.post(&format!("{base}/two-factor/confirmation"), token, &json!({ "code": code(&secret, 0) })).await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
-    let codes = confirmed.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let codes =
+        confirmed.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     (secret, codes)
 }
 

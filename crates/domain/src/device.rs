@@ -7,10 +7,11 @@
 pub fn describe(user_agent: Option<&str>) -> String {
     let agent = user_agent.unwrap_or_default();
     // Order matters: Edge and Opera say Chrome, Chrome says Safari, Android says Linux.
-    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-        .iter()
-        .find(|(marker, _)| agent.contains(marker))
-        .map(|(_, name)| *name);
+    let browser =
+        [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+            .iter()
+            .find(|(marker, _)| agent.contains(marker))
+            .map(|(_, name)| *name);
     let system = [
         ("iPhone", "iOS"),
         ("iPad", "iPadOS"),
@@ -44,7 +45,8 @@ mod tests {
         assert_eq!(describe(Some(edge)), "Edge on Windows");
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
         assert_eq!(describe(Some(iphone)), "Safari on iOS");
-        let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+        let android =
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
         assert_eq!(describe(Some(android)), "Chrome on Android");
     }
 

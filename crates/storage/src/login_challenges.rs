@@ -46,7 +46,12 @@ pub fn find_open(
 }
 
 /// Counts a wrong code; the `limit`-th ends the challenge. Returns whether it ended.
-pub fn record_failure(conn: &mut DbConnection, token_hash: &str, limit: i32, now: NaiveDateTime) -> StorageResult<bool> {
+pub fn record_failure(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    limit: i32,
+    now: NaiveDateTime,
+) -> StorageResult<bool> {
     let failures: i32 = diesel::update(login_challenges::table.find(token_hash))
         .set(login_challenges::failures.eq(login_challenges::failures + 1))
         .returning(login_challenges::failures)
@@ -61,7 +66,8 @@ pub fn record_failure(conn: &mut DbConnection, token_hash: &str, limit: i32, now
 /// Ends a challenge; returns whether it was still open (so it is used once).
 pub fn end(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> StorageResult<bool> {
     Ok(diesel::update(
-        login_challenges::table.filter(login_challenges::token_hash.eq(token_hash).and(login_challenges::ended_at.is_null())),
+        login_challenges::table
+            .filter(login_challenges::token_hash.eq(token_hash).and(login_challenges::ended_at.is_null())),
     )
     .set(login_challenges::ended_at.eq(now))
     .execute(conn)?
@@ -71,7 +77,8 @@ pub fn end(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Sto
 /// Deletes challenges that expired or ended before `cutoff`.
 pub fn purge_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> StorageResult<usize> {
     Ok(diesel::delete(
-        login_challenges::table.filter(login_challenges::expires_at.lt(cutoff).or(login_challenges::ended_at.lt(cutoff))),
+        login_challenges::table
+            .filter(login_challenges::expires_at.lt(cutoff).or(login_challenges::ended_at.lt(cutoff))),
     )
     .execute(conn)?)
 }

@@ -74,9 +74,8 @@ pub fn accept_step(
     step: i64,
     confirm_at: Option<NaiveDateTime>,
 ) -> StorageResult<bool> {
-    let fresh = two_factor::owner_id
-        .eq(owner_id)
-        .and(two_factor::last_step.is_null().or(two_factor::last_step.lt(step)));
+    let fresh =
+        two_factor::owner_id.eq(owner_id).and(two_factor::last_step.is_null().or(two_factor::last_step.lt(step)));
     let updated = match confirm_at {
         Some(at) => diesel::update(two_factor::table.filter(fresh))
             .set((two_factor::last_step.eq(step), two_factor::confirmed_at.eq(at)))

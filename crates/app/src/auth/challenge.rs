@@ -141,16 +141,16 @@ pub fn complete(
                     audit::record_as(conn, origin, firm_id, kind.actor_kind(), Some(owner_id), entry)?;
                     (true, false, Some(codes))
                 }
-                Err(AppError::Validation(errors)) => {
-                    (false, errors.0.iter().any(|e| e.code == "code_used"), None)
-                }
+                Err(AppError::Validation(errors)) => (false, errors.0.iter().any(|e| e.code == "code_used"), None),
                 Err(other) => return Err(other),
             },
-            ("enrol", Answer::RecoveryCode(_)) => return Err(AppError::field(
-                "/recovery_code",
-                "no_recovery_codes",
-                "this account has no authenticator yet; send the first code of the new one",
-            )),
+            ("enrol", Answer::RecoveryCode(_)) => {
+                return Err(AppError::field(
+                    "/recovery_code",
+                    "no_recovery_codes",
+                    "this account has no authenticator yet; send the first code of the new one",
+                ));
+            }
             (_, Answer::Code(code)) => match two_factor::check_code(conn, firm_id, owner_id, code, false)? {
                 CodeCheck::Accepted => (true, false, None),
                 CodeCheck::Wrong => (false, false, None),
@@ -175,8 +175,7 @@ pub fn complete(
         if !login_challenges::end(conn, &challenge.token_hash, now)? {
             return Err(invalid_challenge());
         }
-        let session =
-            open_session(conn, settings, origin, kind, firm_id, owner_id, &secrets::digest(&refresh_token))?;
+        let session = open_session(conn, settings, origin, kind, firm_id, owner_id, &secrets::digest(&refresh_token))?;
         let tokens = token_pair(settings, keys, kind, owner_id, &session, refresh_token.clone())?;
         Ok(Outcome::SignedIn(Completed { tokens, recovery_codes }))
     })?;
@@ -187,9 +186,8 @@ pub fn complete(
             code: "code_used",
             detail: "this code was used already; wait for the next one",
         }),
-        Outcome::Refused { .. } => Err(AppError::Unauthenticated {
-            code: "wrong_code",
-            detail: "the code or recovery code is wrong",
-        }),
+        Outcome::Refused { .. } => {
+            Err(AppError::Unauthenticated { code: "wrong_code", detail: "the code or recovery code is wrong" })
+        }
     }
 }

@@ -173,7 +173,12 @@ pub(crate) fn start_for(
 
 /// Confirms a pending enrolment with its first code; returns the recovery codes. Call
 /// inside a write transaction.
-pub(crate) fn confirm_for(conn: &mut DbConnection, firm_id: &str, owner_id: &str, code: &str) -> AppResult<Vec<String>> {
+pub(crate) fn confirm_for(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    owner_id: &str,
+    code: &str,
+) -> AppResult<Vec<String>> {
     let pending = two_factor::find(conn, firm_id, owner_id)?.ok_or_else(|| {
         AppError::conflict("no_enrolment", "no enrolment was started; start one and scan its QR code first")
     })?;
@@ -201,7 +206,9 @@ pub fn status(conn: &mut DbConnection, ctx: &Context) -> AppResult<Status> {
     Ok(Status {
         enabled: row.as_ref().is_some_and(|r| r.confirmed_at.is_some()),
         confirmed_at: row.as_ref().and_then(|r| r.confirmed_at),
-        pending_until: row.filter(|r| r.confirmed_at.is_none() && r.pending_expires_at > now).map(|r| r.pending_expires_at),
+        pending_until: row
+            .filter(|r| r.confirmed_at.is_none() && r.pending_expires_at > now)
+            .map(|r| r.pending_expires_at),
         recovery_codes_left: two_factor::recovery_codes_left(conn, owner_id)?,
     })
 }

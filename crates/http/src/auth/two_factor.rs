@@ -6,9 +6,9 @@ use actix_web::http::header::CACHE_CONTROL;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use vestibule_app::auth::AccountKind;
 use vestibule_app::auth::challenge::{self, Answer, Completed};
 use vestibule_app::auth::two_factor::{self, Enrolment, Proof, Status};
-use vestibule_app::auth::AccountKind;
 use vestibule_app::{Context, Origin};
 use vestibule_domain::FieldError;
 
@@ -143,10 +143,9 @@ pub async fn complete_login(
     let (token, answer) = body.answer()?;
     let keys = state.keys.clone();
     let settings = state.settings.app.clone();
-    let Completed { tokens, recovery_codes } = db::call(state, move |conn| {
-        challenge::complete(conn, &origin, &settings, &keys, kind, &token, &answer)
-    })
-    .await?;
+    let Completed { tokens, recovery_codes } =
+        db::call(state, move |conn| challenge::complete(conn, &origin, &settings, &keys, kind, &token, &answer))
+            .await?;
     Ok(no_store(&TwoFactorSignedIn { tokens: tokens.into(), recovery_codes }))
 }
 
