@@ -74,7 +74,7 @@ fn totp(secret: &str, issuer: &str, account: &str) -> AppResult<Totp> {
         .map_err(|e| anyhow::anyhow!("TOTP parameters rejected: {e}").into())
 }
 
-pub(crate) fn wrong_code() -> AppError {
+fn wrong_code() -> AppError {
     AppError::field("/code", "wrong_code", "is not the current code of your authenticator app")
 }
 
