@@ -51,10 +51,12 @@ export function connect(baseUrl: string) {
   return {
     api,
     /** Staff sign-in (`POST /v1/auth/login`); later requests carry the access token. */
-    async signIn(firm: string, email: string, password: string): Promise<Schemas["TokenPair"]> {
-      const tokens = ok(await api.POST("/v1/auth/login", { body: { firm, email, password } }));
-      accessToken = tokens.access_token;
-      return tokens;
+    async signIn(firm: string, email: string, password: string): Promise<Schemas["SignedIn"]> {
+      const answer = ok(await api.POST("/v1/auth/login", { body: { firm, email, password } }));
+      // An account with two-factor sign-in answers a challenge for `POST /v1/auth/login/two-factor`.
+      if (answer.status !== "signed_in") throw new Error(`sign-in needs a second step: ${answer.status}`);
+      accessToken = answer.access_token;
+      return answer;
     },
   };
 }

@@ -76,6 +76,7 @@ struct Ids {
     payment_id: String,
     document_request_id: String,
     item_id: String,
+    session_id: String,
 }
 
 fn row(method: Method, path: &str, audience: Audience, foreign: Foreign) -> Row {
@@ -129,6 +130,7 @@ impl Row {
             .replace("{payment_id}", &ids.payment_id)
             .replace("{document_request_id}", &ids.document_request_id)
             .replace("{item_id}", &ids.item_id)
+            .replace("{session_id}", &ids.session_id)
             // Nobody has saved a card here: these name nothing in any firm.
             .replace("{payment_method_id}", "pmt_0193d0c0a1b27f3c9e4d5a6b7c8d9e0f")
             .replace("{setup_id}", "pst_0193d0c0a1b27f3c9e4d5a6b7c8d9e0f")
@@ -144,6 +146,9 @@ fn table(ids: &Ids) -> Vec<Row> {
     let matter_body = json!({ "client_id": ids.client_id, "title": "Probe" });
     let login = json!({ "firm": "x", "email": "x@x.test", "password": "whatever1" });
     let refresh = json!({ "refresh_token": "vrt_nothing" });
+    let challenge = json!({ "challenge_token": "vch_nothing" });
+    let two_factor_login = json!({ "challenge_token": "vch_nothing", "code": "123456" });
+    let code = json!({ "code": "123456" });
     let payment_body = json!({
         "client_id": ids.client_id, "amount_minor": 1, "currency": "EUR", "received_on": "2026-11-02", "method": "cheque",
         "allocations": [{ "invoice_id": ids.invoice_id, "amount_minor": 1 }]
@@ -158,6 +163,28 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/me", Staff, Own(200)),
         row(Method::POST, "/v1/me/password", Staff, NotApplicable)
             .body(json!({ "current_password": "not it", "new_password": "another passphrase" })),
+        row(Method::POST, "/v1/auth/login/two-factor", Public, NotApplicable).body(two_factor_login.clone()),
+        row(Method::POST, "/v1/auth/login/two-factor/enrolment", Public, NotApplicable).body(challenge.clone()),
+        row(Method::GET, "/v1/me/two-factor", Staff, NotApplicable),
+        row(Method::POST, "/v1/me/two-factor/enrolment", Staff, NotApplicable),
+        row(Method::POST, "/v1/me/two-factor/confirmation", Staff, NotApplicable).body(code.clone()),
+        row(Method::POST, "/v1/me/two-factor/disable", Staff, NotApplicable).body(json!({ "password": "not it" })),
+        row(Method::POST, "/v1/me/two-factor/recovery-codes", Staff, NotApplicable).body(code.clone()),
+        row(Method::DELETE, "/v1/staff/{staff_id}/two-factor", Staff, NotFound).admin_only(),
+        row(Method::DELETE, "/v1/contacts/{contact_id}/two-factor", Staff, NotFound),
+        row(Method::GET, "/v1/me/sessions", Staff, NotApplicable),
+        row(Method::DELETE, "/v1/me/sessions/{session_id}", Staff, NotFound),
+        row(Method::DELETE, "/v1/staff/{staff_id}/sessions", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/portal/auth/login/two-factor", Public, NotApplicable).body(two_factor_login),
+        row(Method::POST, "/v1/portal/auth/login/two-factor/enrolment", Public, NotApplicable).body(challenge),
+        row(Method::GET, "/v1/portal/me/two-factor", Portal, NotApplicable),
+        row(Method::POST, "/v1/portal/me/two-factor/enrolment", Portal, NotApplicable),
+        row(Method::POST, "/v1/portal/me/two-factor/confirmation", Portal, NotApplicable).body(code.clone()),
+        row(Method::POST, "/v1/portal/me/two-factor/disable", Portal, NotApplicable).body(json!({ "password": "not it" })),
+        row(Method::POST, "/v1/portal/me/two-factor/recovery-codes", Portal, NotApplicable).body(code),
+        row(Method::GET, "/v1/portal/me/sessions", Portal, NotApplicable),
+        // Another person's session is no session of theirs.
+        row(Method::DELETE, "/v1/portal/me/sessions/{session_id}", Portal, NotFound),
         row(Method::POST, "/v1/portal/auth/login", Public, NotApplicable).body(login),
         row(Method::POST, "/v1/portal/auth/refresh", Public, NotApplicable).body(refresh),
         row(Method::POST, "/v1/portal/auth/logout", Portal, NotApplicable),
@@ -471,6 +498,8 @@ on_both_backends! {
             ..Ids::default()
         };
         let contact_token = app.contact_token(&a, &ids.contact_id, "cora@client.test").await;
+        let member_sessions = app.get("/v1/me/sessions", &member_token).await;
+        let session_id = member_sessions.body["data"][0]["id"].as_str().unwrap().to_owned();
         let portal = app.get(&format!("/v1/portals?contact_id={}", ids.contact_id), &a.owner_token).await;
         let other_contact = app.contact(&a.owner_token, &ids.client_id, "otto@client.test").await;
         let other_contact = other_contact["id"].as_str().unwrap().to_owned();
@@ -540,6 +569,7 @@ on_both_backends! {
             payment_id: payment.id(),
             invitation_id: invitation.id(),
             portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
+            session_id,
             grant_id: portal.body["data"][0]["grants"][0]["id"].as_str().unwrap().to_owned(),
             ..ids
         };

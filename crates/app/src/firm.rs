@@ -22,6 +22,9 @@ pub struct FirmUpdate {
     pub upload_limit_bytes: Option<i64>,
     pub member_payment_access: Option<MemberPaymentAccess>,
     pub reminder_policy: Option<ReminderPolicy>,
+    pub require_two_factor_staff: Option<bool>,
+    pub require_two_factor_contacts: Option<bool>,
+    pub new_device_alerts: Option<bool>,
 }
 
 #[tracing::instrument(skip(conn, ctx))]
@@ -42,6 +45,9 @@ pub fn update(conn: &mut DbConnection, ctx: &Context, update: FirmUpdate) -> App
             upload_limit_bytes: update.upload_limit_bytes,
             member_payment_access: update.member_payment_access.map(|a| a.as_str().to_owned()),
             reminder_policy: update.reminder_policy.map(|p| p.to_stored()),
+            require_two_factor_staff: update.require_two_factor_staff,
+            require_two_factor_contacts: update.require_two_factor_contacts,
+            new_device_alerts: update.new_device_alerts,
             updated_at: Some(vestibule_storage::now()),
         };
         Ok(firms::update(conn, firm_id, &changes)?)

@@ -145,6 +145,33 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
             );
             Rendered { subject, text, html }
         }
+        Email::NewDeviceSignIn(alert) => {
+            let link = &alert.link;
+            let when = alert.signed_in_at.format("%Y-%m-%d %H:%M UTC");
+            let from = alert.ip.as_deref().unwrap_or("an unknown address");
+            let subject = format!("New sign-in to {}", context.firm_name);
+            let text = format!(
+                "Hello,
+
+your {firm} account was signed in to from a new device: {device}, from {from}, at                  {when}.
+
+If it was you, there is nothing to do. If not, end that session and change your                  password:
+{link}
+
+-- {firm}
+",
+                firm = context.firm_name,
+                device = alert.device,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>your {firm} account was signed in to from a new device: {device}, from {from},                  at {when}.</p><p>If it was you, there is nothing to do. If not, <a href=\"{link}\">end that                  session</a> and change your password.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                device = escape(&alert.device),
+                from = escape(from),
+                link = escape(link),
+            );
+            Rendered { subject, text, html }
+        }
         Email::InvoiceEmailed(invoice) => {
             let (number, link) = (&invoice.number, &invoice.link);
             // Subject and message are the sender's choice; either may be left out.
@@ -494,6 +521,7 @@ impl Recipients {
             | Email::PortalInvited(_)
             | Email::PortalActivated(_)
             | Email::PortalPasswordReset(_)
+            | Email::NewDeviceSignIn(_)
             | Email::MessageCreated(_)
             | Email::ConversationStarted(_)
             | Email::DocumentShared(_)

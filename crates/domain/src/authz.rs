@@ -286,6 +286,31 @@ pub fn may_change_staff(
     Ok(())
 }
 
+/// Two-factor sign-in and signed-in sessions of one's own account: people only, as an API
+/// key signs nobody in.
+pub fn may_manage_own_sign_in(principal: &Principal) -> Result<(), Denied> {
+    match principal {
+        Principal::Staff(_) | Principal::Contact(_) => Ok(()),
+        Principal::Integration(_) => Err(Denied("API keys have no sign-in of their own")),
+    }
+}
+
+/// Resetting a staff member's two-factor sign-in or ending all their sessions: whoever may
+/// change their account (owners and admins; an owner's only by an owner). Resetting one's
+/// own is allowed: it is what one can do alone with a password too.
+pub fn may_reset_staff_sign_in(principal: &Principal, target: (&StaffId, StaffRole)) -> Result<(), Denied> {
+    may_change_staff(principal, Some(target), None, false)
+}
+
+/// Resetting a contact's two-factor sign-in: staff who may change the contact.
+pub fn may_reset_contact_sign_in(principal: &Principal) -> Result<(), Denied> {
+    authorize(principal, Action::WriteContacts)?;
+    match principal {
+        Principal::Staff(_) => Ok(()),
+        _ => Err(Denied("only staff reset a contact's two-factor sign-in")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

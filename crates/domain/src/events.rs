@@ -60,6 +60,7 @@ catalogue! {
     PortalActivated => "portal.activated": "A contact accepted an invitation and can now use the portal.",
     PortalDisabled => "portal.disabled": "A portal was disabled.",
     PortalPasswordReset => "portal.password_reset": "A contact asked to reset the portal password (email only).",
+    NewDeviceSignIn => "auth.new_device_sign_in": "A staff member or contact signed in from a device not seen on their sessions before (email only).",
     InvoiceCreated => "invoice.created": "An invoice was created (also by an upsert).",
     InvoiceUpdated => "invoice.updated": "An invoice changed.",
     InvoiceEmailed => "invoice.emailed": "An invoice was emailed to its recipients.",
@@ -100,9 +101,10 @@ catalogue! {
 }
 
 impl EventType {
-    /// Whether webhooks see this type at all; password resets concern one person only.
+    /// Whether webhooks see this type at all; password resets and sign-in alerts concern one
+    /// person only.
     pub fn for_webhooks(self) -> bool {
-        !matches!(self, Self::PortalPasswordReset)
+        !matches!(self, Self::PortalPasswordReset | Self::NewDeviceSignIn)
     }
 
     /// Whether an endpoint subscribed to `filter` (empty: everything) gets this type.

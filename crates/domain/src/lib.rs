@@ -26,6 +26,7 @@ pub mod audit;
 pub mod authz;
 pub mod conversation;
 pub mod cursor;
+pub mod device;
 pub mod document_request;
 pub mod email;
 pub mod error;

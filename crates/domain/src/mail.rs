@@ -19,6 +19,9 @@ pub enum Email {
     PortalInvited(Invitation),
     PortalActivated(Welcome),
     PortalPasswordReset(PasswordReset),
+    /// To a staff member or contact who signed in from a device not seen before: what, from
+    /// where, and where to end the session; never a token.
+    NewDeviceSignIn(NewDevice),
     InvoiceEmailed(Invoice),
     /// To a contact, when staff post a message (seed 001: never the message itself).
     MessageCreated(SecureMessage),
@@ -70,6 +73,16 @@ pub struct Welcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordReset {
     /// One-time: it carries the reset token.
+    pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDevice {
+    /// As `Firefox on Linux` (`domain::device`).
+    pub device: String,
+    pub ip: Option<String>,
+    pub signed_in_at: DateTime<Utc>,
+    /// Where the person sees their sessions and ends one.
     pub link: String,
 }
 
@@ -244,6 +257,7 @@ impl Email {
             Self::PortalInvited(_) => EventType::PortalInvited,
             Self::PortalActivated(_) => EventType::PortalActivated,
             Self::PortalPasswordReset(_) => EventType::PortalPasswordReset,
+            Self::NewDeviceSignIn(_) => EventType::NewDeviceSignIn,
             Self::InvoiceEmailed(_) => EventType::InvoiceEmailed,
             Self::MessageCreated(_) => EventType::MessageCreated,
             Self::ConversationStarted(_) => EventType::ConversationStarted,
@@ -269,6 +283,7 @@ impl Email {
             Self::PortalInvited(email) => serde_json::to_string(email),
             Self::PortalActivated(email) => serde_json::to_string(email),
             Self::PortalPasswordReset(email) => serde_json::to_string(email),
+            Self::NewDeviceSignIn(email) => serde_json::to_string(email),
             Self::InvoiceEmailed(email) => serde_json::to_string(email),
             Self::MessageCreated(email) => serde_json::to_string(email),
             Self::ConversationStarted(email) => serde_json::to_string(email),
@@ -298,6 +313,7 @@ impl Email {
             EventType::PortalInvited => Self::PortalInvited(from_json(event_type, content()?)?),
             EventType::PortalActivated => Self::PortalActivated(from_json(event_type, content()?)?),
             EventType::PortalPasswordReset => Self::PortalPasswordReset(from_json(event_type, content()?)?),
+            EventType::NewDeviceSignIn => Self::NewDeviceSignIn(from_json(event_type, content()?)?),
             EventType::InvoiceEmailed => Self::InvoiceEmailed(from_json(event_type, content()?)?),
             EventType::MessageCreated => Self::MessageCreated(from_json(event_type, content()?)?),
             EventType::ConversationStarted => Self::ConversationStarted(from_json(event_type, content()?)?),
@@ -396,6 +412,12 @@ mod tests {
             Email::PortalInvited(Invitation { link: link(), expires_at: at("2030-01-02T03:04:05.123456Z") }),
             Email::PortalActivated(Welcome { link: link() }),
             Email::PortalPasswordReset(PasswordReset { link: link() }),
+            Email::NewDeviceSignIn(NewDevice {
+                device: "Firefox on Linux".into(),
+                ip: Some("203.0.113.7".into()),
+                signed_in_at: at("2030-01-02T03:04:05Z"),
+                link: link(),
+            }),
             Email::InvoiceEmailed(Invoice {
                 to: vec!["a@x.test".into(), "b@x.test".into()],
                 cc: vec!["c@x.test".into()],

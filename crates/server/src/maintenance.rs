@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use vestibule_app::link_secret::LinkSecret;
 use vestibule_blobs::BlobStore;
-use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, sessions};
+use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, login_challenges, sessions};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -29,6 +29,8 @@ pub struct Swept {
     pub live_events: usize,
     /// Expired access-link sessions: they are useless the moment they expire.
     pub link_sessions: usize,
+    /// Two-factor sign-in challenges, useless once expired or ended.
+    pub login_challenges: usize,
 }
 
 pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
@@ -40,6 +42,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
         deliveries: deliveries::purge_finished_before(&mut conn, now - DELIVERY_RETENTION)?,
         live_events: live::purge_before(&mut conn, now - LIVE_EVENT_RETENTION)?,
         link_sessions: access_links::sweep_sessions(&mut conn, now)?,
+        login_challenges: login_challenges::purge_before(&mut conn, now)?,
     })
 }
 

@@ -59,6 +59,9 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
         reminder_policy: vestibule_domain::reminder::ReminderPolicy::default().to_stored(),
         created_at: now,
         updated_at: now,
+        require_two_factor_staff: false,
+        require_two_factor_contacts: false,
+        new_device_alerts: true,
     };
     let owner = StaffRow {
         id: StaffId::generate().into(),

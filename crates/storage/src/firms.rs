@@ -20,6 +20,10 @@ pub struct FirmRow {
     pub reminder_policy: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub require_two_factor_staff: bool,
+    pub require_two_factor_contacts: bool,
+    /// Email people when they sign in from a device not seen on their sessions before.
+    pub new_device_alerts: bool,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -32,6 +36,9 @@ pub struct FirmChanges {
     pub upload_limit_bytes: Option<i64>,
     pub member_payment_access: Option<String>,
     pub reminder_policy: Option<String>,
+    pub require_two_factor_staff: Option<bool>,
+    pub require_two_factor_contacts: Option<bool>,
+    pub new_device_alerts: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -64,6 +64,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod invoices;
 pub mod live;
+pub mod login_challenges;
 pub mod matters;
 pub mod notifications;
 pub mod offices;
@@ -82,6 +83,7 @@ pub mod signatures;
 pub mod staff;
 pub mod statement;
 pub mod templates;
+pub mod two_factor;
 pub mod webhooks;
 
 pub use db::{Backend, DbConnection, DbPool, PoolOptions, PooledDb, write_tx};

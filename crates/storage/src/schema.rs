@@ -14,6 +14,9 @@ diesel::table! {
         reminder_policy -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        require_two_factor_staff -> Bool,
+        require_two_factor_contacts -> Bool,
+        new_device_alerts -> Bool,
     }
 }
 
@@ -142,6 +145,42 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    two_factor (owner_id) {
+        owner_id -> Text,
+        firm_id -> Text,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        pending_expires_at -> Timestamp,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        owner_id -> Text,
+        firm_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_challenges (token_hash) {
+        token_hash -> Text,
+        firm_id -> Text,
+        account_kind -> Text,
+        owner_id -> Text,
+        purpose -> Text,
+        failures -> Integer,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -845,6 +884,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     matter_members,
     credentials,
     sessions,
+    two_factor,
+    recovery_codes,
+    login_challenges,
     refresh_tokens,
     api_keys,
     audit_heads,

@@ -21,6 +21,7 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug)]
@@ -125,4 +126,41 @@ pub fn revoke_all_except(
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?)
+}
+
+/// The live sessions of a staff member or contact, newest first.
+pub fn list_active_of(conn: &mut DbConnection, owner_id: &str, now: NaiveDateTime) -> StorageResult<Vec<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
+        .filter(sessions::revoked_at.is_null().and(sessions::expires_at.gt(now)))
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// Ends one session of a staff member or contact: whether it was live.
+pub fn revoke_of(conn: &mut DbConnection, owner_id: &str, session_id: &str, now: NaiveDateTime) -> StorageResult<bool> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
+            .filter(sessions::revoked_at.is_null().and(sessions::expires_at.gt(now))),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?
+        == 1)
+}
+
+pub fn touch(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> StorageResult<()> {
+    diesel::update(sessions::table.find(session_id)).set(sessions::last_used_at.eq(now)).execute(conn)?;
+    Ok(())
+}
+
+/// The (user agent, address) pairs of the account's sessions still on record, ended or not.
+pub fn devices_of(conn: &mut DbConnection, owner_id: &str) -> StorageResult<Vec<(Option<String>, Option<String>)>> {
+    Ok(sessions::table
+        .filter(sessions::staff_id.eq(owner_id).or(sessions::contact_id.eq(owner_id)))
+        .select((sessions::user_agent, sessions::ip))
+        .distinct()
+        .load(conn)?)
 }

@@ -17,7 +17,7 @@ use crate::context::Origin;
 use crate::error::{AppError, AppResult};
 use crate::secrets;
 
-/// How often a key's `last_used_at` is written, and how often its use is audited: every
+/// How often a key's or a session's `last_used_at` is written, and how often its use is audited: every
 /// request would turn reads into writes and flood the audit log.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 const AUDIT_USE_EVERY: Duration = Duration::hours(1);
@@ -27,6 +27,11 @@ const AUDIT_USE_EVERY: Duration = Duration::hours(1);
 pub fn of_token(conn: &mut DbConnection, audience: Audience, claims: AccessClaims) -> AppResult<Principal> {
     let now = vestibule_storage::now();
     let session = sessions::get_active(conn, &claims.sid, now)?;
+    if let Some(live) = &session
+        && live.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY)
+    {
+        sessions::touch(conn, &live.id, now)?;
+    }
     match audience {
         Audience::Staff => {
             let member = known(staff::get(conn, &claims.firm, &claims.sub))?;

@@ -11,8 +11,10 @@ use vestibule_domain::principal::{Principal, StaffPrincipal};
 use vestibule_storage::firms::FirmRow;
 use vestibule_storage::sessions::{Rotation, SessionRow};
 use vestibule_storage::staff::StaffRow;
-use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, sessions, staff, write_tx};
+use vestibule_storage::{DbConnection, contacts, credentials, firms, portals, sessions, staff, two_factor, write_tx};
 
+use super::challenge::{self, Challenge, Purpose};
+use super::new_device;
 use super::tokens::{Audience, TokenKeys, TokenUse};
 use crate::audit::{self, Entry};
 use crate::context::{Context, Origin, Settings};
@@ -33,7 +35,15 @@ impl AccountKind {
         }
     }
 
-    fn actor_kind(self) -> ActorKind {
+    /// How audit entries and challenges name the account's kind.
+    pub(crate) fn target_kind(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Contact => "contact",
+        }
+    }
+
+    pub(crate) fn actor_kind(self) -> ActorKind {
         match self {
             Self::Staff => ActorKind::Staff,
             Self::Contact => ActorKind::Contact,
@@ -59,6 +69,13 @@ impl AccountKind {
         })
     }
 
+    fn two_factor_required(self, firm: &FirmRow) -> bool {
+        match self {
+            Self::Staff => firm.require_two_factor_staff,
+            Self::Contact => firm.require_two_factor_contacts,
+        }
+    }
+
     fn account_of(self, session: &SessionRow) -> Option<&str> {
         match self {
             Self::Staff => session.staff_id.as_deref(),
@@ -78,6 +95,13 @@ pub struct Tokens {
     pub refresh_expires_in: u64,
 }
 
+/// What the password step answers: tokens, or for two-factor accounts a challenge.
+#[derive(Debug)]
+pub enum SignIn {
+    Tokens(Tokens),
+    Challenge(Challenge),
+}
+
 /// What a sign-in form sends; the email is normalised here, so a malformed one is simply
 /// a wrong one.
 #[derive(Debug)]
@@ -92,7 +116,8 @@ fn invalid_credentials() -> AppError {
 }
 
 /// Checks the password, counting failures towards the account's lockout, and opens a
-/// session. Every refusal is audited.
+/// session, or for an account with (or required to have) two-factor sign-in a challenge
+/// for the code step. Every refusal is audited.
 #[tracing::instrument(skip_all, fields(kind = ?kind))]
 pub fn login(
     conn: &mut DbConnection,
@@ -101,7 +126,7 @@ pub fn login(
     keys: &TokenKeys,
     kind: AccountKind,
     given: &Credentials,
-) -> AppResult<Tokens> {
+) -> AppResult<SignIn> {
     let slug = given.firm.trim().to_lowercase();
     let email = EmailAddress::parse(&given.email).map(String::from).unwrap_or_default();
     let Some(firm) = firms::find_by_slug(conn, &slug)? else {
@@ -148,12 +173,26 @@ pub fn login(
         fail(conn, Some(&account_id), "portal_unavailable")?;
         return Err(refused);
     }
+    let second_step = if two_factor::is_enabled(conn, &firm.id, &account_id)? {
+        Some(Purpose::Verify)
+    } else if kind.two_factor_required(&firm) {
+        Some(Purpose::Enrol)
+    } else {
+        None
+    };
+    if let Some(purpose) = second_step {
+        let challenge = write_tx(conn, |conn| {
+            credentials::record_success(conn, &account_id)?;
+            challenge::open(conn, kind, &firm.id, &account_id, purpose)
+        })?;
+        return Ok(SignIn::Challenge(challenge));
+    }
     let refresh_token = secrets::new_refresh_token();
     let session = write_tx(conn, |conn| {
         credentials::record_success(conn, &account_id)?;
         open_session(conn, settings, origin, kind, &firm.id, &account_id, &secrets::digest(&refresh_token))
     })?;
-    token_pair(settings, keys, kind, &account_id, &session, refresh_token)
+    token_pair(settings, keys, kind, &account_id, &session, refresh_token).map(SignIn::Tokens)
 }
 
 /// Whether a contact may use the portal now; when not, a refusal that says why (not
@@ -191,7 +230,9 @@ pub(crate) fn open_session(
         created_at: now,
         expires_at: now + Duration::from_std(settings.refresh_token_ttl).unwrap_or(Duration::days(30)),
         revoked_at: None,
+        last_used_at: Some(now),
     };
+    new_device::alert_if_new(conn, settings, origin, kind, firm_id, account_id)?;
     sessions::create(conn, &session, refresh_digest)?;
     let entry = Entry::success("auth.login", kind.actor_kind().as_str(), account_id)
         .with_details(serde_json::json!({ "session_id": session.id }));

@@ -5,7 +5,7 @@ use vestibule_app::auth::{self, AccountKind};
 use vestibule_domain::password::NewPassword;
 
 use crate::audit::Origin;
-use crate::auth::login::{self, LoginRequest, RefreshRequest, TokenPair};
+use crate::auth::login::{self, LoginRequest, LoginResult, RefreshRequest, TokenPair};
 use crate::auth::principal::{Caller, StaffUser};
 use crate::db;
 use crate::error::ApiError;
@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, body = LoginResult, headers(("Cache-Control" = String, description = "`no-store`"))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, InternalError
     )
 )]

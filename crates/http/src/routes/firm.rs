@@ -41,6 +41,13 @@ pub struct UpdateFirm {
     /// When contacts are reminded of documents a request still waits for; replaces the whole
     /// schedule (absent fields take their defaults).
     pub reminders: Option<ReminderPolicy>,
+    /// Staff must sign in with a code of an authenticator app; those without one set it up
+    /// at their next sign-in.
+    pub require_two_factor_staff: Option<bool>,
+    /// The same for portal contacts.
+    pub require_two_factor_contacts: Option<bool>,
+    /// Email people when they sign in from a new device.
+    pub new_device_alerts: Option<bool>,
 }
 
 impl UpdateFirm {
@@ -68,6 +75,9 @@ impl UpdateFirm {
             upload_limit_bytes,
             member_payment_access: self.member_payment_access,
             reminder_policy: None,
+            require_two_factor_staff: self.require_two_factor_staff,
+            require_two_factor_contacts: self.require_two_factor_contacts,
+            new_device_alerts: self.new_device_alerts,
         };
         let reminder_policy = match self.reminders.map(|p| p.validate("/reminders")) {
             Some(Ok(policy)) => Some(policy),

@@ -39,17 +39,25 @@ pub mod portal_conversations;
 pub mod portal_documents;
 pub mod portal_payments;
 pub mod portal_requests;
+pub mod portal_sessions;
+pub mod portal_two_factor;
 pub mod portals;
+pub mod sessions;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
 pub mod templates;
+pub mod two_factor;
 pub mod webhooks;
 
 /// The versioned API under `/v1`.
 pub fn v1(cfg: &mut Routes<'_, '_>) {
     auth::routes(cfg);
+    two_factor::routes(cfg);
+    sessions::routes(cfg);
     portal::routes(cfg);
+    portal_two_factor::routes(cfg);
+    portal_sessions::routes(cfg);
     firm::routes(cfg);
     staff::routes(cfg);
     offices::routes(cfg);

@@ -12,7 +12,7 @@ use vestibule_domain::password::NewPassword;
 use vestibule_domain::portal::{PortalKind, PortalStatus};
 
 use crate::audit::Origin;
-use crate::auth::login::{self, LoginRequest, RefreshRequest, TokenPair, token_response};
+use crate::auth::login::{self, LoginRequest, LoginResult, RefreshRequest, TokenPair, token_response};
 use crate::auth::principal::{Caller, ContactUser};
 use crate::db;
 use crate::error::ApiError;
@@ -81,7 +81,7 @@ pub async fn get_my_invoice(
     tag = "portal",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, body = LoginResult, headers(("Cache-Control" = String, description = "`no-store`"))),
         BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, InternalError
     )
 )]

@@ -37,6 +37,12 @@ pub struct FirmSettings {
     pub member_payment_access: MemberPaymentAccess,
     /// When contacts are reminded of what a document request still waits for.
     pub reminders: ReminderPolicy,
+    /// Staff must sign in with an authenticator app's code as well as the password.
+    pub require_two_factor_staff: bool,
+    /// Portal contacts must too.
+    pub require_two_factor_contacts: bool,
+    /// People get an email when they sign in from a device not seen on their sessions.
+    pub new_device_alerts: bool,
 }
 
 impl From<FirmRow> for Firm {
@@ -54,6 +60,9 @@ impl From<FirmRow> for Firm {
                 member_payment_access: MemberPaymentAccess::parse(&row.member_payment_access)
                     .unwrap_or(MemberPaymentAccess::Record),
                 reminders: ReminderPolicy::from_stored(&row.reminder_policy),
+                require_two_factor_staff: row.require_two_factor_staff,
+                require_two_factor_contacts: row.require_two_factor_contacts,
+                new_device_alerts: row.new_device_alerts,
             },
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),

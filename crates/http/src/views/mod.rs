@@ -10,4 +10,5 @@ pub mod invoice;
 pub mod message;
 pub mod payment;
 pub mod portal;
+pub mod session;
 pub mod staff;
