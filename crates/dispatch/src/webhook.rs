@@ -44,6 +44,11 @@ pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
             uploaded_by: serde_json::from_value(stored["uploaded_by"].clone()).ok(),
             document_request_id: stored["document_request_id"].as_str().map(str::to_owned),
             item_id: stored["item_id"].as_str().map(str::to_owned),
+            seq: stored["seq"].as_i64(),
+            head_hash: stored["head_hash"].as_str().map(str::to_owned),
+            signed_at: stored["signed_at"].as_str().map(str::to_owned),
+            signature: stored["signature"].as_str().map(str::to_owned),
+            key_id: stored["key_id"].as_str().map(str::to_owned),
         },
     };
     Ok(serde_json::to_vec(&payload)?)
