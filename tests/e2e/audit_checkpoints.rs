@@ -83,6 +83,22 @@ on_both_backends! {
         assert_eq!(hook.received().len(), 2, "the receiver hears only of checkpoints");
     }
 
+    async fn instances_passing_together_publish_a_head_once(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let hook = Receiver::start().await;
+        let created = app.post("/v1/webhook-endpoints", &firm.owner_token, &json!({ "url": hook.url, "event_types": ["audit.checkpoint"] })).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let published = std::thread::scope(|scope| {
+            let passes: Vec<_> = (0..2).map(|_| scope.spawn(|| app.checkpoint_pass())).collect();
+            passes.into_iter().map(|pass| pass.join().unwrap()).sum::<usize>()
+        });
+        assert_eq!(published, 1);
+        hook.wait_for(1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(hook.received().len(), 1);
+    }
+
     async fn every_instance_signs_with_the_configured_key(backend) {
         let seed = STANDARD.encode([7_u8; 32]);
         let app = TestApp::spawn_with(backend, &[("AUDIT_SIGNING_KEY", seed.as_str())]).await;
