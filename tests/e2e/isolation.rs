@@ -231,6 +231,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::DELETE, "/v1/api-keys/{api_key_id}", Staff, NotFound).admin_only(),
         row(Method::GET, "/v1/audit-events", Staff, Own(200)).admin_only(),
         row(Method::GET, "/v1/audit-events/verification", Staff, Own(200)).admin_only(),
+        row(Method::GET, "/v1/audit-events/checkpoint-key", Staff, Own(200)).admin_only(),
         row(Method::GET, "/v1/webhook-event-types", Staff, Own(200)).admin_only(),
         row(Method::GET, "/v1/webhook-endpoints", Staff, Own(200)).admin_only(),
         row(Method::POST, "/v1/webhook-endpoints", Staff, Own(201)).body(json!({ "url": "https://hooks.example.com/b" })).admin_only(),

@@ -6,6 +6,7 @@ mod support;
 mod access_links;
 mod api_keys;
 mod audit;
+mod audit_checkpoints;
 mod auth;
 mod blob_stores;
 mod card_payments;

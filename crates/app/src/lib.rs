@@ -10,6 +10,7 @@
 pub mod access_links;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod auth;
 pub mod certificate_pdf;

@@ -81,6 +81,12 @@ pub struct ChainedFields<'a> {
     pub details: &'a str,
 }
 
+/// The text an audit checkpoint signs: the firm, its head and the signing time, so a
+/// signature vouches for one head of one firm at one moment and cannot be replayed for another.
+pub fn checkpoint_message(firm_id: &str, seq: i64, head_hash: &str, signed_at: &str) -> String {
+    format!("vestibule-audit-checkpoint:v1:{firm_id}:{seq}:{head_hash}:{signed_at}")
+}
+
 pub fn chain_hash(prev_hash: &str, fields: &ChainedFields<'_>) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());

@@ -97,6 +97,7 @@ catalogue! {
     AccessLinkEmailed => "access_link.emailed": "An access link was emailed to a contact, without its code (`data.id` is the contact-log entry).",
     AccessLinkLocked => "access_link.locked": "An access link was locked after too many wrong security codes (`data.id` is the link).",
     AccessLinkUploaded => "access_link.uploaded": "Files were uploaded through an upload link (`data.id` is the link).",
+    AuditCheckpoint => "audit.checkpoint": "The firm's audit chain grew since the last checkpoint; its head (`data.seq`, `data.head_hash`) is published signed (`data.signature`, Ed25519 by `data.key_id`), so a rewritten chain shows against a kept copy (`data.id` is the firm).",
     AccessLinkReminded => "access_link.reminded": "Those an access link was emailed to were reminded that it expires soon, or that nothing was uploaded through it yet (`data.id` is the link).",
 }
 
@@ -222,6 +223,22 @@ pub struct WebhookData {
     /// The request item, on `document_request.item_*` (and `document.uploaded` into one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
+    /// `audit.checkpoint` only: the sequence number of the chain's head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// `audit.checkpoint` only: the head's hash (SHA-256, hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// `audit.checkpoint` only: when the head was signed (RFC 3339, part of the signed text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
+    /// `audit.checkpoint` only: Ed25519 signature (base64) over
+    /// `vestibule-audit-checkpoint:v1:<firm_id>:<seq>:<head_hash>:<signed_at>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// `audit.checkpoint` only: the signing key, as `GET /v1/audit-events/checkpoint-key` names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     /// `document.scanned` and `document.infected`: the document's new scan status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_status: Option<crate::scan::ScanStatus>,

@@ -361,6 +361,7 @@ impl Email {
             | EventType::PaymentMethodSaved
             | EventType::PaymentMethodRemoved
             | EventType::DocumentRequestItemUploaded
+            | EventType::AuditCheckpoint
             | EventType::DocumentRequestItemAccepted
             | EventType::DocumentRequestCompleted
             | EventType::DocumentRequestCancelled => return Err(MailError::NotEmailed(event_type)),

@@ -7,6 +7,7 @@ use vestibule_storage::DbPool;
 use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
+use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_app::auth::tokens::TokenKeys;
 use vestibule_app::link_secret::LinkSecret;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: Arc<TokenKeys>,
     pub links: Arc<LinkSecret>,
+    pub checkpoint_key: Arc<CheckpointKey>,
     pub settings: Arc<HttpSettings>,
     pub login_limiter: Arc<RateLimiter>,
     pub link_limiter: Arc<RateLimiter>,
@@ -48,6 +50,7 @@ impl AppState {
         pool: DbPool,
         keys: TokenKeys,
         links: LinkSecret,
+        checkpoint_key: Arc<CheckpointKey>,
         settings: HttpSettings,
         blobs: BlobStore,
     ) -> anyhow::Result<Self> {
@@ -58,6 +61,7 @@ impl AppState {
             pool,
             keys: Arc::new(keys),
             links: Arc::new(links),
+            checkpoint_key,
             settings: Arc::new(settings),
             login_limiter: Arc::new(login_limiter),
             link_limiter: Arc::new(link_limiter),

@@ -77,6 +77,15 @@ pub enum LinkSecretSource {
     File(PathBuf),
 }
 
+/// The Ed25519 key audit checkpoints are signed with.
+#[derive(Debug, Clone)]
+pub enum AuditKeySource {
+    /// Base64 of a 32-byte seed; the same on every instance.
+    Configured(Secret),
+    /// Generated on first start and kept in this file (the embedded default).
+    File(PathBuf),
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Secret,
@@ -110,6 +119,9 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// How often the reminder pass (document requests, emailed access links) runs.
     pub reminder_interval: Duration,
+    pub audit_signing_key: AuditKeySource,
+    /// How often each firm's audit head is checkpointed (when it moved).
+    pub audit_checkpoint_interval: Duration,
     pub scanner: ScannerConfig,
 }
 
@@ -265,6 +277,10 @@ impl Config {
             Some(raw) => LinkSecretSource::Configured(parse_link_secret(&raw)?),
             None => LinkSecretSource::File(data_dir.join("link-secret")),
         };
+        let audit_signing_key = match source.get("AUDIT_SIGNING_KEY") {
+            Some(raw) => AuditKeySource::Configured(parse_audit_key(&raw)?),
+            None => AuditKeySource::File(data_dir.join("audit-signing-key")),
+        };
         Ok(Self {
             database_pool_size: r.positive("DATABASE_POOL_SIZE", if is_postgres { 16 } else { 8 })?,
             database_url: Secret::new(database_url),
@@ -303,6 +319,8 @@ impl Config {
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
             payments: payments(&r)?,
             reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
+            audit_signing_key,
+            audit_checkpoint_interval: r.seconds("AUDIT_CHECKPOINT_INTERVAL_SECS", 3600)?,
             scanner: scanner(&r)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
@@ -371,6 +389,17 @@ fn parse_link_secret(raw: &str) -> Result<Secret, ConfigError> {
         .map_err(|e| ConfigError { name: "LINK_SECRET", reason: format!("not base64: {e}") })?;
     if bytes.len() < 32 {
         return Err(ConfigError { name: "LINK_SECRET", reason: "must be at least 32 bytes".to_owned() });
+    }
+    Ok(Secret::new(raw.trim().to_owned()))
+}
+
+fn parse_audit_key(raw: &str) -> Result<Secret, ConfigError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|e| ConfigError { name: "AUDIT_SIGNING_KEY", reason: format!("not base64: {e}") })?;
+    if bytes.len() != 32 {
+        return Err(ConfigError { name: "AUDIT_SIGNING_KEY", reason: "must be a 32-byte seed".to_owned() });
     }
     Ok(Secret::new(raw.trim().to_owned()))
 }

@@ -1,5 +1,5 @@
-//! JWT signing keys and the access-link secret: configured (`JWT_SIGNING_KEYS`,
-//! `LINK_SECRET`, for several instances) or generated once and kept in a file readable only
+//! JWT signing keys, the access-link secret and the audit signing key: configured
+//! (`JWT_SIGNING_KEYS`, `LINK_SECRET`, `AUDIT_SIGNING_KEY`, for several instances) or generated once and kept in a file readable only
 //! by the owner (the embedded default).
 
 use std::path::Path;
@@ -11,7 +11,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use vestibule_app::auth::tokens::SigningKey;
 
-use crate::config::{JwtKeySource, LinkSecretSource};
+use crate::config::{AuditKeySource, JwtKeySource, LinkSecretSource};
 
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
@@ -40,19 +40,35 @@ pub fn load(source: &JwtKeySource) -> anyhow::Result<Vec<SigningKey>> {
 }
 
 pub fn link_secret(source: &LinkSecretSource) -> anyhow::Result<Vec<u8>> {
-    let encoded = match source {
-        LinkSecretSource::Configured(secret) => secret.expose().to_owned(),
-        LinkSecretSource::File(path) if path.exists() => {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
-        }
-        LinkSecretSource::File(path) => {
-            let encoded = STANDARD.encode(random_key());
-            create_private(path, &encoded)?;
-            tracing::info!(path = %path.display(), "generated the access-link secret");
-            encoded
-        }
+    match source {
+        LinkSecretSource::Configured(secret) => decode(secret.expose(), "the access-link secret"),
+        LinkSecretSource::File(path) => secret_file(path, "the access-link secret"),
+    }
+}
+
+/// The seed of the Ed25519 key audit checkpoints are signed with.
+pub fn audit_signing_key(source: &AuditKeySource) -> anyhow::Result<Vec<u8>> {
+    match source {
+        AuditKeySource::Configured(seed) => decode(seed.expose(), "the audit signing key"),
+        AuditKeySource::File(path) => secret_file(path, "the audit signing key"),
+    }
+}
+
+/// A random 32-byte secret kept in `path`, generated on first use.
+fn secret_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    let encoded = if path.exists() {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    } else {
+        let encoded = STANDARD.encode(random_key());
+        create_private(path, &encoded)?;
+        tracing::info!(path = %path.display(), "generated {what}");
+        encoded
     };
-    STANDARD.decode(encoded.trim()).context("the access-link secret is not base64")
+    decode(&encoded, what)
+}
+
+fn decode(encoded: &str, what: &str) -> anyhow::Result<Vec<u8>> {
+    STANDARD.decode(encoded.trim()).with_context(|| format!("{what} is not base64"))
 }
 
 fn random_key() -> [u8; 32] {

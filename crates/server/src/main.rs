@@ -209,6 +209,8 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         actix_web::rt::spawn(maintenance::run_forever(pool.clone(), blobs));
         let (settings, links) = startup::reminder_settings(config)?;
         actix_web::rt::spawn(maintenance::remind_forever(pool.clone(), settings, links, config.reminder_interval));
+        let key = startup::checkpoint_key(config)?;
+        actix_web::rt::spawn(maintenance::checkpoint_forever(pool.clone(), key, config.audit_checkpoint_interval));
         startup::spawn_scanner(config, pool.clone())?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = if config.dispatch.in_server {

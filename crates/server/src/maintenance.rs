@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_app::link_secret::LinkSecret;
 use vestibule_blobs::BlobStore;
 use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, login_challenges, sessions};
@@ -89,6 +90,26 @@ pub async fn remind_forever(
             Ok(Ok(sent)) => tracing::debug!(sent, "reminder pass"),
             Ok(Err(error)) => tracing::warn!(error = %error, "reminder pass failed"),
             Err(error) => tracing::warn!(error = %error, "reminder pass panicked"),
+        }
+    }
+}
+
+/// Publishes a signed checkpoint of every audit head that moved, every `every`; instances
+/// share the work through the claims in `audit_checkpoints`.
+pub async fn checkpoint_forever(pool: DbPool, key: Arc<CheckpointKey>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let (pool, key) = (pool.clone(), key.clone());
+        let published = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get().context("database connection for audit checkpoints")?;
+            Ok(vestibule_app::audit_checkpoints::publish_due(&mut conn, &key)?)
+        })
+        .await;
+        match published {
+            Ok(Ok(published)) => tracing::debug!(published, "audit checkpoint pass"),
+            Ok(Err(error)) => tracing::warn!(error = %error, "audit checkpoint pass failed"),
+            Err(error) => tracing::warn!(error = %error, "audit checkpoint pass panicked"),
         }
     }
 }

@@ -3,6 +3,7 @@ use std::net::TcpListener;
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 use anyhow::Context;
+use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_blobs::BlobSettings;
 use vestibule_http::{AppState, HttpSettings, configure_app};
 use vestibule_storage::{DbPool, PoolOptions};
@@ -166,6 +167,12 @@ pub fn reminder_settings(
     Ok((http_settings(config)?.app, std::sync::Arc::new(link_secret(config)?)))
 }
 
+/// The key audit checkpoints are signed with, shared by the API (its public half) and the
+/// checkpoint pass.
+pub fn checkpoint_key(config: &Config) -> anyhow::Result<std::sync::Arc<CheckpointKey>> {
+    Ok(std::sync::Arc::new(CheckpointKey::from_seed(&keys::audit_signing_key(&config.audit_signing_key)?)?))
+}
+
 impl Application {
     pub fn build(config: &Config, pool: DbPool) -> anyhow::Result<Self> {
         let settings = http_settings(config)?;
@@ -174,7 +181,7 @@ impl Application {
         let live_poll_interval = settings.live_poll_interval;
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
         let links = link_secret(config)?;
-        let state = AppState::new(pool.clone(), keys, links, settings, blobs)?;
+        let state = AppState::new(pool.clone(), keys, links, checkpoint_key(config)?, settings, blobs)?;
         tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
         let listener =
             TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;

@@ -48,6 +48,7 @@ macro_rules! granted_to_portal {
 pub mod access_links;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_checkpoints;
 pub mod clients;
 pub mod contacts;
 pub mod conversations;

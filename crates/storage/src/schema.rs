@@ -216,6 +216,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_checkpoints (firm_id, seq) {
+        firm_id -> Text,
+        seq -> BigInt,
+        head_hash -> Text,
+        signed_at -> Timestamp,
+        key_id -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         firm_id -> Text,
@@ -910,6 +921,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_request_items,
     document_request_uploads,
     reminders_sent,
+    audit_checkpoints,
     live_events,
     folders,
     documents,

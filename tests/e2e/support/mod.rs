@@ -158,6 +158,13 @@ impl TestApp {
         vestibule_app::reminders::send_due(&mut self.conn(), &settings, &links).expect("reminder pass")
     }
 
+    /// One run of the scheduled audit checkpoint pass, as each instance runs it on its timer;
+    /// returns how many checkpoints were published.
+    pub fn checkpoint_pass(&self) -> usize {
+        let key = startup::checkpoint_key(&self.config).expect("audit signing key");
+        vestibule_app::audit_checkpoints::publish_due(&mut self.conn(), &key).expect("checkpoint pass")
+    }
+
     pub fn conn(&self) -> PooledDb {
         self.pool.get().expect("database connection")
     }

@@ -1,10 +1,11 @@
-//! The audit log: list with filters, and verification of the hash chain.
+//! The audit log: list with filters, verification of the hash chain, and the key its
+//! published checkpoints are signed with.
 
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::audit_log;
+use vestibule_app::{audit_checkpoints, audit_log};
 use vestibule_domain::audit::{ActorKind, Outcome};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::AuditEventId;
@@ -21,7 +22,7 @@ use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
-    cfg.service(list_audit_events).service(verify_audit_chain);
+    cfg.service(list_audit_events).service(verify_audit_chain).service(audit_checkpoint_key);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,6 +96,24 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
+/// The public key `audit.checkpoint` events are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointKey {
+    /// The `key_id` checkpoints name.
+    #[schema(example = "ed25519-3f1c2a9b0d4e5f67")]
+    pub key_id: String,
+    #[schema(example = "ed25519")]
+    pub algorithm: String,
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+impl From<audit_checkpoints::PublicKey> for CheckpointKey {
+    fn from(key: audit_checkpoints::PublicKey) -> Self {
+        Self { key_id: key.key_id, algorithm: key.algorithm.to_owned(), public_key: key.public_key }
+    }
+}
+
 impl AuditListQuery {
     fn filter(self) -> AuditFilter {
         AuditFilter {
@@ -157,4 +176,19 @@ pub async fn verify_audit_chain(
     Caller(ctx): Caller,
 ) -> Result<web::Json<ChainVerification>, ApiError> {
     Ok(web::Json(db::call(&state, move |conn| audit_log::verify(conn, &ctx)).await?.into()))
+}
+
+/// The public key that signs the audit chain's checkpoints (`audit.checkpoint` events), to
+/// check them with outside the database.
+#[utoipa::path(
+    tag = "audit",
+    responses((status = 200, body = CheckpointKey), Unauthorized, Forbidden, InternalError),
+    security(("bearer" = []))
+)]
+#[get("/audit-events/checkpoint-key")]
+pub async fn audit_checkpoint_key(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+) -> Result<web::Json<CheckpointKey>, ApiError> {
+    Ok(web::Json(audit_checkpoints::public_key(&ctx, &state.checkpoint_key)?.into()))
 }
