@@ -29,4 +29,5 @@ mod scanning;
 mod sharing;
 mod signatures;
 mod spec;
+mod staff_invitations;
 mod webhooks;

@@ -79,6 +79,7 @@ pub mod sessions;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
+pub mod staff_invitations;
 pub mod statement;
 pub mod templates;
 pub mod webhooks;

@@ -42,6 +42,7 @@ pub mod portals;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
+pub mod staff_invitations;
 pub mod templates;
 pub mod webhooks;
 
@@ -51,6 +52,7 @@ pub fn v1(cfg: &mut Routes<'_, '_>) {
     portal::routes(cfg);
     firm::routes(cfg);
     staff::routes(cfg);
+    staff_invitations::routes(cfg);
     offices::routes(cfg);
     clients::routes(cfg);
     contacts::routes(cfg);

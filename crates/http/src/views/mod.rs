@@ -11,3 +11,4 @@ pub mod message;
 pub mod payment;
 pub mod portal;
 pub mod staff;
+pub mod staff_invitation;
