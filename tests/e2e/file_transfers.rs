@@ -174,8 +174,7 @@ on_both_backends! {
         let firm = app.firm("harbor").await;
         let (_, contact, files) = client_with_files(&app, &firm, "cora@client.test").await;
         app.contact_token(&firm, &contact, "cora@client.test").await;
-        let body = json!({ "email": "pia@harbor.test", "name": "Pia", "role": "member", "portal_permission": true, "password": crate::support::fixtures::PASSWORD });
-        let pia = app.post("/v1/staff", &firm.owner_token, &body).await.id();
+        let pia = app.staff_member(&firm, "member", "pia@harbor.test", true);
         let pia_token = app.token("harbor", "pia@harbor.test").await;
         let (plain, plain_token) = app.staff(&firm, "member", "max@harbor.test").await;
 

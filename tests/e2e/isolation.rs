@@ -61,6 +61,7 @@ struct Ids {
     portal_id: String,
     grant_id: String,
     invitation_id: String,
+    staff_invitation_id: String,
     invoice_id: String,
     conversation_id: String,
     template_id: String,
@@ -115,6 +116,7 @@ impl Row {
             .replace("{portal_id}", &ids.portal_id)
             .replace("{grant_id}", &ids.grant_id)
             .replace("{invitation_id}", &ids.invitation_id)
+            .replace("{staff_invitation_id}", &ids.staff_invitation_id)
             .replace("{invoice_id}", &ids.invoice_id)
             .replace("{conversation_id}", &ids.conversation_id)
             .replace("{template_id}", &ids.template_id)
@@ -192,9 +194,15 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(Method::GET, "/v1/firm", Staff, Own(200)),
         row(Method::PATCH, "/v1/firm", Staff, Own(200)).body(json!({ "email_display_name": "Probe" })).admin_only(),
         row(Method::GET, "/v1/staff", Staff, Own(200)),
-        row(Method::POST, "/v1/staff", Staff, Rejected)
-            .body(json!({ "email": "probe@x.test", "name": "P", "role": "member", "password": "a sturdy passphrase", "office_id": ids.office_id }))
+        row(Method::GET, "/v1/staff-invitations", Staff, Own(200)).admin_only(),
+        row(Method::POST, "/v1/staff-invitations", Staff, Own(201))
+            .body(json!({ "email": "probe@x.test", "name": "P", "role": "member" }))
             .admin_only(),
+        row(Method::GET, "/v1/staff-invitations/{staff_invitation_id}", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/staff-invitations/{staff_invitation_id}/resend", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/staff-invitations/{staff_invitation_id}/revoke", Staff, NotFound).admin_only(),
+        row(Method::POST, "/v1/staff-invitations/accept", Public, NotApplicable)
+            .body(json!({ "token": "x", "password": "another passphrase" })),
         row(Method::GET, "/v1/staff/{staff_id}", Staff, NotFound),
         row(Method::PATCH, "/v1/staff/{staff_id}", Staff, NotFound).body(json!({ "name": "Probe" })).admin_only(),
         row(Method::POST, "/v1/staff/{staff_id}/disable", Staff, NotFound).admin_only(),
@@ -431,6 +439,7 @@ async fn snapshot(app: &TestApp, token: &str, ids: &Ids, firm_id: &str) -> Vec<V
         format!("/v1/access-links/{}/emails", ids.access_link_id),
         "/v1/clients".to_owned(),
         "/v1/staff".to_owned(),
+        "/v1/staff-invitations".to_owned(),
     ] {
         let reply = app.get(&path, token).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
@@ -506,6 +515,8 @@ on_both_backends! {
         let other_contact = other_contact["id"].as_str().unwrap().to_owned();
         let invitation = app.post("/v1/invitations", &a.owner_token, &json!({ "client_id": ids.client_id, "contact_id": other_contact })).await;
         assert_eq!(invitation.status, 201, "{}", invitation.body);
+        let staff_invitation = app.post("/v1/staff-invitations", &a.owner_token, &json!({ "email": "nina@a.test", "name": "Nina", "role": "member" })).await;
+        assert_eq!(staff_invitation.status, 201, "{}", staff_invitation.body);
         let invoice = app.post("/v1/invoices", &a.owner_token, &json!({ "number": "A-1", "client_id": ids.client_id, "issue_date": "2026-11-01", "currency": "EUR", "total_minor": 1, "status": "open" })).await;
         assert_eq!(invoice.status, 201, "{}", invoice.body);
         let payment = app.post("/v1/payments", &a.owner_token, &json!({
@@ -569,6 +580,7 @@ on_both_backends! {
             invoice_id: invoice.id(),
             payment_id: payment.id(),
             invitation_id: invitation.id(),
+            staff_invitation_id: staff_invitation.id(),
             portal_id: portal.body["data"][0]["id"].as_str().unwrap().to_owned(),
             session_id,
             grant_id: portal.body["data"][0]["grants"][0]["id"].as_str().unwrap().to_owned(),

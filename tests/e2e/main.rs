@@ -32,5 +32,6 @@ mod sessions;
 mod sharing;
 mod signatures;
 mod spec;
+mod staff_invitations;
 mod two_factor;
 mod webhooks;

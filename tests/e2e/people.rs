@@ -57,13 +57,7 @@ on_both_backends! {
         assert_eq!(promoted.status, 200, "{}", promoted.body);
         assert_eq!(promoted.body["portal_permission"], true);
         app.patch(&format!("/v1/staff/{}", firm.owner_id), &admin_token, &json!({ "role": "member" })).await.assert_problem(403, "forbidden");
-        app.post("/v1/staff", &admin_token, &json!({ "email": "o2@harbor.test", "name": "O", "role": "owner", "password": "another passphrase" })).await.assert_problem(403, "forbidden");
         app.patch(&format!("/v1/staff/{admin_id}"), &admin_token, &json!({ "role": "member" })).await.assert_problem(403, "forbidden");
-        let weak = app.post("/v1/staff", &firm.owner_token, &json!({ "email": "w@harbor.test", "name": "W", "role": "member", "password": "password123" })).await;
-        weak.assert_problem(422, "validation_failed");
-        assert_eq!(weak.body["errors"][0]["code"], "password_too_common");
-        let taken = app.post("/v1/staff", &firm.owner_token, &json!({ "email": "MIA@harbor.test", "name": "M", "role": "member", "password": "another passphrase" })).await;
-        taken.assert_problem(409, "email_taken");
     }
 
     async fn firm_settings_are_changed_by_admins(backend) {

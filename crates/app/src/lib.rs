@@ -56,6 +56,7 @@ pub mod secrets;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
+pub mod staff_invitations;
 pub mod templates;
 pub mod transfers;
 pub mod upsert;

@@ -3,28 +3,15 @@
 use serde_json::json;
 use vestibule_domain::authz::{Action, authorize, may_change_staff};
 use vestibule_domain::cursor::Page;
-use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{OfficeId, StaffId};
-use vestibule_domain::password::NewPassword;
 use vestibule_domain::roles::StaffRole;
 use vestibule_storage::staff::{StaffChanges, StaffFilter, StaffRow};
-use vestibule_storage::{DbConnection, credentials, offices, sessions, staff, write_tx};
+use vestibule_storage::{DbConnection, offices, sessions, staff, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::Context;
 use crate::error::{AppResult, OrUnknown};
 use crate::page::Listed;
-use crate::password;
-
-/// A staff member to add; values already validated.
-pub struct NewStaff {
-    pub email: EmailAddress,
-    pub name: String,
-    pub role: StaffRole,
-    pub portal_permission: bool,
-    pub office: Option<OfficeId>,
-    pub password: NewPassword,
-}
 
 /// Fields to change: `None` keeps, `Some(None)` clears.
 #[derive(Debug, Clone, Default)]
@@ -46,36 +33,6 @@ pub fn list(conn: &mut DbConnection, ctx: &Context, filter: &StaffFilter, page: 
 pub fn get(conn: &mut DbConnection, ctx: &Context, id: &StaffId) -> AppResult<StaffRow> {
     authorize(&ctx.principal, Action::ReadStaff)?;
     Ok(staff::get(conn, ctx.firm_id(), id.as_str())?)
-}
-
-/// Adds a member with an initial password; only an owner may add an owner.
-#[tracing::instrument(skip_all, fields(role = new.role.as_str()))]
-pub fn create(conn: &mut DbConnection, ctx: &Context, new: NewStaff) -> AppResult<StaffRow> {
-    may_change_staff(&ctx.principal, None, Some(new.role), false)?;
-    // Hashed before the transaction opens: it is slow on purpose and needs no lock.
-    let hash = password::hash(new.password.expose())?;
-    let firm_id = ctx.firm_id();
-    let now = vestibule_storage::now();
-    let row = StaffRow {
-        id: StaffId::generate().into(),
-        firm_id: firm_id.to_owned(),
-        email: new.email.into(),
-        name: new.name,
-        role: new.role.as_str().to_owned(),
-        portal_permission: new.portal_permission,
-        office_id: new.office.as_ref().map(ToString::to_string),
-        disabled_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    write_tx(conn, |conn| {
-        check_office(conn, firm_id, new.office.as_ref())?;
-        staff::insert(conn, &row)?;
-        credentials::set_password(conn, firm_id, &row.id, &hash)?;
-        let entry = Entry::success("staff.created", "staff", &row.id).with_details(json!({ "role": row.role }));
-        audit::record(conn, ctx, entry)?;
-        Ok(row)
-    })
 }
 
 #[tracing::instrument(skip(conn, ctx))]

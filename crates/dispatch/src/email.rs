@@ -110,6 +110,24 @@ pub fn render(email: &Email, context: &Context) -> Rendered {
             );
             Rendered { subject, text, html }
         }
+        Email::StaffInvited(invitation) => {
+            let link = &invitation.link;
+            let subject = format!("{} invites you to join its team on Vestibule", context.firm_name);
+            let text = format!(
+                "Hello,\n\n{firm} invites you to join its staff on Vestibule, its secure client portal.\n\n\
+                 Choose your password here (the link works once and expires in a few days):\n{link}\n\n\
+                 If you did not expect this, ignore this email.\n\n-- {firm}\n",
+                firm = context.firm_name,
+            );
+            let html = format!(
+                "<p>Hello,</p><p>{firm} invites you to join its staff on Vestibule, its secure client portal.</p>\
+                 <p><a href=\"{link}\">Choose your password</a> (the link works once and expires in a few days).</p>\
+                 <p>If you did not expect this, ignore this email.</p><p>&mdash; {firm}</p>",
+                firm = escape(&context.firm_name),
+                link = escape(link),
+            );
+            Rendered { subject, text, html }
+        }
         Email::PortalActivated(welcome) => {
             let link = &welcome.link;
             let subject = format!("Welcome to the {} client portal", context.firm_name);
@@ -519,6 +537,7 @@ impl Recipients {
             }
             Email::WebhookEndpointDisabled(_)
             | Email::PortalInvited(_)
+            | Email::StaffInvited(_)
             | Email::PortalActivated(_)
             | Email::PortalPasswordReset(_)
             | Email::NewDeviceSignIn(_)

@@ -56,6 +56,7 @@ catalogue! {
     MatterMembersChanged => "matter.members_changed": "A staff member was added to a matter, changed role or removed.",
     WebhookTest => "webhook.test": "Sent on request to one endpoint, to check the integration.",
     WebhookEndpointDisabled => "webhook_endpoint.disabled": "An endpoint was disabled after failing for too long or answering 410 Gone.",
+    StaffInvited => "staff.invited": "A person was invited by email to join the firm as staff (or the invitation was sent again; `data.id` is the invitation).",
     PortalInvited => "portal.invited": "A contact was invited to the portal (or the invitation was sent again).",
     PortalActivated => "portal.activated": "A contact accepted an invitation and can now use the portal.",
     PortalDisabled => "portal.disabled": "A portal was disabled.",

@@ -107,6 +107,8 @@ typed_id!(/// Access of a portal to one client or matter.
     PortalGrantId, "pgr");
 typed_id!(/// An invitation to a portal.
     InvitationId, "ivt");
+typed_id!(/// An invitation of a new staff member by email.
+    StaffInvitationId, "sti");
 typed_id!(/// An invoice.
     InvoiceId, "inv");
 typed_id!(/// A firm-wide message template.

@@ -17,6 +17,8 @@ pub enum Email {
     /// email, so it has no content of its own.
     WebhookEndpointDisabled(EndpointDisabled),
     PortalInvited(Invitation),
+    /// To a person invited to join the firm's staff: a one-time link to choose a password.
+    StaffInvited(Invitation),
     PortalActivated(Welcome),
     PortalPasswordReset(PasswordReset),
     /// To a staff member or contact who signed in from a device not seen before: what, from
@@ -255,6 +257,7 @@ impl Email {
         match self {
             Self::WebhookEndpointDisabled(_) => EventType::WebhookEndpointDisabled,
             Self::PortalInvited(_) => EventType::PortalInvited,
+            Self::StaffInvited(_) => EventType::StaffInvited,
             Self::PortalActivated(_) => EventType::PortalActivated,
             Self::PortalPasswordReset(_) => EventType::PortalPasswordReset,
             Self::NewDeviceSignIn(_) => EventType::NewDeviceSignIn,
@@ -281,6 +284,7 @@ impl Email {
         let json = match self {
             Self::WebhookEndpointDisabled(_) => return Ok(None),
             Self::PortalInvited(email) => serde_json::to_string(email),
+            Self::StaffInvited(email) => serde_json::to_string(email),
             Self::PortalActivated(email) => serde_json::to_string(email),
             Self::PortalPasswordReset(email) => serde_json::to_string(email),
             Self::NewDeviceSignIn(email) => serde_json::to_string(email),
@@ -311,6 +315,7 @@ impl Email {
         Ok(match event_type {
             EventType::WebhookEndpointDisabled => Self::WebhookEndpointDisabled(from_json(event_type, event_data)?),
             EventType::PortalInvited => Self::PortalInvited(from_json(event_type, content()?)?),
+            EventType::StaffInvited => Self::StaffInvited(from_json(event_type, content()?)?),
             EventType::PortalActivated => Self::PortalActivated(from_json(event_type, content()?)?),
             EventType::PortalPasswordReset => Self::PortalPasswordReset(from_json(event_type, content()?)?),
             EventType::NewDeviceSignIn => Self::NewDeviceSignIn(from_json(event_type, content()?)?),
@@ -411,6 +416,7 @@ mod tests {
                 reason: DisabledReason::Gone,
             }),
             Email::PortalInvited(Invitation { link: link(), expires_at: at("2030-01-02T03:04:05.123456Z") }),
+            Email::StaffInvited(Invitation { link: link(), expires_at: at("2030-01-02T03:04:05.123456Z") }),
             Email::PortalActivated(Welcome { link: link() }),
             Email::PortalPasswordReset(PasswordReset { link: link() }),
             Email::NewDeviceSignIn(NewDevice {

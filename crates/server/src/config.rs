@@ -112,7 +112,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub webhooks: WebhookConfig,
     pub dispatch: DispatchConfig,
-    /// How long a portal invitation link works.
+    /// How long a portal or staff invitation link works.
     pub invitation_ttl: Duration,
     pub live_poll_interval: Duration,
     pub live_heartbeat: Duration,

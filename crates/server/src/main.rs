@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rand::RngCore;
+use vestibule_domain::roles::StaffRole;
 use vestibule_server::config::Config;
 use vestibule_server::maintenance;
-use vestibule_server::provision::{self, NewFirm};
+use vestibule_server::provision::{self, NewFirm, NewStaffMember};
 use vestibule_server::startup::{self, Application};
 use vestibule_server::telemetry;
 
@@ -58,6 +59,26 @@ enum AdminCommand {
         /// The owner's password; generated and printed when absent.
         #[arg(long, env = "VESTIBULE_OWNER_PASSWORD", hide_env_values = true)]
         owner_password: Option<String>,
+    },
+    /// Create a staff member with a password of your choice (the API only invites staff,
+    /// who choose their own).
+    CreateStaff {
+        /// The firm's slug.
+        #[arg(long)]
+        firm: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `owner`, `admin` or `member`.
+        #[arg(long, value_parser = parse_role)]
+        role: StaffRole,
+        /// May manage client portals.
+        #[arg(long)]
+        portal_permission: bool,
+        /// The password; generated and printed when absent.
+        #[arg(long, env = "VESTIBULE_STAFF_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
     },
     /// Create the demo firm with sample data.
     SeedDemo,
@@ -124,6 +145,24 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                         &firm.owner_email,
                         if generated { "<the password above>" } else { "<the password you chose>" },
                     );
+                    Ok(())
+                }
+                AdminCommand::CreateStaff { firm, email, name, role, portal_permission, password } => {
+                    let generated = password.is_none();
+                    let password = password.unwrap_or_else(generate_password);
+                    let new = NewStaffMember {
+                        firm_slug: firm,
+                        email,
+                        name,
+                        role,
+                        portal_permission,
+                        password: password.clone(),
+                    };
+                    let id = provision::create_staff(&mut conn, &new)?;
+                    println!("Created {} {} ({id}) in `{}`.", role.as_str(), new.email, new.firm_slug);
+                    if generated {
+                        println!("Password (shown once): {password}");
+                    }
                     Ok(())
                 }
                 AdminCommand::SeedDemo => {
@@ -275,6 +314,10 @@ fn print_login_hint(config: &Config, firm: &str, email: &str, password: &str) {
     println!(
         "\nAPI docs: {base}/docs/\nSign in:\n  curl -s {base}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"firm\":\"{firm}\",\"email\":\"{email}\",\"password\":\"{password}\"}}'\n"
     );
+}
+
+fn parse_role(raw: &str) -> Result<StaffRole, String> {
+    StaffRole::from_stored(raw).ok_or_else(|| format!("`{raw}` is not a role: owner, admin or member"))
 }
 
 fn generate_password() -> String {

@@ -103,6 +103,66 @@ pub fn create_firm(conn: &mut DbConnection, new: &NewFirm) -> anyhow::Result<Pro
     })
 }
 
+/// A staff member with a password set by an administrator: the API only invites staff, who
+/// choose their own passwords.
+#[derive(Debug, Clone)]
+pub struct NewStaffMember {
+    pub firm_slug: String,
+    pub email: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub portal_permission: bool,
+    pub password: String,
+}
+
+/// Creates a staff member of an existing firm, and records it in the audit log.
+pub fn create_staff(conn: &mut DbConnection, new: &NewStaffMember) -> anyhow::Result<StaffId> {
+    let email = EmailAddress::parse(&new.email).map_err(|e| anyhow::anyhow!("email: {}", e.detail))?;
+    let name = text::required(&new.name, 200).map_err(|e| anyhow::anyhow!("name: {}", e.detail))?;
+    let password = NewPassword::parse(&new.password).map_err(|e| anyhow::anyhow!("password: {}", e.detail))?;
+    let hash = vestibule_app::password::hash(password.expose())?;
+    let Some(firm) = firms::find_by_slug(conn, new.firm_slug.trim())? else {
+        bail!("no firm with slug `{}`", new.firm_slug);
+    };
+    let email = String::from(email);
+    if staff::find_by_email(conn, &firm.id, &email)?.is_some() {
+        bail!("`{email}` is already a staff member of `{}`", firm.slug);
+    }
+    let now = vestibule_storage::now();
+    let member = StaffRow {
+        id: StaffId::generate().into(),
+        firm_id: firm.id.clone(),
+        email,
+        name,
+        role: new.role.as_str().to_owned(),
+        portal_permission: new.portal_permission,
+        office_id: None,
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    write_tx(conn, |conn| {
+        staff::insert(conn, &member)?;
+        credentials::set_password(conn, &firm.id, &member.id, &hash)?;
+        audit::append(
+            conn,
+            &audit::NewAuditEvent {
+                firm_id: firm.id.clone(),
+                actor_kind: vestibule_domain::audit::ActorKind::System.as_str().to_owned(),
+                action: "staff.created".to_owned(),
+                target_kind: Some("staff".to_owned()),
+                target_id: Some(member.id.clone()),
+                outcome: "success".to_owned(),
+                details: serde_json::json!({ "role": member.role, "by": "cli" }).to_string(),
+                ..Default::default()
+            },
+        )?;
+        Ok::<_, vestibule_storage::StorageError>(())
+    })
+    .context("storing the staff member")?;
+    Ok(StaffId::from_trusted(member.id))
+}
+
 pub const DEMO_SLUG: &str = "demo";
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.vestibule.test";
 /// Documented in the README; the demo firm is for trying the API locally only.

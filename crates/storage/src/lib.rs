@@ -82,6 +82,7 @@ pub mod shares;
 pub mod signature_certificates;
 pub mod signatures;
 pub mod staff;
+pub mod staff_invitations;
 pub mod statement;
 pub mod templates;
 pub mod two_factor;

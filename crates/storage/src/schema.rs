@@ -857,6 +857,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_invitations (id) {
+        id -> Text,
+        firm_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        portal_permission -> Bool,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        staff_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(portal_grants -> portals (portal_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
 diesel::joinable!(payment_allocations -> invoices (invoice_id));
@@ -910,6 +928,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     portals,
     portal_grants,
     invitations,
+    staff_invitations,
     password_resets,
     invoices,
     message_templates,

@@ -53,12 +53,24 @@ impl TestApp {
         reply.body["access_token"].as_str().expect("access token").to_owned()
     }
 
-    /// A staff member of `firm` with `role`, created by its owner; returns id and token.
+    /// A staff member of `firm` with `role` and a password set the way only the CLI can
+    /// (the API invites staff instead); returns id and token.
     pub async fn staff(&self, firm: &Firm, role: &str, email: &str) -> (String, String) {
-        let body = json!({ "email": email, "name": "Sam Staff", "role": role, "password": PASSWORD });
-        let reply = self.post("/v1/staff", &firm.owner_token, &body).await;
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        (reply.id(), self.token(&firm.slug, email).await)
+        let id = self.staff_member(firm, role, email, false);
+        (id, self.token(&firm.slug, email).await)
+    }
+
+    /// Like [`Self::staff`], choosing the portal permission; returns the id.
+    pub fn staff_member(&self, firm: &Firm, role: &str, email: &str, portal_permission: bool) -> String {
+        let new = provision::NewStaffMember {
+            firm_slug: firm.slug.clone(),
+            email: email.to_owned(),
+            name: "Sam Staff".to_owned(),
+            role: vestibule_domain::roles::StaffRole::from_stored(role).expect("a role"),
+            portal_permission,
+            password: PASSWORD.to_owned(),
+        };
+        provision::create_staff(&mut self.conn(), &new).expect("creating a staff member").to_string()
     }
 
     pub async fn client(&self, token: &str, name: &str) -> Value {

@@ -46,6 +46,7 @@ pub mod sessions;
 pub mod shares;
 pub mod signatures;
 pub mod staff;
+pub mod staff_invitations;
 pub mod templates;
 pub mod two_factor;
 pub mod webhooks;
@@ -60,6 +61,7 @@ pub fn v1(cfg: &mut Routes<'_, '_>) {
     portal_sessions::routes(cfg);
     firm::routes(cfg);
     staff::routes(cfg);
+    staff_invitations::routes(cfg);
     offices::routes(cfg);
     clients::routes(cfg);
     contacts::routes(cfg);

@@ -1,13 +1,11 @@
 //! Staff members of the firm.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use vestibule_app::staff::{self, NewStaff, StaffUpdate};
-use vestibule_domain::authz::{Action, authorize, may_change_staff};
-use vestibule_domain::email::EmailAddress;
+use vestibule_app::staff::{self, StaffUpdate};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::ids::{OfficeId, StaffId};
-use vestibule_domain::password::NewPassword;
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::staff::StaffFilter;
@@ -18,38 +16,15 @@ use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
 use crate::problem::{
-    BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
-use crate::routes::created;
 use crate::routing::Routes;
 use crate::state::AppState;
 // Until routes/auth.rs names the view itself.
 use crate::views::staff::StaffMember;
 
 pub fn routes(cfg: &mut Routes<'_, '_>) {
-    cfg.service(list_staff)
-        .service(create_staff)
-        .service(get_staff)
-        .service(update_staff)
-        .service(disable_staff)
-        .service(enable_staff);
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateStaff {
-    #[schema(example = "ann@harbor-law.example")]
-    pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub role: StaffRole,
-    #[serde(default)]
-    pub portal_permission: bool,
-    pub office_id: Option<OfficeId>,
-    /// The initial password: 8–128 characters, not a common one.
-    #[schema(format = Password)]
-    pub password: String,
+    cfg.service(list_staff).service(get_staff).service(update_staff).service(disable_staff).service(enable_staff);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,27 +48,6 @@ pub struct StaffListQuery {
     /// Include disabled members (default false).
     #[serde(default)]
     pub include_disabled: bool,
-}
-
-impl CreateStaff {
-    fn command(self) -> Result<NewStaff, ApiError> {
-        let mut errors = ValidationErrors::default();
-        let email = errors.check("/email", EmailAddress::parse(&self.email));
-        let name = errors.check("/name", text::required(&self.name, 200));
-        let password = errors.check("/password", NewPassword::parse(&self.password));
-        errors.into_result()?;
-        let (Some(email), Some(name), Some(password)) = (email, name, password) else {
-            return Err(anyhow::anyhow!("validated fields missing").into());
-        };
-        Ok(NewStaff {
-            email,
-            name,
-            role: self.role,
-            portal_permission: self.portal_permission,
-            office: self.office_id,
-            password,
-        })
-    }
 }
 
 impl UpdateStaff {
@@ -129,28 +83,6 @@ pub async fn list_staff(
     };
     let listed = db::call(&state, move |conn| staff::list(conn, &ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, StaffMember::from)))
-}
-
-/// Adds a staff member (owners and admins; only an owner may add an owner).
-#[utoipa::path(
-    tag = "staff",
-    request_body = CreateStaff,
-    responses(
-        (status = 201, body = StaffMember, headers(("Location" = String, description = "URL of the new member"))),
-        BadRequest, Unauthorized, Forbidden, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError
-    ),
-    security(("bearer" = []))
-)]
-#[post("/staff")]
-pub async fn create_staff(
-    state: web::Data<AppState>,
-    Caller(ctx): Caller,
-    ApiJson(body): ApiJson<CreateStaff>,
-) -> Result<HttpResponse, ApiError> {
-    may_change_staff(&ctx.principal, None, Some(body.role), false)?;
-    let new = body.command()?;
-    let row = db::call(&state, move |conn| staff::create(conn, &ctx, new)).await?;
-    Ok(created(format!("/v1/staff/{}", row.id), &StaffMember::from(row)))
 }
 
 /// One staff member.

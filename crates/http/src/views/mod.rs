@@ -12,3 +12,4 @@ pub mod payment;
 pub mod portal;
 pub mod session;
 pub mod staff;
+pub mod staff_invitation;
