@@ -28,6 +28,7 @@ mod people;
 mod portals;
 mod problems;
 mod scanning;
+mod secrets_at_rest;
 mod sessions;
 mod sharing;
 mod signatures;

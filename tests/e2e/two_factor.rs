@@ -7,7 +7,7 @@ use crate::support::fixtures::PASSWORD;
 use crate::support::{Reply, TestApp};
 
 /// The code an authenticator app shows `steps` periods of 30 seconds from now.
-fn code(secret: &str, steps: u64) -> String {
+pub(crate) fn code(secret: &str, steps: u64) -> String {
     let bytes = Secret::try_from_base32(secret).unwrap().as_bytes().to_vec();
     let totp = Builder::new().with_secret(bytes).build().unwrap();
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
@@ -23,7 +23,7 @@ fn wrong(secret: &str) -> String {
 
 /// Starts and confirms an authenticator for the signed-in person under `base` (`/v1/me` or
 /// `/v1/portal/me`); returns its secret and the recovery codes.
-async fn enrol(app: &TestApp, base: &str, token: &str) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, base: &str, token: &str) -> (String, Vec<String>) {
     let started = app.call(Method::POST, &format!("{base}/two-factor/enrolment"), Some(token), None).await;
     assert_eq!(started.status, 200, "{}", started.body);
     let secret = started.body["secret"].as_str().unwrap().to_owned();
@@ -41,7 +41,7 @@ async fn second_step(app: &TestApp, path: &str, challenge: &str, answer: Value) 
     app.call(Method::POST, path, None, Some(&body)).await
 }
 
-fn challenge_of(reply: &Reply, status: &str) -> String {
+pub(crate) fn challenge_of(reply: &Reply, status: &str) -> String {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["status"], status, "{}", reply.body);
     assert!(reply.body.get("access_token").is_none(), "a challenge carries no tokens: {}", reply.body);

@@ -11,7 +11,7 @@ use crate::support::receiver::{Receiver, signature_is_valid};
 use crate::support::smtp::SmtpListener;
 use crate::support::{Reply, TestApp};
 
-async fn endpoint(app: &TestApp, token: &str, url: &str, types: &[&str]) -> (String, String) {
+pub(crate) async fn endpoint(app: &TestApp, token: &str, url: &str, types: &[&str]) -> (String, String) {
     let reply = app.post("/v1/webhook-endpoints", token, &json!({ "url": url, "event_types": types })).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     (reply.id(), reply.body["secret"].as_str().unwrap().to_owned())

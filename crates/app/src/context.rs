@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vestibule_domain::principal::Principal;
+use vestibule_storage::sealing::SecretKeys;
 
 use crate::payments::processor::CardProcessor;
 use crate::scanner::Scanner;
@@ -39,6 +40,8 @@ pub struct Settings {
     pub processor_publishable_key: Option<String>,
     /// The malware scanner; without one (`SCANNER=none`), uploads are `unscanned`.
     pub scanner: Option<Arc<dyn Scanner>>,
+    /// Seals and opens the secrets stored in the database (`SECRETS_KEYS`).
+    pub secret_keys: Arc<SecretKeys>,
 }
 
 impl Settings {

@@ -53,6 +53,7 @@ pub mod runner;
 pub mod scanner;
 pub mod scanning;
 pub mod secrets;
+pub mod secrets_at_rest;
 pub mod shares;
 pub mod signatures;
 pub mod staff;

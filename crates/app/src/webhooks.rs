@@ -99,7 +99,7 @@ pub fn create(conn: &mut DbConnection, ctx: &Context, new: &NewEndpoint) -> AppR
         Action::ManageWebhooks,
         Entry::success("webhook_endpoint.created", "webhook_endpoint", &id),
         |conn, _| {
-            webhooks::insert(conn, &row)?;
+            webhooks::insert(conn, &ctx.settings.secret_keys, &row)?;
             Ok(row)
         },
     )
@@ -159,7 +159,7 @@ pub fn rotate_secret(conn: &mut DbConnection, ctx: &Context, id: &WebhookEndpoin
     let until = vestibule_storage::now() + overlap;
     let entry = Entry::success("webhook_endpoint.secret_rotated", "webhook_endpoint", id.as_str());
     audited(conn, ctx, Action::ManageWebhooks, entry, |conn, firm_id| {
-        webhooks::rotate_secret(conn, firm_id, id.as_str(), &secret, until)?;
+        webhooks::rotate_secret(conn, &ctx.settings.secret_keys, firm_id, id.as_str(), &secret, until)?;
         Ok(())
     })?;
     Ok(Rotated { secret, previous_secret_expires_at: until })
@@ -338,6 +338,9 @@ mod tests {
             processor: None,
             processor_publishable_key: None,
             scanner: None,
+            secret_keys: std::sync::Arc::new(
+                vestibule_storage::sealing::SecretKeys::new(vec![("test".to_owned(), vec![7; 32])]).unwrap(),
+            ),
         }
     }
 

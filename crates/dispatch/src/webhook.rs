@@ -6,6 +6,7 @@ use vestibule_domain::events::{DisabledReason, EventType, WebhookData, WebhookPa
 use vestibule_domain::ids::FirmId;
 use vestibule_domain::scan::ScanStatus;
 use vestibule_storage::outbox::EventRow;
+use vestibule_storage::sealing::SecretKeys;
 use vestibule_storage::webhooks::EndpointRow;
 
 use crate::resolver::PublicOnly;
@@ -57,7 +58,13 @@ pub fn body(event: &EventRow) -> anyhow::Result<Vec<u8>> {
     Ok(serde_json::to_vec(&payload)?)
 }
 
-pub async fn send(client: &reqwest::Client, resolver: &PublicOnly, endpoint: &EndpointRow, event: &EventRow) -> Sent {
+pub async fn send(
+    client: &reqwest::Client,
+    resolver: &PublicOnly,
+    keys: &SecretKeys,
+    endpoint: &EndpointRow,
+    event: &EventRow,
+) -> Sent {
     let started = Instant::now();
     let failed = |error: String| Sent {
         verdict: Verdict::Retry { not_before: None },
@@ -85,7 +92,11 @@ pub async fn send(client: &reqwest::Client, resolver: &PublicOnly, endpoint: &En
         Ok(payload) => payload,
         Err(error) => return failed(format!("building the payload failed: {error}")),
     };
-    let secrets = endpoint.signing_secrets(now.naive_utc());
+    let secrets = match endpoint.signing_secrets(keys, now.naive_utc()) {
+        Ok(secrets) => secrets,
+        Err(error) => return failed(format!("the signing secret does not open: {error}")),
+    };
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let signature = match signature::header(&secrets, &event.id, now.timestamp(), &payload) {
         Ok(signature) => signature,
         Err(error) => return failed(format!("signing failed: {error}")),

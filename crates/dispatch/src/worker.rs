@@ -9,6 +9,7 @@ use rand::Rng;
 use vestibule_domain::events::{DisabledReason, EventType};
 use vestibule_domain::mail::{Email, EndpointDisabled};
 use vestibule_storage::deliveries::{self, Outcome, Work};
+use vestibule_storage::sealing::SecretKeys;
 use vestibule_storage::webhooks::{self, EndpointChanges};
 use vestibule_storage::{DbConnection, DbPool, StorageError, audit, firms, outbox, staff, write_tx};
 
@@ -31,6 +32,8 @@ pub struct DispatchSettings {
     pub public_base_url: String,
     pub mail: MailSettings,
     pub mail_from: String,
+    /// Opens the endpoints' signing secrets, which are stored sealed.
+    pub secret_keys: std::sync::Arc<SecretKeys>,
 }
 
 impl DispatchSettings {
@@ -116,7 +119,8 @@ impl Dispatcher {
                 (Verdict::Gone, None, Duration::ZERO, Some("the endpoint is disabled".to_owned()))
             }
             (outbox::WEBHOOK, Some(endpoint)) => {
-                let sent = webhook::send(&self.http, &self.resolver, endpoint, &work.event).await;
+                let sent =
+                    webhook::send(&self.http, &self.resolver, &self.settings.secret_keys, endpoint, &work.event).await;
                 (sent.verdict, sent.status_code, sent.latency, sent.error)
             }
             (outbox::EMAIL, _) => match email_of(&work) {

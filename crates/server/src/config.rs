@@ -60,9 +60,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// A list of named keys (JWT signing keys, the keys of secrets at rest).
 #[derive(Debug, Clone)]
-pub enum JwtKeySource {
-    /// `kid:base64secret` pairs; the first signs.
+pub enum KeyListSource {
+    /// `kid:base64secret` pairs; the first signs (or seals), every one verifies (or opens).
     Configured(Vec<(String, Secret)>),
     /// Generated on first start and kept in this file (the embedded default).
     File(PathBuf),
@@ -94,7 +95,7 @@ pub struct Config {
     pub workers: usize,
     pub public_base_url: Url,
     pub jwt_issuer: String,
-    pub jwt_keys: JwtKeySource,
+    pub jwt_keys: KeyListSource,
     pub link_secret: LinkSecretSource,
     /// Security codes one client IP may try per minute, over all links.
     pub link_attempts_per_minute: u32,
@@ -120,6 +121,8 @@ pub struct Config {
     /// How often the reminder pass (document requests, emailed access links) runs.
     pub reminder_interval: Duration,
     pub audit_signing_key: AuditKeySource,
+    /// The keys that seal webhook and TOTP secrets in the database (`SECRETS_KEYS`).
+    pub secret_keys: KeyListSource,
     /// How often each firm's audit head is checkpointed (when it moved).
     pub audit_checkpoint_interval: Duration,
     pub scanner: ScannerConfig,
@@ -270,8 +273,12 @@ impl Config {
         let public_base_url = r.url("PUBLIC_BASE_URL", "http://localhost:8080")?;
         let data_dir = PathBuf::from(r.string("DATA_DIR", "./data"));
         let jwt_keys = match source.get("JWT_SIGNING_KEYS") {
-            Some(raw) => JwtKeySource::Configured(parse_key_list(&raw)?),
-            None => JwtKeySource::File(data_dir.join("jwt-keys.json")),
+            Some(raw) => KeyListSource::Configured(parse_key_list("JWT_SIGNING_KEYS", &raw)?),
+            None => KeyListSource::File(data_dir.join("jwt-keys.json")),
+        };
+        let secret_keys = match source.get("SECRETS_KEYS") {
+            Some(raw) => KeyListSource::Configured(parse_key_list("SECRETS_KEYS", &raw)?),
+            None => KeyListSource::File(data_dir.join("secrets-keys.json")),
         };
         let link_secret = match source.get("LINK_SECRET") {
             Some(raw) => LinkSecretSource::Configured(parse_link_secret(&raw)?),
@@ -320,6 +327,7 @@ impl Config {
             payments: payments(&r)?,
             reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
             audit_signing_key,
+            secret_keys,
             audit_checkpoint_interval: r.seconds("AUDIT_CHECKPOINT_INTERVAL_SECS", 3600)?,
             scanner: scanner(&r)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
@@ -404,9 +412,9 @@ fn parse_audit_key(raw: &str) -> Result<Secret, ConfigError> {
     Ok(Secret::new(raw.trim().to_owned()))
 }
 
-fn parse_key_list(raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
+fn parse_key_list(name: &'static str, raw: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
     use base64::Engine;
-    let invalid = |reason: String| ConfigError { name: "JWT_SIGNING_KEYS", reason };
+    let invalid = |reason: String| ConfigError { name, reason };
     raw.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -535,6 +543,7 @@ mod tests {
         assert_eq!(config(&[("ACCESS_TOKEN_TTL_SECS", "soon")]).unwrap_err().name, "ACCESS_TOKEN_TTL_SECS");
         assert_eq!(config(&[("BLOB_STORE", "s3")]).unwrap_err().name, "S3_BUCKET");
         assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
+        assert_eq!(config(&[("SECRETS_KEYS", "k1")]).unwrap_err().name, "SECRETS_KEYS");
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");
         assert_eq!(
             config(&[("DISPATCH_RETRY_SCHEDULE_SECS", "5,soon")]).unwrap_err().name,

@@ -91,6 +91,14 @@ enum AdminCommand {
     /// recorded its SHA-256, verifies the firm's chain through it and prints what it
     /// certifies; exits non-zero when it is unknown (altered) or the chain is broken.
     VerifyCertificate { file: PathBuf },
+    /// Seal every stored secret (webhook signing secrets, authenticator secrets) with the
+    /// current key of secrets at rest, as each start does. With `--new-key`, first put a new
+    /// key in the data folder's key file (when `SECRETS_KEYS` is not set); the earlier keys
+    /// stay in it so copies made before still open.
+    RotateSecrets {
+        #[arg(long)]
+        new_key: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -126,6 +134,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Dispatch => dispatch(config),
         Command::Migrate => startup::connect(config).map(|_| println!("database is up to date")),
         Command::Openapi { .. } => Ok(()),
+        Command::Admin(AdminCommand::RotateSecrets { new_key }) => rotate_secrets(config, new_key),
         Command::Admin(admin) => {
             let pool = startup::connect(config)?;
             let mut conn = pool.get()?;
@@ -180,6 +189,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     Ok(())
                 }
                 AdminCommand::VerifyCertificate { file } => verify_certificate(&mut conn, &file),
+                AdminCommand::RotateSecrets { .. } => Ok(()),
                 AdminCommand::VerifyAudit { firm } => {
                     let firm =
                         vestibule_storage::firms::find_by_slug(&mut conn, &firm)?.context("no firm with this slug")?;
@@ -236,6 +246,17 @@ fn verify_certificate(conn: &mut vestibule_storage::DbConnection, file: &std::pa
             Ok(())
         }
     }
+}
+
+fn rotate_secrets(config: &Config, new_key: bool) -> anyhow::Result<()> {
+    if new_key {
+        let kid = vestibule_server::keys::add_secret_key(&config.secret_keys)?;
+        println!("added key `{kid}`: it seals secrets from now on; restart running servers to use it");
+    }
+    // Every start seals what is not sealed with the current key yet.
+    startup::connect(config)?;
+    println!("every stored secret is sealed with key `{}`", startup::secret_keys(config)?.current_id());
+    Ok(())
 }
 
 fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {

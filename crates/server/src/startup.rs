@@ -6,6 +6,7 @@ use anyhow::Context;
 use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_blobs::BlobSettings;
 use vestibule_http::{AppState, HttpSettings, configure_app};
+use vestibule_storage::sealing::SecretKeys;
 use vestibule_storage::{DbPool, PoolOptions};
 
 use tokio::sync::watch;
@@ -28,7 +29,18 @@ pub fn connect(config: &Config) -> anyhow::Result<DbPool> {
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
     }
+    let keys = secret_keys(config)?;
+    let resealed = vestibule_app::secrets_at_rest::reseal(&mut conn, &keys)
+        .context("sealing stored secrets with the current key (SECRETS_KEYS)")?;
+    if resealed.total() > 0 {
+        tracing::info!(?resealed, key = keys.current_id(), "sealed stored secrets with the current key");
+    }
     Ok(pool)
+}
+
+/// The keys that seal webhook and TOTP secrets in the database.
+pub fn secret_keys(config: &Config) -> anyhow::Result<std::sync::Arc<SecretKeys>> {
+    Ok(std::sync::Arc::new(keys::secret_keys(&config.secret_keys)?))
 }
 
 pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
@@ -47,6 +59,7 @@ pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
             processor,
             processor_publishable_key,
             scanner: scanner(&config.scanner),
+            secret_keys: secret_keys(config)?,
         }),
         json_body_limit: config.json_body_limit,
         login_attempts_per_minute: config.login_attempts_per_minute,
@@ -77,8 +90,8 @@ fn card_processor(payments: &PaymentsConfig) -> anyhow::Result<(CardProcessor, O
     }
 }
 
-pub fn dispatch_settings(config: &Config) -> DispatchSettings {
-    DispatchSettings {
+pub fn dispatch_settings(config: &Config) -> anyhow::Result<DispatchSettings> {
+    Ok(DispatchSettings {
         retry_schedule: config.dispatch.retry_schedule.clone(),
         poll_interval: config.dispatch.poll_interval,
         batch_size: config.dispatch.batch_size,
@@ -92,7 +105,8 @@ pub fn dispatch_settings(config: &Config) -> DispatchSettings {
             MailConfig::Smtp { url } => MailSettings::Smtp(url.expose().to_owned()),
         },
         mail_from: config.mail_from.clone(),
-    }
+        secret_keys: secret_keys(config)?,
+    })
 }
 
 pub fn blob_settings(config: &Config) -> BlobSettings {
@@ -118,7 +132,7 @@ pub fn spawn_dispatcher(
     pool: DbPool,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let dispatcher = Dispatcher::new(pool, dispatch_settings(config))?;
+    let dispatcher = Dispatcher::new(pool, dispatch_settings(config)?)?;
     Ok(tokio::spawn(dispatcher.run(shutdown)))
 }
 

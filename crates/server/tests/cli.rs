@@ -146,6 +146,32 @@ async fn an_admin_creates_a_firm_whose_owner_can_sign_in_and_keys_survive_restar
 }
 
 #[test]
+fn rotate_secrets_adds_a_key_to_the_data_folder_and_seals_with_it() {
+    let dir = workdir();
+    assert!(run(&dir, &["migrate"], &[]).status.success());
+    let file = dir.join("data").join("secrets-keys.json");
+    let kids = || -> Vec<String> {
+        let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        keys["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = kids();
+    assert_eq!(first.len(), 1);
+
+    let rotated = run(&dir, &["admin", "rotate-secrets", "--new-key"], &[]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let after = kids();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[1], first[0], "the earlier key stays, after the new one");
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert!(stdout.contains(&format!("sealed with key `{}`", after[0])), "{stdout}");
+
+    let configured = format!("k9:{}", "a".repeat(44));
+    let refused = run(&dir, &["admin", "rotate-secrets", "--new-key"], &[("SECRETS_KEYS", &configured)]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SECRETS_KEYS is set"));
+}
+
+#[test]
 fn a_bad_setting_stops_the_server_and_names_the_setting() {
     let dir = workdir();
     let output = run(&dir, &["migrate"], &[("ACCESS_TOKEN_TTL_SECS", "soon")]);

@@ -18,6 +18,9 @@ pub enum StorageError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("migrations: {0}")]
     Migration(String),
+    /// A stored secret does not open: its key is not configured, or the value was altered.
+    #[error("secrets at rest: {0}")]
+    Sealing(String),
     #[error(transparent)]
     Mail(#[from] vestibule_domain::mail::MailError),
 }

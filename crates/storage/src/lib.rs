@@ -77,6 +77,7 @@ pub mod portals;
 pub mod reminders;
 pub mod scans;
 pub mod schema;
+pub mod sealing;
 pub mod sessions;
 pub mod shares;
 pub mod signature_certificates;

@@ -1,5 +1,5 @@
 //! Authenticators (TOTP secrets) and recovery codes of staff and contacts. The secret is
-//! read by `secret_of` and written by `start` only, so encrypting it at rest changes those two.
+//! stored sealed (see `sealing`): `start` seals it, `secret_of` opens it, nothing else reads it.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::error::StorageResult;
 use crate::schema::{recovery_codes, two_factor};
+use crate::sealing::{self, SecretKeys};
 
 /// An authenticator without its secret.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -34,18 +35,43 @@ pub fn is_enabled(conn: &mut DbConnection, firm_id: &str, owner_id: &str) -> Sto
 }
 
 /// The base32 secret of the account's authenticator.
-pub fn secret_of(conn: &mut DbConnection, firm_id: &str, owner_id: &str) -> StorageResult<Option<String>> {
-    Ok(two_factor::table
+pub fn secret_of(
+    conn: &mut DbConnection,
+    keys: &SecretKeys,
+    firm_id: &str,
+    owner_id: &str,
+) -> StorageResult<Option<String>> {
+    let stored: Option<String> = two_factor::table
         .filter(two_factor::owner_id.eq(owner_id).and(two_factor::firm_id.eq(firm_id)))
         .select(two_factor::secret)
         .first(conn)
-        .optional()?)
+        .optional()?;
+    stored.map(|stored| keys.open(&stored, &binding(owner_id))).transpose()
+}
+
+fn binding(owner_id: &str) -> String {
+    format!("two_factor:{owner_id}")
+}
+
+/// Seals every secret not sealed with the current key yet; returns how many changed.
+pub fn reseal(conn: &mut DbConnection, keys: &SecretKeys) -> StorageResult<usize> {
+    let stale: Vec<(String, String)> = two_factor::table
+        .filter(two_factor::secret.not_like(sealing::current_pattern(keys)))
+        .select((two_factor::owner_id, two_factor::secret))
+        .load(conn)?;
+    for (owner_id, secret) in &stale {
+        if let Some(sealed) = keys.reseal(secret, &binding(owner_id))? {
+            diesel::update(two_factor::table.find(owner_id)).set(two_factor::secret.eq(sealed)).execute(conn)?;
+        }
+    }
+    Ok(stale.len())
 }
 
 /// Starts a pending enrolment, replacing any earlier pending one. Call inside a write
 /// transaction, after checking that no confirmed authenticator exists.
 pub fn start(
     conn: &mut DbConnection,
+    keys: &SecretKeys,
     firm_id: &str,
     owner_id: &str,
     secret: &str,
@@ -57,7 +83,7 @@ pub fn start(
         .values((
             two_factor::owner_id.eq(owner_id),
             two_factor::firm_id.eq(firm_id),
-            two_factor::secret.eq(secret),
+            two_factor::secret.eq(keys.seal(secret, &binding(owner_id))?),
             two_factor::pending_expires_at.eq(expires_at),
             two_factor::created_at.eq(now),
         ))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
 use crate::schema::webhook_endpoints;
+use crate::sealing::{self, SecretKeys};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhook_endpoints)]
@@ -16,6 +17,7 @@ pub struct EndpointRow {
     pub description: Option<String>,
     /// Space-separated event types; empty means every type.
     pub event_types: String,
+    /// Sealed (see `sealing`); `signing_secrets` opens it.
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<NaiveDateTime>,
@@ -29,15 +31,22 @@ pub struct EndpointRow {
 impl EndpointRow {
     /// The secrets that sign a message sent at `now`: the current one, and the previous one
     /// while its overlap after a rotation lasts.
-    pub fn signing_secrets(&self, now: NaiveDateTime) -> Vec<&str> {
-        let mut secrets = vec![self.secret.as_str()];
+    pub fn signing_secrets(&self, keys: &SecretKeys, now: NaiveDateTime) -> StorageResult<Vec<String>> {
+        let binding = binding(&self.id);
+        let mut secrets = vec![keys.open(&self.secret, &binding)?];
         if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at)
             && until > now
         {
-            secrets.push(previous);
+            secrets.push(keys.open(previous, &binding)?);
         }
-        secrets
+        Ok(secrets)
     }
+}
+
+/// The associated data of an endpoint's secrets: both columns share it, so a rotation moves
+/// the current value into `previous_secret` as it is.
+fn binding(id: &str) -> String {
+    format!("webhook_endpoint:{id}")
 }
 
 #[derive(Debug, AsChangeset)]
@@ -52,8 +61,10 @@ pub struct EndpointChanges {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &EndpointRow) -> StorageResult<()> {
-    diesel::insert_into(webhook_endpoints::table).values(row).execute(conn)?;
+/// Adds an endpoint; `row.secret` is the plain secret, stored sealed.
+pub fn insert(conn: &mut DbConnection, keys: &SecretKeys, row: &EndpointRow) -> StorageResult<()> {
+    let sealed = EndpointRow { secret: keys.seal(&row.secret, &binding(&row.id))?, ..row.clone() };
+    diesel::insert_into(webhook_endpoints::table).values(&sealed).execute(conn)?;
     Ok(())
 }
 
@@ -105,6 +116,7 @@ pub fn update(
 /// Replaces the secret; the old one keeps signing alongside until `overlap_until`.
 pub fn rotate_secret(
     conn: &mut DbConnection,
+    keys: &SecretKeys,
     firm_id: &str,
     id: &str,
     new_secret: &str,
@@ -113,7 +125,7 @@ pub fn rotate_secret(
     let current = get(conn, firm_id, id)?;
     diesel::update(webhook_endpoints::table.find(id))
         .set((
-            webhook_endpoints::secret.eq(new_secret),
+            webhook_endpoints::secret.eq(keys.seal(new_secret, &binding(id))?),
             webhook_endpoints::previous_secret.eq(&current.secret),
             webhook_endpoints::previous_secret_expires_at.eq(overlap_until),
             webhook_endpoints::updated_at.eq(crate::now()),
@@ -129,4 +141,28 @@ pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult
     )
     .execute(conn)?;
     if deleted == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// Seals every endpoint secret not sealed with the current key yet (stored before sealing,
+/// or under a previous key); returns how many endpoints changed.
+pub fn reseal(conn: &mut DbConnection, keys: &SecretKeys) -> StorageResult<usize> {
+    let current = sealing::current_pattern(keys);
+    let stale: Vec<(String, String, Option<String>)> = webhook_endpoints::table
+        .filter(webhook_endpoints::secret.not_like(&current).or(
+            webhook_endpoints::previous_secret.is_not_null().and(webhook_endpoints::previous_secret.not_like(&current)),
+        ))
+        .select((webhook_endpoints::id, webhook_endpoints::secret, webhook_endpoints::previous_secret))
+        .load(conn)?;
+    for (id, secret, previous) in &stale {
+        let binding = binding(id);
+        let secret = keys.reseal(secret, &binding)?.unwrap_or_else(|| secret.clone());
+        let previous = match previous {
+            Some(previous) => Some(keys.reseal(previous, &binding)?.unwrap_or_else(|| previous.clone())),
+            None => None,
+        };
+        diesel::update(webhook_endpoints::table.find(id))
+            .set((webhook_endpoints::secret.eq(secret), webhook_endpoints::previous_secret.eq(previous)))
+            .execute(conn)?;
+    }
+    Ok(stale.len())
 }

@@ -102,12 +102,17 @@ fn find(conn: &mut DbConnection, kind: AccountKind, token: &str) -> AppResult<Ch
 
 /// Starts the enrolment a firm's requirement asks for, on an enrolment challenge.
 #[tracing::instrument(skip_all, fields(kind = ?kind))]
-pub fn start_enrolment(conn: &mut DbConnection, kind: AccountKind, token: &str) -> AppResult<Enrolment> {
+pub fn start_enrolment(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    kind: AccountKind,
+    token: &str,
+) -> AppResult<Enrolment> {
     let challenge = find(conn, kind, token)?;
     if challenge.purpose != Purpose::Enrol.as_str() {
         return Err(AppError::conflict("two_factor_enabled", "this account has an authenticator; send its code"));
     }
-    two_factor::start_for(conn, kind, &challenge.firm_id, &challenge.owner_id)
+    two_factor::start_for(conn, &settings.secret_keys, kind, &challenge.firm_id, &challenge.owner_id)
 }
 
 /// What checking an answer came to, decided inside the transaction and acted on after it,
@@ -135,15 +140,17 @@ pub fn complete(
     let outcome = write_tx(conn, |conn| {
         let now = vestibule_storage::now();
         let (accepted, used, recovery_codes) = match (challenge.purpose.as_str(), answer) {
-            ("enrol", Answer::Code(code)) => match two_factor::confirm_for(conn, firm_id, owner_id, code) {
-                Ok(codes) => {
-                    let entry = Entry::success("auth.two_factor_enabled", kind.target_kind(), owner_id);
-                    audit::record_as(conn, origin, firm_id, kind.actor_kind(), Some(owner_id), entry)?;
-                    (true, false, Some(codes))
+            ("enrol", Answer::Code(code)) => {
+                match two_factor::confirm_for(conn, &settings.secret_keys, firm_id, owner_id, code) {
+                    Ok(codes) => {
+                        let entry = Entry::success("auth.two_factor_enabled", kind.target_kind(), owner_id);
+                        audit::record_as(conn, origin, firm_id, kind.actor_kind(), Some(owner_id), entry)?;
+                        (true, false, Some(codes))
+                    }
+                    Err(AppError::Validation(errors)) => (false, errors.0.iter().any(|e| e.code == "code_used"), None),
+                    Err(other) => return Err(other),
                 }
-                Err(AppError::Validation(errors)) => (false, errors.0.iter().any(|e| e.code == "code_used"), None),
-                Err(other) => return Err(other),
-            },
+            }
             ("enrol", Answer::RecoveryCode(_)) => {
                 return Err(AppError::field(
                     "/recovery_code",
@@ -151,11 +158,13 @@ pub fn complete(
                     "this account has no authenticator yet; send the first code of the new one",
                 ));
             }
-            (_, Answer::Code(code)) => match two_factor::check_code(conn, firm_id, owner_id, code, false)? {
-                CodeCheck::Accepted => (true, false, None),
-                CodeCheck::Wrong => (false, false, None),
-                CodeCheck::Used => (false, true, None),
-            },
+            (_, Answer::Code(code)) => {
+                match two_factor::check_code(conn, &settings.secret_keys, firm_id, owner_id, code, false)? {
+                    CodeCheck::Accepted => (true, false, None),
+                    CodeCheck::Wrong => (false, false, None),
+                    CodeCheck::Used => (false, true, None),
+                }
+            }
             (_, Answer::RecoveryCode(code)) => {
                 let ok = two_factor::use_recovery_code(conn, owner_id, code)?;
                 if ok {

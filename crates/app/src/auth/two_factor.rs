@@ -11,6 +11,7 @@ use vestibule_domain::authz::{may_manage_own_sign_in, may_reset_contact_sign_in,
 use vestibule_domain::ids::StaffId;
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::StaffRole;
+use vestibule_storage::sealing::SecretKeys;
 use vestibule_storage::{DbConnection, contacts, credentials, firms, staff, two_factor, write_tx};
 
 use super::sign_in::AccountKind;
@@ -95,12 +96,13 @@ pub(crate) enum CodeCheck {
 /// Call inside a write transaction.
 pub(crate) fn check_code(
     conn: &mut DbConnection,
+    keys: &SecretKeys,
     firm_id: &str,
     owner_id: &str,
     code: &str,
     confirming: bool,
 ) -> AppResult<CodeCheck> {
-    let Some(secret) = two_factor::secret_of(conn, firm_id, owner_id)? else { return Ok(CodeCheck::Wrong) };
+    let Some(secret) = two_factor::secret_of(conn, keys, firm_id, owner_id)? else { return Ok(CodeCheck::Wrong) };
     let now = vestibule_storage::now();
     let Some(step) = totp(&secret, "-", "-")?.check(code.trim(), unix_seconds(now)) else {
         return Ok(CodeCheck::Wrong);
@@ -143,6 +145,7 @@ pub(crate) fn new_recovery_codes(conn: &mut DbConnection, firm_id: &str, owner_i
 /// Starts (or restarts) an enrolment of an account without a confirmed authenticator.
 pub(crate) fn start_for(
     conn: &mut DbConnection,
+    keys: &SecretKeys,
     kind: AccountKind,
     firm_id: &str,
     owner_id: &str,
@@ -165,7 +168,7 @@ pub(crate) fn start_for(
                 "two-factor sign-in is on already; turn it off first to set up another app",
             ));
         }
-        two_factor::start(conn, firm_id, owner_id, &secret, now, expires_at)?;
+        two_factor::start(conn, keys, firm_id, owner_id, &secret, now, expires_at)?;
         Ok(())
     })?;
     Ok(Enrolment { secret, otpauth_uri, expires_at })
@@ -175,6 +178,7 @@ pub(crate) fn start_for(
 /// inside a write transaction.
 pub(crate) fn confirm_for(
     conn: &mut DbConnection,
+    keys: &SecretKeys,
     firm_id: &str,
     owner_id: &str,
     code: &str,
@@ -191,7 +195,7 @@ pub(crate) fn confirm_for(
             detail: "this enrolment expired after 10 minutes; start a new one",
         });
     }
-    match check_code(conn, firm_id, owner_id, code, true)? {
+    match check_code(conn, keys, firm_id, owner_id, code, true)? {
         CodeCheck::Accepted => new_recovery_codes(conn, firm_id, owner_id),
         CodeCheck::Wrong => Err(wrong_code()),
         CodeCheck::Used => Err(code_used()),
@@ -217,7 +221,7 @@ pub fn status(conn: &mut DbConnection, ctx: &Context) -> AppResult<Status> {
 #[tracing::instrument(skip_all)]
 pub fn start(conn: &mut DbConnection, ctx: &Context) -> AppResult<Enrolment> {
     let (kind, firm_id, owner_id) = own_account(&ctx.principal)?;
-    start_for(conn, kind, firm_id, owner_id)
+    start_for(conn, &ctx.settings.secret_keys, kind, firm_id, owner_id)
 }
 
 /// Turns two-factor sign-in on with the first code of the app; returns the recovery codes,
@@ -226,7 +230,7 @@ pub fn start(conn: &mut DbConnection, ctx: &Context) -> AppResult<Enrolment> {
 pub fn confirm(conn: &mut DbConnection, ctx: &Context, code: &str) -> AppResult<Vec<String>> {
     let (kind, firm_id, owner_id) = own_account(&ctx.principal)?;
     write_tx(conn, |conn| {
-        let codes = confirm_for(conn, firm_id, owner_id, code)?;
+        let codes = confirm_for(conn, &ctx.settings.secret_keys, firm_id, owner_id, code)?;
         audit::record(conn, ctx, Entry::success("auth.two_factor_enabled", kind.target_kind(), owner_id))?;
         Ok(codes)
     })
@@ -247,7 +251,7 @@ pub fn disable(conn: &mut DbConnection, ctx: &Context, proof: &Proof) -> AppResu
     }
     write_tx(conn, |conn| {
         if let Proof::Code(code) = proof {
-            match check_code(conn, firm_id, owner_id, code, false)? {
+            match check_code(conn, &ctx.settings.secret_keys, firm_id, owner_id, code, false)? {
                 CodeCheck::Accepted => {}
                 CodeCheck::Wrong => return Err(wrong_code()),
                 CodeCheck::Used => return Err(code_used()),
@@ -267,7 +271,7 @@ pub fn regenerate_recovery_codes(conn: &mut DbConnection, ctx: &Context, code: &
         if !two_factor::is_enabled(conn, firm_id, owner_id)? {
             return Err(AppError::conflict("two_factor_disabled", "two-factor sign-in is off"));
         }
-        match check_code(conn, firm_id, owner_id, code, false)? {
+        match check_code(conn, &ctx.settings.secret_keys, firm_id, owner_id, code, false)? {
             CodeCheck::Accepted => {}
             CodeCheck::Wrong => return Err(wrong_code()),
             CodeCheck::Used => return Err(code_used()),

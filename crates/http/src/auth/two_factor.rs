@@ -158,7 +158,8 @@ pub async fn enrol_at_login(
 ) -> Result<HttpResponse, ApiError> {
     throttle(state, &origin, "too many sign-in attempts from this address")?;
     let token = body.challenge_token;
-    let enrolment = db::call(state, move |conn| challenge::start_enrolment(conn, kind, &token)).await?;
+    let settings = state.settings.app.clone();
+    let enrolment = db::call(state, move |conn| challenge::start_enrolment(conn, &settings, kind, &token)).await?;
     Ok(no_store(&TwoFactorEnrolment::from(enrolment)))
 }
 
