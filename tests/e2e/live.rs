@@ -9,16 +9,16 @@ use crate::on_both_backends;
 use crate::support::TestApp;
 
 /// An open stream, read event by event.
-struct Stream {
+pub(crate) struct Stream {
     response: reqwest::Response,
     buffer: String,
 }
 
 #[derive(Debug)]
-struct Event {
+pub(crate) struct Event {
     id: String,
-    name: String,
-    data: serde_json::Value,
+    pub(crate) name: String,
+    pub(crate) data: serde_json::Value,
 }
 
 impl Stream {
@@ -41,7 +41,7 @@ impl Stream {
         Self::connect_at(&app.url(path), bearer, last_event_id).await
     }
 
-    async fn connect_at(url: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> Self {
+    pub(crate) async fn connect_at(url: &str, bearer: Option<&str>, last_event_id: Option<&str>) -> Self {
         let response = Self::open_at(url, bearer, last_event_id).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
@@ -62,7 +62,7 @@ impl Stream {
     }
 
     /// The next event (comment lines skipped).
-    async fn next(&mut self) -> Event {
+    pub(crate) async fn next(&mut self) -> Event {
         loop {
             self.fill_until(|b| b.contains("\n\n")).await;
             let end = self.buffer.find("\n\n").unwrap();

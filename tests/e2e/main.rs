@@ -16,6 +16,7 @@ mod document_requests;
 mod documents;
 mod file_transfers;
 mod idempotency;
+mod instances;
 mod invitations;
 mod invoices;
 mod isolation;

@@ -30,7 +30,7 @@ on_both_backends! {
             .execute(&mut *app.conn())
             .unwrap();
         let swept = sweep(&app.pool).unwrap();
-        assert_eq!(swept, Swept { idempotency_keys: 1, sessions: usize::try_from(before).unwrap(), deliveries: 0, live_events: 0, link_sessions: 0, login_challenges: 0 });
+        assert_eq!(swept, Swept { idempotency_keys: 1, sessions: usize::try_from(before).unwrap(), deliveries: 0, live_events: 0, link_sessions: 0, login_challenges: 0, rate_limits: 0 });
         assert_eq!(app.count("idempotency_keys WHERE idempotency_key = 'fresh'"), 1);
         assert_eq!(app.count("refresh_tokens"), 0, "tokens go with their sessions");
     }

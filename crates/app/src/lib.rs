@@ -59,6 +59,7 @@ pub mod signatures;
 pub mod staff;
 pub mod staff_invitations;
 pub mod templates;
+pub mod throttle;
 pub mod transfers;
 pub mod upsert;
 pub mod webhooks;

@@ -10,6 +10,7 @@ use vestibule_domain::events::{DisabledReason, EventType};
 use vestibule_domain::mail::{Email, EndpointDisabled};
 use vestibule_storage::deliveries::{self, Outcome, Work};
 use vestibule_storage::sealing::SecretKeys;
+use vestibule_storage::wake::Wakeup;
 use vestibule_storage::webhooks::{self, EndpointChanges};
 use vestibule_storage::{DbConnection, DbPool, StorageError, audit, firms, outbox, staff, write_tx};
 
@@ -45,6 +46,7 @@ impl DispatchSettings {
 
 pub struct Dispatcher {
     pool: DbPool,
+    wakeup: Wakeup,
     http: reqwest::Client,
     resolver: PublicOnly,
     mailer: Mailer,
@@ -65,7 +67,14 @@ impl Dispatcher {
             .no_proxy()
             .build()?;
         let mailer = Mailer::new(&settings.mail)?;
-        Ok(Self { pool, http, resolver, mailer, settings })
+        Ok(Self { pool, wakeup: Wakeup::polling(), http, resolver, mailer, settings })
+    }
+
+    /// Runs as soon as `wakeup` says deliveries were queued, not only every poll interval.
+    #[must_use]
+    pub fn woken_by(mut self, wakeup: Wakeup) -> Self {
+        self.wakeup = wakeup;
+        self
     }
 
     /// Works until `shutdown` turns true. A batch is claimed and sent as one step, so the
@@ -76,7 +85,7 @@ impl Dispatcher {
             match self.run_once().await {
                 Ok(0) => {
                     tokio::select! {
-                        _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                        () = self.wakeup.wait(self.settings.poll_interval) => {}
                         // A dropped sender means the owner is gone: stop as on a signal.
                         changed = shutdown.changed() => if changed.is_err() { break },
                     }

@@ -41,6 +41,7 @@ pub mod payment;
 pub mod portal;
 pub mod principal;
 pub mod range;
+pub mod rate_limit;
 pub mod reminder;
 pub mod roles;
 pub mod scan;

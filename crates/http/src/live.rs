@@ -1,6 +1,7 @@
 //! Live updates for open SSE streams. Changes write `live_events` rows in their own
 //! transaction; every instance runs one relay that reads recent rows and broadcasts them to
 //! its streams, so a message posted through one instance reaches a stream held by another.
+//! On PostgreSQL the relay reads as soon as a commit notifies it; it also polls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use chrono::NaiveDateTime;
 use tokio::sync::broadcast;
 use vestibule_storage::DbPool;
 use vestibule_storage::live::{self, LiveEventRow};
+use vestibule_storage::wake::Wakeup;
 
 /// How late a row may become visible after its `created_at` (a transaction committing
 /// after a later one) and still be relayed.
@@ -34,15 +36,13 @@ impl LiveHub {
         self.sender.subscribe()
     }
 
-    /// Polls for new live events every `interval` and broadcasts each once, for as long as
-    /// the runtime runs.
-    pub async fn relay(self, pool: DbPool, interval: Duration) {
+    /// Reads new live events when `wakeup` says some were committed, and at least every
+    /// `interval`, and broadcasts each once, for as long as the runtime runs.
+    pub async fn relay(self, pool: DbPool, interval: Duration, wakeup: Wakeup) {
         let mut seen: HashMap<String, NaiveDateTime> = HashMap::new();
         let mut high_water = vestibule_storage::now();
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            wakeup.wait(interval).await;
             if self.sender.receiver_count() == 0 {
                 // Nobody listens here; a stream that opens later replays from the table.
                 high_water = vestibule_storage::now();

@@ -4,12 +4,12 @@ use std::time::Duration;
 use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
-use crate::auth::rate_limit::RateLimiter;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_app::auth::tokens::TokenKeys;
 use vestibule_app::link_secret::LinkSecret;
+use vestibule_app::throttle::Throttle;
 
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone)]
@@ -38,8 +38,10 @@ pub struct AppState {
     pub links: Arc<LinkSecret>,
     pub checkpoint_key: Arc<CheckpointKey>,
     pub settings: Arc<HttpSettings>,
-    pub login_limiter: Arc<RateLimiter>,
-    pub link_limiter: Arc<RateLimiter>,
+    /// Sign-in and password steps per address, shared by every instance.
+    pub login_throttle: Throttle,
+    /// Access-link codes per address, shared by every instance.
+    pub link_throttle: Throttle,
     pub metrics: Arc<Metrics>,
     pub live: LiveHub,
     pub blobs: BlobStore,
@@ -54,17 +56,16 @@ impl AppState {
         settings: HttpSettings,
         blobs: BlobStore,
     ) -> anyhow::Result<Self> {
-        let minute = Duration::from_secs(60);
-        let login_limiter = RateLimiter::new(settings.login_attempts_per_minute, minute);
-        let link_limiter = RateLimiter::new(settings.link_attempts_per_minute, minute);
+        let login_throttle = Throttle::per_minute("login", settings.login_attempts_per_minute);
+        let link_throttle = Throttle::per_minute("link_code", settings.link_attempts_per_minute);
         Ok(Self {
             pool,
             keys: Arc::new(keys),
             links: Arc::new(links),
             checkpoint_key,
             settings: Arc::new(settings),
-            login_limiter: Arc::new(login_limiter),
-            link_limiter: Arc::new(link_limiter),
+            login_throttle,
+            link_throttle,
             metrics: Arc::new(Metrics::new()?),
             live: LiveHub::default(),
             blobs,

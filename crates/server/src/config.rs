@@ -320,16 +320,16 @@ impl Config {
                 disable_after: r.seconds("WEBHOOK_DISABLE_AFTER_SECS", 5 * 24 * 3600)?,
                 secret_overlap: r.seconds("WEBHOOK_SECRET_OVERLAP_SECS", 24 * 3600)?,
             },
-            dispatch: dispatch(&r)?,
+            dispatch: dispatch(&r, is_postgres)?,
             invitation_ttl: Duration::from_secs(r.positive("INVITATION_TTL_DAYS", 7_u64)? * 24 * 3600),
-            live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", 500)?),
+            live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", fallback_poll(is_postgres, 500))?),
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
             payments: payments(&r)?,
             reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
             audit_signing_key,
             secret_keys,
             audit_checkpoint_interval: r.seconds("AUDIT_CHECKPOINT_INTERVAL_SECS", 3600)?,
-            scanner: scanner(&r)?,
+            scanner: scanner(&r, is_postgres)?,
             log_format: match r.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
@@ -370,7 +370,7 @@ fn payments(r: &Reader<'_>) -> Result<PaymentsConfig, ConfigError> {
     }
 }
 
-fn scanner(r: &Reader<'_>) -> Result<ScannerConfig, ConfigError> {
+fn scanner(r: &Reader<'_>, is_postgres: bool) -> Result<ScannerConfig, ConfigError> {
     match r.string("SCANNER", "none").as_str() {
         "none" => Ok(ScannerConfig::None),
         "clamd" => {
@@ -383,7 +383,7 @@ fn scanner(r: &Reader<'_>) -> Result<ScannerConfig, ConfigError> {
                     timeout: r.seconds("CLAMD_TIMEOUT_SECS", 60)?,
                     max_stream_bytes: r.positive("CLAMD_MAX_STREAM_BYTES", 100 * 1024 * 1024)?,
                 },
-                poll_interval: Duration::from_millis(r.positive("SCAN_POLL_MS", 1000)?),
+                poll_interval: Duration::from_millis(r.positive("SCAN_POLL_MS", fallback_poll(is_postgres, 1000))?),
             })
         }
         other => Err(ConfigError { name: "SCANNER", reason: format!("`{other}` is not none or clamd") }),
@@ -489,7 +489,13 @@ fn mail_from(r: &Reader<'_>) -> Result<String, ConfigError> {
     }
 }
 
-fn dispatch(r: &Reader<'_>) -> Result<DispatchConfig, ConfigError> {
+/// Workers on PostgreSQL are woken by `NOTIFY` as work is committed, so their polls are only
+/// a fallback and can be rare; on SQLite the poll is how they find work.
+fn fallback_poll(is_postgres: bool, sqlite_ms: u64) -> u64 {
+    if is_postgres { 5000 } else { sqlite_ms }
+}
+
+fn dispatch(r: &Reader<'_>, is_postgres: bool) -> Result<DispatchConfig, ConfigError> {
     let schedule = r.string("DISPATCH_RETRY_SCHEDULE_SECS", "5,300,1800,7200,18000,36000,36000");
     let retry_schedule = schedule
         .split(',')
@@ -499,7 +505,7 @@ fn dispatch(r: &Reader<'_>) -> Result<DispatchConfig, ConfigError> {
     let config = DispatchConfig {
         in_server: r.flag("DISPATCH_IN_SERVER", true)?,
         retry_schedule,
-        poll_interval: Duration::from_millis(r.positive("DISPATCH_POLL_MS", 1000)?),
+        poll_interval: Duration::from_millis(r.positive("DISPATCH_POLL_MS", fallback_poll(is_postgres, 1000))?),
         batch_size: r.positive("DISPATCH_BATCH_SIZE", 32)?,
         lease: r.seconds("DISPATCH_LEASE_SECS", 120)?,
     };

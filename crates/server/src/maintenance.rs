@@ -8,7 +8,9 @@ use anyhow::Context;
 use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_app::link_secret::LinkSecret;
 use vestibule_blobs::BlobStore;
-use vestibule_storage::{DbPool, access_links, deliveries, documents, idempotency, live, login_challenges, sessions};
+use vestibule_storage::{
+    DbPool, access_links, deliveries, documents, idempotency, live, login_challenges, rate_limits, sessions,
+};
 
 /// Idempotency keys are honoured for a day, as documented in docs/api-guide.md.
 const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -20,6 +22,8 @@ const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 const LIVE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
 /// An upload still pending after this long belongs to a process that died mid-upload.
 const ABANDONED_UPLOAD_AFTER: chrono::Duration = chrono::Duration::hours(6);
+/// Attempt counters matter for two windows of a minute; older ones only take space.
+const RATE_LIMIT_RETENTION: chrono::Duration = chrono::Duration::minutes(10);
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, PartialEq, Eq)]
@@ -32,6 +36,8 @@ pub struct Swept {
     pub link_sessions: usize,
     /// Two-factor sign-in challenges, useless once expired or ended.
     pub login_challenges: usize,
+    /// Counters of attempts per address from windows long past.
+    pub rate_limits: usize,
 }
 
 pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
@@ -44,6 +50,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
         live_events: live::purge_before(&mut conn, now - LIVE_EVENT_RETENTION)?,
         link_sessions: access_links::sweep_sessions(&mut conn, now)?,
         login_challenges: login_challenges::purge_before(&mut conn, now)?,
+        rate_limits: rate_limits::purge_before(&mut conn, (now - RATE_LIMIT_RETENTION).and_utc().timestamp())?,
     })
 }
 

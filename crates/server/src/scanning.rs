@@ -14,6 +14,7 @@ use vestibule_blobs::{BlobError, BlobStore};
 use vestibule_domain::scan::Verdict;
 use vestibule_storage::DbPool;
 use vestibule_storage::scans::ScanWork;
+use vestibule_storage::wake::Wakeup;
 
 /// Scans claimed at once; clamd works through them one by one.
 const BATCH: i64 = 4;
@@ -24,6 +25,8 @@ pub struct ScanWorker {
     pub settings: Arc<Settings>,
     pub scanner: Arc<dyn Scanner>,
     pub poll_interval: Duration,
+    /// Wakes the worker when an upload is queued, on PostgreSQL.
+    pub wakeup: Wakeup,
     /// How long a claim holds: longer than the scanner may take with a whole batch.
     pub lease: Duration,
 }
@@ -33,7 +36,7 @@ impl ScanWorker {
         tracing::info!("scan worker started");
         loop {
             match self.run_once().await {
-                Ok(0) => tokio::time::sleep(self.poll_interval).await,
+                Ok(0) => self.wakeup.wait(self.poll_interval).await,
                 Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(error = %format!("{error:#}"), "scan batch failed");

@@ -7,6 +7,7 @@ use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_blobs::BlobSettings;
 use vestibule_http::{AppState, HttpSettings, configure_app};
 use vestibule_storage::sealing::SecretKeys;
+use vestibule_storage::wake::{Channel, Wakeup};
 use vestibule_storage::{DbPool, PoolOptions};
 
 use tokio::sync::watch;
@@ -132,7 +133,8 @@ pub fn spawn_dispatcher(
     pool: DbPool,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let dispatcher = Dispatcher::new(pool, dispatch_settings(config)?)?;
+    let dispatcher = Dispatcher::new(pool, dispatch_settings(config)?)?
+        .woken_by(Wakeup::listen(config.database_url.expose(), Channel::Dispatch));
     Ok(tokio::spawn(dispatcher.run(shutdown)))
 }
 
@@ -158,6 +160,7 @@ pub fn spawn_scanner(config: &Config, pool: DbPool) -> anyhow::Result<Option<Joi
         settings,
         scanner,
         poll_interval: *poll_interval,
+        wakeup: Wakeup::listen(config.database_url.expose(), Channel::Scan),
         lease: clamd.timeout * 5 + std::time::Duration::from_secs(60),
     };
     Ok(Some(tokio::spawn(worker.run_forever())))
@@ -196,7 +199,8 @@ impl Application {
         let blobs = vestibule_blobs::BlobStore::new(&blob_settings(config))?;
         let links = link_secret(config)?;
         let state = AppState::new(pool.clone(), keys, links, checkpoint_key(config)?, settings, blobs)?;
-        tokio::spawn(state.live.clone().relay(pool, live_poll_interval));
+        let wakeup = Wakeup::listen(config.database_url.expose(), Channel::Live);
+        tokio::spawn(state.live.clone().relay(pool, live_poll_interval, wakeup));
         let listener =
             TcpListener::bind(config.bind_address).with_context(|| format!("binding {}", config.bind_address))?;
         let port = listener.local_addr()?.port();

@@ -74,6 +74,7 @@ pub mod outstanding;
 pub mod payment_methods;
 pub mod payments;
 pub mod portals;
+pub mod rate_limits;
 pub mod reminders;
 pub mod scans;
 pub mod schema;
@@ -87,6 +88,7 @@ pub mod staff_invitations;
 pub mod statement;
 pub mod templates;
 pub mod two_factor;
+pub mod wake;
 pub mod webhooks;
 
 pub use db::{Backend, DbConnection, DbPool, PoolOptions, PooledDb, write_tx};

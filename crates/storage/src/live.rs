@@ -41,6 +41,7 @@ pub fn push(
         created_at: crate::now(),
     };
     diesel::insert_into(live_events::table).values(&row).execute(conn)?;
+    crate::wake::notify(conn, crate::wake::Channel::Live)?;
     Ok(())
 }
 

@@ -125,6 +125,7 @@ fn insert_delivery(
             deliveries::content.eq(content),
         ))
         .execute(conn)?;
+    crate::wake::notify(conn, crate::wake::Channel::Dispatch)?;
     Ok(id)
 }
 

@@ -39,7 +39,7 @@ pub fn enqueue(conn: &mut DbConnection, document: &DocumentRow) -> StorageResult
             scan_jobs::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    crate::wake::notify(conn, crate::wake::Channel::Scan)
 }
 
 /// Claims up to `limit` due jobs (new, to be retried, or whose claim ran out) until

@@ -901,6 +901,15 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> firms (firm_id));
 diesel::joinable!(scan_jobs -> documents (document_id));
 
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+        previous_hits -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     firms,
     offices,
@@ -966,4 +975,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_methods,
     payment_setups,
     processor_events,
+    rate_limits,
 );

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use vestibule_app::auth::challenge::{Challenge, Purpose};
 use vestibule_app::auth::sign_in::{Credentials, SignIn};
 use vestibule_app::auth::{AccountKind, Tokens};
+use vestibule_app::throttle::Throttle;
 use vestibule_app::{Origin, auth};
 
 use crate::db;
@@ -180,7 +181,7 @@ pub async fn login(
     kind: AccountKind,
     body: LoginRequest,
 ) -> Result<HttpResponse, ApiError> {
-    throttle(state, &origin, "too many login attempts from this address")?;
+    throttle(state, &origin, "too many login attempts from this address").await?;
     let given = Credentials { firm: body.firm, email: body.email, password: body.password };
     let keys = state.keys.clone();
     let settings = state.settings.app.clone();
@@ -204,9 +205,19 @@ pub async fn refresh(
     Ok(token_response(tokens))
 }
 
-/// Counts an attempt from the caller's address against the in-memory limit shared by
-/// sign-in and password resets.
-pub fn throttle(state: &AppState, origin: &Origin, detail: &'static str) -> Result<(), ApiError> {
-    let ip = origin.ip.as_deref().unwrap_or_default();
-    state.login_limiter.check(ip).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs, detail })
+/// Counts an attempt from the caller's address against the limit shared by sign-in and
+/// password resets, on every instance.
+pub async fn throttle(state: &AppState, origin: &Origin, detail: &'static str) -> Result<(), ApiError> {
+    attempt(state, state.login_throttle, origin, detail).await
+}
+
+/// Counts an attempt from the caller's address against `throttle`.
+pub async fn attempt(
+    state: &AppState,
+    throttle: Throttle,
+    origin: &Origin,
+    detail: &'static str,
+) -> Result<(), ApiError> {
+    let address = origin.ip.clone().unwrap_or_default();
+    db::call(state, move |conn| vestibule_app::throttle::attempt(conn, &throttle, &address, detail)).await
 }

@@ -5,5 +5,4 @@
 pub mod link;
 pub mod login;
 pub mod principal;
-pub mod rate_limit;
 pub mod two_factor;

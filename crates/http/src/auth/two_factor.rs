@@ -139,7 +139,7 @@ pub async fn complete_login(
     kind: AccountKind,
     body: TwoFactorLogin,
 ) -> Result<HttpResponse, ApiError> {
-    throttle(state, &origin, "too many sign-in attempts from this address")?;
+    throttle(state, &origin, "too many sign-in attempts from this address").await?;
     let (token, answer) = body.answer()?;
     let keys = state.keys.clone();
     let settings = state.settings.app.clone();
@@ -156,7 +156,7 @@ pub async fn enrol_at_login(
     kind: AccountKind,
     body: ChallengeEnrolment,
 ) -> Result<HttpResponse, ApiError> {
-    throttle(state, &origin, "too many sign-in attempts from this address")?;
+    throttle(state, &origin, "too many sign-in attempts from this address").await?;
     let token = body.challenge_token;
     let settings = state.settings.app.clone();
     let enrolment = db::call(state, move |conn| challenge::start_enrolment(conn, &settings, kind, &token)).await?;
@@ -173,13 +173,13 @@ pub async fn start(state: &AppState, ctx: Context) -> Result<HttpResponse, ApiEr
 }
 
 pub async fn confirm(state: &AppState, ctx: Context, body: TwoFactorCode) -> Result<HttpResponse, ApiError> {
-    throttle(state, &ctx.origin, "too many code attempts from this address")?;
+    throttle(state, &ctx.origin, "too many code attempts from this address").await?;
     let recovery_codes = db::call(state, move |conn| two_factor::confirm(conn, &ctx, &body.code)).await?;
     Ok(no_store(&RecoveryCodes { recovery_codes }))
 }
 
 pub async fn disable(state: &AppState, ctx: Context, body: DisableTwoFactor) -> Result<HttpResponse, ApiError> {
-    throttle(state, &ctx.origin, "too many code attempts from this address")?;
+    throttle(state, &ctx.origin, "too many code attempts from this address").await?;
     let proof = match (body.code, body.password) {
         (Some(code), None) => Proof::Code(code),
         (None, Some(password)) => Proof::Password(password),
@@ -190,7 +190,7 @@ pub async fn disable(state: &AppState, ctx: Context, body: DisableTwoFactor) -> 
 }
 
 pub async fn regenerate(state: &AppState, ctx: Context, body: TwoFactorCode) -> Result<HttpResponse, ApiError> {
-    throttle(state, &ctx.origin, "too many code attempts from this address")?;
+    throttle(state, &ctx.origin, "too many code attempts from this address").await?;
     let recovery_codes =
         db::call(state, move |conn| two_factor::regenerate_recovery_codes(conn, &ctx, &body.code)).await?;
     Ok(no_store(&RecoveryCodes { recovery_codes }))

@@ -19,6 +19,7 @@ use vestibule_storage::documents::DocumentRow;
 
 use crate::audit::Origin;
 use crate::auth::link::LinkUser;
+use crate::auth::login;
 use crate::db;
 use crate::download::{self, ArchiveDownload, Download, FileDownload};
 use crate::error::ApiError;
@@ -160,10 +161,7 @@ pub async fn start_link_session(
     path: web::Path<String>,
     ApiJson(body): ApiJson<LinkCode>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = origin.ip.clone().unwrap_or_default();
-    if let Err(retry_after_secs) = state.link_limiter.check(&address) {
-        return Err(ApiError::TooManyRequests { retry_after_secs, detail: "too many codes from this address" });
-    }
+    login::attempt(&state, state.link_throttle, &origin, "too many codes from this address").await?;
     let token = path.into_inner();
     let (settings, secret) = (state.settings.app.clone(), state.links.clone());
     let session =

@@ -252,7 +252,7 @@ pub async fn request_password_reset(
     origin: Origin,
     ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    login::throttle(&state, &origin.0, "too many attempts from this address")?;
+    login::throttle(&state, &origin.0, "too many attempts from this address").await?;
     let settings = state.settings.app.clone();
     db::call(&state, move |conn| {
         auth::registration::request_password_reset(conn, &origin.0, &settings, &body.firm, &body.email)
