@@ -18,8 +18,6 @@ const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// Live events only serve streams reconnecting after a short break.
 const LIVE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
-/// An upload still pending after this long belongs to a process that died mid-upload.
-const ABANDONED_UPLOAD_AFTER: chrono::Duration = chrono::Duration::hours(6);
 const EVERY: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, PartialEq, Eq)]
@@ -47,10 +45,27 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
     })
 }
 
-/// Removes the blobs of uploads whose process died between storing the bytes and recording
-/// the document, and their records; returns how many.
-pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow::Result<usize> {
-    let cutoff = vestibule_storage::now() - ABANDONED_UPLOAD_AFTER;
+/// What the sweep of abandoned uploads removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweptUploads {
+    /// Uploads recorded in `pending_blobs` that never became documents: blob and record.
+    pub recorded: usize,
+    /// Partial uploads in the store: `.incoming` files (fs) or multipart uploads (S3).
+    pub partial: usize,
+}
+
+/// Removes what uploads whose process died left behind: the blobs and records of uploads
+/// that started more than `abandoned_after` ago and never became documents, and the partial
+/// uploads in the store that no one has written to for `abandoned_after`.
+#[tracing::instrument(skip(pool, blobs))]
+pub async fn sweep_abandoned_uploads(
+    pool: &DbPool,
+    blobs: &BlobStore,
+    abandoned_after: Duration,
+) -> anyhow::Result<SweptUploads> {
+    let now = std::time::SystemTime::now();
+    let partial = blobs.sweep_incomplete(now.checked_sub(abandoned_after).unwrap_or(std::time::UNIX_EPOCH)).await?;
+    let cutoff = vestibule_storage::now() - chrono::Duration::from_std(abandoned_after)?;
     let reader = pool.clone();
     let keys = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = reader.get().context("database connection for maintenance")?;
@@ -66,7 +81,7 @@ pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow
         })
         .await??;
     }
-    Ok(keys.len())
+    Ok(SweptUploads { recorded: keys.len(), partial })
 }
 
 /// Sends the reminders due today (document requests, emailed access links), every `every`;
@@ -114,12 +129,14 @@ pub async fn checkpoint_forever(pool: DbPool, key: Arc<CheckpointKey>, every: Du
     }
 }
 
-pub async fn run_forever(pool: DbPool, blobs: BlobStore) {
+/// Runs the sweeps every 10 minutes; `abandoned_after` is `UPLOAD_ABANDONED_AFTER_SECS`.
+pub async fn run_forever(pool: DbPool, blobs: BlobStore, abandoned_after: Duration) {
     let mut ticks = tokio::time::interval(EVERY);
     loop {
         ticks.tick().await;
-        if let Err(error) = sweep_abandoned_uploads(&pool, &blobs).await {
-            tracing::warn!(error = %error, "sweeping abandoned uploads failed");
+        match sweep_abandoned_uploads(&pool, &blobs, abandoned_after).await {
+            Ok(swept) => tracing::debug!(?swept, "abandoned uploads sweep"),
+            Err(error) => tracing::warn!(error = %error, "sweeping abandoned uploads failed"),
         }
         let pool = pool.clone();
         match tokio::task::spawn_blocking(move || sweep(&pool)).await {
