@@ -266,10 +266,10 @@ fn rotate_secrets(config: &Config, new_key: bool) -> anyhow::Result<()> {
 fn sweep(config: &Config) -> anyhow::Result<()> {
     let pool = startup::connect(config)?;
     let blobs = vestibule_blobs::BlobStore::new(&startup::blob_settings(config))?;
+    let swept = maintenance::sweep(&pool)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let uploads =
         runtime.block_on(maintenance::sweep_abandoned_uploads(&pool, &blobs, config.upload_abandoned_after))?;
-    let swept = maintenance::sweep(&pool)?;
     println!(
         "abandoned uploads: {} recorded, {} partial; expired: {} idempotency keys, {} sessions, {} deliveries, \
          {} live events, {} link sessions, {} sign-in challenges",

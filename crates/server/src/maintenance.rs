@@ -46,7 +46,7 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
 }
 
 /// What the sweep of abandoned uploads removed.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SweptUploads {
     /// Uploads recorded in `pending_blobs` that never became documents: blob and record.
     pub recorded: usize,
@@ -63,8 +63,7 @@ pub async fn sweep_abandoned_uploads(
     blobs: &BlobStore,
     abandoned_after: Duration,
 ) -> anyhow::Result<SweptUploads> {
-    let now = std::time::SystemTime::now();
-    let partial = blobs.sweep_incomplete(now.checked_sub(abandoned_after).unwrap_or(std::time::UNIX_EPOCH)).await?;
+    let since = std::time::SystemTime::now().checked_sub(abandoned_after).unwrap_or(std::time::UNIX_EPOCH);
     let cutoff = vestibule_storage::now() - chrono::Duration::from_std(abandoned_after)?;
     let reader = pool.clone();
     let keys = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
@@ -81,6 +80,9 @@ pub async fn sweep_abandoned_uploads(
         })
         .await??;
     }
+    // Last, so that a store refusing to list its partial uploads (a missing permission) does
+    // not hold up the rest.
+    let partial = blobs.sweep_incomplete(since).await?;
     Ok(SweptUploads { recorded: keys.len(), partial })
 }
 
