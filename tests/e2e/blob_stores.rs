@@ -133,3 +133,64 @@ async fn a_deleted_blob_is_gone_and_deleting_twice_is_fine() {
         assert!(matches!(subject.store.put("../escape", data, 100).await, Err(BlobError::InvalidKey)), "{name}");
     }
 }
+
+/// A body of one part that signals once the store has taken the part (written it, or sent it
+/// to S3), then yields what `rest` sends, or waits forever when `rest` is `None`.
+fn part_then(
+    taken: tokio::sync::oneshot::Sender<()>,
+    rest: Option<tokio::sync::mpsc::Receiver<Bytes>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin + Send + 'static {
+    let first = stream::iter(vec![Ok(Bytes::from(vec![7_u8; PART_SIZE]))]);
+    let then = stream::once(async move {
+        let _ = taken.send(());
+    })
+    .filter_map(|()| async { None::<Result<Bytes, String>> });
+    let rest = stream::unfold(rest, |rest| async move {
+        let Some(mut rest) = rest else { return std::future::pending().await };
+        rest.recv().await.map(|chunk| (Ok(chunk), Some(rest)))
+    });
+    Box::pin(first.chain(then).chain(rest))
+}
+
+#[tokio::test]
+async fn the_sweep_removes_a_dead_upload_and_leaves_a_live_one_alone() {
+    for (name, subject) in stores().await {
+        let store = subject.store.clone();
+        let (taken, dead_taken) = tokio::sync::oneshot::channel();
+        let dead = tokio::spawn(async move { store.put("frm_a/doc_dead/v1", part_then(taken, None), u64::MAX).await });
+        dead_taken.await.unwrap();
+        // Dropped mid-upload, as a killed process would: no clean-up runs.
+        dead.abort();
+        let _ = dead.await;
+        let leftovers = |root: &Path| {
+            files(root)
+                .into_iter()
+                .filter(|f| {
+                    let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                    f.parent().unwrap().ends_with(".incoming") || name.starts_with(".upload")
+                })
+                .count()
+        };
+        assert!(leftovers(&subject.root) > 0, "{name}: the dead upload left nothing to sweep");
+
+        // Store timestamps may have whole seconds: the cutoff falls clearly between the two.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let cutoff = std::time::SystemTime::now();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (taken, live_taken) = tokio::sync::oneshot::channel();
+        let (more, rest) = tokio::sync::mpsc::channel(1);
+        let store = subject.store.clone();
+        let live =
+            tokio::spawn(async move { store.put("frm_a/doc_live/v1", part_then(taken, Some(rest)), u64::MAX).await });
+        live_taken.await.unwrap();
+
+        assert_eq!(subject.store.sweep_incomplete(cutoff).await.unwrap(), 1, "{name}");
+        assert_eq!(subject.store.sweep_incomplete(cutoff).await.unwrap(), 0, "{name}: a second sweep finds nothing");
+        more.send(Bytes::from_static(b"the end")).await.unwrap();
+        drop(more);
+        let stored = live.await.unwrap().unwrap();
+        assert_eq!(stored.size, PART_SIZE as u64 + 7, "{name}: the live upload completes after the sweep");
+        assert_eq!(read_all(&subject.store, "frm_a/doc_live/v1", None).await.len(), PART_SIZE + 7, "{name}");
+        assert_eq!(leftovers(&subject.root), 0, "{name}: the dead upload's parts are gone");
+    }
+}

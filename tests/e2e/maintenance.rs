@@ -69,10 +69,33 @@ on_both_backends! {
             .set(vestibule_storage::schema::pending_blobs::started_at.eq(vestibule_storage::now() - Duration::days(1)))
             .execute(&mut *app.conn())
             .unwrap();
-        let swept = vestibule_server::maintenance::sweep_abandoned_uploads(&app.pool, &blobs).await.unwrap();
-        assert_eq!(swept, 1);
+        let six_hours = std::time::Duration::from_secs(6 * 3600);
+        let swept = vestibule_server::maintenance::sweep_abandoned_uploads(&app.pool, &blobs, six_hours).await.unwrap();
+        assert_eq!(swept, vestibule_server::maintenance::SweptUploads { recorded: 1, partial: 0 });
         assert!(matches!(blobs.read(&old, None).await, Err(vestibule_blobs::BlobError::NotFound)));
         assert!(blobs.read(&recent, None).await.is_ok(), "an upload in progress is left alone");
         assert_eq!(app.count("pending_blobs"), 1);
+    }
+}
+
+on_both_backends! {
+    async fn the_sweep_removes_incoming_files_no_upload_writes_any_more(backend) {
+        let app = TestApp::spawn(backend).await;
+        let blobs = vestibule_blobs::BlobStore::new(&vestibule_server::startup::blob_settings(&app.config)).unwrap();
+        let vestibule_server::config::BlobStoreConfig::Filesystem { path } = &app.config.blob_store else {
+            panic!("the suites store blobs in a folder")
+        };
+        let incoming = path.join(".incoming");
+        let (dead, live) = (incoming.join("dead"), incoming.join("live"));
+        std::fs::write(&dead, vec![0_u8; 4096]).unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        std::fs::File::options().write(true).open(&dead).unwrap().set_modified(two_hours_ago).unwrap();
+        std::fs::write(&live, b"an upload another instance is writing").unwrap();
+
+        let hour = std::time::Duration::from_secs(3600);
+        let swept = vestibule_server::maintenance::sweep_abandoned_uploads(&app.pool, &blobs, hour).await.unwrap();
+        assert_eq!(swept, vestibule_server::maintenance::SweptUploads { recorded: 0, partial: 1 });
+        assert!(!dead.exists(), "untouched for two hours: its process is gone");
+        assert!(live.exists(), "written a moment ago: an upload in progress");
     }
 }

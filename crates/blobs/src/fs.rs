@@ -1,9 +1,10 @@
 //! Blobs as files below one folder. Uploads are written to `.incoming/` and renamed into
-//! place once complete and synced, so a reader never sees half a file and a crash leaves
-//! only a temporary file behind.
+//! place once complete and synced, so a reader never sees half a file. A process that dies
+//! mid-upload leaves its temporary file behind; [`FsStore::sweep_incoming`] removes those.
 
 use std::io::SeekFrom;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -66,6 +67,33 @@ impl FsStore {
             return Err(error.into());
         }
         Ok(stored)
+    }
+
+    /// Removes the temporary files of `.incoming/` last written before `cutoff`; returns how
+    /// many. A live upload writes its file as each chunk arrives, so its modification time
+    /// stays recent whichever instance sharing the folder writes it; a file untouched since
+    /// `cutoff` belongs to an upload that died (or was cut) and can never be completed.
+    pub async fn sweep_incoming(&self, cutoff: SystemTime) -> Result<usize, BlobError> {
+        let mut entries = tokio::fs::read_dir(self.root.join(INCOMING)).await.context("listing `.incoming`")?;
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await.context("listing `.incoming`")? {
+            let metadata = match entry.metadata().await {
+                Ok(metadata) => metadata,
+                // Renamed into place or removed since it was listed.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(anyhow::Error::new(error).context("reading an incoming file").into()),
+            };
+            if !metadata.is_file() || metadata.modified().context("an incoming file's modification time")? >= cutoff {
+                continue;
+            }
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => removed += 1,
+                // Another instance's sweep got there first.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(anyhow::Error::new(error).context("removing an incoming file").into()),
+            }
+        }
+        Ok(removed)
     }
 
     pub async fn read(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream, BlobError> {

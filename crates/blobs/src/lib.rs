@@ -9,6 +9,7 @@ mod meter;
 mod s3;
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -88,6 +89,16 @@ impl BlobStore {
         match self {
             Self::Fs(store) => store.read(key, range).await,
             Self::S3(store) => store.read(key, range).await,
+        }
+    }
+
+    /// Removes what uploads that died midway left in the store and nothing will complete: the
+    /// temporary files (fs) or multipart uploads (S3) that no one has written to since
+    /// `cutoff`. Returns how many. Uploads in progress, on any instance, are left alone.
+    pub async fn sweep_incomplete(&self, cutoff: SystemTime) -> Result<usize, BlobError> {
+        match self {
+            Self::Fs(store) => store.sweep_incoming(cutoff).await,
+            Self::S3(store) => store.abort_stale_uploads(cutoff).await,
         }
     }
 

@@ -1,6 +1,9 @@
 //! Blobs in an S3 bucket (AWS or an S3-compatible store). A body that fits in one part goes
 //! up with one `PutObject`; a larger one as a multipart upload of [`PART_SIZE`] parts, which
-//! is aborted when the body breaks off or exceeds the limit, so no half object remains.
+//! is aborted when the body breaks off or exceeds the limit, so no half object remains. A
+//! process that dies mid-upload cannot abort; [`S3Store::abort_stale_uploads`] does it later.
+
+use std::time::SystemTime;
 
 use anyhow::anyhow;
 use aws_sdk_s3::Client;
@@ -9,7 +12,8 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MultipartUpload};
+use aws_smithy_types::DateTime;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
@@ -149,6 +153,85 @@ impl S3Store {
             .map_err(|e| backend("uploading a part", e))?;
         current.parts.push(CompletedPart::builder().set_e_tag(sent.e_tag).part_number(number).build());
         Ok(())
+    }
+
+    /// Aborts the multipart uploads of our keys that nothing has added a part to since
+    /// `cutoff` (nor started since); returns how many. A live upload sends a part every
+    /// [`PART_SIZE`] bytes, so the newest part's time says whether anyone still writes it.
+    pub async fn abort_stale_uploads(&self, cutoff: SystemTime) -> Result<usize, BlobError> {
+        let cutoff = DateTime::from(cutoff);
+        let mut aborted = 0;
+        let (mut key_marker, mut id_marker) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| backend("listing multipart uploads", e))?;
+            for upload in page.uploads() {
+                if self.is_stale(upload, &cutoff).await? && self.abort(upload).await? {
+                    aborted += 1;
+                }
+            }
+            if !page.is_truncated().unwrap_or(false) {
+                return Ok(aborted);
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() && id_marker.is_none() {
+                return Ok(aborted);
+            }
+        }
+    }
+
+    /// Whether `upload` is one of ours that neither started nor got a part since `cutoff`.
+    async fn is_stale(&self, upload: &MultipartUpload, cutoff: &DateTime) -> Result<bool, BlobError> {
+        let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else { return Ok(false) };
+        // Keys of another application sharing the bucket are not ours to abort.
+        if crate::check_key(key).is_err() || upload.initiated().is_none_or(|started| started >= cutoff) {
+            return Ok(false);
+        }
+        let mut marker = None;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| backend("listing the parts of a multipart upload", e))?;
+            if page.parts().iter().any(|part| part.last_modified().is_some_and(|at| at >= cutoff)) {
+                return Ok(false);
+            }
+            marker = page.next_part_number_marker().map(str::to_owned);
+            if !page.is_truncated().unwrap_or(false) || marker.is_none() {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Aborts `upload`; false when it had ended already (another instance's sweep, or done).
+    async fn abort(&self, upload: &MultipartUpload) -> Result<bool, BlobError> {
+        let aborted = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .set_key(upload.key().map(str::to_owned))
+            .set_upload_id(upload.upload_id().map(str::to_owned))
+            .send()
+            .await;
+        match aborted {
+            Ok(_) => Ok(true),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_upload()) => Ok(false),
+            Err(error) => Err(backend("aborting a multipart upload", error)),
+        }
     }
 
     pub async fn read(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream, BlobError> {

@@ -102,6 +102,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub blob_store: BlobStoreConfig,
+    /// How long an upload may go without progress before the maintenance sweep takes it for
+    /// dead and removes what it left (`UPLOAD_ABANDONED_AFTER_SECS`).
+    pub upload_abandoned_after: Duration,
     pub mail: MailConfig,
     pub mail_from: String,
     pub cors_origins: Vec<String>,
@@ -301,6 +304,7 @@ impl Config {
             access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
             refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             blob_store: blob_store(&r, &data_dir)?,
+            upload_abandoned_after: r.seconds("UPLOAD_ABANDONED_AFTER_SECS", 6 * 3600)?,
             mail: mail(&r, &data_dir)?,
             mail_from: mail_from(&r)?,
             cors_origins: cors_origins(&r)?,
@@ -548,6 +552,7 @@ mod tests {
     fn a_bad_value_names_its_setting() {
         assert_eq!(config(&[("ACCESS_TOKEN_TTL_SECS", "soon")]).unwrap_err().name, "ACCESS_TOKEN_TTL_SECS");
         assert_eq!(config(&[("BLOB_STORE", "s3")]).unwrap_err().name, "S3_BUCKET");
+        assert_eq!(config(&[("UPLOAD_ABANDONED_AFTER_SECS", "0")]).unwrap_err().name, "UPLOAD_ABANDONED_AFTER_SECS");
         assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
         assert_eq!(config(&[("SECRETS_KEYS", "k1")]).unwrap_err().name, "SECRETS_KEYS");
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");

@@ -99,6 +99,9 @@ enum AdminCommand {
         #[arg(long)]
         new_key: bool,
     },
+    /// Run the maintenance sweep once, as every `serve` does every 10 minutes: expired rows,
+    /// and what uploads that died midway left (after `UPLOAD_ABANDONED_AFTER_SECS`).
+    Sweep,
 }
 
 fn main() -> ExitCode {
@@ -135,6 +138,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Migrate => startup::connect(config).map(|_| println!("database is up to date")),
         Command::Openapi { .. } => Ok(()),
         Command::Admin(AdminCommand::RotateSecrets { new_key }) => rotate_secrets(config, new_key),
+        Command::Admin(AdminCommand::Sweep) => sweep(config),
         Command::Admin(admin) => {
             let pool = startup::connect(config)?;
             let mut conn = pool.get()?;
@@ -189,7 +193,7 @@ fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     Ok(())
                 }
                 AdminCommand::VerifyCertificate { file } => verify_certificate(&mut conn, &file),
-                AdminCommand::RotateSecrets { .. } => Ok(()),
+                AdminCommand::RotateSecrets { .. } | AdminCommand::Sweep => Ok(()),
                 AdminCommand::VerifyAudit { firm } => {
                     let firm =
                         vestibule_storage::firms::find_by_slug(&mut conn, &firm)?.context("no firm with this slug")?;
@@ -259,6 +263,28 @@ fn rotate_secrets(config: &Config, new_key: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn sweep(config: &Config) -> anyhow::Result<()> {
+    let pool = startup::connect(config)?;
+    let blobs = vestibule_blobs::BlobStore::new(&startup::blob_settings(config))?;
+    let swept = maintenance::sweep(&pool)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let uploads =
+        runtime.block_on(maintenance::sweep_abandoned_uploads(&pool, &blobs, config.upload_abandoned_after))?;
+    println!(
+        "abandoned uploads: {} recorded, {} partial; expired: {} idempotency keys, {} sessions, {} deliveries, \
+         {} live events, {} link sessions, {} sign-in challenges",
+        uploads.recorded,
+        uploads.partial,
+        swept.idempotency_keys,
+        swept.sessions,
+        swept.deliveries,
+        swept.live_events,
+        swept.link_sessions,
+        swept.login_challenges
+    );
+    Ok(())
+}
+
 fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let pool = startup::connect(config)?;
     if demo && provision::seed_demo(&mut *pool.get()?)? {
@@ -266,7 +292,7 @@ fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async {
         let blobs = vestibule_blobs::BlobStore::new(&startup::blob_settings(config))?;
-        actix_web::rt::spawn(maintenance::run_forever(pool.clone(), blobs));
+        actix_web::rt::spawn(maintenance::run_forever(pool.clone(), blobs, config.upload_abandoned_after));
         let (settings, links) = startup::reminder_settings(config)?;
         actix_web::rt::spawn(maintenance::remind_forever(pool.clone(), settings, links, config.reminder_interval));
         let key = startup::checkpoint_key(config)?;

@@ -20,8 +20,6 @@ const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 const DELIVERY_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// Live events only serve streams reconnecting after a short break.
 const LIVE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(1);
-/// An upload still pending after this long belongs to a process that died mid-upload.
-const ABANDONED_UPLOAD_AFTER: chrono::Duration = chrono::Duration::hours(6);
 /// Attempt counters matter for two windows of a minute; older ones only take space.
 const RATE_LIMIT_RETENTION: chrono::Duration = chrono::Duration::minutes(10);
 const EVERY: Duration = Duration::from_secs(10 * 60);
@@ -54,10 +52,26 @@ pub fn sweep(pool: &DbPool) -> anyhow::Result<Swept> {
     })
 }
 
-/// Removes the blobs of uploads whose process died between storing the bytes and recording
-/// the document, and their records; returns how many.
-pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow::Result<usize> {
-    let cutoff = vestibule_storage::now() - ABANDONED_UPLOAD_AFTER;
+/// What the sweep of abandoned uploads removed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SweptUploads {
+    /// Uploads recorded in `pending_blobs` that never became documents: blob and record.
+    pub recorded: usize,
+    /// Partial uploads in the store: `.incoming` files (fs) or multipart uploads (S3).
+    pub partial: usize,
+}
+
+/// Removes what uploads whose process died left behind: the blobs and records of uploads
+/// that started more than `abandoned_after` ago and never became documents, and the partial
+/// uploads in the store that no one has written to for `abandoned_after`.
+#[tracing::instrument(skip(pool, blobs))]
+pub async fn sweep_abandoned_uploads(
+    pool: &DbPool,
+    blobs: &BlobStore,
+    abandoned_after: Duration,
+) -> anyhow::Result<SweptUploads> {
+    let since = std::time::SystemTime::now().checked_sub(abandoned_after).unwrap_or(std::time::UNIX_EPOCH);
+    let cutoff = vestibule_storage::now() - chrono::Duration::from_std(abandoned_after)?;
     let reader = pool.clone();
     let keys = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = reader.get().context("database connection for maintenance")?;
@@ -73,7 +87,10 @@ pub async fn sweep_abandoned_uploads(pool: &DbPool, blobs: &BlobStore) -> anyhow
         })
         .await??;
     }
-    Ok(keys.len())
+    // Last, so that a store refusing to list its partial uploads (a missing permission) does
+    // not hold up the rest.
+    let partial = blobs.sweep_incomplete(since).await?;
+    Ok(SweptUploads { recorded: keys.len(), partial })
 }
 
 /// Sends the reminders due today (document requests, emailed access links), every `every`;
@@ -121,12 +138,14 @@ pub async fn checkpoint_forever(pool: DbPool, key: Arc<CheckpointKey>, every: Du
     }
 }
 
-pub async fn run_forever(pool: DbPool, blobs: BlobStore) {
+/// Runs the sweeps every 10 minutes; `abandoned_after` is `UPLOAD_ABANDONED_AFTER_SECS`.
+pub async fn run_forever(pool: DbPool, blobs: BlobStore, abandoned_after: Duration) {
     let mut ticks = tokio::time::interval(EVERY);
     loop {
         ticks.tick().await;
-        if let Err(error) = sweep_abandoned_uploads(&pool, &blobs).await {
-            tracing::warn!(error = %error, "sweeping abandoned uploads failed");
+        match sweep_abandoned_uploads(&pool, &blobs, abandoned_after).await {
+            Ok(swept) => tracing::debug!(?swept, "abandoned uploads sweep"),
+            Err(error) => tracing::warn!(error = %error, "sweeping abandoned uploads failed"),
         }
         let pool = pool.clone();
         match tokio::task::spawn_blocking(move || sweep(&pool)).await {

@@ -1,6 +1,9 @@
 //! The `vestibule` binary as a new user runs it: in an empty folder, with no settings but
 //! the ones named.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+#[path = "../../../tests/e2e/support/s3.rs"]
+mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -299,4 +302,183 @@ async fn no_committed_event_is_lost_when_the_server_is_killed() {
     let seen = seen.lock().unwrap().clone();
     assert!(seen.iter().all(|id| id.starts_with("evt_")));
     println!("{} requests for {EVENTS} events ({before_restart} before the kill)", seen.len());
+}
+
+/// Every regular file below `root`.
+fn files_below(root: &Path) -> Vec<(PathBuf, u64)> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                found.push((entry.path(), metadata.len()));
+            }
+        }
+    }
+    found
+}
+
+/// Where a store keeps what an upload wrote so far: `.incoming` files, or S3 multipart
+/// uploads (their parts and the server's upload records).
+fn partial_upload_files(root: &Path) -> Vec<(PathBuf, u64)> {
+    files_below(root)
+        .into_iter()
+        .filter(|(path, _)| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            path.parent().unwrap().ends_with(".incoming") || name.starts_with(".upload")
+        })
+        .collect()
+}
+
+const UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Starts a firm's `vestibule serve` with `env`, begins a 64 MiB upload, sends a third of it
+/// and kills the server with SIGKILL once `store_root` shows at least `progress` bytes of
+/// partial upload; returns the workdir and what was left after the kill.
+async fn kill_mid_upload(env: &[(&str, &str)], store_root: impl Fn(&Path) -> PathBuf, progress: u64) -> (PathBuf, u64) {
+    use tokio::io::AsyncWriteExt;
+    let dir = workdir();
+    let password = "a sturdy passphrase";
+    let created = run(
+        &dir,
+        &[
+            "admin",
+            "create-firm",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--owner-email",
+            "o@acme.test",
+            "--owner-name",
+            "O",
+            "--owner-password",
+            password,
+        ],
+        env,
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let port = free_port();
+    let mut server = serve_with(&dir, &["serve"], port, env).await;
+    let token =
+        login(port, "acme", "o@acme.test", password).await.json::<serde_json::Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let client: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/v1/clients"))
+        .bearer_auth(&token)
+        .json(&json!({ "kind": "person", "name": "Big Upload" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = client["id"].as_str().unwrap();
+
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /v1/documents?client_id={client_id}&name=big.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\nContent-Length: {UPLOAD_BYTES}\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![0x5a_u8; 1024 * 1024];
+    for _ in 0..UPLOAD_BYTES / chunk.len() / 3 {
+        socket.write_all(&chunk).await.unwrap();
+    }
+    let root = store_root(&dir);
+    let started = Instant::now();
+    loop {
+        let written: u64 = partial_upload_files(&root).iter().map(|(_, len)| len).sum();
+        if written >= progress {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the upload did not progress: {written} bytes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The connection stays open until the process is dead: it must not see the body break
+    // off, which it would clean up after itself.
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    drop(socket);
+    let left: u64 = partial_upload_files(&root).iter().map(|(_, len)| len).sum();
+    (dir, left)
+}
+
+/// Runs `vestibule admin sweep` off the async threads (the S3 server runs on them).
+async fn admin_sweep(dir: &Path, env: &[(&str, &str)]) -> String {
+    let (dir, env): (PathBuf, Vec<(String, String)>) =
+        (dir.to_path_buf(), env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect());
+    let output = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&dir, &["admin", "sweep"], &env)
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// What the database still holds of uploads: documents, and uploads recorded as pending.
+fn upload_rows(dir: &Path) -> (i64, usize) {
+    use diesel::prelude::*;
+    let url = format!("sqlite://{}", dir.join("data/vestibule.db").display());
+    let options = vestibule_storage::PoolOptions { max_size: 1, connect_timeout: Duration::from_secs(10) };
+    let pool = vestibule_storage::db::connect(&url, &options).unwrap();
+    let mut conn = pool.get().unwrap();
+    let documents = vestibule_storage::schema::documents::table.count().get_result::<i64>(&mut *conn).unwrap();
+    let far_future = vestibule_storage::now() + chrono::Duration::days(365);
+    let pending = vestibule_storage::documents::abandoned_uploads(&mut conn, far_future).unwrap().len();
+    (documents, pending)
+}
+
+/// Kills the server mid-upload, shows a sweep at the default threshold keeps the fresh
+/// leftovers, and a sweep once they are older than `UPLOAD_ABANDONED_AFTER_SECS` removes
+/// everything: partial upload, blob, records.
+async fn a_killed_upload_is_swept(store: &str, env: &[(&str, &str)], store_root: impl Fn(&Path) -> PathBuf) -> PathBuf {
+    let (dir, left) = kill_mid_upload(env, &store_root, 16 * 1024 * 1024).await;
+    println!("{store}: {left} bytes of partial upload left after the kill");
+    assert!(left > 0, "the kill left nothing: it came too late to test anything");
+    assert_eq!(upload_rows(&dir).1, 1, "the upload's record survives the kill");
+
+    let kept = admin_sweep(&dir, env).await;
+    assert!(kept.contains("abandoned uploads: 0 recorded, 0 partial"), "{kept}");
+    assert_eq!(partial_upload_files(&store_root(&dir)).iter().map(|(_, len)| len).sum::<u64>(), left);
+
+    // Store timestamps may have whole seconds.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut short = env.to_vec();
+    short.push(("UPLOAD_ABANDONED_AFTER_SECS", "1"));
+    let swept = admin_sweep(&dir, &short).await;
+    assert!(swept.contains("abandoned uploads: 1 recorded, 1 partial"), "{swept}");
+    let remaining = files_below(&store_root(&dir));
+    println!("{store}: {remaining:?} left after the sweep");
+    assert!(partial_upload_files(&store_root(&dir)).is_empty(), "{remaining:?}");
+    assert_eq!(upload_rows(&dir), (0, 0), "no document, no pending upload");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_killed_midway_on_the_filesystem_leaves_nothing_after_the_sweep() {
+    let blobs = |dir: &Path| dir.join("data/blobs");
+    let dir = a_killed_upload_is_swept("fs", &[], blobs).await;
+    let stored = files_below(&blobs(&dir));
+    assert!(stored.is_empty(), "no blob and no partial file: {stored:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_killed_midway_on_s3_leaves_no_multipart_upload_after_the_sweep() {
+    let server = s3::S3Server::start().await;
+    let settings = server.settings();
+    let env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let root = server.root.clone();
+    a_killed_upload_is_swept("s3", &env, move |_: &Path| root.clone()).await;
+    let objects: Vec<_> = files_below(&server.root.join(s3::BUCKET));
+    assert!(objects.is_empty(), "no object in the bucket: {objects:?}");
 }
