@@ -2,6 +2,7 @@
 //! status and a problem+json body in one place.
 
 use vestibule_domain::authz::Denied;
+use vestibule_domain::invitation::Closed;
 use vestibule_domain::{FieldError, ValidationErrors};
 use vestibule_storage::StorageError;
 
@@ -108,6 +109,28 @@ impl From<FieldError> for AppError {
     fn from(error: FieldError) -> Self {
         Self::Validation(error.into())
     }
+}
+
+/// The answers to a link that no longer works, the same for contacts and for staff.
+impl From<Closed> for AppError {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Used => Self::conflict("invitation_used", "this invitation was used already; sign in instead"),
+            Closed::Revoked => Self::Gone {
+                code: "invitation_revoked",
+                detail: "this invitation was withdrawn or replaced by a newer one",
+            },
+            Closed::Expired => Self::Gone {
+                code: "invitation_expired",
+                detail: "this invitation has expired; ask the firm to send a new one",
+            },
+        }
+    }
+}
+
+/// Resending or withdrawing an invitation that was accepted or withdrawn already.
+pub(crate) fn invitation_closed() -> AppError {
+    AppError::conflict("invitation_closed", "this invitation was accepted or revoked already")
 }
 
 impl From<Denied> for AppError {

@@ -7,11 +7,11 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::ids::{ClientId, ContactId, InvitationId};
 use vestibule_domain::portal::{InvitationSource, PortalKind};
 use vestibule_storage::invitations::{self, InvitationFilter, InvitationRow};
-use vestibule_storage::{DbConnection, StorageError, clients, contacts, portals, write_tx};
+use vestibule_storage::{DbConnection, clients, contacts, portals, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::Context;
-use crate::error::{AppError, AppResult, OrUnknown};
+use crate::error::{AppError, AppResult, OrUnknown, invitation_closed};
 use crate::page::Listed;
 use crate::portal_access::{self, Invitee};
 
@@ -79,9 +79,7 @@ pub fn resend(conn: &mut DbConnection, ctx: &Context, id: &InvitationId) -> AppR
     write_tx(conn, |conn| {
         let firm_id = ctx.firm_id();
         let old = invitations::get(conn, firm_id, id.as_str())?;
-        if old.accepted_at.is_some() || old.revoked_at.is_some() {
-            return Err(AppError::conflict("invitation_closed", "this invitation was accepted or revoked"));
-        }
+        old.state().open().map_err(|_| invitation_closed())?;
         let portal = portals::get(conn, firm_id, &old.portal_id)?;
         let contact = contacts::get(conn, firm_id, &old.contact_id)?;
         let invitee = Invitee {
@@ -99,13 +97,11 @@ pub fn resend(conn: &mut DbConnection, ctx: &Context, id: &InvitationId) -> AppR
 pub fn revoke(conn: &mut DbConnection, ctx: &Context, id: &InvitationId) -> AppResult<InvitationRow> {
     authorize(&ctx.principal, Action::InviteFromSettings)?;
     write_tx(conn, |conn| {
-        let row =
-            invitations::revoke(conn, ctx.firm_id(), id.as_str(), vestibule_storage::now()).map_err(|e| match e {
-                StorageError::Conflict(_) => {
-                    AppError::conflict("invitation_closed", "this invitation was accepted or revoked already")
-                }
-                other => other.into(),
-            })?;
+        invitations::get(conn, ctx.firm_id(), id.as_str())?.state().open().map_err(|_| invitation_closed())?;
+        if !invitations::revoke(conn, ctx.firm_id(), id.as_str(), vestibule_storage::now())? {
+            return Err(invitation_closed());
+        }
+        let row = invitations::get(conn, ctx.firm_id(), id.as_str())?;
         audit::record(conn, ctx, Entry::success("invitation.revoked", "invitation", id.as_str()))?;
         Ok(row)
     })

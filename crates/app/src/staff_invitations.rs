@@ -9,17 +9,18 @@ use vestibule_domain::cursor::Page;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{StaffId, StaffInvitationId};
+use vestibule_domain::invitation::Closed;
 use vestibule_domain::mail::{self, Email};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::principal::Principal;
 use vestibule_domain::roles::StaffRole;
 use vestibule_storage::staff::StaffRow;
 use vestibule_storage::staff_invitations::{self, StaffInvitationFilter, StaffInvitationRow};
-use vestibule_storage::{DbConnection, StorageError, credentials, outbox, staff, write_tx};
+use vestibule_storage::{DbConnection, credentials, outbox, staff, write_tx};
 
 use crate::audit::{self, Entry};
 use crate::context::{Context, Origin, Settings};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, invitation_closed};
 use crate::page::Listed;
 use crate::{events, password, secrets};
 
@@ -77,9 +78,7 @@ pub fn resend(conn: &mut DbConnection, ctx: &Context, id: &StaffInvitationId) ->
     write_tx(conn, |conn| {
         let old = staff_invitations::get(conn, ctx.firm_id(), id.as_str())?;
         may_change_staff(&ctx.principal, None, Some(role_of(&old)), false)?;
-        if old.accepted_at.is_some() || old.revoked_at.is_some() {
-            return Err(closed());
-        }
+        old.state().open().map_err(|_| invitation_closed())?;
         let row = send(conn, ctx, old.email, old.name, old.role, old.portal_permission)?;
         let entry = Entry::success("staff_invitation.resent", "staff_invitation", &row.id)
             .with_details(json!({ "replaces": old.id }));
@@ -95,11 +94,11 @@ pub fn revoke(conn: &mut DbConnection, ctx: &Context, id: &StaffInvitationId) ->
     write_tx(conn, |conn| {
         let current = staff_invitations::get(conn, ctx.firm_id(), id.as_str())?;
         may_change_staff(&ctx.principal, None, Some(role_of(&current)), false)?;
-        let now = vestibule_storage::now();
-        let row = staff_invitations::revoke(conn, ctx.firm_id(), id.as_str(), now).map_err(|e| match e {
-            StorageError::Conflict(_) => closed(),
-            other => other.into(),
-        })?;
+        current.state().open().map_err(|_| invitation_closed())?;
+        if !staff_invitations::revoke(conn, ctx.firm_id(), id.as_str(), vestibule_storage::now())? {
+            return Err(invitation_closed());
+        }
+        let row = staff_invitations::get(conn, ctx.firm_id(), id.as_str())?;
         audit::record(conn, ctx, Entry::success("staff_invitation.revoked", "staff_invitation", id.as_str()))?;
         Ok(row)
     })
@@ -120,21 +119,7 @@ pub fn accept(
     write_tx(conn, |conn| {
         let now = vestibule_storage::now();
         let invitation = staff_invitations::find_by_token(conn, &token_digest)?.ok_or(AppError::NotFound)?;
-        if invitation.accepted_at.is_some() {
-            return Err(AppError::conflict("invitation_used", "this invitation was used already; sign in instead"));
-        }
-        if invitation.revoked_at.is_some() {
-            return Err(AppError::Gone {
-                code: "invitation_revoked",
-                detail: "this invitation was withdrawn or replaced by a newer one",
-            });
-        }
-        if invitation.expires_at <= now {
-            return Err(AppError::Gone {
-                code: "invitation_expired",
-                detail: "this invitation has expired; ask the firm to send a new one",
-            });
-        }
+        invitation.state().acceptable(now)?;
         if staff::find_by_email(conn, &invitation.firm_id, &invitation.email)?.is_some() {
             return Err(email_taken());
         }
@@ -152,7 +137,7 @@ pub fn accept(
         };
         staff::insert(conn, &member)?;
         if !staff_invitations::accept(conn, &invitation.id, &member.id, now)? {
-            return Err(AppError::conflict("invitation_used", "this invitation was used already; sign in instead"));
+            return Err(Closed::Used.into());
         }
         credentials::set_password(conn, &member.firm_id, &member.id, &hash)?;
         let entry = Entry::success("staff_invitation.accepted", "staff", &member.id)
@@ -212,8 +197,4 @@ fn role_of(row: &StaffInvitationRow) -> StaffRole {
 
 fn email_taken() -> AppError {
     AppError::conflict("email_taken", "this email address is already in use in this firm")
-}
-
-fn closed() -> AppError {
-    AppError::conflict("invitation_closed", "this invitation was accepted or revoked already")
 }

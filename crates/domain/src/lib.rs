@@ -32,6 +32,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod invitation;
 pub mod mail;
 pub mod money;
 pub mod net;

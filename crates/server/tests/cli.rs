@@ -219,13 +219,12 @@ async fn slow_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
     (format!("http://127.0.0.1:{port}/hooks"), seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_committed_event_is_lost_when_the_server_is_killed() {
-    const EVENTS: usize = 30;
-    let dir = workdir();
-    let password = "a sturdy passphrase";
+const ACME_PASSWORD: &str = "a sturdy passphrase";
+
+/// Creates the firm `acme` with the owner `o@acme.test`, as an operator would.
+fn create_acme(dir: &Path, env: &[(&str, &str)]) {
     let created = run(
-        &dir,
+        dir,
         &[
             "admin",
             "create-firm",
@@ -238,11 +237,25 @@ async fn no_committed_event_is_lost_when_the_server_is_killed() {
             "--owner-name",
             "O",
             "--owner-password",
-            password,
+            ACME_PASSWORD,
         ],
-        &[],
+        env,
     );
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+}
+
+async fn acme_owner_token(port: u16) -> String {
+    login(port, "acme", "o@acme.test", ACME_PASSWORD).await.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_committed_event_is_lost_when_the_server_is_killed() {
+    const EVENTS: usize = 30;
+    let dir = workdir();
+    create_acme(&dir, &[]);
     let (hook_url, seen) = slow_receiver().await;
     let env = [
         ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
@@ -254,11 +267,7 @@ async fn no_committed_event_is_lost_when_the_server_is_killed() {
     ];
     let port = free_port();
     let mut server = serve_with(&dir, &["serve"], port, &env).await;
-    let token =
-        login(port, "acme", "o@acme.test", password).await.json::<serde_json::Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let token = acme_owner_token(port).await;
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let endpoint = http
@@ -343,33 +352,10 @@ const UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 async fn kill_mid_upload(env: &[(&str, &str)], store_root: impl Fn(&Path) -> PathBuf, progress: u64) -> (PathBuf, u64) {
     use tokio::io::AsyncWriteExt;
     let dir = workdir();
-    let password = "a sturdy passphrase";
-    let created = run(
-        &dir,
-        &[
-            "admin",
-            "create-firm",
-            "--slug",
-            "acme",
-            "--name",
-            "Acme",
-            "--owner-email",
-            "o@acme.test",
-            "--owner-name",
-            "O",
-            "--owner-password",
-            password,
-        ],
-        env,
-    );
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    create_acme(&dir, env);
     let port = free_port();
     let mut server = serve_with(&dir, &["serve"], port, env).await;
-    let token =
-        login(port, "acme", "o@acme.test", password).await.json::<serde_json::Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let token = acme_owner_token(port).await;
     let client: serde_json::Value = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/v1/clients"))
         .bearer_auth(&token)

@@ -2,9 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use vestibule_domain::invitation::InvitationState;
 
 use crate::db::DbConnection;
-use crate::error::{StorageError, StorageResult};
+use crate::error::StorageResult;
 use crate::schema::{invitations, password_resets};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,6 +26,12 @@ pub struct InvitationRow {
     pub last_sent_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl InvitationRow {
+    pub fn state(&self) -> InvitationState {
+        InvitationState { accepted_at: self.accepted_at, revoked_at: self.revoked_at, expires_at: self.expires_at }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -84,7 +91,7 @@ pub fn revoke_open(conn: &mut DbConnection, portal_id: &str, now: NaiveDateTime)
     .execute(conn)?)
 }
 
-pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTime) -> StorageResult<InvitationRow> {
+pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTime) -> StorageResult<bool> {
     let updated = diesel::update(
         invitations::table
             .filter(invitations::firm_id.eq(firm_id).and(invitations::id.eq(id)))
@@ -92,11 +99,7 @@ pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTi
     )
     .set(invitations::revoked_at.eq(now))
     .execute(conn)?;
-    if updated == 0 {
-        get(conn, firm_id, id)?;
-        return Err(StorageError::Conflict("invitation_closed".to_owned()));
-    }
-    get(conn, firm_id, id)
+    Ok(updated == 1)
 }
 
 /// Marks the invitation accepted if it still was open; returns whether this call did it, so

@@ -2,9 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use vestibule_domain::invitation::InvitationState;
 
 use crate::db::DbConnection;
-use crate::error::{StorageError, StorageResult};
+use crate::error::StorageResult;
 use crate::schema::staff_invitations;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -24,6 +25,12 @@ pub struct StaffInvitationRow {
     pub expires_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl StaffInvitationRow {
+    pub fn state(&self) -> InvitationState {
+        InvitationState { accepted_at: self.accepted_at, revoked_at: self.revoked_at, expires_at: self.expires_at }
+    }
 }
 
 /// Which invitations a list shows, by their state at `now`.
@@ -96,13 +103,8 @@ pub fn revoke_open(conn: &mut DbConnection, firm_id: &str, email: &str, now: Nai
     .execute(conn)?)
 }
 
-/// Revokes one open invitation; `Conflict` when it was accepted or revoked already.
-pub fn revoke(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    id: &str,
-    now: NaiveDateTime,
-) -> StorageResult<StaffInvitationRow> {
+/// Revokes the invitation if it still was open; returns whether this call did it.
+pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTime) -> StorageResult<bool> {
     let updated = diesel::update(
         staff_invitations::table
             .filter(staff_invitations::firm_id.eq(firm_id).and(staff_invitations::id.eq(id)))
@@ -110,11 +112,7 @@ pub fn revoke(
     )
     .set(staff_invitations::revoked_at.eq(now))
     .execute(conn)?;
-    if updated == 0 {
-        get(conn, firm_id, id)?;
-        return Err(StorageError::Conflict("invitation_closed".to_owned()));
-    }
-    get(conn, firm_id, id)
+    Ok(updated == 1)
 }
 
 /// Marks the invitation accepted by `staff_id` if it still was open; returns whether this

@@ -4,6 +4,7 @@
 use vestibule_domain::audit::ActorKind;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::events::EventType;
+use vestibule_domain::invitation::Closed;
 use vestibule_domain::mail::{self, Email};
 use vestibule_domain::password::NewPassword;
 use vestibule_domain::portal::{PortalStatus, unavailable};
@@ -17,10 +18,6 @@ use crate::error::{AppError, AppResult};
 use crate::{events, password, secrets};
 
 const RESET_TTL: chrono::Duration = chrono::Duration::hours(1);
-
-fn used() -> AppError {
-    AppError::conflict("invitation_used", "this invitation was used already; sign in instead")
-}
 
 /// Registers the invited contact: sets the password, activates the portal, queues the
 /// welcome email and signs the contact in. The link works once.
@@ -40,28 +37,14 @@ pub fn accept_invitation(
     let (contact_id, session) = write_tx(conn, |conn| {
         let now = vestibule_storage::now();
         let invitation = invitations::find_by_token(conn, &token_digest)?.ok_or(AppError::NotFound)?;
-        if invitation.accepted_at.is_some() {
-            return Err(used());
-        }
-        if invitation.revoked_at.is_some() {
-            return Err(AppError::Gone {
-                code: "invitation_revoked",
-                detail: "this invitation was withdrawn or replaced by a newer one",
-            });
-        }
-        if invitation.expires_at <= now {
-            return Err(AppError::Gone {
-                code: "invitation_expired",
-                detail: "this invitation has expired; ask the firm to send a new one",
-            });
-        }
+        invitation.state().acceptable(now)?;
         let portal = portals::get(conn, &invitation.firm_id, &invitation.portal_id)?;
         let status = PortalStatus::of("active", portal.disabled_at, portal.expires_at, now);
         if let Some((code, detail)) = unavailable(status) {
             return Err(AppError::Refused { code, detail });
         }
         if !invitations::accept(conn, &invitation.id, now)? {
-            return Err(used());
+            return Err(Closed::Used.into());
         }
         credentials::set_password(conn, &invitation.firm_id, &invitation.contact_id, &hash)?;
         portals::activate(conn, &portal.id, now)?;
