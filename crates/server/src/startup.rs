@@ -62,12 +62,17 @@ pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
             secret_keys: secret_keys(config)?,
         }),
         json_body_limit: config.json_body_limit,
+        body_pace: vestibule_http::BodyPace {
+            min_bytes_per_sec: config.body_min_bytes_per_sec,
+            window: config.body_rate_window,
+        },
         login_attempts_per_minute: config.login_attempts_per_minute,
         link_attempts_per_minute: config.link_attempts_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
         cors_origins: config.cors_origins.clone(),
         live_poll_interval: config.live_poll_interval,
         live_heartbeat: config.live_heartbeat,
+        live_max_streams_per_principal: config.live_max_streams_per_principal,
     })
 }
 
@@ -203,6 +208,9 @@ impl Application {
         let server = HttpServer::new(move || configure_app(state.clone()))
             .listen(listener)?
             .workers(config.workers)
+            // A peer that closes its side is gone: its live stream ends at once instead of
+            // at the second heartbeat that fails to reach it.
+            .h1_allow_half_closed(false)
             .shutdown_timeout(30)
             .run();
         Ok(Self { port, server })

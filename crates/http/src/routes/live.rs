@@ -24,11 +24,14 @@ use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
+use crate::live_streams::StreamSlot;
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::state::AppState;
 use vestibule_app::auth::tokens::{Audience, TokenUse};
 
 const TICKET_TTL: Duration = Duration::from_secs(60);
+/// The last words of a stream replaced by a newer one of the same person.
+const REPLACED: &[u8] = b"retry: 60000\n: replaced by a newer stream\n\n";
 /// Ids remembered per stream, so an event relayed twice is sent once.
 const REMEMBERED: usize = 512;
 
@@ -115,8 +118,9 @@ pub async fn open_live_stream(
     };
     // Subscribe before replaying, so nothing falls between the two.
     let hub = state.live.subscribe();
+    let slot = state.live_streams.open(&listener.id);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(pump(state.get_ref().clone(), listener, last_event_id.map(String::from), hub, tx));
+    tokio::spawn(pump(state.get_ref().clone(), listener, last_event_id.map(String::from), hub, tx, slot));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
     });
@@ -158,13 +162,15 @@ impl Sent {
     }
 }
 
-/// Writes one stream until the client goes away or the session ends.
+/// Writes one stream until the client goes away, the session ends or a newer stream of the
+/// same person takes its place. Holding `slot` keeps the stream counted.
 async fn pump(
     state: AppState,
     listener: Listener,
     resume_after: Option<String>,
     mut hub: broadcast::Receiver<Arc<LiveEventRow>>,
     tx: mpsc::Sender<Bytes>,
+    mut slot: StreamSlot,
 ) {
     let mut sent = Sent { last: resume_after, ..Sent::default() };
     if tx.send(Bytes::from_static(b"retry: 3000\n: connected\n\n")).await.is_err() {
@@ -186,6 +192,14 @@ async fn pump(
             },
             _ = heartbeat.tick() => {
                 session_alive(&state, &listener).await && tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_ok()
+            }
+            // actix drops the body as soon as the connection closes.
+            () = tx.closed() => false,
+            _ = &mut slot.replaced => {
+                // An `EventSource` reconnects by itself: not at once, or the replaced tab
+                // would take its place back and the two would take turns.
+                let _ = tx.try_send(Bytes::from_static(REPLACED));
+                false
             }
         };
         if !keep_going {
