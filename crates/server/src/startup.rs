@@ -208,9 +208,6 @@ impl Application {
         let server = HttpServer::new(move || configure_app(state.clone()))
             .listen(listener)?
             .workers(config.workers)
-            // A peer that closes its side is gone: its live stream ends at once instead of
-            // at the second heartbeat that fails to reach it.
-            .h1_allow_half_closed(false)
             .shutdown_timeout(30)
             .run();
         Ok(Self { port, server })

@@ -30,6 +30,10 @@ use crate::state::AppState;
 use vestibule_app::auth::tokens::{Audience, TokenUse};
 
 const TICKET_TTL: Duration = Duration::from_secs(60);
+/// How often a stream gets an empty comment. actix learns that a client left only when
+/// writing to it fails, the second write after the close: without probes a closed stream
+/// lingered for two heartbeats (40 s), with them it ends within two probes.
+const PROBE: Duration = Duration::from_secs(2);
 /// The last words of a stream replaced by a newer one of the same person.
 const REPLACED: &[u8] = b"retry: 60000\n: replaced by a newer stream\n\n";
 /// Ids remembered per stream, so an event relayed twice is sent once.
@@ -181,6 +185,8 @@ async fn pump(
     }
     let mut heartbeat = tokio::time::interval(state.settings.live_heartbeat);
     heartbeat.tick().await;
+    let mut probe = tokio::time::interval(PROBE);
+    probe.tick().await;
     loop {
         let keep_going = tokio::select! {
             received = hub.recv() => match received {
@@ -193,7 +199,8 @@ async fn pump(
             _ = heartbeat.tick() => {
                 session_alive(&state, &listener).await && tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_ok()
             }
-            // actix drops the body as soon as the connection closes.
+            _ = probe.tick() => tx.send(Bytes::from_static(b":\n")).await.is_ok(),
+            // actix drops the body once it found the connection closed.
             () = tx.closed() => false,
             _ = &mut slot.replaced => {
                 // An `EventSource` reconnects by itself: not at once, or the replaced tab
