@@ -177,3 +177,55 @@ on_both_backends! {
         assert!(ended.is_ok(), "the stream outlived its session");
     }
 }
+
+/// `vestibule_live_streams` of the app's one instance.
+async fn open_streams(app: &TestApp) -> i64 {
+    let metrics = crate::support::open(app.http.get(app.url("/metrics"))).await.text().await.unwrap();
+    let line = metrics.lines().find(|l| l.starts_with("vestibule_live_streams ")).expect("the gauge is exported");
+    line.trim_start_matches("vestibule_live_streams ").parse().unwrap()
+}
+
+/// Waits, up to `within`, for the gauge to read `expected`; returns how long it took.
+async fn wait_for_streams(app: &TestApp, expected: i64, within: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    while open_streams(app).await != expected {
+        assert!(started.elapsed() < within, "{} streams open, not {expected}", open_streams(app).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+on_both_backends! {
+    async fn a_stream_whose_client_left_is_gone_within_seconds(backend) {
+        let app = TestApp::spawn(backend).await;
+        let firm = app.firm("harbor").await;
+        let stream = Stream::connect(&app, "/v1/live", Some(&firm.owner_token), None).await;
+        assert_eq!(open_streams(&app).await, 1);
+        drop(stream);
+        // The heartbeat is 20 s: the stream must go well before one.
+        let took = wait_for_streams(&app, 0, Duration::from_secs(10)).await;
+        println!("a closed stream stayed registered for {took:?}");
+    }
+
+    async fn a_newer_stream_beyond_the_cap_closes_the_oldest(backend) {
+        let app = TestApp::spawn_with(backend, &[("LIVE_MAX_STREAMS_PER_PRINCIPAL", "3")]).await;
+        let firm = app.firm("harbor").await;
+        let mut streams = Vec::new();
+        for _ in 0..4 {
+            streams.push(Stream::connect(&app, "/v1/live", Some(&firm.owner_token), None).await);
+        }
+        wait_for_streams(&app, 3, Duration::from_secs(5)).await;
+        let mut oldest = streams.remove(0);
+        // Told to wait before reconnecting, so that it does not take its place back at once.
+        oldest.fill_until(|b| b.contains("retry: 60000\n: replaced by a newer stream")).await;
+        let end = tokio::time::timeout(Duration::from_secs(10), oldest.response.chunk()).await.unwrap();
+        assert!(end.unwrap().is_none(), "the replaced stream ended");
+        // The newer ones still hear what happens.
+        let mut newest = streams.pop().unwrap();
+        newest.fill_until(|b| b.contains(": connected")).await;
+        let other = app.firm("other").await;
+        let again = Stream::connect(&app, "/v1/live", Some(&other.owner_token), None).await;
+        wait_for_streams(&app, 4, Duration::from_secs(5)).await;
+        drop(again);
+    }
+}

@@ -33,6 +33,7 @@ mod secrets_at_rest;
 mod sessions;
 mod sharing;
 mod signatures;
+mod slow_bodies;
 mod spec;
 mod staff_invitations;
 mod two_factor;

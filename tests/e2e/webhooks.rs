@@ -154,6 +154,9 @@ on_both_backends! {
         }
         assert_eq!(emails.body["data"][0]["recipient"], "owner@harbor.test", "{}", emails.body);
         assert_eq!(emails.body["data"][0]["event_type"], "webhook_endpoint.disabled");
+        // Sent again after a crash, it would carry the same id: it names its delivery.
+        let delivery_id = emails.body["data"][0]["id"].as_str().unwrap();
+        assert!(mails[0].data.contains(&format!("Message-ID: <{delivery_id}@")), "{}", mails[0].data);
         app.client(&firm.owner_token, "Grace Hopper").await;
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         assert_eq!(hook.received().len(), 1, "a disabled endpoint receives nothing");

@@ -560,10 +560,26 @@ impl Recipients {
     }
 }
 
-pub fn message(from: &str, firm_name: &str, recipients: &Recipients, rendered: Rendered) -> anyhow::Result<Message> {
+/// The `Message-ID` of a delivery's email. Delivery is at least once: an email re-sent after
+/// a crash carries the same id as the first attempt, so mail systems and readers can tell it
+/// is the same email.
+pub fn message_id(delivery_id: &str, public_base_url: &str) -> String {
+    let parsed = url::Url::parse(public_base_url).ok();
+    let host = parsed.as_ref().and_then(url::Url::host_str).unwrap_or("vestibule.invalid");
+    format!("<{delivery_id}@{host}>")
+}
+
+pub fn message(
+    from: &str,
+    firm_name: &str,
+    recipients: &Recipients,
+    rendered: Rendered,
+    message_id: String,
+) -> anyhow::Result<Message> {
     let from: Mailbox = from.parse()?;
     // The firm's name as the sender's display name, our address as the sender.
-    let mut builder = Message::builder().from(Mailbox::new(Some(firm_name.to_owned()), from.email));
+    let mut builder =
+        Message::builder().from(Mailbox::new(Some(firm_name.to_owned()), from.email)).message_id(Some(message_id));
     for to in &recipients.to {
         builder = builder.to(to.parse()?);
     }
@@ -591,6 +607,32 @@ mod tests {
     use vestibule_domain::mail::{Invoice, LinkEmail, Welcome};
 
     use super::*;
+
+    #[tokio::test]
+    async fn every_attempt_of_a_delivery_carries_the_same_message_id() {
+        let folder = std::env::temp_dir().join(format!("vestibule-mail-{}", uuid_like()));
+        let mailer = Mailer::new(&MailSettings::Folder(folder.clone())).unwrap();
+        let email = invoice(None);
+        let recipients = Recipients::of("a@x.test", &email);
+        for _ in 0..2 {
+            let rendered = render(&email, &context());
+            let id = message_id("dlv_01J9ZQ", "https://portal.harbor.test:8443/app");
+            mailer.send(message("no-reply@v.test", "Harbor LLP", &recipients, rendered, id).unwrap()).await.unwrap();
+        }
+        let ids: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| {
+                let eml = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                eml.lines().find(|l| l.starts_with("Message-ID: ")).unwrap().to_owned()
+            })
+            .collect();
+        std::fs::remove_dir_all(&folder).unwrap();
+        assert_eq!(ids, vec!["Message-ID: <dlv_01J9ZQ@portal.harbor.test>"; 2]);
+    }
+
+    fn uuid_like() -> u128 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    }
 
     fn context() -> Context {
         Context { firm_name: "Harbor LLP".into(), portal_url: "https://v.test".into(), endpoint_url: None }

@@ -206,7 +206,8 @@ impl Dispatcher {
         };
         let rendered = email::render(email, &context);
         let recipients = email::Recipients::of(&recipient, email);
-        let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipients, rendered)?;
+        let id = email::message_id(&work.delivery.id, &self.settings.public_base_url);
+        let message = email::message(&self.settings.mail_from, &firm.email_display_name, &recipients, rendered, id)?;
         self.mailer.send(message).await
     }
 

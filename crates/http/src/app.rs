@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::allow::KnownPaths;
 use crate::json;
-use crate::middleware::{idempotency, link_privacy, metrics, request_id};
+use crate::middleware::{body_pace, idempotency, link_privacy, metrics, request_id};
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
 use crate::routing::{Routes, SchemaRegistration};
@@ -81,6 +81,7 @@ pub fn configure_app(
         let refusal = known_paths.refusal(req.method(), req.match_info().as_str());
         async move { Err::<HttpResponse, _>(refusal) }
     }))
+    .wrap(from_fn(body_pace::body_pace))
     .wrap(from_fn(link_privacy::link_privacy))
     .wrap(cors)
     .wrap(from_fn(metrics::record))

@@ -39,6 +39,9 @@ pub enum ApiError {
     Gone { code: &'static str, detail: &'static str },
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body came slower than the minimum rate; reading it stopped.
+    #[error("{0}")]
+    BodyTooSlow(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("the Idempotency-Key was already used with a different request")]
@@ -86,6 +89,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::BodyTooSlow(_) => "request_body_too_slow",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::TooManyRequests { .. } => "rate_limited",
@@ -120,6 +124,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::OverBalance { .. } => StatusCode::CONFLICT,

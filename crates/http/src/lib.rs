@@ -11,6 +11,7 @@ pub mod error;
 pub mod etag;
 pub mod json;
 pub mod live;
+pub mod live_streams;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -25,4 +26,5 @@ pub mod zip;
 
 pub use app::{configure_app, openapi_document, schema_registrations};
 pub use error::ApiError;
+pub use middleware::body_pace::BodyPace;
 pub use state::{AppState, HttpSettings};

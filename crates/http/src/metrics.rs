@@ -1,7 +1,9 @@
 //! Prometheus metrics: request counts and latency by route pattern (never the raw path,
-//! which would make one series per id), and connection pool usage.
+//! which would make one series per id), connection pool usage and open live streams.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use vestibule_storage::DbPool;
 
@@ -10,6 +12,7 @@ pub struct Metrics {
     pub(crate) requests: IntCounterVec,
     pub(crate) latency: HistogramVec,
     pool: IntGaugeVec,
+    pub(crate) live_streams: IntGauge,
 }
 
 impl Metrics {
@@ -28,8 +31,10 @@ impl Metrics {
             IntGaugeVec::new(Opts::new("db_pool_connections", "Database pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let live_streams = IntGauge::new("vestibule_live_streams", "Live (SSE) streams open on this instance")?;
         registry.register(Box::new(pool.clone()))?;
-        Ok(Self { registry, requests, latency, pool })
+        registry.register(Box::new(live_streams.clone()))?;
+        Ok(Self { registry, requests, latency, pool, live_streams })
     }
 
     pub fn render(&self, pool: &DbPool) -> anyhow::Result<String> {

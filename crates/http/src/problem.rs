@@ -97,6 +97,7 @@ problem_responses! {
     Conflict => "409", "The request conflicts with the current state (a taken unique value, records still in use, or a request with the same Idempotency-Key still in flight).";
     Gone => "410", "The link expired or was withdrawn; ask for a new one.";
     PreconditionFailed => "412", "`If-Match` does not match the current `ETag`.";
+    RequestTimeout => "408", "The request body arrived slower than the minimum rate (`BODY_MIN_BYTES_PER_SEC` over `BODY_RATE_WINDOW_SECS`); reading it stopped and nothing was kept.";
     PayloadTooLarge => "413", "The request body exceeds the configured limit.";
     RangeNotSatisfiable => "416", "The `Range` asked for lies outside the file.", header "Content-Range": "`bytes */<size>`.";
     UnsupportedMediaType => "415", "The body is not `application/json`.";

@@ -5,6 +5,7 @@ use vestibule_blobs::BlobStore;
 use vestibule_storage::DbPool;
 
 use crate::live::LiveHub;
+use crate::live_streams::LiveStreams;
 use crate::metrics::Metrics;
 use vestibule_app::audit_checkpoints::CheckpointKey;
 use vestibule_app::auth::tokens::TokenKeys;
@@ -17,6 +18,8 @@ pub struct HttpSettings {
     /// What the use cases need.
     pub app: Arc<vestibule_app::Settings>,
     pub json_body_limit: usize,
+    /// The slowest a request body may arrive before reading it stops.
+    pub body_pace: crate::middleware::body_pace::BodyPace,
     /// Login attempts allowed per client IP per minute.
     pub login_attempts_per_minute: u32,
     /// Security codes of access links tried per client IP per minute.
@@ -28,6 +31,8 @@ pub struct HttpSettings {
     pub live_poll_interval: Duration,
     /// How often an idle live stream gets a comment line, which also rechecks the session.
     pub live_heartbeat: Duration,
+    /// Live streams one person may hold open on this instance; a newer one closes the oldest.
+    pub live_max_streams_per_principal: usize,
 }
 
 /// Shared by every worker; cheap to clone.
@@ -44,6 +49,7 @@ pub struct AppState {
     pub link_throttle: Throttle,
     pub metrics: Arc<Metrics>,
     pub live: LiveHub,
+    pub live_streams: Arc<LiveStreams>,
     pub blobs: BlobStore,
 }
 
@@ -58,6 +64,8 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let login_throttle = Throttle::per_minute("login", settings.login_attempts_per_minute);
         let link_throttle = Throttle::per_minute("link_code", settings.link_attempts_per_minute);
+        let metrics = Metrics::new()?;
+        let live_streams = LiveStreams::new(settings.live_max_streams_per_principal, metrics.live_streams.clone());
         Ok(Self {
             pool,
             keys: Arc::new(keys),
@@ -66,8 +74,9 @@ impl AppState {
             settings: Arc::new(settings),
             login_throttle,
             link_throttle,
-            metrics: Arc::new(Metrics::new()?),
+            metrics: Arc::new(metrics),
             live: LiveHub::default(),
+            live_streams: Arc::new(live_streams),
             blobs,
         })
     }

@@ -109,6 +109,9 @@ pub struct Config {
     pub mail_from: String,
     pub cors_origins: Vec<String>,
     pub json_body_limit: usize,
+    /// The slowest a request body may arrive: bytes per second, averaged over the window.
+    pub body_min_bytes_per_sec: u64,
+    pub body_rate_window: Duration,
     pub login_lockout_threshold: i32,
     pub login_lockout: Duration,
     pub login_attempts_per_minute: u32,
@@ -120,6 +123,7 @@ pub struct Config {
     pub invitation_ttl: Duration,
     pub live_poll_interval: Duration,
     pub live_heartbeat: Duration,
+    pub live_max_streams_per_principal: usize,
     pub payments: PaymentsConfig,
     /// How often the reminder pass (document requests, emailed access links) runs.
     pub reminder_interval: Duration,
@@ -309,6 +313,8 @@ impl Config {
             mail_from: mail_from(&r)?,
             cors_origins: cors_origins(&r)?,
             json_body_limit: r.positive("JSON_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            body_min_bytes_per_sec: r.positive("BODY_MIN_BYTES_PER_SEC", 1024)?,
+            body_rate_window: r.seconds("BODY_RATE_WINDOW_SECS", 30)?,
             login_lockout_threshold: r.positive("LOGIN_LOCKOUT_THRESHOLD", 5)?,
             login_lockout: r.seconds("LOGIN_LOCKOUT_SECS", 15 * 60)?,
             login_attempts_per_minute: r.positive("LOGIN_ATTEMPTS_PER_MINUTE", 20)?,
@@ -328,6 +334,7 @@ impl Config {
             invitation_ttl: Duration::from_secs(r.positive("INVITATION_TTL_DAYS", 7_u64)? * 24 * 3600),
             live_poll_interval: Duration::from_millis(r.positive("LIVE_POLL_MS", fallback_poll(is_postgres, 500))?),
             live_heartbeat: r.seconds("LIVE_HEARTBEAT_SECS", 20)?,
+            live_max_streams_per_principal: r.positive("LIVE_MAX_STREAMS_PER_PRINCIPAL", 5)?,
             payments: payments(&r)?,
             reminder_interval: r.seconds("REMINDER_INTERVAL_SECS", 15 * 60)?,
             audit_signing_key,
@@ -556,6 +563,12 @@ mod tests {
         assert_eq!(config(&[("JWT_SIGNING_KEYS", "k1:c2hvcnQ=")]).unwrap_err().name, "JWT_SIGNING_KEYS");
         assert_eq!(config(&[("SECRETS_KEYS", "k1")]).unwrap_err().name, "SECRETS_KEYS");
         assert_eq!(config(&[("PUBLIC_BASE_URL", "ftp://x")]).unwrap_err().name, "PUBLIC_BASE_URL");
+        assert_eq!(config(&[("BODY_MIN_BYTES_PER_SEC", "fast")]).unwrap_err().name, "BODY_MIN_BYTES_PER_SEC");
+        assert_eq!(config(&[("BODY_RATE_WINDOW_SECS", "0")]).unwrap_err().name, "BODY_RATE_WINDOW_SECS");
+        assert_eq!(
+            config(&[("LIVE_MAX_STREAMS_PER_PRINCIPAL", "0")]).unwrap_err().name,
+            "LIVE_MAX_STREAMS_PER_PRINCIPAL"
+        );
         assert_eq!(
             config(&[("DISPATCH_RETRY_SCHEDULE_SECS", "5,soon")]).unwrap_err().name,
             "DISPATCH_RETRY_SCHEDULE_SECS"

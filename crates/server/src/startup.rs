@@ -63,12 +63,17 @@ pub fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
             secret_keys: secret_keys(config)?,
         }),
         json_body_limit: config.json_body_limit,
+        body_pace: vestibule_http::BodyPace {
+            min_bytes_per_sec: config.body_min_bytes_per_sec,
+            window: config.body_rate_window,
+        },
         login_attempts_per_minute: config.login_attempts_per_minute,
         link_attempts_per_minute: config.link_attempts_per_minute,
         trust_forwarded_for: config.trust_forwarded_for,
         cors_origins: config.cors_origins.clone(),
         live_poll_interval: config.live_poll_interval,
         live_heartbeat: config.live_heartbeat,
+        live_max_streams_per_principal: config.live_max_streams_per_principal,
     })
 }
 

@@ -175,6 +175,18 @@ fn rotate_secrets_adds_a_key_to_the_data_folder_and_seals_with_it() {
 }
 
 #[test]
+fn a_fresh_sqlite_database_starts_in_wal_mode_without_lock_errors() {
+    let dir = workdir();
+    let output = run(&dir, &["migrate"], &[("RUST_LOG", "info")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!printed.contains("database is locked"), "{printed}");
+    let header = std::fs::read(dir.join("data/vestibule.db")).unwrap();
+    // Bytes 18 and 19 of an SQLite file are its write and read versions: 2 means WAL.
+    assert_eq!(&header[18..20], &[2, 2], "the database file is in WAL mode");
+}
+
+#[test]
 fn a_bad_setting_stops_the_server_and_names_the_setting() {
     let dir = workdir();
     let output = run(&dir, &["migrate"], &[("ACCESS_TOKEN_TTL_SECS", "soon")]);

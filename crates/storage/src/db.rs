@@ -46,12 +46,10 @@ struct ConnectionSetup;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(sqlite) = conn {
-            // Per connection: SQLite forgets these pragmas when a connection closes.
+            // Per connection: SQLite forgets these pragmas when a connection closes. The
+            // journal mode is not among them: `switch_to_wal` set it in the file once.
             sqlite
-                .batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                )
+                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
                 .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -73,6 +71,7 @@ pub fn connect(url: &str, options: &PoolOptions) -> StorageResult<DbPool> {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| StorageError::Migration(format!("{}: {e}", parent.display())))?;
             }
+            switch_to_wal(path)?;
             path.to_owned()
         }
     };
@@ -82,6 +81,16 @@ pub fn connect(url: &str, options: &PoolOptions) -> StorageResult<DbPool> {
         .connection_customizer(Box::new(ConnectionSetup))
         .build(ConnectionManager::<DbConnection>::new(target))?;
     Ok(pool)
+}
+
+/// WAL is a property of the database file, so one connection sets it before the pool opens
+/// its connections together: switching needs an exclusive lock, and each pooled connection
+/// asking for it at once made all but one fail with "database is locked".
+fn switch_to_wal(path: &str) -> StorageResult<()> {
+    let mut conn = SqliteConnection::establish(path).map_err(|e| StorageError::Migration(format!("{path}: {e}")))?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+        .map_err(|e| StorageError::Migration(format!("{path}: switching to WAL: {e}")))?;
+    Ok(())
 }
 
 pub fn run_migrations(conn: &mut DbConnection) -> StorageResult<usize> {

@@ -1,3 +1,4 @@
+pub mod body_pace;
 pub mod cors;
 pub mod idempotency;
 pub mod link_privacy;

@@ -9,7 +9,7 @@ use vestibule_domain::events::EventType;
 use utoipa::IntoResponses;
 
 use crate::middleware::link_privacy::is_link_path;
-use crate::problem::{Conflict, Unprocessable};
+use crate::problem::{Conflict, RequestTimeout, Unprocessable};
 
 const REQUEST_ID: &str = "x-request-id";
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
@@ -68,6 +68,12 @@ fn describe_operation(path: &str, method: &str, operation: &mut Value) {
     let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
     if !secured {
         operation["security"] = json!([]);
+    }
+    // Mirrors `middleware::body_pace`: any body that comes too slowly is cut.
+    if operation.get("requestBody").is_some()
+        && let Some(response) = RequestTimeout::responses().get("408")
+    {
+        operation["responses"]["408"] = serde_json::to_value(response).unwrap_or_default();
     }
     if honours_idempotency_key(path, method, secured, operation) {
         if let Some(parameters) = entry(operation, "parameters", json!([])).as_array_mut() {

@@ -24,11 +24,18 @@ use crate::auth::principal::{Authenticated, resolve, resolve_ticket};
 use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
+use crate::live_streams::StreamSlot;
 use crate::problem::{BadRequest, Forbidden, InternalError, Unauthorized, Unprocessable};
 use crate::state::AppState;
 use vestibule_app::auth::tokens::{Audience, TokenUse};
 
 const TICKET_TTL: Duration = Duration::from_secs(60);
+/// How often a stream gets an empty comment. actix learns that a client left only when
+/// writing to it fails, the second write after the close: without probes a closed stream
+/// lingered for two heartbeats (40 s), with them it ends within two probes.
+const PROBE: Duration = Duration::from_secs(2);
+/// The last words of a stream replaced by a newer one of the same person.
+const REPLACED: &[u8] = b"retry: 60000\n: replaced by a newer stream\n\n";
 /// Ids remembered per stream, so an event relayed twice is sent once.
 const REMEMBERED: usize = 512;
 
@@ -115,8 +122,9 @@ pub async fn open_live_stream(
     };
     // Subscribe before replaying, so nothing falls between the two.
     let hub = state.live.subscribe();
+    let slot = state.live_streams.open(&listener.id);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(pump(state.get_ref().clone(), listener, last_event_id.map(String::from), hub, tx));
+    tokio::spawn(pump(state.get_ref().clone(), listener, last_event_id.map(String::from), hub, tx, slot));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
     });
@@ -158,13 +166,15 @@ impl Sent {
     }
 }
 
-/// Writes one stream until the client goes away or the session ends.
+/// Writes one stream until the client goes away, the session ends or a newer stream of the
+/// same person takes its place. Holding `slot` keeps the stream counted.
 async fn pump(
     state: AppState,
     listener: Listener,
     resume_after: Option<String>,
     mut hub: broadcast::Receiver<Arc<LiveEventRow>>,
     tx: mpsc::Sender<Bytes>,
+    mut slot: StreamSlot,
 ) {
     let mut sent = Sent { last: resume_after, ..Sent::default() };
     if tx.send(Bytes::from_static(b"retry: 3000\n: connected\n\n")).await.is_err() {
@@ -175,6 +185,8 @@ async fn pump(
     }
     let mut heartbeat = tokio::time::interval(state.settings.live_heartbeat);
     heartbeat.tick().await;
+    let mut probe = tokio::time::interval(PROBE);
+    probe.tick().await;
     loop {
         let keep_going = tokio::select! {
             received = hub.recv() => match received {
@@ -186,6 +198,15 @@ async fn pump(
             },
             _ = heartbeat.tick() => {
                 session_alive(&state, &listener).await && tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_ok()
+            }
+            _ = probe.tick() => tx.send(Bytes::from_static(b":\n")).await.is_ok(),
+            // actix drops the body once it found the connection closed.
+            () = tx.closed() => false,
+            _ = &mut slot.replaced => {
+                // An `EventSource` reconnects by itself: not at once, or the replaced tab
+                // would take its place back and the two would take turns.
+                let _ = tx.try_send(Bytes::from_static(REPLACED));
+                false
             }
         };
         if !keep_going {
