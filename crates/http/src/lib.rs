@@ -26,5 +26,5 @@ pub mod zip;
 
 pub use app::{configure_app, openapi_document, schema_registrations};
 pub use error::ApiError;
-pub use middleware::body_pace::BodyPace;
+pub use state::BodyPace;
 pub use state::{AppState, HttpSettings};

@@ -12,6 +12,19 @@ use vestibule_app::auth::tokens::TokenKeys;
 use vestibule_app::link_secret::LinkSecret;
 use vestibule_app::throttle::Throttle;
 
+/// The slowest a body may arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPace {
+    pub min_bytes_per_sec: u64,
+    pub window: Duration,
+}
+
+impl BodyPace {
+    pub(crate) fn bytes_per_window(&self) -> u64 {
+        self.min_bytes_per_sec.saturating_mul(self.window.as_secs().max(1))
+    }
+}
+
 /// What the HTTP layer needs from the configuration.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -19,7 +32,7 @@ pub struct HttpSettings {
     pub app: Arc<vestibule_app::Settings>,
     pub json_body_limit: usize,
     /// The slowest a request body may arrive before reading it stops.
-    pub body_pace: crate::middleware::body_pace::BodyPace,
+    pub body_pace: BodyPace,
     /// Login attempts allowed per client IP per minute.
     pub login_attempts_per_minute: u32,
     /// Security codes of access links tried per client IP per minute.

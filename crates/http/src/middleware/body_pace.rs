@@ -24,20 +24,7 @@ use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::ApiError;
-use crate::state::AppState;
-
-/// The slowest a body may arrive.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyPace {
-    pub min_bytes_per_sec: u64,
-    pub window: Duration,
-}
-
-impl BodyPace {
-    fn bytes_per_window(&self) -> u64 {
-        self.min_bytes_per_sec.saturating_mul(self.window.as_secs().max(1))
-    }
-}
+use crate::state::{AppState, BodyPace};
 
 pub async fn body_pace(
     mut req: ServiceRequest,
