@@ -118,13 +118,6 @@ impl SecretKeys {
     }
 }
 
-/// A random key of the right length.
-pub fn generate_key() -> [u8; KEY_LEN] {
-    let mut key = [0_u8; KEY_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    key
-}
-
 fn sealing_error(reason: &str) -> StorageError {
     StorageError::Sealing(reason.to_owned())
 }
