@@ -153,6 +153,8 @@ fn seed_conversations(app: &TestApp, firm_id: &str, owner_id: &str, client_id: &
                 last_staff_message_id: None,
                 last_contact_message_id: None,
                 created_at: vestibule_storage::now(),
+                staff_messages: 0,
+                contact_messages: 0,
             };
             conversations::insert(conn, &row)?;
             for m in 0..MESSAGES_EACH {

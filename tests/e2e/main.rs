@@ -36,5 +36,6 @@ mod signatures;
 mod slow_bodies;
 mod spec;
 mod staff_invitations;
+mod statements;
 mod two_factor;
 mod webhooks;

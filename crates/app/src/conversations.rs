@@ -87,13 +87,6 @@ impl Inbox {
         }
     }
 
-    fn reader_id(&self) -> &str {
-        match self {
-            Self::Firm { reader_id, .. } => reader_id,
-            Self::Portal { contact_id, .. } => contact_id,
-        }
-    }
-
     fn conversation(&self, conn: &mut DbConnection, ctx: &Context, id: &str) -> AppResult<ConversationRow> {
         Ok(conversations::get(conn, ctx.firm_id(), id, self.viewer())?)
     }
@@ -213,7 +206,7 @@ pub fn mark_read(
             }
             None => row.last_message_id.clone(),
         };
-        conversations::mark_read(conn, &row.firm_id, &row.id, inbox.reader_id(), &message_id)?;
+        conversations::mark_read(conn, &row.firm_id, &row.id, inbox.viewer(), &message_id)?;
         Ok(())
     })
 }
@@ -445,6 +438,8 @@ fn opened(ctx: &Context, place: Place, subject: String, started_by_kind: &str) -
         last_staff_message_id: None,
         last_contact_message_id: None,
         created_at: vestibule_storage::now(),
+        staff_messages: 0,
+        contact_messages: 0,
     }
 }
 

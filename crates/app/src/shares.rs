@@ -119,6 +119,8 @@ pub fn start_conversation(
         last_staff_message_id: None,
         last_contact_message_id: None,
         created_at: vestibule_storage::now(),
+        staff_messages: 0,
+        contact_messages: 0,
     };
     conversations::insert(conn, &row)?;
     Ok(row)

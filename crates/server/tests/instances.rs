@@ -24,19 +24,30 @@ const BATCH: &str = "4";
 /// A database of its own on the local PostgreSQL server; `None` (the test is skipped) when
 /// there is none, except under CI, which always has one.
 fn fresh_postgres_database() -> Option<String> {
-    let server = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-    let server = server
-        .trim_end_matches('/')
-        .rsplit_once('/')
-        .filter(|(base, _)| base.contains("//"))
-        .map_or(server.clone(), |(base, _)| base.to_owned());
-    let Ok(mut admin) = diesel::PgConnection::establish(&format!("{server}/postgres")) else {
-        assert!(std::env::var("CI").is_err(), "CI runs the PostgreSQL suites: no server at {server}");
+    // TLS off by default for the reason tests/e2e/support/database.rs gives.
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned());
+    let Ok(mut conn) = diesel::PgConnection::establish(&admin) else {
+        assert!(std::env::var("CI").is_err(), "CI runs the PostgreSQL suites: no server at {admin}");
         return None;
     };
     let name = format!("vestibule_instances_{}", rand_suffix());
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
-    Some(format!("{server}/{name}"))
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+    Some(with_database(&admin, &name))
+}
+
+/// `url` with its database (the path) replaced and its parameters kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let server = base
+        .trim_end_matches('/')
+        .rsplit_once('/')
+        .filter(|(rest, _)| rest.contains("//"))
+        .map_or(base, |(rest, _)| rest);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
 }
 
 /// The three nodes and the front that hands each request to the next live one.

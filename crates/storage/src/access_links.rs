@@ -1,6 +1,7 @@
 //! Access links (seed 002), their short-lived sessions, downloads through them and the
 //! contact log of emails that carried them.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::access_link::{LinkStatus, MAX_FAILED_CODES};
@@ -85,7 +86,7 @@ pub fn insert(conn: &mut DbConnection, link: &Link) -> StorageResult<()> {
 
 pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str, visibility: &MatterVisibility) -> StorageResult<Link> {
     let query = links().filter(access_links::id.eq(id));
-    Ok(visible(query, firm_id, visibility).select(Link::as_select()).first(conn)?)
+    Ok(visible(query, firm_id, visibility).select(Link::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn list(
@@ -109,12 +110,16 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(access_links::id.gt(after));
     }
-    Ok(query.order(access_links::id.asc()).limit(limit + 1).select(Link::as_select()).load(conn)?)
+    Ok(query.order(access_links::id.asc()).select(Link::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// The link a presented token names, of any firm: the token is the only key a recipient has.
 pub fn by_token_hash(conn: &mut DbConnection, token_hash: &str) -> StorageResult<Link> {
-    Ok(links().filter(link_guards::token_hash.eq(token_hash)).select(Link::as_select()).first(conn)?)
+    Ok(links()
+        .filter(link_guards::token_hash.eq(token_hash))
+        .select(Link::as_select())
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Writes the setup (enabled, message, expiry, folder, upload limit) if the version is
@@ -185,7 +190,7 @@ pub fn reserve_attempt(conn: &mut DbConnection, id: &str) -> StorageResult<Optio
     if diesel::update(open).set(link_guards::failed_attempts.eq(link_guards::failed_attempts + 1)).execute(conn)? == 0 {
         return Ok(None);
     }
-    Ok(Some(link_guards::table.find(id).select(GuardRow::as_select()).first(conn)?))
+    Ok(Some(link_guards::table.find(id).select(GuardRow::as_select()).limit_literal(1).get_result(conn)?))
 }
 
 /// The attempt was the right code: the count starts again, unless the code was replaced or
@@ -253,7 +258,7 @@ pub fn session_link(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTim
     let session = link_sessions::table
         .filter(link_sessions::token_hash.eq(token_hash).and(link_sessions::expires_at.gt(now)))
         .select(link_sessions::access_link_id);
-    Ok(links().filter(access_links::id.eq_any(session)).select(Link::as_select()).first(conn)?)
+    Ok(links().filter(access_links::id.eq_any(session)).select(Link::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn end_sessions(conn: &mut DbConnection, link_id: &str) -> StorageResult<()> {
@@ -294,7 +299,7 @@ pub fn documents(
     if let Some(after) = after {
         query = query.filter(documents::id.gt(after));
     }
-    Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
+    Ok(query.order(documents::id.asc()).select(DocumentRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// The documents among `ids` that the link shows, in one query (order not kept).
@@ -303,7 +308,7 @@ pub fn documents_among(conn: &mut DbConnection, link: &LinkRow, ids: &[&str]) ->
 }
 
 pub fn document(conn: &mut DbConnection, link: &LinkRow, id: &str) -> StorageResult<DocumentRow> {
-    Ok(of_link(link).filter(documents::id.eq(id)).select(DocumentRow::as_select()).first(conn)?)
+    Ok(of_link(link).filter(documents::id.eq(id)).select(DocumentRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 /// Files uploaded through the link so far, deleted ones included: the limit is on uploads.
@@ -392,7 +397,8 @@ pub fn email(conn: &mut DbConnection, link_id: &str, id: &str) -> StorageResult<
     Ok(link_emails::table
         .filter(link_emails::access_link_id.eq(link_id).and(link_emails::id.eq(id)))
         .select(LinkEmailRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// The contact log of one link, newest first.
@@ -406,7 +412,7 @@ pub fn emails(
     if let Some(before) = before {
         query = query.filter(link_emails::id.lt(before));
     }
-    Ok(query.order(link_emails::id.desc()).limit(limit + 1).select(LinkEmailRow::as_select()).load(conn)?)
+    Ok(query.order(link_emails::id.desc()).select(LinkEmailRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Links that work (enabled, not expired, not locked) and were emailed to someone, with the

@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -29,7 +30,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Ap
     Ok(api_keys::table
         .filter(api_keys::firm_id.eq(firm_id).and(api_keys::id.eq(id)))
         .select(ApiKeyRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// The key as authentication sees it: by id alone, since the id is what the caller presents.
@@ -37,7 +39,8 @@ pub fn find_active(conn: &mut DbConnection, id: &str) -> StorageResult<Option<Ap
     Ok(api_keys::table
         .filter(api_keys::id.eq(id).and(api_keys::revoked_at.is_null()))
         .select(ApiKeyRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -55,7 +58,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(api_keys::id.gt(after));
     }
-    Ok(query.order(api_keys::id.asc()).limit(limit + 1).select(ApiKeyRow::as_select()).load(conn)?)
+    Ok(query.order(api_keys::id.asc()).select(ApiKeyRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn revoke(conn: &mut DbConnection, firm_id: &str, id: &str, now: NaiveDateTime) -> StorageResult<ApiKeyRow> {

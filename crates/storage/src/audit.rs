@@ -2,6 +2,7 @@
 //! sequence number and hash; appending updates it first, which serialises appends per firm
 //! (a row lock on PostgreSQL, the write lock on SQLite) so the chain cannot fork.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::audit::{ChainedFields, GENESIS_HASH, chain_hash};
@@ -89,7 +90,8 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> StorageResult<A
         .set(audit_heads::seq.eq(audit_heads::seq + 1))
         .returning(audit_heads::seq)
         .get_result(conn)?;
-    let prev_hash: String = audit_heads::table.find(&event.firm_id).select(audit_heads::hash).first(conn)?;
+    let prev_hash: String =
+        audit_heads::table.find(&event.firm_id).select(audit_heads::hash).limit_literal(1).get_result(conn)?;
     let mut row = AuditEventRow {
         id: AuditEventId::generate().into(),
         firm_id: event.firm_id.clone(),
@@ -139,7 +141,7 @@ pub fn list(
     if let Some(after) = after_seq {
         query = query.filter(audit_events::seq.gt(after));
     }
-    Ok(query.order(audit_events::seq.asc()).limit(limit + 1).select(AuditEventRow::as_select()).load(conn)?)
+    Ok(query.order(audit_events::seq.asc()).select(AuditEventRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,16 +162,19 @@ pub struct Verification {
 /// event whose content, link or position does not match.
 pub fn verify(conn: &mut DbConnection, firm_id: &str) -> StorageResult<Verification> {
     const BATCH: i64 = 1000;
-    let (head_seq, head_hash): (i64, String) =
-        audit_heads::table.find(firm_id).select((audit_heads::seq, audit_heads::hash)).first(conn)?;
+    let (head_seq, head_hash): (i64, String) = audit_heads::table
+        .find(firm_id)
+        .select((audit_heads::seq, audit_heads::hash))
+        .limit_literal(1)
+        .get_result(conn)?;
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     loop {
         let batch: Vec<AuditEventRow> = audit_events::table
             .filter(audit_events::firm_id.eq(firm_id).and(audit_events::seq.ge(expected_seq)))
             .order(audit_events::seq.asc())
-            .limit(BATCH)
             .select(AuditEventRow::as_select())
+            .limit_literal(BATCH)
             .load(conn)?;
         let batch_len = batch.len();
         for row in batch {

@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -64,7 +65,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Cl
     let row = clients::table
         .filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id)))
         .select(ClientRow::as_select())
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     Ok(with_children(conn, vec![row])?.remove(0))
 }
 
@@ -81,7 +83,8 @@ pub fn find_by_external_id(
     let row = clients::table
         .filter(clients::firm_id.eq(firm_id).and(clients::external_id.eq(external_id)))
         .select(ClientRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?;
     Ok(match row {
         Some(row) => Some(with_children(conn, vec![row])?.remove(0)),
@@ -126,7 +129,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(clients::id.gt(after));
     }
-    let rows = query.order(clients::id.asc()).limit(limit + 1).select(ClientRow::as_select()).load(conn)?;
+    let rows = query.order(clients::id.asc()).select(ClientRow::as_select()).limit_literal(limit + 1).load(conn)?;
     with_children(conn, rows)
 }
 
@@ -144,7 +147,8 @@ pub fn update(
     let current: i64 = clients::table
         .filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id)))
         .select(clients::version)
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     if expected_version.is_some_and(|expected| expected != current) {
         return Err(StorageError::VersionMismatch);
     }
@@ -168,7 +172,8 @@ pub fn delete(conn: &mut DbConnection, firm_id: &str, id: &str, expected_version
     let current: i64 = clients::table
         .filter(clients::firm_id.eq(firm_id).and(clients::id.eq(id)))
         .select(clients::version)
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     if expected_version.is_some_and(|expected| expected != current) {
         return Err(StorageError::VersionMismatch);
     }

@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -58,14 +59,16 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Co
     Ok(contacts::table
         .filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(id)))
         .select(ContactRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, firm_id: &str, email: &str) -> StorageResult<Option<ContactRow>> {
     Ok(contacts::table
         .filter(contacts::firm_id.eq(firm_id).and(contacts::email.eq(email)))
         .select(ContactRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -77,7 +80,8 @@ pub fn find_by_external_id(
     Ok(contacts::table
         .filter(contacts::firm_id.eq(firm_id).and(contacts::external_id.eq(external_id)))
         .select(ContactRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -116,7 +120,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(contacts::id.gt(after));
     }
-    Ok(query.order(contacts::id.asc()).limit(limit + 1).select(ContactRow::as_select()).load(conn)?)
+    Ok(query.order(contacts::id.asc()).select(ContactRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &ContactChanges) -> StorageResult<ContactRow> {

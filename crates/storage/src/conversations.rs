@@ -2,8 +2,9 @@
 //! they may see its matter (the rule of `matters::visible`); a contact sees their own
 //! conversations of the clients and matters their portal still grants.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use vestibule_domain::authz::MatterVisibility;
@@ -31,6 +32,10 @@ pub struct ConversationRow {
     pub last_staff_message_id: Option<String>,
     pub last_contact_message_id: Option<String>,
     pub created_at: NaiveDateTime,
+    /// How many messages each side wrote: with a read position's `read_other`, the unread
+    /// count without counting messages.
+    pub staff_messages: i64,
+    pub contact_messages: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -127,7 +132,7 @@ pub fn insert(conn: &mut DbConnection, row: &ConversationRow) -> StorageResult<(
 
 pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str, viewer: Viewer<'_>) -> StorageResult<ConversationRow> {
     let query = conversations::table.filter(conversations::id.eq(id)).into_boxed();
-    Ok(visible(query, firm_id, viewer).select(ConversationRow::as_select()).first(conn)?)
+    Ok(visible(query, firm_id, viewer).select(ConversationRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 /// Newest activity first; the cursor is the last row's `last_message_id`.
@@ -172,13 +177,13 @@ pub fn list(
     }
     Ok(query
         .order(conversations::last_message_id.desc())
-        .limit(limit + 1)
         .select(ConversationRow::as_select())
+        .limit_literal(limit + 1)
         .load(conn)?)
 }
 
-/// Adds last message, unread count and read positions to a page of conversations, in four
-/// queries whatever the page size.
+/// Adds last message, unread count and read positions to a page of conversations, in two
+/// queries whatever the page size and however long the threads.
 pub fn with_details(
     conn: &mut DbConnection,
     viewer: Viewer<'_>,
@@ -190,7 +195,7 @@ pub fn with_details(
     let last_messages: Vec<MessageRow> =
         messages::table.filter(messages::id.eq_any(&last_ids)).select(MessageRow::as_select()).load(conn)?;
     let contact_ids: Vec<&str> = rows.iter().map(|r| r.contact_id.as_str()).collect();
-    let reads: Vec<(String, String, String, NaiveDateTime)> = conversation_reads::table
+    let reads: Vec<(String, String, String, NaiveDateTime, i64)> = conversation_reads::table
         .filter(conversation_reads::conversation_id.eq_any(&ids))
         .filter(conversation_reads::reader_id.eq(&reader).or(conversation_reads::reader_id.eq_any(&contact_ids)))
         .select((
@@ -198,30 +203,25 @@ pub fn with_details(
             conversation_reads::reader_id,
             conversation_reads::last_read_message_id,
             conversation_reads::read_at,
+            conversation_reads::read_other,
         ))
         .load(conn)?;
-    let read_by = |conversation: &str, reader: &str| {
-        reads.iter().find(|(c, r, _, _)| c == conversation && r == reader).map(|(_, _, m, at)| (m.clone(), *at))
-    };
-    let (other_kind, _) = viewer.other_side();
-    let unread: Vec<(String, i64)> = messages::table
-        .filter(messages::conversation_id.eq_any(&ids).and(messages::author_kind.eq(other_kind)))
-        .filter(
-            sql::<Bool>("messages.id > COALESCE((SELECT r.last_read_message_id FROM conversation_reads r WHERE r.conversation_id = messages.conversation_id AND r.reader_id = ")
-                .bind::<Text, _>(reader)
-                .sql("), '')"),
-        )
-        .group_by(messages::conversation_id)
-        .select((messages::conversation_id, count_star()))
-        .load(conn)?;
+    let read_by = |conversation: &str, reader: &str| reads.iter().find(|r| r.0 == conversation && r.1 == reader);
     Ok(rows
         .into_iter()
-        .map(|row| ConversationView {
-            last_message: last_messages.iter().find(|m| m.id == row.last_message_id).cloned(),
-            unread_count: unread.iter().find(|(id, _)| id == &row.id).map_or(0, |(_, n)| *n),
-            last_read_message_id: read_by(&row.id, viewer.reader_id()).map(|(m, _)| m),
-            contact_read: read_by(&row.id, &row.contact_id),
-            row,
+        .map(|row| {
+            let mine = read_by(&row.id, viewer.reader_id());
+            let written = match viewer {
+                Viewer::Firm { .. } => row.contact_messages,
+                Viewer::Contact { .. } => row.staff_messages,
+            };
+            ConversationView {
+                last_message: last_messages.iter().find(|m| m.id == row.last_message_id).cloned(),
+                unread_count: (written - mine.map_or(0, |r| r.4)).max(0),
+                last_read_message_id: mine.map(|r| r.2.clone()),
+                contact_read: read_by(&row.id, &row.contact_id).map(|r| (r.2.clone(), r.3)),
+                row,
+            }
         })
         .collect())
 }
@@ -248,26 +248,38 @@ pub fn author_names(
     Ok(names)
 }
 
+/// Stores a message: the conversation's counters and last messages move first, so the
+/// message takes its place among its side's messages from the returned count.
 pub fn insert_message(conn: &mut DbConnection, message: &MessageRow) -> StorageResult<()> {
-    diesel::insert_into(messages::table).values(message).execute(conn)?;
-    let side = if message.author_kind == CONTACT {
-        diesel::update(conversations::table.find(&message.conversation_id))
+    let conversation = conversations::table.find(&message.conversation_id);
+    let counts = (conversations::staff_messages, conversations::contact_messages);
+    let (staff_written, contact_written): (i64, i64) = if message.author_kind == CONTACT {
+        diesel::update(conversation)
             .set((
                 conversations::last_message_id.eq(&message.id),
                 conversations::last_contact_message_id.eq(Some(&message.id)),
+                conversations::contact_messages.eq(conversations::contact_messages + 1),
             ))
-            .execute(conn)
+            .returning(counts)
+            .get_result(conn)?
     } else {
-        diesel::update(conversations::table.find(&message.conversation_id))
+        diesel::update(conversation)
             .set((
                 conversations::last_message_id.eq(&message.id),
                 conversations::last_staff_message_id.eq(Some(&message.id)),
+                conversations::staff_messages.eq(conversations::staff_messages + 1),
             ))
-            .execute(conn)
+            .returning(counts)
+            .get_result(conn)?
     };
-    side?;
+    let (own, other) = if message.author_kind == CONTACT {
+        (contact_written, staff_written)
+    } else {
+        (staff_written, contact_written)
+    };
+    diesel::insert_into(messages::table).values((message, messages::side_seq.eq(own))).execute(conn)?;
     // Writing a message means having read everything before it.
-    mark_read(conn, &message.firm_id, &message.conversation_id, &message.author_id, &message.id)
+    move_read_position(conn, &message.firm_id, &message.conversation_id, &message.author_id, &message.id, other)
 }
 
 /// Oldest first; the cursor is the last message id of the previous page.
@@ -281,49 +293,72 @@ pub fn messages(
     if let Some(after) = after {
         query = query.filter(messages::id.gt(after));
     }
-    Ok(query.order(messages::id.asc()).limit(limit + 1).select(MessageRow::as_select()).load(conn)?)
+    Ok(query.order(messages::id.asc()).select(MessageRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn message_in(conn: &mut DbConnection, conversation_id: &str, id: &str) -> StorageResult<MessageRow> {
     Ok(messages::table
         .filter(messages::conversation_id.eq(conversation_id).and(messages::id.eq(id)))
         .select(MessageRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
-/// Moves the reader's position forward to `message_id`; never backwards.
+/// Moves the viewer's read position forward to `message_id`; never backwards.
 pub fn mark_read(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    conversation_id: &str,
+    viewer: Viewer<'_>,
+    message_id: &str,
+) -> StorageResult<()> {
+    let (other_kind, _) = viewer.other_side();
+    let covered: i64 = messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::author_kind.eq(other_kind).and(messages::id.le(message_id)))
+        .order(messages::id.desc())
+        .select(messages::side_seq)
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?
+        .unwrap_or(0);
+    move_read_position(conn, firm_id, conversation_id, viewer.reader_id(), message_id, covered)
+}
+
+/// One upsert that only ever moves forward.
+fn move_read_position(
     conn: &mut DbConnection,
     firm_id: &str,
     conversation_id: &str,
     reader_id: &str,
     message_id: &str,
+    read_other: i64,
 ) -> StorageResult<()> {
-    let now = crate::now();
-    let current: Option<String> = conversation_reads::table
-        .find((conversation_id, reader_id))
-        .select(conversation_reads::last_read_message_id)
-        .first(conn)
-        .optional()?;
-    match current {
-        Some(current) if current.as_str() >= message_id => {}
-        Some(_) => {
-            diesel::update(conversation_reads::table.find((conversation_id, reader_id)))
-                .set((conversation_reads::last_read_message_id.eq(message_id), conversation_reads::read_at.eq(now)))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::insert_into(conversation_reads::table)
-                .values((
-                    conversation_reads::conversation_id.eq(conversation_id),
-                    conversation_reads::reader_id.eq(reader_id),
-                    conversation_reads::firm_id.eq(firm_id),
-                    conversation_reads::last_read_message_id.eq(message_id),
-                    conversation_reads::read_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-    }
+    use diesel::query_dsl::methods::FilterDsl;
+    use diesel::upsert::excluded;
+    let upsert = diesel::insert_into(conversation_reads::table)
+        .values((
+            conversation_reads::conversation_id.eq(conversation_id),
+            conversation_reads::reader_id.eq(reader_id),
+            conversation_reads::firm_id.eq(firm_id),
+            conversation_reads::last_read_message_id.eq(message_id),
+            conversation_reads::read_at.eq(crate::now()),
+            conversation_reads::read_other.eq(read_other),
+        ))
+        .on_conflict((conversation_reads::conversation_id, conversation_reads::reader_id))
+        .do_update()
+        .set((
+            conversation_reads::last_read_message_id.eq(excluded(conversation_reads::last_read_message_id)),
+            conversation_reads::read_at.eq(excluded(conversation_reads::read_at)),
+            conversation_reads::read_other.eq(excluded(conversation_reads::read_other)),
+        ))
+        .filter(conversation_reads::last_read_message_id.lt(excluded(conversation_reads::last_read_message_id)));
+    // `ON CONFLICT … WHERE` is a dialect feature, which the two-backend connection does not
+    // declare; each backend has it.
+    match conn {
+        DbConnection::Postgres(pg) => upsert.execute(pg)?,
+        DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
+    };
     Ok(())
 }
 
@@ -336,6 +371,7 @@ pub fn read_position(
     Ok(conversation_reads::table
         .find((conversation_id, reader_id))
         .select((conversation_reads::last_read_message_id, conversation_reads::read_at))
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }

@@ -1,5 +1,6 @@
 //! Password hashes and lockout state, shared by staff and contacts.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -17,7 +18,12 @@ pub struct CredentialRow {
 }
 
 pub fn find(conn: &mut DbConnection, owner_id: &str) -> StorageResult<Option<CredentialRow>> {
-    Ok(credentials::table.find(owner_id).select(CredentialRow::as_select()).first(conn).optional()?)
+    Ok(credentials::table
+        .find(owner_id)
+        .select(CredentialRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?)
 }
 
 /// Sets (or replaces) the password of a staff member or contact and clears any lockout.

@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{StorageError, StorageResult};
+use crate::pool::Manager;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -20,8 +21,8 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledDb = PooledConnection<Manager>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -78,8 +79,10 @@ pub fn connect(url: &str, options: &PoolOptions) -> StorageResult<DbPool> {
     let pool = Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connect_timeout)
+        // The manager's check runs a query only on a long-idle PostgreSQL connection.
+        .test_on_check_out(true)
         .connection_customizer(Box::new(ConnectionSetup))
-        .build(ConnectionManager::<DbConnection>::new(target))?;
+        .build(Manager::new(url, target))?;
     Ok(pool)
 }
 

@@ -1,5 +1,6 @@
 //! Deliveries: claiming due work safely across processes, and recording each attempt.
 
+use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -199,7 +200,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<De
     Ok(deliveries::table
         .filter(deliveries::firm_id.eq(firm_id).and(deliveries::id.eq(id)))
         .select(DeliveryRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 #[derive(Debug, Default)]
@@ -231,7 +233,7 @@ pub fn list(
         query = query.filter(deliveries::id.gt(after));
     }
     let rows: Vec<DeliveryRow> =
-        query.order(deliveries::id.asc()).limit(limit + 1).select(DeliveryRow::as_select()).load(conn)?;
+        query.order(deliveries::id.asc()).select(DeliveryRow::as_select()).limit_literal(limit + 1).load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|d| d.id.as_str()).collect();
     let mut attempts: HashMap<String, Vec<AttemptRow>> = HashMap::new();
     for attempt in delivery_attempts::table
@@ -257,7 +259,8 @@ pub fn latest_for_event(conn: &mut DbConnection, event_id: &str) -> StorageResul
         .filter(deliveries::event_id.eq(event_id))
         .order(deliveries::id.desc())
         .select(DeliveryRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// The types of these events, in one query.

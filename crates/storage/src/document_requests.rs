@@ -1,5 +1,6 @@
 //! Document requests, their items and the documents uploaded into them.
 
+use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -95,7 +96,11 @@ pub fn get(
     id: &str,
     visibility: &MatterVisibility,
 ) -> StorageResult<RequestRow> {
-    Ok(visible(firm_id, visibility).filter(document_requests::id.eq(id)).select(RequestRow::as_select()).first(conn)?)
+    Ok(visible(firm_id, visibility)
+        .filter(document_requests::id.eq(id))
+        .select(RequestRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Oldest first; the cursor is the last row's id.
@@ -123,7 +128,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(document_requests::id.gt(after));
     }
-    Ok(query.order(document_requests::id.asc()).limit(limit + 1).select(RequestRow::as_select()).load(conn)?)
+    Ok(query.order(document_requests::id.asc()).select(RequestRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 fn of_contact<'a>(firm_id: &'a str, contact_id: &'a str, portal_id: &'a str) -> Boxed<'a> {
@@ -148,7 +153,7 @@ pub fn list_for_contact(
     if let Some(after) = after {
         query = query.filter(document_requests::id.gt(after));
     }
-    Ok(query.order(document_requests::id.asc()).limit(limit + 1).select(RequestRow::as_select()).load(conn)?)
+    Ok(query.order(document_requests::id.asc()).select(RequestRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn get_for_contact(
@@ -159,7 +164,8 @@ pub fn get_for_contact(
     Ok(of_contact(firm_id, contact_id, portal_id)
         .filter(document_requests::id.eq(id))
         .select(RequestRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// The items of the requests, in their order, in one query.
@@ -175,12 +181,13 @@ pub fn item(conn: &mut DbConnection, request_id: &str, item_id: &str) -> Storage
     Ok(document_request_items::table
         .filter(document_request_items::request_id.eq(request_id).and(document_request_items::id.eq(item_id)))
         .select(ItemRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn update_item(conn: &mut DbConnection, item_id: &str, changes: &ItemChanges) -> StorageResult<ItemRow> {
     diesel::update(document_request_items::table.find(item_id)).set(changes).execute(conn)?;
-    Ok(document_request_items::table.find(item_id).select(ItemRow::as_select()).first(conn)?)
+    Ok(document_request_items::table.find(item_id).select(ItemRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn set_status(
@@ -232,7 +239,8 @@ pub fn item_of_document(conn: &mut DbConnection, document_id: &str) -> StorageRe
         .inner_join(document_request_items::table.on(document_request_items::id.eq(document_request_uploads::item_id)))
         .filter(document_request_uploads::document_id.eq(document_id))
         .select(ItemRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 

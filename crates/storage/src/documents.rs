@@ -1,6 +1,7 @@
 //! Documents: what is known of a stored file. The bytes live in the blob store under
 //! `blob_key`; deleted documents keep their row (soft delete) and are hidden from reads.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -67,7 +68,7 @@ pub fn get(
     visibility: &MatterVisibility,
 ) -> StorageResult<DocumentRow> {
     let query = documents::table.filter(documents::id.eq(id)).into_boxed();
-    Ok(visible(query, firm_id, visibility).select(DocumentRow::as_select()).first(conn)?)
+    Ok(visible(query, firm_id, visibility).select(DocumentRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 /// The documents among `ids` the caller may see, in one query (order not kept).
@@ -116,7 +117,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(documents::id.gt(after));
     }
-    Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
+    Ok(query.order(documents::id.asc()).select(DocumentRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Writes the row's name, folder and visibility if its version is still `expected`, and
@@ -204,11 +205,15 @@ pub fn list_for_portal(
     if let Some(after) = after {
         query = query.filter(documents::id.gt(after));
     }
-    Ok(query.order(documents::id.asc()).limit(limit + 1).select(DocumentRow::as_select()).load(conn)?)
+    Ok(query.order(documents::id.asc()).select(DocumentRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<DocumentRow> {
-    Ok(of_portal(portal_id).filter(documents::id.eq(id)).select(DocumentRow::as_select()).first(conn)?)
+    Ok(of_portal(portal_id)
+        .filter(documents::id.eq(id))
+        .select(DocumentRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Counts a contact's download of a document, keeping the first and last time.

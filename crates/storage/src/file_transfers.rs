@@ -1,5 +1,6 @@
 //! Files sent to a contact in one go (seed 000), and what became of each file.
 
+use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -97,7 +98,7 @@ pub fn list(
     if let Some(before) = before {
         query = query.filter(file_transfers::id.lt(before));
     }
-    Ok(query.order(file_transfers::id.desc()).limit(limit + 1).select(TransferRow::as_select()).load(conn)?)
+    Ok(query.order(file_transfers::id.desc()).select(TransferRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn get(
@@ -109,7 +110,7 @@ pub fn get(
     let query =
         file_transfers::table.filter(file_transfers::firm_id.eq(firm_id).and(file_transfers::id.eq(id))).into_boxed();
     let query = matter_visible!(query, file_transfers::matter_id, file_transfers::id, visibility);
-    Ok(query.select(TransferRow::as_select()).first(conn)?)
+    Ok(query.select(TransferRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 /// The files of these transfers, by transfer, in one query for a whole page. A download

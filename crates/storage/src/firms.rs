@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -49,11 +50,16 @@ pub fn insert(conn: &mut DbConnection, row: &FirmRow) -> StorageResult<()> {
 }
 
 pub fn get(conn: &mut DbConnection, firm_id: &str) -> StorageResult<FirmRow> {
-    Ok(firms::table.find(firm_id).select(FirmRow::as_select()).first(conn)?)
+    Ok(firms::table.find(firm_id).select(FirmRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> StorageResult<Option<FirmRow>> {
-    Ok(firms::table.filter(firms::slug.eq(slug)).select(FirmRow::as_select()).first(conn).optional()?)
+    Ok(firms::table
+        .filter(firms::slug.eq(slug))
+        .select(FirmRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?)
 }
 
 pub fn update(conn: &mut DbConnection, firm_id: &str, changes: &FirmChanges) -> StorageResult<FirmRow> {

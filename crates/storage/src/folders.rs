@@ -1,5 +1,6 @@
 //! Folders of a client's or matter's documents; they nest.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -47,7 +48,7 @@ pub fn get(
     visibility: &MatterVisibility,
 ) -> StorageResult<FolderRow> {
     let query = folders::table.filter(folders::firm_id.eq(firm_id).and(folders::id.eq(id))).into_boxed();
-    Ok(visible(query, visibility).select(FolderRow::as_select()).first(conn)?)
+    Ok(visible(query, visibility).select(FolderRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn list(
@@ -73,7 +74,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(folders::id.gt(after));
     }
-    Ok(query.order(folders::id.asc()).limit(limit + 1).select(FolderRow::as_select()).load(conn)?)
+    Ok(query.order(folders::id.asc()).select(FolderRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Whether a sibling (same client, matter and parent) already has this name, ignoring case.
@@ -100,7 +101,8 @@ pub fn is_within(conn: &mut DbConnection, folder: &str, candidate: &str) -> Stor
         if id == folder {
             return Ok(true);
         }
-        current = folders::table.find(&id).select(folders::parent_id).first(conn).optional()?.flatten();
+        current =
+            folders::table.find(&id).select(folders::parent_id).limit_literal(1).get_result(conn).optional()?.flatten();
     }
     Ok(false)
 }

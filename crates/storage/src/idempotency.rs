@@ -1,5 +1,6 @@
 //! Stored first responses of POST requests sent with an `Idempotency-Key`.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -51,8 +52,11 @@ pub fn begin(
         Err(StorageError::Conflict(_)) => {}
         Err(other) => return Err(other),
     }
-    let stored: StoredRequest =
-        idempotency_keys::table.find((principal_id, key)).select(StoredRequest::as_select()).first(conn)?;
+    let stored: StoredRequest = idempotency_keys::table
+        .find((principal_id, key))
+        .select(StoredRequest::as_select())
+        .limit_literal(1)
+        .get_result(conn)?;
     Ok(if stored.request_hash != request_hash {
         Begin::Mismatch
     } else {

@@ -1,5 +1,6 @@
 //! Invitations to portals, and contacts' password resets: one-time tokens stored as digests.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::invitation::InvitationState;
@@ -49,14 +50,16 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<In
     Ok(invitations::table
         .filter(invitations::firm_id.eq(firm_id).and(invitations::id.eq(id)))
         .select(InvitationRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn find_by_token(conn: &mut DbConnection, token_hash: &str) -> StorageResult<Option<InvitationRow>> {
     Ok(invitations::table
         .filter(invitations::token_hash.eq(token_hash))
         .select(InvitationRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -77,7 +80,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(invitations::id.gt(after));
     }
-    Ok(query.order(invitations::id.asc()).limit(limit + 1).select(InvitationRow::as_select()).load(conn)?)
+    Ok(query.order(invitations::id.asc()).select(InvitationRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Revokes every open invitation of a portal (a newer one replaces them).
@@ -145,7 +148,8 @@ pub fn use_reset(
         .filter(password_resets::token_hash.eq(token_hash))
         .filter(password_resets::used_at.is_null().and(password_resets::expires_at.gt(now)))
         .select((password_resets::firm_id, password_resets::contact_id))
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?;
     if found.is_some() {
         let claimed =

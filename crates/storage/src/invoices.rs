@@ -1,5 +1,6 @@
 //! Invoices, for staff and for the portal contacts of their clients.
 
+use crate::limit::LimitLiteral;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -61,7 +62,7 @@ pub fn get(
     visibility: &MatterVisibility,
 ) -> StorageResult<InvoiceRow> {
     let query = invoices::table.filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id))).into_boxed();
-    Ok(visible(query, visibility).select(InvoiceRow::as_select()).first(conn)?)
+    Ok(visible(query, visibility).select(InvoiceRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -72,7 +73,8 @@ pub fn find_by_external_id(
     Ok(invoices::table
         .filter(invoices::firm_id.eq(firm_id).and(invoices::external_id.eq(external_id)))
         .select(InvoiceRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -127,7 +129,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(invoices::id.gt(after));
     }
-    Ok(query.order(invoices::id.asc()).limit(limit + 1).select(InvoiceRow::as_select()).load(conn)?)
+    Ok(query.order(invoices::id.asc()).select(InvoiceRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Invoices a portal shows: of its granted clients, or of its granted matters; never drafts.
@@ -148,11 +150,15 @@ pub fn list_for_portal(
     if let Some(after) = after {
         query = query.filter(invoices::id.gt(after));
     }
-    Ok(query.order(invoices::id.asc()).limit(limit + 1).select(InvoiceRow::as_select()).load(conn)?)
+    Ok(query.order(invoices::id.asc()).select(InvoiceRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<InvoiceRow> {
-    Ok(of_portal(portal_id).filter(invoices::id.eq(id)).select(InvoiceRow::as_select()).first(conn)?)
+    Ok(of_portal(portal_id)
+        .filter(invoices::id.eq(id))
+        .select(InvoiceRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Notes the first time a portal contact opens the invoice; `true` that first time only.
@@ -168,7 +174,8 @@ pub fn matter_of(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageRes
     Ok(invoices::table
         .filter(invoices::firm_id.eq(firm_id).and(invoices::id.eq(id)))
         .select(invoices::matter_id)
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?
         .flatten())
 }

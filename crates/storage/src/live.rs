@@ -1,6 +1,7 @@
 //! Live events: what open SSE streams are told, kept briefly so every instance can fan them
 //! out and a reconnecting stream can replay what it missed.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::ids::LiveEventId;
@@ -56,7 +57,7 @@ pub fn since(
     if let Some(after) = after {
         query = query.filter(live_events::id.gt(after));
     }
-    Ok(query.order(live_events::id.asc()).limit(limit).select(LiveEventRow::as_select()).load(conn)?)
+    Ok(query.order(live_events::id.asc()).select(LiveEventRow::as_select()).limit_literal(limit).load(conn)?)
 }
 
 /// What one recipient missed after the event `after`, oldest first.
@@ -69,8 +70,8 @@ pub fn missed(
     Ok(live_events::table
         .filter(live_events::recipient_id.eq(recipient_id).and(live_events::id.gt(after)))
         .order(live_events::id.asc())
-        .limit(limit)
         .select(LiveEventRow::as_select())
+        .limit_literal(limit)
         .load(conn)?)
 }
 

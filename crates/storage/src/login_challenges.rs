@@ -1,6 +1,7 @@
 //! The challenge between the password step and the code step of a two-factor sign-in,
 //! stored by the SHA-256 of its token.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -41,7 +42,8 @@ pub fn find_open(
         .filter(login_challenges::account_kind.eq(account_kind))
         .filter(login_challenges::ended_at.is_null().and(login_challenges::expires_at.gt(now)))
         .select(ChallengeRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -83,7 +84,7 @@ pub fn get(
     visibility: &MatterVisibility,
 ) -> StorageResult<MatterRow> {
     let query = matters::table.filter(matters::firm_id.eq(firm_id).and(matters::id.eq(id))).into_boxed();
-    Ok(visible(query, visibility).select(MatterRow::as_select()).first(conn)?)
+    Ok(visible(query, visibility).select(MatterRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -94,7 +95,8 @@ pub fn find_by_external_id(
     Ok(matters::table
         .filter(matters::firm_id.eq(firm_id).and(matters::external_id.eq(external_id)))
         .select(MatterRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -127,7 +129,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(matters::id.gt(after));
     }
-    Ok(query.order(matters::id.asc()).limit(limit + 1).select(MatterRow::as_select()).load(conn)?)
+    Ok(query.order(matters::id.asc()).select(MatterRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Applies `changes` to a visible matter if its version is still `expected_version`.
@@ -185,7 +187,8 @@ pub fn role_of(
         .find((matter_id, staff_id))
         .filter(matter_members::firm_id.eq(firm_id))
         .select(matter_members::role)
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 

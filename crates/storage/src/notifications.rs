@@ -1,6 +1,7 @@
 //! In-app notifications of staff members and portal contacts: the recipient is a kind
 //! (`staff` or `contact`, as in `live_events`) and an id.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -62,7 +63,11 @@ pub fn list(
     if let Some(before) = before {
         query = query.filter(notifications::id.lt(before));
     }
-    Ok(query.order(notifications::id.desc()).limit(limit + 1).select(NotificationRow::as_select()).load(conn)?)
+    Ok(query
+        .order(notifications::id.desc())
+        .select(NotificationRow::as_select())
+        .limit_literal(limit + 1)
+        .load(conn)?)
 }
 
 pub fn unread_count(conn: &mut DbConnection, firm_id: &str, recipient: (&str, &str)) -> StorageResult<i64> {
@@ -81,7 +86,8 @@ pub fn mark_read(
     id: &str,
 ) -> StorageResult<NotificationRow> {
     let mine = notifications::table.filter(mine(firm_id, recipient)).filter(notifications::id.eq(id));
-    let row: NotificationRow = mine.select(NotificationRow::as_select()).first(conn).map_err(StorageError::from)?;
+    let row: NotificationRow =
+        mine.select(NotificationRow::as_select()).limit_literal(1).get_result(conn).map_err(StorageError::from)?;
     if row.read_at.is_some() {
         return Ok(row);
     }

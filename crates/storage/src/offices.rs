@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -35,7 +36,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Of
     Ok(offices::table
         .filter(offices::firm_id.eq(firm_id).and(offices::id.eq(id)))
         .select(OfficeRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn list(conn: &mut DbConnection, firm_id: &str, after: Option<&str>, limit: i64) -> StorageResult<Vec<OfficeRow>> {
@@ -43,7 +45,7 @@ pub fn list(conn: &mut DbConnection, firm_id: &str, after: Option<&str>, limit: 
     if let Some(after) = after {
         query = query.filter(offices::id.gt(after));
     }
-    Ok(query.order(offices::id.asc()).limit(limit + 1).select(OfficeRow::as_select()).load(conn)?)
+    Ok(query.order(offices::id.asc()).select(OfficeRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &OfficeChanges) -> StorageResult<OfficeRow> {

@@ -1,6 +1,7 @@
 //! The outbox: events and their deliveries, written in the caller's transaction. What
 //! happens to a delivery afterwards is in `deliveries`, which builds on this module.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::events::EventType;
@@ -133,5 +134,6 @@ pub fn get_event(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageRes
     Ok(outbox_events::table
         .filter(outbox_events::firm_id.eq(firm_id).and(outbox_events::id.eq(id)))
         .select(EventRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }

@@ -2,6 +2,7 @@
 //! card tokens with their display fields, the "save a card" flows in progress, and the
 //! processor events already acted on. Never a card number.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -41,7 +42,8 @@ pub fn customer_of(conn: &mut DbConnection, contact_id: &str, processor: &str) -
     Ok(payment_customers::table
         .find((contact_id, processor))
         .select(payment_customers::customer_ref)
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -74,7 +76,8 @@ pub fn setup_of(conn: &mut DbConnection, contact_id: &str, id: &str) -> StorageR
     Ok(payment_setups::table
         .filter(payment_setups::id.eq(id).and(payment_setups::contact_id.eq(contact_id)))
         .select(SetupRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn setup_by_processor_ref(
@@ -85,7 +88,8 @@ pub fn setup_by_processor_ref(
     Ok(payment_setups::table
         .filter(payment_setups::processor.eq(processor).and(payment_setups::processor_ref.eq(processor_ref)))
         .select(SetupRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -109,7 +113,8 @@ pub fn by_processor_ref(
     Ok(payment_methods::table
         .filter(payment_methods::processor.eq(processor).and(payment_methods::processor_ref.eq(processor_ref)))
         .select(PaymentMethodRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -125,7 +130,8 @@ pub fn get_of(conn: &mut DbConnection, contact_id: &str, id: &str) -> StorageRes
     Ok(payment_methods::table
         .filter(payment_methods::id.eq(id).and(payment_methods::contact_id.eq(contact_id)))
         .select(PaymentMethodRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Makes `id` the contact's one default card.

@@ -1,6 +1,7 @@
 //! Payments, their allocations to invoices and their refunds. The invoice balance moves in
 //! the same statement that checks it, so concurrent payments can never overdraw one.
 
+use crate::limit::LimitLiteral;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -95,7 +96,7 @@ pub fn get(
     visibility: &MatterVisibility,
 ) -> StorageResult<PaymentRow> {
     let query = payments::table.filter(payments::firm_id.eq(firm_id).and(payments::id.eq(id))).into_boxed();
-    Ok(visible(query, visibility).select(PaymentRow::as_select()).first(conn)?)
+    Ok(visible(query, visibility).select(PaymentRow::as_select()).limit_literal(1).get_result(conn)?)
 }
 
 pub fn find_by_external_id(
@@ -106,7 +107,8 @@ pub fn find_by_external_id(
     Ok(payments::table
         .filter(payments::firm_id.eq(firm_id).and(payments::external_id.eq(external_id)))
         .select(PaymentRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -151,7 +153,8 @@ pub fn find_charged(
         .inner_join(card_charges::table)
         .filter(by_ref.or(by_id))
         .select((PaymentRow::as_select(), ChargeRow::as_select()))
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -198,7 +201,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(payments::id.gt(after));
     }
-    Ok(query.order(payments::id.asc()).limit(limit + 1).select(PaymentRow::as_select()).load(conn)?)
+    Ok(query.order(payments::id.asc()).select(PaymentRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// Payments a portal shows: of its granted clients or matters, and only money that came in.
@@ -219,11 +222,15 @@ pub fn list_for_portal(
     if let Some(after) = after {
         query = query.filter(payments::id.gt(after));
     }
-    Ok(query.order(payments::id.asc()).limit(limit + 1).select(PaymentRow::as_select()).load(conn)?)
+    Ok(query.order(payments::id.asc()).select(PaymentRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> StorageResult<PaymentRow> {
-    Ok(of_portal(portal_id).filter(payments::id.eq(id)).select(PaymentRow::as_select()).first(conn)?)
+    Ok(of_portal(portal_id)
+        .filter(payments::id.eq(id))
+        .select(PaymentRow::as_select())
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn insert_allocations(conn: &mut DbConnection, rows: &[AllocationRow]) -> StorageResult<()> {

@@ -1,5 +1,6 @@
 //! Portals and their grants.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -62,14 +63,16 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Po
     Ok(portals::table
         .filter(portals::firm_id.eq(firm_id).and(portals::id.eq(id)))
         .select(PortalRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn for_contact(conn: &mut DbConnection, firm_id: &str, contact_id: &str) -> StorageResult<Option<PortalRow>> {
     Ok(portals::table
         .filter(portals::firm_id.eq(firm_id).and(portals::contact_id.eq(contact_id)))
         .select(PortalRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -110,7 +113,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(portals::id.gt(after));
     }
-    Ok(query.order(portals::id.asc()).limit(limit + 1).select(PortalRow::as_select()).load(conn)?)
+    Ok(query.order(portals::id.asc()).select(PortalRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn set_disabled(
@@ -165,7 +168,7 @@ pub fn add_grant(conn: &mut DbConnection, row: &GrantRow) -> StorageResult<Grant
         (_, Some(matter)) => existing.filter(portal_grants::matter_id.eq(matter)),
         _ => existing,
     };
-    if let Some(found) = existing.select(GrantRow::as_select()).first(conn).optional()? {
+    if let Some(found) = existing.select(GrantRow::as_select()).limit_literal(1).get_result(conn).optional()? {
         return Ok(found);
     }
     diesel::insert_into(portal_grants::table).values(row).execute(conn)?;

@@ -422,6 +422,8 @@ diesel::table! {
         last_staff_message_id -> Nullable<Text>,
         last_contact_message_id -> Nullable<Text>,
         created_at -> Timestamp,
+        staff_messages -> BigInt,
+        contact_messages -> BigInt,
     }
 }
 
@@ -434,6 +436,7 @@ diesel::table! {
         author_id -> Text,
         body -> Text,
         created_at -> Timestamp,
+        side_seq -> BigInt,
     }
 }
 
@@ -444,6 +447,7 @@ diesel::table! {
         firm_id -> Text,
         last_read_message_id -> Text,
         read_at -> Timestamp,
+        read_other -> BigInt,
     }
 }
 

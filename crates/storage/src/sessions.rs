@@ -2,12 +2,15 @@
 //! replaces its token. Presenting a token that was already used means it leaked, so the
 //! whole session is revoked.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::contacts::ContactRow;
 use crate::db::DbConnection;
 use crate::error::StorageResult;
-use crate::schema::{refresh_tokens, sessions};
+use crate::schema::{contacts, refresh_tokens, sessions, staff};
+use crate::staff::StaffRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -53,7 +56,42 @@ pub fn get_active(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime)
     Ok(sessions::table
         .filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
         .select(SessionRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// A live session of staff member `staff_id` of the firm, with the member, in one lookup.
+pub fn active_of_staff(
+    conn: &mut DbConnection,
+    session_id: &str,
+    firm_id: &str,
+    staff_id: &str,
+    now: NaiveDateTime,
+) -> StorageResult<Option<(SessionRow, StaffRow)>> {
+    Ok(sessions::table
+        .inner_join(staff::table.on(staff::id.nullable().eq(sessions::staff_id)))
+        .filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
+        .filter(staff::firm_id.eq(firm_id).and(staff::id.eq(staff_id)))
+        .select((SessionRow::as_select(), StaffRow::as_select()))
+        .get_result(conn)
+        .optional()?)
+}
+
+/// A live session of contact `contact_id` of the firm, with the contact, in one lookup.
+pub fn active_of_contact(
+    conn: &mut DbConnection,
+    session_id: &str,
+    firm_id: &str,
+    contact_id: &str,
+    now: NaiveDateTime,
+) -> StorageResult<Option<(SessionRow, ContactRow)>> {
+    Ok(sessions::table
+        .inner_join(contacts::table.on(contacts::id.nullable().eq(sessions::contact_id)))
+        .filter(sessions::id.eq(session_id).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
+        .filter(contacts::firm_id.eq(firm_id).and(contacts::id.eq(contact_id)))
+        .select((SessionRow::as_select(), ContactRow::as_select()))
+        .get_result(conn)
         .optional()?)
 }
 
@@ -63,7 +101,8 @@ pub fn rotate(conn: &mut DbConnection, old_hash: &str, new_hash: &str, now: Naiv
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(old_hash))
         .select((refresh_tokens::used_at, SessionRow::as_select()))
-        .first::<(Option<NaiveDateTime>, SessionRow)>(conn)
+        .limit_literal(1)
+        .get_result::<(Option<NaiveDateTime>, SessionRow)>(conn)
         .optional()?;
     let Some((used_at, session)) = found else {
         return Ok(Rotation::Invalid);

@@ -1,5 +1,6 @@
 //! Documents shared to a contact's portal (seed 003), and documents attached to messages.
 
+use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -75,7 +76,11 @@ pub fn list(
     if let Some(before) = before {
         query = query.filter(shares::id.lt(before));
     }
-    Ok(query.order(shares::id.desc()).limit(limit + 1).select((ShareRow::as_select(), documents::name)).load(conn)?)
+    Ok(query
+        .order(shares::id.desc())
+        .select((ShareRow::as_select(), documents::name))
+        .limit_literal(limit + 1)
+        .load(conn)?)
 }
 
 pub fn get(
@@ -89,7 +94,7 @@ pub fn get(
         .filter(shares::firm_id.eq(firm_id).and(shares::id.eq(id)))
         .into_boxed();
     let query = matter_visible!(query, documents::matter_id, documents::id, visibility);
-    Ok(query.select((ShareRow::as_select(), documents::name)).first(conn)?)
+    Ok(query.select((ShareRow::as_select(), documents::name)).limit_literal(1).get_result(conn)?)
 }
 
 pub fn end(conn: &mut DbConnection, id: &str, by: &str, at: NaiveDateTime) -> StorageResult<()> {

@@ -1,5 +1,6 @@
 //! Certificates of completion of signature requests, kept byte for byte as issued.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -34,5 +35,6 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, signature_request_id: &str) -
                 .and(signature_certificates::signature_request_id.eq(signature_request_id)),
         )
         .select(CertificateRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }

@@ -1,5 +1,6 @@
 //! Requests to sign documents, and the signatures (or refusals) that answer them.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -67,21 +68,27 @@ pub fn of_contact(
     if let Some(after) = after {
         query = query.filter(signature_requests::id.gt(after));
     }
-    Ok(query.order(signature_requests::id.asc()).limit(limit + 1).select(SignatureRow::as_select()).load(conn)?)
+    Ok(query
+        .order(signature_requests::id.asc())
+        .select(SignatureRow::as_select())
+        .limit_literal(limit + 1)
+        .load(conn)?)
 }
 
 pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<SignatureRow> {
     Ok(signature_requests::table
         .filter(signature_requests::firm_id.eq(firm_id).and(signature_requests::id.eq(id)))
         .select(SignatureRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn get_for_contact(conn: &mut DbConnection, contact_id: &str, id: &str) -> StorageResult<SignatureRow> {
     Ok(signature_requests::table
         .filter(signature_requests::contact_id.eq(contact_id).and(signature_requests::id.eq(id)))
         .select(SignatureRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 /// Whether anyone signed the document: a signed document no longer changes.

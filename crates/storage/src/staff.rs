@@ -1,3 +1,4 @@
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -46,14 +47,16 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<St
     Ok(staff::table
         .filter(staff::firm_id.eq(firm_id).and(staff::id.eq(id)))
         .select(StaffRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, firm_id: &str, email: &str) -> StorageResult<Option<StaffRow>> {
     Ok(staff::table
         .filter(staff::firm_id.eq(firm_id).and(staff::email.eq(email)))
         .select(StaffRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -86,7 +89,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(staff::id.gt(after));
     }
-    Ok(query.order(staff::id.asc()).limit(limit + 1).select(StaffRow::as_select()).load(conn)?)
+    Ok(query.order(staff::id.asc()).select(StaffRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn update(conn: &mut DbConnection, firm_id: &str, id: &str, changes: &StaffChanges) -> StorageResult<StaffRow> {
@@ -126,7 +129,8 @@ pub fn with_access(conn: &mut DbConnection, firm_id: &str, matter_id: Option<&st
         let restricted: bool = matters::table
             .filter(matters::firm_id.eq(firm_id).and(matters::id.eq(matter_id)))
             .select(matters::restricted)
-            .first(conn)?;
+            .limit_literal(1)
+            .get_result(conn)?;
         if restricted {
             let members =
                 matter_members::table.filter(matter_members::matter_id.eq(matter_id)).select(matter_members::staff_id);

@@ -1,5 +1,6 @@
 //! Invitations of staff members: one-time tokens stored as digests.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::invitation::InvitationState;
@@ -56,14 +57,16 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<St
     Ok(staff_invitations::table
         .filter(staff_invitations::firm_id.eq(firm_id).and(staff_invitations::id.eq(id)))
         .select(StaffInvitationRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn find_by_token(conn: &mut DbConnection, token_hash: &str) -> StorageResult<Option<StaffInvitationRow>> {
     Ok(staff_invitations::table
         .filter(staff_invitations::token_hash.eq(token_hash))
         .select(StaffInvitationRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -89,7 +92,11 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(staff_invitations::id.gt(after));
     }
-    Ok(query.order(staff_invitations::id.asc()).limit(limit + 1).select(StaffInvitationRow::as_select()).load(conn)?)
+    Ok(query
+        .order(staff_invitations::id.asc())
+        .select(StaffInvitationRow::as_select())
+        .limit_literal(limit + 1)
+        .load(conn)?)
 }
 
 /// Revokes every open invitation to `email` in the firm (a newer one replaces them).

@@ -1,6 +1,7 @@
 //! A client's account history: its issued invoices, the payments received and the refunds,
 //! in date order, one currency at a time, with what was owed before the page starts.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -141,13 +142,12 @@ pub fn lines(
     let invoices: Vec<Row<String>> = scoped!(invoices, invoices::issue_date, StatementKind::Invoice, scope, start)
         .filter(invoices::status.ne_all(["draft", "void"]))
         .order((invoices::issue_date.asc(), invoices::id.asc()))
-        .limit(limit)
         .select((invoices::id, invoices::issue_date, invoices::total_minor, invoices::matter_id, invoices::number))
+        .limit_literal(limit)
         .load(conn)?;
     let payments: Vec<PaymentLine> = scoped!(payments, payments::received_on, StatementKind::Payment, scope, start)
         .filter(payments::status.eq_any(RECEIVED))
         .order((payments::received_on.asc(), payments::id.asc()))
-        .limit(limit)
         .select((
             payments::id,
             payments::received_on,
@@ -156,12 +156,13 @@ pub fn lines(
             payments::reference,
             payments::method,
         ))
+        .limit_literal(limit)
         .load(conn)?;
     let refunds: Vec<Row<String>> = scoped!(refunds, refunds::refunded_on, StatementKind::Refund, scope, start)
         .filter(refunds::status.eq("succeeded"))
         .order((refunds::refunded_on.asc(), refunds::id.asc()))
-        .limit(limit)
         .select((refunds::id, refunds::refunded_on, refunds::amount_minor, refunds::matter_id, refunds::payment_id))
+        .limit_literal(limit)
         .load(conn)?;
     let mut lines: Vec<Line> = invoices
         .into_iter()
@@ -210,15 +211,18 @@ pub fn balance_through(conn: &mut DbConnection, scope: &Scope<'_>, position: Opt
     let invoiced: Option<i64> = scoped!(invoices, invoices::issue_date, StatementKind::Invoice, scope, start)
         .filter(invoices::status.ne_all(["draft", "void"]))
         .select(total())
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     let paid: Option<i64> = scoped!(payments, payments::received_on, StatementKind::Payment, scope, start)
         .filter(payments::status.eq_any(RECEIVED))
         .select(amount())
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     let refunded: Option<i64> = scoped!(refunds, refunds::refunded_on, StatementKind::Refund, scope, start)
         .filter(refunds::status.eq("succeeded"))
         .select(amount())
-        .first(conn)?;
+        .limit_literal(1)
+        .get_result(conn)?;
     Ok(StatementKind::Invoice.signed(invoiced.unwrap_or(0))
         + StatementKind::Payment.signed(paid.unwrap_or(0))
         + StatementKind::Refund.signed(refunded.unwrap_or(0)))
@@ -231,6 +235,7 @@ pub fn usual_currency(conn: &mut DbConnection, client_id: &str) -> StorageResult
         .filter(invoices::client_id.eq(client_id).and(invoices::status.ne_all(["draft", "void"])))
         .order((invoices::issue_date.desc(), invoices::id.desc()))
         .select(invoices::currency)
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }

@@ -1,5 +1,6 @@
 //! Firm-wide message templates.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -37,7 +38,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<Te
     Ok(message_templates::table
         .filter(message_templates::firm_id.eq(firm_id).and(message_templates::id.eq(id)))
         .select(TemplateRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn list(
@@ -55,7 +57,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(message_templates::id.gt(after));
     }
-    Ok(query.order(message_templates::id.asc()).limit(limit + 1).select(TemplateRow::as_select()).load(conn)?)
+    Ok(query.order(message_templates::id.asc()).select(TemplateRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 pub fn update(

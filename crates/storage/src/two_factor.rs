@@ -1,6 +1,7 @@
 //! Authenticators (TOTP secrets) and recovery codes of staff and contacts. The secret is
 //! stored sealed (see `sealing`): `start` seals it, `secret_of` opens it, nothing else reads it.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -25,7 +26,8 @@ pub fn find(conn: &mut DbConnection, firm_id: &str, owner_id: &str) -> StorageRe
     Ok(two_factor::table
         .filter(two_factor::owner_id.eq(owner_id).and(two_factor::firm_id.eq(firm_id)))
         .select(TwoFactorRow::as_select())
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -44,7 +46,8 @@ pub fn secret_of(
     let stored: Option<String> = two_factor::table
         .filter(two_factor::owner_id.eq(owner_id).and(two_factor::firm_id.eq(firm_id)))
         .select(two_factor::secret)
-        .first(conn)
+        .limit_literal(1)
+        .get_result(conn)
         .optional()?;
     stored.map(|stored| keys.open(&stored, &binding(owner_id))).transpose()
 }

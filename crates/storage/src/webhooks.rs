@@ -1,5 +1,6 @@
 //! Webhook endpoints of a firm.
 
+use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -72,7 +73,8 @@ pub fn get(conn: &mut DbConnection, firm_id: &str, id: &str) -> StorageResult<En
     Ok(webhook_endpoints::table
         .filter(webhook_endpoints::firm_id.eq(firm_id).and(webhook_endpoints::id.eq(id)))
         .select(EndpointRow::as_select())
-        .first(conn)?)
+        .limit_literal(1)
+        .get_result(conn)?)
 }
 
 pub fn list(
@@ -85,7 +87,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(webhook_endpoints::id.gt(after));
     }
-    Ok(query.order(webhook_endpoints::id.asc()).limit(limit + 1).select(EndpointRow::as_select()).load(conn)?)
+    Ok(query.order(webhook_endpoints::id.asc()).select(EndpointRow::as_select()).limit_literal(limit + 1).load(conn)?)
 }
 
 /// The firm's enabled endpoints; the caller filters by event type.

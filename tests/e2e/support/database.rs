@@ -13,8 +13,13 @@ pub enum Backend {
     Postgres,
 }
 
+/// The default turns TLS off: libpq does TLS through OpenSSL, whose exit handler frees its
+/// state while a still-running thread (a listener, a pool's reaper) may be inside it, which
+/// crashes the test process after the last test passed. Loopback needs no TLS.
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+
 fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
 }
 
 /// Whether PostgreSQL tests run. Under CI they must: an unreachable server fails the run

@@ -165,6 +165,11 @@ impl TestApp {
         vestibule_app::audit_checkpoints::publish_due(&mut self.conn(), &key).expect("checkpoint pass")
     }
 
+    /// Statements the application's pools have run on this test's database so far.
+    pub fn statements(&self) -> u64 {
+        vestibule_storage::pool::statements_run(self.config.database_url.expose())
+    }
+
     pub fn conn(&self) -> PooledDb {
         self.pool.get().expect("database connection")
     }

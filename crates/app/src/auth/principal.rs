@@ -8,7 +8,8 @@ use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::scope::ApiScope;
-use vestibule_storage::{DbConnection, StorageError, StorageResult, api_keys, contacts, sessions, staff, write_tx};
+use vestibule_storage::sessions::SessionRow;
+use vestibule_storage::{DbConnection, api_keys, sessions, write_tx};
 
 use super::sign_in::portal_gate;
 use super::tokens::{AccessClaims, Audience};
@@ -22,23 +23,27 @@ use crate::secrets;
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 const AUDIT_USE_EVERY: Duration = Duration::hours(1);
 
-/// The principal a verified token of `audience` speaks for.
+/// The principal a verified token of `audience` speaks for: one lookup of the live session
+/// with its account (and, for a contact, one of the portal).
 #[tracing::instrument(skip_all, fields(audience = ?audience))]
 pub fn of_token(conn: &mut DbConnection, audience: Audience, claims: AccessClaims) -> AppResult<Principal> {
     let now = vestibule_storage::now();
-    let session = sessions::get_active(conn, &claims.sid, now)?;
-    if let Some(live) = &session
-        && live.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY)
-    {
-        sessions::touch(conn, &live.id, now)?;
-    }
+    let touch = |conn: &mut DbConnection, session: &SessionRow| -> AppResult<()> {
+        if session.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY) {
+            sessions::touch(conn, &session.id, now)?;
+        }
+        Ok(())
+    };
     match audience {
         Audience::Staff => {
-            let member = known(staff::get(conn, &claims.firm, &claims.sub))?;
-            let live = session.is_some_and(|s| s.staff_id.as_deref() == Some(member.id.as_str()));
-            if member.disabled_at.is_some() || !live {
+            let Some((session, member)) = sessions::active_of_staff(conn, &claims.sid, &claims.firm, &claims.sub, now)?
+            else {
+                return Err(AppError::invalid_token());
+            };
+            if member.disabled_at.is_some() {
                 return Err(AppError::invalid_token());
             }
+            touch(conn, &session)?;
             Ok(Principal::Staff(StaffPrincipal {
                 role: StaffRole::from_stored(&member.role).ok_or_else(|| anyhow::anyhow!("unknown stored role"))?,
                 portal_permission: member.portal_permission,
@@ -48,11 +53,15 @@ pub fn of_token(conn: &mut DbConnection, audience: Audience, claims: AccessClaim
             }))
         }
         Audience::Portal => {
-            let person = known(contacts::get(conn, &claims.firm, &claims.sub))?;
-            let live = session.is_some_and(|s| s.contact_id.as_deref() == Some(person.id.as_str()));
-            if person.disabled_at.is_some() || !live {
+            let Some((session, person)) =
+                sessions::active_of_contact(conn, &claims.sid, &claims.firm, &claims.sub, now)?
+            else {
+                return Err(AppError::invalid_token());
+            };
+            if person.disabled_at.is_some() {
                 return Err(AppError::invalid_token());
             }
+            touch(conn, &session)?;
             portal_gate(conn, &person.firm_id, &person.id)?;
             Ok(Principal::Contact(ContactPrincipal {
                 firm_id: FirmId::from_trusted(person.firm_id),
@@ -61,14 +70,6 @@ pub fn of_token(conn: &mut DbConnection, audience: Audience, claims: AccessClaim
             }))
         }
     }
-}
-
-/// A token whose account is gone is invalid; a database failure is still a server error.
-fn known<T>(found: StorageResult<T>) -> AppResult<T> {
-    found.map_err(|error| match error {
-        StorageError::NotFound => AppError::invalid_token(),
-        other => other.into(),
-    })
 }
 
 /// The integration behind an API key (`vsk_<key_id>_<secret>`). Its use is recorded now
