@@ -74,7 +74,6 @@ pub mod outbox;
 pub mod outstanding;
 pub mod payment_methods;
 pub mod payments;
-pub mod pool;
 pub mod portals;
 pub mod rate_limits;
 pub mod reminders;

@@ -167,7 +167,7 @@ impl TestApp {
 
     /// Statements the application's pools have run on this test's database so far.
     pub fn statements(&self) -> u64 {
-        vestibule_storage::pool::statements_run(self.config.database_url.expose())
+        vestibule_storage::db::statements_run(self.config.database_url.expose())
     }
 
     pub fn conn(&self) -> PooledDb {
