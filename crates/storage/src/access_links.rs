@@ -1,7 +1,6 @@
 //! Access links (seed 002), their short-lived sessions, downloads through them and the
 //! contact log of emails that carried them.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::access_link::{LinkStatus, MAX_FAILED_CODES};
@@ -10,6 +9,7 @@ use vestibule_domain::authz::MatterVisibility;
 use crate::db::DbConnection;
 use crate::documents::DocumentRow;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::{access_links, documents, link_downloads, link_emails, link_guards, link_sessions};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -2,7 +2,6 @@
 //! sequence number and hash; appending updates it first, which serialises appends per firm
 //! (a row lock on PostgreSQL, the write lock on SQLite) so the chain cannot fork.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::audit::{ChainedFields, GENESIS_HASH, chain_hash};
@@ -10,6 +9,7 @@ use vestibule_domain::ids::AuditEventId;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{audit_events, audit_heads};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,4 +1,3 @@
-use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -6,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::{client_assignees, client_emails, clients};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

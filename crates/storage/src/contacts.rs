@@ -1,10 +1,10 @@
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::clients::lower;
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::contacts;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -2,7 +2,6 @@
 //! they may see its matter (the rule of `matters::visible`); a contact sees their own
 //! conversations of the clients and matters their portal still grants.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -11,6 +10,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{conversation_reads, conversations, messages, portal_grants};
 
 pub const STAFF: &str = "staff";

@@ -1,11 +1,11 @@
 //! Password hashes and lockout state, shared by staff and contacts.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::credentials;
 
 #[derive(Debug, Clone, Queryable, Selectable)]

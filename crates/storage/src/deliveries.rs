@@ -1,6 +1,5 @@
 //! Deliveries: claiming due work safely across processes, and recording each attempt.
 
-use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -10,6 +9,7 @@ use vestibule_domain::ids::AttemptId;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::outbox::EventRow;
 // Defined by the outbox, which queues deliveries as pending; kept here too, where the rest of
 // a delivery's life is.

@@ -1,6 +1,5 @@
 //! Document requests, their items and the documents uploaded into them.
 
-use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -10,6 +9,7 @@ use vestibule_domain::authz::MatterVisibility;
 use crate::db::DbConnection;
 use crate::documents::DocumentRow;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{document_request_items, document_request_uploads, document_requests, documents};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,7 +1,6 @@
 //! Documents: what is known of a stored file. The bytes live in the blob store under
 //! `blob_key`; deleted documents keep their row (soft delete) and are hidden from reads.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -9,6 +8,7 @@ use vestibule_domain::scan::ScanStatus;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::{contacts, documents, download_receipts, pending_blobs, shares};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -1,6 +1,5 @@
 //! Files sent to a contact in one go (seed 000), and what became of each file.
 
-use crate::limit::LimitLiteral;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -9,6 +8,7 @@ use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{documents, download_receipts, file_transfer_files, file_transfers, signature_requests};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -1,9 +1,9 @@
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::firms;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,11 +1,11 @@
 //! Stored first responses of POST requests sent with an `Idempotency-Key`.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::idempotency_keys;
 
 #[derive(Debug, Clone, Queryable, Selectable)]

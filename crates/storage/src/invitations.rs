@@ -1,12 +1,12 @@
 //! Invitations to portals, and contacts' password resets: one-time tokens stored as digests.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::invitation::InvitationState;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{invitations, password_resets};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

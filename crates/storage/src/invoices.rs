@@ -1,6 +1,5 @@
 //! Invoices, for staff and for the portal contacts of their clients.
 
-use crate::limit::LimitLiteral;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -8,6 +7,7 @@ use vestibule_domain::payment::InvoiceStatus;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::invoices;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

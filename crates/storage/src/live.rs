@@ -1,13 +1,13 @@
 //! Live events: what open SSE streams are told, kept briefly so every instance can fan them
 //! out and a reconnecting stream can replay what it missed.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::ids::LiveEventId;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::live_events;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

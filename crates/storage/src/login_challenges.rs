@@ -1,12 +1,12 @@
 //! The challenge between the password step and the code step of a two-factor sign-in,
 //! stored by the SHA-256 of its token.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::login_challenges;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,4 +1,3 @@
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
@@ -6,6 +5,7 @@ use vestibule_domain::authz::MatterVisibility;
 use crate::clients::lower;
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::{matter_members, matters};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

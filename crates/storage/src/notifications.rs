@@ -1,12 +1,12 @@
 //! In-app notifications of staff members and portal contacts: the recipient is a kind
 //! (`staff` or `contact`, as in `live_events`) and an id.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::notifications;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,7 +1,6 @@
 //! The outbox: events and their deliveries, written in the caller's transaction. What
 //! happens to a delivery afterwards is in `deliveries`, which builds on this module.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use vestibule_domain::events::EventType;
@@ -10,6 +9,7 @@ use vestibule_domain::mail::Email;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{deliveries, outbox_events};
 use crate::webhooks;
 

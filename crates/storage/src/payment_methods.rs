@@ -2,12 +2,12 @@
 //! card tokens with their display fields, the "save a card" flows in progress, and the
 //! processor events already acted on. Never a card number.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{payment_customers, payment_methods, payment_setups, processor_events};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -1,13 +1,13 @@
 //! Payments, their allocations to invoices and their refunds. The invoice balance moves in
 //! the same statement that checks it, so concurrent payments can never overdraw one.
 
-use crate::limit::LimitLiteral;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use vestibule_domain::authz::MatterVisibility;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{card_charges, invoices, payment_allocations, payments, refunds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

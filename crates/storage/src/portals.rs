@@ -1,11 +1,11 @@
 //! Portals and their grants.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::{clients, contacts, matters, portal_grants, portals};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -2,13 +2,13 @@
 //! replaces its token. Presenting a token that was already used means it leaked, so the
 //! whole session is revoked.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::contacts::ContactRow;
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{contacts, refresh_tokens, sessions, staff};
 use crate::staff::StaffRow;
 

@@ -1,11 +1,11 @@
 //! Requests to sign documents, and the signatures (or refusals) that answer them.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::signature_requests;
 
 pub const PENDING: &str = "pending";

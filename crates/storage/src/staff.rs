@@ -1,9 +1,9 @@
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::staff;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

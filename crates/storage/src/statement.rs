@@ -1,7 +1,6 @@
 //! A client's account history: its issued invoices, the payments received and the refunds,
 //! in date order, one currency at a time, with what was owed before the page starts.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -11,6 +10,7 @@ use vestibule_domain::payment::StatementKind;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{invoices, payments, refunds};
 
 /// Who reads the statement decides which of the client's items it holds.

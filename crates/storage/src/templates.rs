@@ -1,11 +1,11 @@
 //! Firm-wide message templates.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::message_templates;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,12 +1,12 @@
 //! Authenticators (TOTP secrets) and recovery codes of staff and contacts. The secret is
 //! stored sealed (see `sealing`): `start` seals it, `secret_of` opens it, nothing else reads it.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StorageResult;
+use crate::limit::LimitLiteral;
 use crate::schema::{recovery_codes, two_factor};
 use crate::sealing::{self, SecretKeys};
 

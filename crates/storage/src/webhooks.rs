@@ -1,11 +1,11 @@
 //! Webhook endpoints of a firm.
 
-use crate::limit::LimitLiteral;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::{StorageError, StorageResult};
+use crate::limit::LimitLiteral;
 use crate::schema::webhook_endpoints;
 use crate::sealing::{self, SecretKeys};
 
