@@ -43,6 +43,8 @@ fmt:
 openapi:
 	cargo run --quiet -- openapi --output openapi/openapi.json
 
-# Optimised build; needs a few minutes the first time. Not part of CI: numbers, not verdicts.
+# Optimised build; needs about 15 minutes the first time. Not part of CI: numbers, not
+# verdicts (docs/performance.md). The release binary is built too, for its start and idle memory.
 bench:
-	cargo bench -p vestibule-tests --bench api --locked
+	cargo build --release --locked -p vestibule-server
+	VESTIBULE_BIN=$(CURDIR)/target/release/vestibule cargo bench -p vestibule-tests --bench api --locked

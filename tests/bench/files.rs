@@ -1,6 +1,7 @@
-//! Large files through the API against the blob store used directly: throughput, and how
-//! far the process's peak memory rises above where it started (it must not follow the
-//! file's size). Peak RSS is reset between runs through `/proc/self/clear_refs`.
+//! Large files through the API against the blob store used directly and against a raw copy
+//! into a file (written and synced, as the store does): throughput, and how far the
+//! process's peak memory rises above where it started (it must not follow the file's size).
+//! Peak RSS is reset between runs through `/proc/self/clear_refs`.
 
 use std::time::Instant;
 
@@ -38,13 +39,33 @@ fn peak_above(start: f64) -> f64 {
     status_kib("VmHWM:") as f64 / 1024.0 - start
 }
 
-fn report(what: &str, seconds: f64, peak: f64) {
-    let mib = (SIZE / (1024 * 1024)) as f64;
-    println!("{what:<44} {:>8.0} MiB/s {:>10.1} MiB peak above start", mib / seconds, peak);
+/// Prints the rate and returns it, in MiB/s.
+fn report(what: &str, seconds: f64, peak: f64) -> f64 {
+    let rate = (SIZE / (1024 * 1024)) as f64 / seconds;
+    println!("{what:<44} {rate:>8.0} MiB/s {peak:>10.1} MiB peak above start");
+    rate
+}
+
+/// The same chunks written to a file and synced: what an upload cannot beat.
+async fn raw_copy(dir: &std::path::Path) -> f64 {
+    use tokio::io::AsyncWriteExt;
+    let path = dir.join("raw-copy.bin");
+    let start = reset_peak();
+    let began = Instant::now();
+    let mut file = tokio::fs::File::create(&path).await.unwrap();
+    let mut body = chunks();
+    while let Some(chunk) = body.next().await {
+        file.write_all(&chunk.unwrap()).await.unwrap();
+    }
+    file.sync_all().await.unwrap();
+    let rate = report("raw copy into a file", began.elapsed().as_secs_f64(), peak_above(start));
+    tokio::fs::remove_file(&path).await.unwrap();
+    rate
 }
 
 pub async fn measure(app: &TestApp, token: &str, client_id: &str, store: &str) {
     let blobs = BlobStore::new(&vestibule_server::startup::blob_settings(&app.config)).unwrap();
+    let raw = raw_copy(&app.data_dir).await;
 
     let start = reset_peak();
     let began = Instant::now();
@@ -75,7 +96,8 @@ pub async fn measure(app: &TestApp, token: &str, client_id: &str, store: &str) {
         .unwrap();
     assert_eq!(response.status(), 201);
     let document: serde_json::Value = response.json().await.unwrap();
-    report(&format!("{store}: POST /v1/documents"), began.elapsed().as_secs_f64(), peak_above(start));
+    let upload = report(&format!("{store}: POST /v1/documents"), began.elapsed().as_secs_f64(), peak_above(start));
+    println!("{store}: upload = {:.2}× a raw copy", upload / raw);
 
     let start = reset_peak();
     let began = Instant::now();

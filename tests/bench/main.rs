@@ -1,37 +1,47 @@
 //! `make bench`: the real application over HTTP on loopback, as in the end-to-end suites,
-//! with a few thousand clients seeded. Reports latency percentiles and throughput per
-//! endpoint; list pages of 50 and 200 rows show whether the cost per row stays flat.
+//! beside a bare actix + diesel server (`baseline.rs`) on the same seeded database, on both
+//! backends. Each request's peak rate is printed beside the baseline's as a ratio, with the
+//! latency at the peak and at half of it; then the conversation list with long threads,
+//! large files against the blob store and a raw copy, and the release binary's start and
+//! idle memory. Numbers, not verdicts: nothing here fails on a slow result.
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::large_futures, dead_code)]
 
 #[path = "../e2e/support/mod.rs"]
 mod support;
 
+mod baseline;
 mod files;
+mod load;
+mod process;
+mod seed;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use load::{Compared, Make};
+use serde_json::json;
 use support::{Backend, TestApp};
-use vestibule_domain::ids::ClientId;
-use vestibule_storage::clients::{self, ClientRow};
 
 const CLIENTS: usize = 3_000;
-const REQUESTS: usize = 400;
-const CONCURRENCY: usize = 8;
 const EVENTS: usize = 2_000;
 const CONVERSATIONS: usize = 1_000;
 const MESSAGES_EACH: usize = 4;
+const LONG_THREADS: usize = 60;
+const LONG_THREAD_MESSAGES: usize = 5_000;
+const SMALL_FILE: usize = 64 * 1024;
+const WORKERS: &str = "2";
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if backend == Backend::Postgres && !support::database::postgres_available() {
+            println!("\nno PostgreSQL at TEST_DATABASE_URL: its half is skipped");
             continue;
         }
         run(backend).await;
     }
     large_files().await;
+    process::report().await;
 }
 
 /// A large file through both blob stores (the database hardly matters here: SQLite).
@@ -42,7 +52,7 @@ async fn large_files() {
     let s3_settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     for (store, overrides) in [("fs", Vec::new()), ("s3", s3_settings)] {
         let mut overrides = overrides;
-        overrides.push(("WORKERS", "2"));
+        overrides.push(("WORKERS", WORKERS));
         let app = TestApp::spawn_with(Backend::Sqlite, &overrides).await;
         let firm = app.firm("bench").await;
         app.patch("/v1/firm", &firm.owner_token, &json!({ "upload_limit_bytes": 1_u64 << 40 })).await;
@@ -51,130 +61,150 @@ async fn large_files() {
     }
 }
 
-async fn run(backend: Backend) {
-    let app =
-        TestApp::spawn_with(backend, &[("WORKERS", "2"), ("DATABASE_POOL_SIZE", "8"), ("DISPATCH_BATCH_SIZE", "64")])
-            .await;
-    let firm = app.firm("bench").await;
-    let seeded = Instant::now();
-    seed(&app, &firm.id, &firm.owner_id);
-    println!("\n{backend:?}: seeded {CLIENTS} clients in {:.1}s", seeded.elapsed().as_secs_f64());
-    println!("{:<34} {:>9} {:>9} {:>9} {:>10}", "endpoint", "p50 ms", "p95 ms", "p99 ms", "req/s");
-    let token = firm.owner_token.clone();
-    let some_client = app.get("/v1/clients?limit=1", &token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+/// Requests to `base`: a GET of `path`, or a POST of `body(n)` when given.
+fn requests(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<fn(usize) -> serde_json::Value>,
+) -> Make {
+    let (http, url, token) = (http.clone(), format!("{base}{path}"), token.map(str::to_owned));
+    Arc::new(move |n| {
+        let mut request = match body {
+            Some(body) => http.post(&url).json(&body(n)),
+            None => http.get(&url),
+        };
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        request
+    })
+}
 
-    measure(&app, "GET /v1/clients?limit=50", REQUESTS, |_| {
-        (Method::GET, "/v1/clients?limit=50".to_owned(), None, token.clone())
-    })
+fn reply(n: usize) -> serde_json::Value {
+    json!({ "body": format!("Reply {n}") })
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[("WORKERS", WORKERS), ("DATABASE_POOL_SIZE", "8"), ("DISPATCH_BATCH_SIZE", "64")],
+    )
     .await;
-    measure(&app, "GET /v1/clients?limit=200", REQUESTS, |_| {
-        (Method::GET, "/v1/clients?limit=200".to_owned(), None, token.clone())
-    })
-    .await;
-    measure(&app, "GET /v1/clients?q=client 12", REQUESTS, |_| {
-        (Method::GET, "/v1/clients?q=client%2012".to_owned(), None, token.clone())
-    })
-    .await;
-    measure(&app, "GET /v1/clients/{id}", REQUESTS, |_| {
-        (Method::GET, format!("/v1/clients/{some_client}"), None, token.clone())
-    })
-    .await;
-    measure(&app, "POST /v1/clients", REQUESTS, |n| {
+    let firm = app.firm("bench").await;
+    let token = firm.owner_token.as_str();
+    let seeded = Instant::now();
+    seed::clients(&mut app.conn(), &firm.id, &firm.owner_id, CLIENTS);
+    let client = app.get("/v1/clients?limit=1", token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let contact = app.contact(token, &client, "inbox@bench.test").await["id"].as_str().unwrap().to_owned();
+    // Replies need the contact to have a portal to be told of them in.
+    app.contact_token(&firm, &contact, "inbox@bench.test").await;
+    let parties =
+        seed::Parties { firm_id: &firm.id, owner_id: &firm.owner_id, client_id: &client, contact_id: &contact };
+    seed::short_threads(&mut app.conn(), &parties, CONVERSATIONS, MESSAGES_EACH);
+    println!(
+        "\n{backend:?}: {CLIENTS} clients, {CONVERSATIONS} conversations of {MESSAGES_EACH} messages, seeded in {:.1}s",
+        seeded.elapsed().as_secs_f64()
+    );
+    let conversation =
+        app.get("/v1/conversations?limit=1", token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let document = small_document(&app, token, &client).await;
+    let link_session = link_session(&app, token, &client).await;
+
+    let blobs = vestibule_blobs::BlobStore::new(&vestibule_server::startup::blob_settings(&app.config)).unwrap();
+    let scope = baseline::Scope { firm_id: firm.id.clone(), reader_id: firm.owner_id.clone() };
+    let pool = vestibule_server::startup::connect(&app.config).unwrap();
+    let bare = baseline::start(pool, blobs, scope, WORKERS.parse().unwrap());
+    let http = reqwest::Client::new();
+    let v1 = app.url("/v1");
+
+    load::header();
+    let cases: [(&str, String, String, Option<fn(usize) -> serde_json::Value>); 7] = [
+        ("`GET /v1/clients?limit=50`", "/clients?limit=50".into(), "/clients?limit=50".into(), None),
+        ("`GET /v1/clients/{id}`", format!("/clients/{client}"), format!("/clients/{client}"), None),
+        ("`GET /v1/conversations?limit=50`", "/conversations?limit=50".into(), "/conversations?limit=50".into(), None),
         (
-            Method::POST,
-            "/v1/clients".to_owned(),
-            Some(json!({ "kind": "person", "name": format!("New {n}"), "emails": [format!("new{n}@bench.test")] })),
-            token.clone(),
-        )
-    })
-    .await;
-    let login = json!({ "firm": "bench", "email": "owner@bench.test", "password": support::fixtures::PASSWORD });
-    measure(&app, "POST /v1/auth/login (argon2id)", 40, |_| {
-        (Method::POST, "/v1/auth/login".to_owned(), Some(login.clone()), String::new())
-    })
-    .await;
-    messaging(&app, &firm, &some_client).await;
+            "`GET …/messages?limit=50`",
+            format!("/conversations/{conversation}/messages?limit=50"),
+            format!("/conversations/{conversation}/messages?limit=50"),
+            None,
+        ),
+        (
+            "`POST …/messages`",
+            format!("/conversations/{conversation}/messages"),
+            format!("/conversations/{conversation}/messages"),
+            Some(reply),
+        ),
+        (
+            "`GET /v1/documents/{id}/content` (64 KiB)",
+            format!("/documents/{document}/content"),
+            format!("/documents/{document}/content"),
+            None,
+        ),
+        (
+            "`GET /v1/link/documents/{id}/content` (64 KiB)",
+            format!("/link/documents/{document}/content"),
+            format!("/documents/{document}/content"),
+            None,
+        ),
+    ];
+    let mut short_list = None;
+    for (name, path, bare_path, body) in cases {
+        let token = if path.starts_with("/link/") { link_session.as_str() } else { token };
+        let app_requests = requests(&http, &v1, &path, Some(token), body);
+        let bare_requests = requests(&http, &bare, &bare_path, None, body);
+        let compared = Compared::measure(name, &app_requests, Some(&bare_requests)).await;
+        if path.starts_with("/conversations?") {
+            short_list = Some(compared.app.rate);
+        }
+    }
+    long_threads(&app, short_list.unwrap_or(0.0)).await;
     dispatch_throughput(&app, &firm).await;
 }
 
-/// The inbox of a firm and of a portal contact with many conversations: each page is a
-/// fixed number of queries (rows, last messages, read positions, unread counts, names).
-async fn messaging(app: &TestApp, firm: &support::fixtures::Firm, client_id: &str) {
-    let contact = app.contact(&firm.owner_token, client_id, "inbox@bench.test").await;
-    let contact_id = contact["id"].as_str().unwrap().to_owned();
-    let contact_token = app.contact_token(firm, &contact_id, "inbox@bench.test").await;
-    let seeded = Instant::now();
-    seed_conversations(app, &firm.id, &firm.owner_id, client_id, &contact_id);
-    println!(
-        "seeded {CONVERSATIONS} conversations of {MESSAGES_EACH} messages in {:.1}s",
-        seeded.elapsed().as_secs_f64()
-    );
-    let token = firm.owner_token.clone();
-    let one = app.get("/v1/conversations?limit=1", &token).await.body["data"][0]["id"].as_str().unwrap().to_owned();
-    measure(app, "GET /v1/conversations?limit=50", REQUESTS, |_| {
-        (Method::GET, "/v1/conversations?limit=50".to_owned(), None, token.clone())
-    })
-    .await;
-    measure(app, "GET /v1/conversations?unread=true", REQUESTS, |_| {
-        (Method::GET, "/v1/conversations?unread=true&limit=50".to_owned(), None, token.clone())
-    })
-    .await;
-    measure(app, "GET /v1/portal/conversations", REQUESTS, |_| {
-        (Method::GET, "/v1/portal/conversations?limit=50".to_owned(), None, contact_token.clone())
-    })
-    .await;
-    measure(app, "POST /v1/conversations/{id}/messages", REQUESTS, |n| {
-        (
-            Method::POST,
-            format!("/v1/conversations/{one}/messages"),
-            Some(json!({ "body": format!("Reply {n}") })),
-            token.clone(),
-        )
-    })
-    .await;
+async fn small_document(app: &TestApp, token: &str, client: &str) -> String {
+    let path = format!("/v1/documents?client_id={client}&name=notice.pdf&visible_to_client=true");
+    let bytes: Vec<u8> = (0..SMALL_FILE).map(|n| (n % 251) as u8).collect();
+    let uploaded = app.send_raw(reqwest::Method::POST, &path, token, "application/octet-stream", bytes).await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    uploaded.id()
 }
 
-fn seed_conversations(app: &TestApp, firm_id: &str, owner_id: &str, client_id: &str, contact_id: &str) {
-    use vestibule_storage::conversations::{self, ConversationRow, MessageRow};
-    let mut conn = app.conn();
-    vestibule_storage::write_tx(&mut conn, |conn| {
-        for n in 0..CONVERSATIONS {
-            let row = ConversationRow {
-                id: vestibule_domain::ids::ConversationId::generate().into(),
-                firm_id: firm_id.to_owned(),
-                client_id: client_id.to_owned(),
-                matter_id: None,
-                contact_id: contact_id.to_owned(),
-                channel: None,
-                subject: format!("Conversation {n}"),
-                started_by_kind: conversations::STAFF.to_owned(),
-                started_by_id: owner_id.to_owned(),
-                last_message_id: String::new(),
-                last_staff_message_id: None,
-                last_contact_message_id: None,
-                created_at: vestibule_storage::now(),
-                staff_messages: 0,
-                contact_messages: 0,
-            };
-            conversations::insert(conn, &row)?;
-            for m in 0..MESSAGES_EACH {
-                let (kind, author) =
-                    if m % 2 == 0 { (conversations::STAFF, owner_id) } else { (conversations::CONTACT, contact_id) };
-                let message = MessageRow {
-                    id: vestibule_domain::ids::MessageId::generate().into(),
-                    firm_id: firm_id.to_owned(),
-                    conversation_id: row.id.clone(),
-                    author_kind: kind.to_owned(),
-                    author_id: author.to_owned(),
-                    body: format!("Message {m} of conversation {n}"),
-                    created_at: vestibule_storage::now(),
-                };
-                conversations::insert_message(conn, &message)?;
-            }
-        }
-        Ok::<_, vestibule_storage::StorageError>(())
-    })
-    .unwrap();
+/// A download link to the client's visible documents, opened with its code.
+async fn link_session(app: &TestApp, token: &str, client: &str) -> String {
+    let created = app.post("/v1/access-links", token, &json!({ "client_id": client, "kind": "download" })).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let url = created.body["access_link"]["url"].as_str().unwrap();
+    let link_token = url.rsplit('/').next().unwrap();
+    let code = json!({ "code": created.body["security_code"] });
+    let opened = app.call(reqwest::Method::POST, &format!("/v1/links/{link_token}/sessions"), None, Some(&code)).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    opened.body["token"].as_str().unwrap().to_owned()
+}
+
+/// The same conversation list in a firm whose threads hold thousands of messages: the rate
+/// must not follow the threads' length.
+async fn long_threads(app: &TestApp, short_rate: f64) {
+    let firm = app.firm("long").await;
+    let client = app.client(&firm.owner_token, "Long Threads").await["id"].as_str().unwrap().to_owned();
+    let contact = app.contact(&firm.owner_token, &client, "long@bench.test").await["id"].as_str().unwrap().to_owned();
+    let parties =
+        seed::Parties { firm_id: &firm.id, owner_id: &firm.owner_id, client_id: &client, contact_id: &contact };
+    let seeded = Instant::now();
+    seed::long_threads(&mut app.conn(), &parties, LONG_THREADS, LONG_THREAD_MESSAGES);
+    let seconds = seeded.elapsed().as_secs_f64();
+    let http = reqwest::Client::new();
+    let list = requests(&http, &app.url("/v1"), "/conversations?limit=50", Some(&firm.owner_token), None);
+    let long = load::peak(&list).await;
+    println!(
+        "\nconversation list, {LONG_THREADS} threads of {LONG_THREAD_MESSAGES} messages (seeded in {seconds:.0}s): \
+         {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms = {:.2}× the rate with {MESSAGES_EACH} messages per thread",
+        long.rate,
+        long.p50,
+        long.p99,
+        long.rate / short_rate
+    );
 }
 
 /// Events published straight into the outbox, delivered to a loopback receiver that answers
@@ -206,65 +236,5 @@ async fn dispatch_throughput(app: &TestApp, firm: &support::fixtures::Firm) {
         published.as_secs_f64(),
         (total - published).as_secs_f64(),
         EVENTS as f64 / (total - published).as_secs_f64()
-    );
-}
-
-fn seed(app: &TestApp, firm_id: &str, owner_id: &str) {
-    let mut conn = app.conn();
-    let now = vestibule_storage::now();
-    vestibule_storage::write_tx(&mut conn, |conn| {
-        for n in 0..CLIENTS {
-            let row = ClientRow {
-                id: ClientId::generate().into(),
-                firm_id: firm_id.to_owned(),
-                kind: "person".to_owned(),
-                name: format!("Client {n}"),
-                external_id: Some(format!("EXT-{n}")),
-                portal_inbox_folder_id: None,
-                owner_staff_id: Some(owner_id.to_owned()),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            clients::insert(
-                conn,
-                &row,
-                &[format!("c{n}@bench.test"), format!("c{n}@home.test")],
-                &[owner_id.to_owned()],
-            )?;
-        }
-        Ok::<_, vestibule_storage::StorageError>(())
-    })
-    .unwrap();
-}
-
-type Request = (Method, String, Option<Value>, String);
-
-/// Sends `count` requests, `CONCURRENCY` at a time, and prints the latency distribution.
-async fn measure(app: &TestApp, name: &str, count: usize, request: impl Fn(usize) -> Request) {
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = Vec::with_capacity(count);
-    let requests: Vec<Request> = (0..count).map(request).collect();
-    for chunk in requests.chunks(CONCURRENCY) {
-        let calls = chunk.iter().map(|(method, path, body, token)| {
-            let token = (!token.is_empty()).then_some(token.as_str());
-            async move {
-                let sent = Instant::now();
-                let reply = app.call(method.clone(), path, token, body.as_ref()).await;
-                assert!(reply.status.is_success(), "{name}: {} {}", reply.status, reply.body);
-                sent.elapsed()
-            }
-        });
-        latencies.extend(futures_util::future::join_all(calls).await);
-    }
-    let total = started.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
-    println!(
-        "{name:<34} {:>9.2} {:>9.2} {:>9.2} {:>10.0}",
-        at(0.5),
-        at(0.95),
-        at(0.99),
-        count as f64 / total.as_secs_f64()
     );
 }
