@@ -31,6 +31,9 @@ const LONG_THREAD_MESSAGES: usize = 5_000;
 const SMALL_FILE: usize = 64 * 1024;
 const WORKERS: &str = "2";
 
+/// A bench case: its name, the app's path, the baseline's path, and the body a POST sends.
+type Case = (&'static str, String, String, Option<fn(usize) -> serde_json::Value>);
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -120,7 +123,7 @@ async fn run(backend: Backend) {
     let v1 = app.url("/v1");
 
     load::header();
-    let cases: [(&str, String, String, Option<fn(usize) -> serde_json::Value>); 7] = [
+    let cases: [Case; 7] = [
         ("`GET /v1/clients?limit=50`", "/clients?limit=50".into(), "/clients?limit=50".into(), None),
         ("`GET /v1/clients/{id}`", format!("/clients/{client}"), format!("/clients/{client}"), None),
         ("`GET /v1/conversations?limit=50`", "/conversations?limit=50".into(), "/conversations?limit=50".into(), None),

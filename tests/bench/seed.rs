@@ -65,7 +65,7 @@ fn conversation(parties: &Parties<'_>, n: usize) -> ConversationRow {
 
 /// Staff and contact take turns, the staff member first.
 fn message(parties: &Parties<'_>, conversation_id: &str, conversation: usize, m: usize) -> MessageRow {
-    let (kind, author) = if m % 2 == 0 {
+    let (kind, author) = if m.is_multiple_of(2) {
         (conversations::STAFF, parties.owner_id)
     } else {
         (conversations::CONTACT, parties.contact_id)
