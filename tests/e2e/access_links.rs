@@ -133,6 +133,13 @@ on_both_backends! {
         assert_eq!(receipts.body[0]["via"], "access_link", "{}", receipts.body);
         assert_eq!(receipts.body[0]["access_link_id"], id);
         assert_eq!(receipts.body[0]["downloads"], 1);
+        for _ in 0..2 {
+            assert_eq!(bytes(&app, &format!("/v1/link/documents/{visible}/content"), &session).await.0, 200);
+        }
+        let receipts = app.get(&format!("/v1/documents/{visible}/receipts"), &firm.owner_token).await;
+        assert_eq!(receipts.body[0]["downloads"], 3, "the receipt counts every download");
+        let audited = format!("audit_events WHERE action = 'document.downloaded' AND target_id = '{visible}' AND actor_id = '{id}'");
+        assert_eq!(app.count(&audited), 1, "one visit in the audit log");
         let document = app.get(&format!("/v1/documents/{visible}"), &firm.owner_token).await;
         assert!(document.body["first_client_download_at"].is_string(), "the confirmation icon turns green");
         let untouched = app.get(&format!("/v1/documents/{second}"), &firm.owner_token).await;

@@ -1,8 +1,10 @@
 //! What a link session opens: the documents of the work that the firm made visible to the
 //! client (download links), each download recorded for the firm; or uploads into the work
-//! (upload links), counted against the link's limit. Every use touches the link, which also
-//! takes its row lock, so counting work runs one request at a time.
+//! (upload links), counted against the link's limit. An upload touches the link, which also
+//! takes its row lock, so counting work runs one request at a time; reading notes the use
+//! once a minute, so that a list is no write and a download one short one (its receipt).
 
+use chrono::NaiveDateTime;
 use serde_json::json;
 use vestibule_domain::access_link::LinkUse;
 use vestibule_domain::audit::ActorKind;
@@ -11,6 +13,7 @@ use vestibule_domain::events::EventType;
 use vestibule_domain::ids::{DocumentId, FolderId};
 use vestibule_domain::mail::{self, Email};
 use vestibule_domain::scan::ScanStatus;
+use vestibule_domain::usage;
 use vestibule_storage::access_links::{self, Link};
 use vestibule_storage::documents::DocumentRow;
 use vestibule_storage::{DbConnection, firms, write_tx};
@@ -35,6 +38,11 @@ fn touch(conn: &mut DbConnection, link: &Link) -> AppResult<()> {
     Ok(access_links::touch(conn, &link.row.id, vestibule_storage::now())?)
 }
 
+/// Whether a read is to write the link's `last_accessed_at`.
+fn touch_due(link: &Link, now: NaiveDateTime) -> bool {
+    usage::due(link.row.last_accessed_at, now, usage::TOUCH_EVERY)
+}
+
 #[tracing::instrument(skip(conn, link), fields(link = %link.row.id))]
 pub fn list(
     conn: &mut DbConnection,
@@ -43,12 +51,12 @@ pub fn list(
     page: &Page,
 ) -> AppResult<Listed<DocumentRow>> {
     allowed(link, LinkUse::ReadDocuments)?;
-    write_tx(conn, |conn| {
-        touch(conn, link)?;
-        let folder = folder.map(FolderId::as_str);
-        let rows = access_links::documents(conn, &link.row, folder, page.after.as_deref(), page.limit)?;
-        Ok(Listed::finish(page, rows, |r| r.id.clone()))
-    })
+    if touch_due(link, vestibule_storage::now()) {
+        write_tx(conn, |conn| touch(conn, link))?;
+    }
+    let folder = folder.map(FolderId::as_str);
+    let rows = access_links::documents(conn, &link.row, folder, page.after.as_deref(), page.limit)?;
+    Ok(Listed::finish(page, rows, |r| r.id.clone()))
 }
 
 /// "Download All": the visible documents (of one folder, if asked), at most `limit`; each
@@ -62,6 +70,7 @@ pub fn archive(
     limit: usize,
 ) -> AppResult<Vec<DocumentRow>> {
     allowed(link, LinkUse::ReadDocuments)?;
+    let now = vestibule_storage::now();
     write_tx(conn, |conn| {
         touch(conn, link)?;
         let folder = folder.map(FolderId::as_str);
@@ -71,7 +80,7 @@ pub fn archive(
         }
         let rows = scanning::only_downloadable(rows);
         for row in &rows {
-            access_links::record_download(conn, row, &link.row.id)?;
+            access_links::record_download(conn, row, &link.row.id, now)?;
         }
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let entry = Entry::success("document.archive_downloaded", "access_link", &link.row.id)
@@ -92,18 +101,27 @@ pub fn download(
     counts: impl FnOnce(&DocumentRow) -> bool,
 ) -> AppResult<DocumentRow> {
     allowed(link, LinkUse::ReadDocuments)?;
-    write_tx(conn, |conn| {
-        touch(conn, link)?;
-        let row = access_links::document(conn, &link.row, id.as_str())?;
-        scanning::downloadable(&row)?;
-        if counts(&row) {
-            access_links::record_download(conn, &row, &link.row.id)?;
-            let entry = Entry::success("document.downloaded", "document", &row.id)
-                .with_details(json!({ "access_link_id": link.row.id }));
-            by_link(conn, origin, link, entry)?;
-        }
-        Ok(row)
-    })
+    let row = access_links::document(conn, &link.row, id.as_str())?;
+    scanning::downloadable(&row)?;
+    let now = vestibule_storage::now();
+    let (counted, touching) = (counts(&row), touch_due(link, now));
+    if counted || touching {
+        write_tx(conn, |conn| {
+            if touching {
+                touch(conn, link)?;
+            }
+            if counted {
+                let before = access_links::record_download(conn, &row, &link.row.id, now)?;
+                if usage::due(before, now, usage::DOWNLOAD_VISIT) {
+                    let entry = Entry::success("document.downloaded", "document", &row.id)
+                        .with_details(json!({ "access_link_id": link.row.id }));
+                    by_link(conn, origin, link, entry)?;
+                }
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+    Ok(row)
 }
 
 /// How much an upload through the link may bring, checked before any byte is read.

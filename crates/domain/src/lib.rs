@@ -51,5 +51,6 @@ pub mod signature;
 pub mod signature_certificate;
 pub mod template;
 pub mod text;
+pub mod usage;
 
 pub use error::{FieldError, ValidationErrors};

@@ -319,25 +319,43 @@ pub fn uploads(conn: &mut DbConnection, link: &LinkRow) -> StorageResult<i64> {
         .get_result(conn)?)
 }
 
-/// Counts a download through the link, keeping the first and last time.
-pub fn record_download(conn: &mut DbConnection, document: &DocumentRow, link_id: &str) -> StorageResult<()> {
-    let now = crate::now();
-    let updated = diesel::update(link_downloads::table.find((document.id.as_str(), link_id)))
-        .set((link_downloads::last_at.eq(now), link_downloads::downloads.eq(link_downloads::downloads + 1)))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(link_downloads::table)
-            .values((
-                link_downloads::document_id.eq(&document.id),
-                link_downloads::access_link_id.eq(link_id),
-                link_downloads::firm_id.eq(&document.firm_id),
-                link_downloads::first_at.eq(now),
-                link_downloads::last_at.eq(now),
-                link_downloads::downloads.eq(1_i64),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+/// Counts a download through the link at `at`, keeping the first and last time; returns the
+/// last time before this one, if the link downloaded the document before. One upsert, so two
+/// first downloads at once both count.
+pub fn record_download(
+    conn: &mut DbConnection,
+    document: &DocumentRow,
+    link_id: &str,
+    at: NaiveDateTime,
+) -> StorageResult<Option<NaiveDateTime>> {
+    use diesel::upsert::excluded;
+    let before = link_downloads::table
+        .find((document.id.as_str(), link_id))
+        .select(link_downloads::last_at)
+        .get_result(conn)
+        .optional()?;
+    let upsert = diesel::insert_into(link_downloads::table)
+        .values((
+            link_downloads::document_id.eq(&document.id),
+            link_downloads::access_link_id.eq(link_id),
+            link_downloads::firm_id.eq(&document.firm_id),
+            link_downloads::first_at.eq(at),
+            link_downloads::last_at.eq(at),
+            link_downloads::downloads.eq(1_i64),
+        ))
+        .on_conflict((link_downloads::document_id, link_downloads::access_link_id))
+        .do_update()
+        .set((
+            link_downloads::last_at.eq(excluded(link_downloads::last_at)),
+            link_downloads::downloads.eq(link_downloads::downloads + 1),
+        ));
+    // `ON CONFLICT` is a dialect feature, which the two-backend connection does not declare;
+    // each backend has it.
+    match conn {
+        DbConnection::Postgres(pg) => upsert.execute(pg)?,
+        DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
+    };
+    Ok(before)
 }
 
 /// One link's downloads of a document.

@@ -1,13 +1,13 @@
 //! The principal behind a verified access token or a presented API key: the account must
 //! still be enabled and its session live, a contact's portal usable.
 
-use chrono::Duration;
 use subtle::ConstantTimeEq;
 use vestibule_domain::audit::ActorKind;
 use vestibule_domain::ids::{ApiKeyId, ContactId, FirmId, SessionId, StaffId};
 use vestibule_domain::principal::{ContactPrincipal, IntegrationPrincipal, Principal, StaffPrincipal};
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::scope::ApiScope;
+use vestibule_domain::usage;
 use vestibule_storage::sessions::SessionRow;
 use vestibule_storage::{DbConnection, api_keys, sessions, write_tx};
 
@@ -18,18 +18,13 @@ use crate::context::Origin;
 use crate::error::{AppError, AppResult};
 use crate::secrets;
 
-/// How often a key's or a session's `last_used_at` is written, and how often its use is audited: every
-/// request would turn reads into writes and flood the audit log.
-const TOUCH_EVERY: Duration = Duration::minutes(1);
-const AUDIT_USE_EVERY: Duration = Duration::hours(1);
-
 /// The principal a verified token of `audience` speaks for: one lookup of the live session
 /// with its account (and, for a contact, one of the portal).
 #[tracing::instrument(skip_all, fields(audience = ?audience))]
 pub fn of_token(conn: &mut DbConnection, audience: Audience, claims: AccessClaims) -> AppResult<Principal> {
     let now = vestibule_storage::now();
     let touch = |conn: &mut DbConnection, session: &SessionRow| -> AppResult<()> {
-        if session.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY) {
+        if usage::due(session.last_used_at, now, usage::TOUCH_EVERY) {
             sessions::touch(conn, &session.id, now)?;
         }
         Ok(())
@@ -82,11 +77,10 @@ pub fn of_api_key(conn: &mut DbConnection, origin: &Origin, key_id: &str, secret
         return Err(AppError::invalid_token());
     }
     let now = vestibule_storage::now();
-    let since_use = key.last_used_at.map(|last| now - last);
-    if since_use.is_none_or(|elapsed| elapsed >= TOUCH_EVERY) {
+    if usage::due(key.last_used_at, now, usage::TOUCH_EVERY) {
         write_tx(conn, |conn| {
             api_keys::touch(conn, &key.id, now)?;
-            if since_use.is_none_or(|elapsed| elapsed >= AUDIT_USE_EVERY) {
+            if usage::due(key.last_used_at, now, usage::AUDIT_KEY_USE_EVERY) {
                 let entry = Entry::success("api_key.used", "api_key", &key.id);
                 audit::record_as(conn, origin, &key.firm_id, ActorKind::ApiKey, Some(&key.id), entry)?;
             }

@@ -7,8 +7,10 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use vestibule_app::auth::tokens::{AccessClaims, Audience, TokenKeys, TokenUse};
-use vestibule_app::{Context, auth, secrets};
+use vestibule_app::{AppResult, Context, auth, secrets};
+use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::principal::{ContactPrincipal, Principal, StaffPrincipal};
+use vestibule_storage::DbConnection;
 
 use crate::audit::Origin;
 use crate::db;
@@ -19,25 +21,100 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
-/// An authenticated caller as the use cases take it: principal, origin and settings.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Context);
-
+/// An authenticated caller as the use cases take it: principal, origin and settings. The
+/// extractor checks the credential's form and the token's signature; the database half (a
+/// live session, an enabled account, a usable portal, an API key's secret) runs on the
+/// handler's connection, in its one blocking hop ([`Caller::call`]).
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+#[derive(Debug)]
+pub struct Caller {
+    credential: Credential,
+    origin: vestibule_app::Origin,
+    settings: std::sync::Arc<vestibule_app::Settings>,
+    /// What the principal must be allowed, checked once it is resolved.
+    required: Option<Action>,
+}
+
+#[derive(Debug)]
+enum Credential {
+    /// Resolved earlier in this request (by middleware).
+    Known(Principal),
+    Token(Audience, AccessClaims),
+    ApiKey {
+        key_id: String,
+        secret: String,
+    },
+}
+
+impl Caller {
+    /// Refuses (403) a principal that may not do `action`, before the use case runs.
+    pub fn must(mut self, action: Action) -> Self {
+        self.required = Some(action);
+        self
+    }
+
+    /// The use cases' context, resolved on `conn`.
+    pub fn resolve_on(self, conn: &mut DbConnection) -> AppResult<Context> {
+        let principal = match self.credential {
+            Credential::Known(principal) => principal,
+            Credential::Token(audience, claims) => auth::principal::of_token(conn, audience, claims)?,
+            Credential::ApiKey { key_id, secret } => auth::principal::of_api_key(conn, &self.origin, &key_id, &secret)?,
+        };
+        if let Some(action) = self.required {
+            authorize(&principal, action)?;
+        }
+        Ok(Context { principal, origin: self.origin, settings: self.settings })
+    }
+
+    /// Runs a use case for this caller in one blocking hop: the principal is resolved on the
+    /// use case's connection first, so it costs no hop and no checkout of its own.
+    pub async fn call<T, F>(self, state: &AppState, use_case: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection, &Context) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        db::call(state, move |conn| {
+            let ctx = self.resolve_on(conn)?;
+            use_case(conn, &ctx)
+        })
+        .await
+    }
+
+    /// The context in a hop of its own, for handlers that decide something before their
+    /// use case runs.
+    pub async fn context(self, state: &AppState) -> Result<Context, ApiError> {
+        db::call(state, move |conn| self.resolve_on(conn)).await
+    }
+}
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Fut<Self>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let principal = resolve(&req).await?;
-            let state =
-                req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            Ok(Caller(Context { principal, origin: Origin::of(&req).0, settings: state.settings.app.clone() }))
-        })
+        std::future::ready(caller(req))
     }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+    let known = req.extensions().get::<Principal>().cloned();
+    let credential = match known {
+        Some(principal) => Credential::Known(principal),
+        None => credential(state, &bearer(req)?)?,
+    };
+    Ok(Caller { credential, origin: Origin::of(req).0, settings: state.settings.app.clone(), required: None })
+}
+
+/// What a bearer token claims, checked as far as it can be without the database.
+fn credential(state: &AppState, token: &str) -> Result<Credential, ApiError> {
+    if let Some((key_id, secret)) = secrets::parse_api_key(token) {
+        return Ok(Credential::ApiKey { key_id, secret: secret.to_owned() });
+    }
+    let audience = TokenKeys::peek_audience(token).ok_or_else(ApiError::invalid_token)?;
+    let claims = state.keys.verify(token, TokenUse::Access, audience)?;
+    Ok(Credential::Token(audience, claims))
 }
 
 impl FromRequest for Authenticated {
@@ -92,16 +169,13 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
         return Ok(principal.clone());
     }
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-    let token = bearer(req)?;
-    let principal = if let Some((key_id, secret)) = secrets::parse_api_key(&token) {
-        let secret = secret.to_owned();
-        let origin = Origin::of(req).0;
-        db::call(state, move |conn| auth::principal::of_api_key(conn, &origin, &key_id, &secret)).await?
-    } else {
-        let audience = TokenKeys::peek_audience(&token).ok_or_else(ApiError::invalid_token)?;
-        let claims = state.keys.verify(&token, TokenUse::Access, audience)?;
-        of_claims(state, audience, claims).await?
-    };
+    let credential = credential(state, &bearer(req)?)?;
+    let origin = Origin::of(req).0;
+    let settings = state.settings.app.clone();
+    let principal = db::call(state, move |conn| {
+        Ok(Caller { credential, origin, settings, required: None }.resolve_on(conn)?.principal)
+    })
+    .await?;
     req.extensions_mut().insert(principal.clone());
     Ok(principal)
 }
@@ -111,7 +185,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
 pub async fn resolve_ticket(state: &AppState, ticket: &str) -> Result<Principal, ApiError> {
     let audience = TokenKeys::peek_audience(ticket).ok_or_else(ApiError::invalid_token)?;
     let claims = state.keys.verify(ticket, TokenUse::LiveTicket, audience)?;
-    of_claims(state, audience, claims).await
+    db::call(state, move |conn| auth::principal::of_token(conn, audience, claims)).await
 }
 
 pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
@@ -122,9 +196,4 @@ pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         return Err(ApiError::invalid_token());
     }
     Ok(token.trim().to_owned())
-}
-
-/// The principal of a verified token, checked against its account, session and portal.
-async fn of_claims(state: &AppState, audience: Audience, claims: AccessClaims) -> Result<Principal, ApiError> {
-    db::call(state, move |conn| auth::principal::of_token(conn, audience, claims)).await
 }

@@ -11,13 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::access_links::{self, AccessLinkUpdate, NewAccessLink, WithCode, upload_only, url_of};
 use vestibule_domain::access_link::{LinkKind, LinkStatus};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{AccessLinkId, ClientId, FolderId, MatterId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::{Link, LinkFilter};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, Query, nullable};
@@ -244,13 +243,15 @@ fn with_code(state: &AppState, WithCode { link, code }: WithCode) -> (AccessLink
 #[post("/access-links")]
 pub async fn create_access_link(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateAccessLink>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let new = body.command()?;
     let links = state.links.clone();
-    let made = db::call(&state, move |conn| access_links::create(conn, &ctx, &links, new)).await?;
+    let made = caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| access_links::create(conn, ctx, &links, new))
+        .await?;
     let (body, version) = with_code(&state, made);
     Ok(shown_once(with_etag(created(format!("/v1/access-links/{}", body.access_link.id), &body), version)))
 }
@@ -265,11 +266,10 @@ pub async fn create_access_link(
 #[get("/access-links")]
 pub async fn list_access_links(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<AccessLinkListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AccessLink>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = LinkFilter {
@@ -277,7 +277,10 @@ pub async fn list_access_links(
         matter_id: query.matter_id.map(String::from),
         kind: query.kind.map(|k| k.as_str().to_owned()),
     };
-    let listed = db::call(&state, move |conn| access_links::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| access_links::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, |l| present(&state, l))))
 }
 
@@ -291,11 +294,11 @@ pub async fn list_access_links(
 #[get("/access-links/{access_link_id}")]
 pub async fn get_access_link(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let link = db::call(&state, move |conn| access_links::get(conn, &ctx, &id)).await?;
+    let link = caller.call(&state, move |conn, ctx| access_links::get(conn, ctx, &id)).await?;
     Ok(answer(&state, link))
 }
 
@@ -315,15 +318,17 @@ pub async fn get_access_link(
 pub async fn update_access_link(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
     ApiJson(body): ApiJson<UpdateAccessLink>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let update = body.command()?;
     let id = path.into_inner();
-    let link = db::call(&state, move |conn| access_links::update(conn, &ctx, &id, expected, update)).await?;
+    let link = caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| access_links::update(conn, ctx, &id, expected, update))
+        .await?;
     Ok(answer(&state, link))
 }
 
@@ -341,12 +346,12 @@ pub async fn update_access_link(
 #[post("/access-links/{access_link_id}/code")]
 pub async fn regenerate_access_link_code(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let links = state.links.clone();
-    let made = db::call(&state, move |conn| access_links::regenerate_code(conn, &ctx, &links, &id)).await?;
+    let made = caller.call(&state, move |conn, ctx| access_links::regenerate_code(conn, ctx, &links, &id)).await?;
     let (body, version) = with_code(&state, made);
     Ok(shown_once(with_etag(HttpResponse::Ok().json(body), version)))
 }
@@ -364,12 +369,12 @@ pub async fn regenerate_access_link_code(
 #[post("/access-links/{access_link_id}/url")]
 pub async fn regenerate_access_link_url(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let links = state.links.clone();
-    let link = db::call(&state, move |conn| access_links::regenerate_url(conn, &ctx, &links, &id)).await?;
+    let link = caller.call(&state, move |conn, ctx| access_links::regenerate_url(conn, ctx, &links, &id)).await?;
     Ok(shown_once(answer(&state, link)))
 }
 
@@ -385,12 +390,14 @@ pub async fn regenerate_access_link_url(
 pub async fn delete_access_link(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::call(&state, move |conn| access_links::delete(conn, &ctx, &id, expected)).await?;
+    caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| access_links::delete(conn, ctx, &id, expected))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::api_keys;
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ApiKeyId, StaffId};
 use vestibule_domain::scope::ApiScope;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::api_keys::ApiKeyRow;
 
 use crate::auth::principal::{Caller, StaffUser};
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -95,14 +94,16 @@ pub struct ApiKeyListQuery {
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<ApiKeyListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<ApiKey>>, ApiError> {
-    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let page = page.page()?;
     let include_revoked = query.include_revoked;
-    let listed = db::call(&state, move |conn| api_keys::list(conn, &ctx, include_revoked, &page)).await?;
+    let listed = caller
+        .must(Action::ManageApiKeys)
+        .call(&state, move |conn, ctx| api_keys::list(conn, ctx, include_revoked, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, ApiKey::from)))
 }
 
@@ -121,10 +122,9 @@ pub async fn list_api_keys(
 pub async fn create_api_key(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let mut errors = ValidationErrors::default();
     let name = errors.check("/name", text::required(&body.name, 100));
     if body.scopes.is_empty() {
@@ -132,7 +132,10 @@ pub async fn create_api_key(
     }
     errors.into_result()?;
     let (name, scopes) = (name.unwrap_or_default(), body.scopes);
-    let created_key = db::call(&state, move |conn| api_keys::create(conn, &ctx, name, scopes)).await?;
+    let created_key = caller
+        .must(Action::ManageApiKeys)
+        .call(&state, move |conn, ctx| api_keys::create(conn, ctx, name, scopes))
+        .await?;
     let location = format!("/v1/api-keys/{}", created_key.row.id);
     let body = CreatedApiKey { secret: created_key.secret, key: created_key.row.into() };
     let mut response = created(location, &body);
@@ -151,12 +154,13 @@ pub async fn create_api_key(
 pub async fn get_api_key(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ApiKeyId>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
-    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| api_keys::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(
+        caller.must(Action::ManageApiKeys).call(&state, move |conn, ctx| api_keys::get(conn, ctx, &id)).await?.into(),
+    ))
 }
 
 /// Revokes a key: requests with it fail from now on.
@@ -170,10 +174,15 @@ pub async fn get_api_key(
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ApiKeyId>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
-    authorize(&ctx.principal, Action::ManageApiKeys)?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| api_keys::revoke(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::ManageApiKeys)
+            .call(&state, move |conn, ctx| api_keys::revoke(conn, ctx, &id))
+            .await?
+            .into(),
+    ))
 }

@@ -7,12 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::{audit_checkpoints, audit_log};
 use vestibule_domain::audit::{ActorKind, Outcome};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::AuditEventId;
 use vestibule_storage::audit::{AuditEventRow, AuditFilter, Verification};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::Query;
 use crate::pagination::{PageQuery, Paginated};
@@ -152,14 +151,16 @@ impl From<Verification> for ChainVerification {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<AuditListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<AuditEvent>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadAudit)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
-    let listed = db::call(&state, move |conn| audit_log::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadAudit)
+        .call(&state, move |conn, ctx| audit_log::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, AuditEvent::from)))
 }
 
@@ -173,9 +174,9 @@ pub async fn list_audit_events(
 #[get("/audit-events/verification")]
 pub async fn verify_audit_chain(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<ChainVerification>, ApiError> {
-    Ok(web::Json(db::call(&state, move |conn| audit_log::verify(conn, &ctx)).await?.into()))
+    Ok(web::Json(caller.call(&state, audit_log::verify).await?.into()))
 }
 
 /// The public key that signs the audit chain's checkpoints (`audit.checkpoint` events), to
@@ -188,7 +189,8 @@ pub async fn verify_audit_chain(
 #[get("/audit-events/checkpoint-key")]
 pub async fn audit_checkpoint_key(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<CheckpointKey>, ApiError> {
+    let ctx = caller.context(&state).await?;
     Ok(web::Json(audit_checkpoints::public_key(&ctx, &state.checkpoint_key)?.into()))
 }

@@ -71,12 +71,8 @@ pub async fn refresh_staff_token(
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
-pub async fn logout_staff(
-    state: web::Data<AppState>,
-    _: StaffUser,
-    Caller(ctx): Caller,
-) -> Result<HttpResponse, ApiError> {
-    db::call(&state, move |conn| auth::sign_in::logout(conn, &ctx)).await?;
+pub async fn logout_staff(state: web::Data<AppState>, _: StaffUser, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.call(&state, auth::sign_in::logout).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -124,11 +120,11 @@ pub struct ChangePassword {
 pub async fn change_my_password(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let new_password = NewPassword::parse(&body.new_password).map_err(|e| ApiError::from(e.at("/new_password")))?;
     let current = body.current_password;
-    db::call(&state, move |conn| auth::sign_in::change_password(conn, &ctx, &current, &new_password)).await?;
+    caller.call(&state, move |conn, ctx| auth::sign_in::change_password(conn, ctx, &current, &new_password)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

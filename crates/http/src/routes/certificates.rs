@@ -11,7 +11,6 @@ use vestibule_domain::signature_certificate::Certificate;
 use vestibule_storage::signature_certificates::CertificateRow;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::download::{PdfDownload, pdf_attachment};
 use crate::error::ApiError;
 use crate::problem::{Conflict, Forbidden, InternalError, NotFound, Unauthorized};
@@ -44,11 +43,11 @@ fn pdf_of(row: CertificateRow) -> HttpResponse {
 #[get("/signature-requests/{signature_request_id}/certificate")]
 pub async fn signature_certificate(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    Ok(json_of(db::call(&state, move |conn| certificates::for_staff(conn, &ctx, &id)).await?))
+    Ok(json_of(caller.call(&state, move |conn, ctx| certificates::for_staff(conn, ctx, &id)).await?))
 }
 
 /// The certificate of completion of a signed or declined request, as PDF (409
@@ -62,11 +61,11 @@ pub async fn signature_certificate(
 #[get("/signature-requests/{signature_request_id}/certificate.pdf")]
 pub async fn signature_certificate_pdf(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    Ok(pdf_of(db::call(&state, move |conn| certificates::for_staff(conn, &ctx, &id)).await?))
+    Ok(pdf_of(caller.call(&state, move |conn, ctx| certificates::for_staff(conn, ctx, &id)).await?))
 }
 
 /// The certificate of completion of one of the contact's answered requests, as JSON.
@@ -79,11 +78,11 @@ pub async fn signature_certificate_pdf(
 #[get("/portal/signature-requests/{signature_request_id}/certificate")]
 pub async fn my_signature_certificate(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    Ok(json_of(db::call(&state, move |conn| certificates::for_signer(conn, &ctx, &id)).await?))
+    Ok(json_of(caller.call(&state, move |conn, ctx| certificates::for_signer(conn, ctx, &id)).await?))
 }
 
 /// The certificate of completion of one of the contact's answered requests, as PDF.
@@ -96,9 +95,9 @@ pub async fn my_signature_certificate(
 #[get("/portal/signature-requests/{signature_request_id}/certificate.pdf")]
 pub async fn my_signature_certificate_pdf(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    Ok(pdf_of(db::call(&state, move |conn| certificates::for_signer(conn, &ctx, &id)).await?))
+    Ok(pdf_of(caller.call(&state, move |conn, ctx| certificates::for_signer(conn, ctx, &id)).await?))
 }

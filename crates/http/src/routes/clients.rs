@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::clients::{self, ClientUpdate, MAX_EMAILS, NewClient};
 use vestibule_app::upsert::Upserted;
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::{ClientId, FolderId, StaffId};
 use vestibule_domain::roles::ClientKind;
@@ -16,7 +16,6 @@ use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::clients::{ClientFilter, ClientRecord};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, Query, nullable};
@@ -68,13 +67,13 @@ pub struct ClientOutstanding {
 #[get("/clients/{client_id}/outstanding")]
 pub async fn get_client_outstanding(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
 ) -> Result<web::Json<ClientOutstanding>, ApiError> {
     let id = path.into_inner();
     let counted = {
         let id = id.clone();
-        db::call(&state, move |conn| vestibule_app::outstanding::of_client(conn, &ctx, &id)).await?
+        caller.call(&state, move |conn, ctx| vestibule_app::outstanding::of_client(conn, ctx, &id)).await?
     };
     Ok(web::Json(ClientOutstanding {
         client_id: id,
@@ -270,13 +269,13 @@ fn answer(mut status: HttpResponseBuilder, record: ClientRecord) -> HttpResponse
 #[get("/clients")]
 pub async fn list_clients(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<ClientListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Client>>, ApiError> {
     let page = page.page()?;
     let filter = query.into_inner().filter();
-    let listed = db::call(&state, move |conn| clients::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller.call(&state, move |conn, ctx| clients::list(conn, ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, Client::from)))
 }
 
@@ -293,12 +292,12 @@ pub async fn list_clients(
 #[post("/clients")]
 pub async fn create_client(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteClients)?;
     let new = body.command()?;
-    let record = db::call(&state, move |conn| clients::create(conn, &ctx, new)).await?;
+    let record =
+        caller.must(Action::WriteClients).call(&state, move |conn, ctx| clients::create(conn, ctx, new)).await?;
     let mut status = HttpResponse::Created();
     status.insert_header((LOCATION, format!("/v1/clients/{}", record.row.id)));
     Ok(answer(status, record))
@@ -314,11 +313,11 @@ pub async fn create_client(
 #[get("/clients/{client_id}")]
 pub async fn get_client(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| clients::get(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| clients::get(conn, ctx, &id)).await?;
     Ok(answer(HttpResponse::Ok(), record))
 }
 
@@ -339,15 +338,17 @@ pub async fn get_client(
 pub async fn update_client(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
     ApiJson(body): ApiJson<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteClients)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
     let update = body.command()?;
-    let record = db::call(&state, move |conn| clients::update(conn, &ctx, &id, expected, update)).await?;
+    let record = caller
+        .must(Action::WriteClients)
+        .call(&state, move |conn, ctx| clients::update(conn, ctx, &id, expected, update))
+        .await?;
     Ok(answer(HttpResponse::Ok(), record))
 }
 
@@ -365,13 +366,12 @@ pub async fn update_client(
 pub async fn delete_client(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteClients)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::call(&state, move |conn| clients::delete(conn, &ctx, &id, expected)).await?;
+    caller.must(Action::WriteClients).call(&state, move |conn, ctx| clients::delete(conn, ctx, &id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -391,14 +391,16 @@ pub async fn delete_client(
 #[put("/clients/external/{external_id}")]
 pub async fn upsert_client(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteClients)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let upserted = db::call(&state, move |conn| clients::upsert(conn, &ctx, &external_id, new)).await?;
+    let upserted = caller
+        .must(Action::WriteClients)
+        .call(&state, move |conn, ctx| clients::upsert(conn, ctx, &external_id, new))
+        .await?;
     Ok(match upserted {
         Upserted::Created(record) => {
             let mut status = HttpResponse::Created();

@@ -5,13 +5,12 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::contacts::{self, ContactPatch, NewContact, Of};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ClientId, ContactId, OfficeId, StaffId};
 use vestibule_domain::{ValidationErrors, email, text};
 use vestibule_storage::contacts::ContactFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
@@ -144,14 +143,16 @@ impl ContactListQuery {
 #[get("/contacts")]
 pub async fn list_contacts(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<ContactListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Contact>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadContacts)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
-    let listed = db::call(&state, move |conn| contacts::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadContacts)
+        .call(&state, move |conn, ctx| contacts::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Contact::from)))
 }
 
@@ -168,12 +169,12 @@ pub async fn list_contacts(
 #[post("/contacts")]
 pub async fn create_contact(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateContact>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteContacts)?;
     let new = body.command()?;
-    let row = db::call(&state, move |conn| contacts::create(conn, &ctx, new)).await?;
+    let row =
+        caller.must(Action::WriteContacts).call(&state, move |conn, ctx| contacts::create(conn, ctx, new)).await?;
     Ok(created(format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }
 
@@ -187,11 +188,11 @@ pub async fn create_contact(
 #[get("/contacts/{contact_id}")]
 pub async fn get_contact(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ContactId>,
 ) -> Result<web::Json<Contact>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| contacts::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| contacts::get(conn, ctx, &id)).await?.into()))
 }
 
 /// Change a contact.
@@ -208,13 +209,18 @@ pub async fn get_contact(
 #[patch("/contacts/{contact_id}")]
 pub async fn update_contact(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ContactId>,
     ApiJson(body): ApiJson<UpdateContact>,
 ) -> Result<web::Json<Contact>, ApiError> {
-    authorize(&ctx.principal, Action::WriteContacts)?;
     let (id, patch) = (path.into_inner(), body.patch());
-    Ok(web::Json(db::call(&state, move |conn| contacts::update(conn, &ctx, &id, patch)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::WriteContacts)
+            .call(&state, move |conn, ctx| contacts::update(conn, ctx, &id, patch))
+            .await?
+            .into(),
+    ))
 }
 
 /// Delete a contact.
@@ -227,11 +233,11 @@ pub async fn update_contact(
 #[delete("/contacts/{contact_id}")]
 pub async fn delete_contact(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| contacts::delete(conn, &ctx, &id)).await?;
+    caller.call(&state, move |conn, ctx| contacts::delete(conn, ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -250,14 +256,16 @@ pub async fn delete_contact(
 #[put("/contacts/external/{external_id}")]
 pub async fn upsert_contact(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateContact>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteContacts)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) =
-        db::call(&state, move |conn| contacts::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
+    let (row, was_created) = caller
+        .must(Action::WriteContacts)
+        .call(&state, move |conn, ctx| contacts::upsert(conn, ctx, &external_id, new))
+        .await?
+        .into_parts();
     Ok(upserted(was_created, format!("/v1/contacts/{}", row.id), &Contact::from(row)))
 }

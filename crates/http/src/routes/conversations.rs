@@ -13,7 +13,6 @@ use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::conversations::ConversationFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -124,14 +123,16 @@ impl Reply {
 #[get("/conversations")]
 pub async fn list_conversations(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<ConversationListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Conversation>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadMessages)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
-    let listed = db::call(&state, move |conn| conversations::list(conn, &ctx, Side::Firm, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadMessages)
+        .call(&state, move |conn, ctx| conversations::list(conn, ctx, Side::Firm, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Conversation::from)))
 }
 
@@ -151,12 +152,12 @@ pub async fn list_conversations(
 #[post("/conversations")]
 pub async fn start_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<StartConversation>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::SendMessages)?;
     let new = body.command()?;
-    let started = db::call(&state, move |conn| conversations::start(conn, &ctx, new)).await?;
+    let started =
+        caller.must(Action::SendMessages).call(&state, move |conn, ctx| conversations::start(conn, ctx, new)).await?;
     Ok(view::started(Side::Firm, started))
 }
 
@@ -170,12 +171,14 @@ pub async fn start_conversation(
 #[get("/conversations/{conversation_id}")]
 pub async fn get_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
 ) -> Result<web::Json<Conversation>, ApiError> {
-    authorize(&ctx.principal, Action::ReadMessages)?;
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| conversations::get(conn, &ctx, Side::Firm, &id)).await?;
+    let record = caller
+        .must(Action::ReadMessages)
+        .call(&state, move |conn, ctx| conversations::get(conn, ctx, Side::Firm, &id))
+        .await?;
     Ok(web::Json(record.into()))
 }
 
@@ -189,14 +192,16 @@ pub async fn get_conversation(
 #[get("/conversations/{conversation_id}/messages")]
 pub async fn list_messages(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Message>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadMessages)?;
     let page = page.page()?;
     let id = path.into_inner();
-    let listed = db::call(&state, move |conn| conversations::messages(conn, &ctx, Side::Firm, &id, &page)).await?;
+    let listed = caller
+        .must(Action::ReadMessages)
+        .call(&state, move |conn, ctx| conversations::messages(conn, ctx, Side::Firm, &id, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Message::from)))
 }
 
@@ -215,10 +220,11 @@ pub async fn list_messages(
 #[post("/conversations/{conversation_id}/messages")]
 pub async fn reply_to_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<Reply>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     authorize(&ctx.principal, Action::SendMessages)?;
     view::reply(&state, ctx, Side::Firm, path.into_inner(), body.command()?).await
 }
@@ -237,10 +243,11 @@ pub async fn reply_to_conversation(
 #[post("/conversations/{conversation_id}/read")]
 pub async fn mark_conversation_read(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     // Reading is a person's state; an integration has none to keep.
     authorize(&ctx.principal, Action::SendMessages)?;
     view::mark_read(&state, ctx, Side::Firm, path.into_inner(), body).await

@@ -7,13 +7,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::document_requests::{self, NewItem, NewRequest};
 use vestibule_domain::ValidationErrors;
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::document_request::{self as rules, RequestStatus};
 use vestibule_domain::ids::{ClientId, ContactId, DocumentRequestId, FolderId, MatterId, RequestItemId};
 use vestibule_storage::document_requests::RequestFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -130,12 +129,14 @@ pub struct ReturnItem {
 #[post("/document-requests")]
 pub async fn create_document_request(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateDocumentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::RequestDocuments)?;
     let command = body.command()?;
-    let record = db::call(&state, move |conn| document_requests::create(conn, &ctx, command)).await?;
+    let record = caller
+        .must(Action::RequestDocuments)
+        .call(&state, move |conn, ctx| document_requests::create(conn, ctx, command))
+        .await?;
     let location = format!("/v1/document-requests/{}", record.row.id);
     Ok(created(location, &DocumentRequest::for_staff(record)))
 }
@@ -150,7 +151,7 @@ pub async fn create_document_request(
 #[get("/document-requests")]
 pub async fn list_document_requests(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<DocumentRequestQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<DocumentRequest>>, ApiError> {
@@ -162,7 +163,7 @@ pub async fn list_document_requests(
         contact_id: query.contact_id.map(String::from),
         status: query.status.map(|s| s.as_str().to_owned()),
     };
-    let listed = db::call(&state, move |conn| document_requests::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller.call(&state, move |conn, ctx| document_requests::list(conn, ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, DocumentRequest::for_staff)))
 }
 
@@ -176,11 +177,11 @@ pub async fn list_document_requests(
 #[get("/document-requests/{document_request_id}")]
 pub async fn get_document_request(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentRequestId>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| document_requests::get(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| document_requests::get(conn, ctx, &id)).await?;
     Ok(web::Json(DocumentRequest::for_staff(record)))
 }
 
@@ -195,11 +196,11 @@ pub async fn get_document_request(
 #[post("/document-requests/{document_request_id}/cancel")]
 pub async fn cancel_document_request(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentRequestId>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| document_requests::cancel(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| document_requests::cancel(conn, ctx, &id)).await?;
     Ok(web::Json(DocumentRequest::for_staff(record)))
 }
 
@@ -215,11 +216,11 @@ pub async fn cancel_document_request(
 #[post("/document-requests/{document_request_id}/remind")]
 pub async fn remind_document_request(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentRequestId>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| document_requests::remind(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| document_requests::remind(conn, ctx, &id)).await?;
     Ok(web::Json(DocumentRequest::for_staff(record)))
 }
 
@@ -234,11 +235,11 @@ pub async fn remind_document_request(
 #[post("/document-requests/{document_request_id}/items/{item_id}/accept")]
 pub async fn accept_request_item(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(DocumentRequestId, RequestItemId)>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
     let (id, item) = path.into_inner();
-    let record = db::call(&state, move |conn| document_requests::accept_item(conn, &ctx, &id, &item)).await?;
+    let record = caller.call(&state, move |conn, ctx| document_requests::accept_item(conn, ctx, &id, &item)).await?;
     Ok(web::Json(DocumentRequest::for_staff(record)))
 }
 
@@ -257,12 +258,13 @@ pub async fn accept_request_item(
 #[post("/document-requests/{document_request_id}/items/{item_id}/return")]
 pub async fn return_request_item(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(DocumentRequestId, RequestItemId)>,
     ApiJson(body): ApiJson<ReturnItem>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
     let reason = rules::return_reason(&body.reason).map_err(|e| ApiError::Validation(e.at("/reason").into()))?;
     let (id, item) = path.into_inner();
-    let record = db::call(&state, move |conn| document_requests::return_item(conn, &ctx, &id, &item, &reason)).await?;
+    let record =
+        caller.call(&state, move |conn, ctx| document_requests::return_item(conn, ctx, &id, &item, &reason)).await?;
     Ok(web::Json(DocumentRequest::for_staff(record)))
 }

@@ -179,10 +179,11 @@ pub struct VisibilitySet {
 pub async fn upload_document(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     authorize(&ctx.principal, Action::WriteDocuments)?;
     let query = query.into_inner();
     upload::require_name(&req, query.name.as_deref())?;
@@ -233,14 +234,16 @@ pub async fn upload_document(
 #[get("/documents")]
 pub async fn list_documents(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<DocumentListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Document>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let filter = list_filter(query.into_inner());
-    let listed = db::call(&state, move |conn| documents::list(conn, &ctx, Audience::Firm, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| documents::list(conn, ctx, Audience::Firm, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Document::from)))
 }
 
@@ -275,9 +278,10 @@ fn list_filter(query: DocumentListQuery) -> DocumentFilter {
 #[get("/documents/archive")]
 pub async fn download_archive(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<DocumentListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     authorize(&ctx.principal, Action::ReadDocuments)?;
     download::archive(&state, ctx, Audience::Firm, list_filter(query.into_inner())).await
 }
@@ -292,11 +296,11 @@ pub async fn download_archive(
 #[get("/documents/{document_id}")]
 pub async fn get_document(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| documents::get(conn, &ctx, Audience::Firm, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| documents::get(conn, ctx, Audience::Firm, &id)).await?;
     let version = record.row.version;
     Ok(with_etag(HttpResponse::Ok().json(Document::from(record)), version))
 }
@@ -312,11 +316,11 @@ pub async fn get_document(
 #[get("/documents/{document_id}/receipts")]
 pub async fn list_download_receipts(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<web::Json<Vec<DownloadReceipt>>, ApiError> {
     let id = path.into_inner();
-    let receipts = db::call(&state, move |conn| documents::receipts(conn, &ctx, &id)).await?;
+    let receipts = caller.call(&state, move |conn, ctx| documents::receipts(conn, ctx, &id)).await?;
     Ok(web::Json(receipts.into_iter().map(DownloadReceipt::from).collect()))
 }
 
@@ -335,11 +339,10 @@ pub async fn list_download_receipts(
 pub async fn update_document(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
     ApiJson(body): ApiJson<UpdateDocument>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let mut errors = ValidationErrors::default();
     let name =
@@ -347,7 +350,10 @@ pub async fn update_document(
     errors.into_result()?;
     let changes = DocumentChanges { name, folder: body.folder_id, visible_to_client: body.visible_to_client };
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| documents::update(conn, &ctx, &id, expected, changes)).await?;
+    let record = caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| documents::update(conn, ctx, &id, expected, changes))
+        .await?;
     let version = record.row.version;
     Ok(with_etag(HttpResponse::Ok().json(Document::from(record)), version))
 }
@@ -364,13 +370,15 @@ pub async fn update_document(
 pub async fn delete_document(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::call(&state, move |conn| documents::delete(conn, &ctx, &id, expected)).await?;
+    caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| documents::delete(conn, ctx, &id, expected))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -387,16 +395,17 @@ pub async fn delete_document(
 #[post("/documents/visibility")]
 pub async fn set_documents_visibility(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<SetVisibility>,
 ) -> Result<web::Json<VisibilitySet>, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     if body.document_ids.is_empty() || body.document_ids.len() > BULK_LIMIT {
         return Err(ApiError::field("/document_ids", "out_of_range", format!("give 1–{BULK_LIMIT} documents")));
     }
     let SetVisibility { document_ids, visible_to_client } = body;
-    let changed =
-        db::call(&state, move |conn| documents::set_visibility(conn, &ctx, &document_ids, visible_to_client)).await?;
+    let changed = caller
+        .must(Action::WriteDocuments)
+        .call(&state, move |conn, ctx| documents::set_visibility(conn, ctx, &document_ids, visible_to_client))
+        .await?;
     Ok(web::Json(VisibilitySet { changed }))
 }
 
@@ -411,12 +420,12 @@ pub async fn set_documents_visibility(
 #[post("/documents/{document_id}/rescan")]
 pub async fn rescan_document(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ManageQuarantine)?;
     let id = path.into_inner();
-    let row = db::call(&state, move |conn| scanning::rescan(conn, &ctx, &id)).await?;
+    let row =
+        caller.must(Action::ManageQuarantine).call(&state, move |conn, ctx| scanning::rescan(conn, ctx, &id)).await?;
     Ok(HttpResponse::Accepted().json(Document::from(row)))
 }
 
@@ -435,9 +444,10 @@ pub async fn rescan_document(
 pub async fn download_document(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     authorize(&ctx.principal, Action::ReadDocuments)?;
     download::document(&req, &state, ctx, Audience::Firm, path.into_inner()).await
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::messaging;
 use vestibule_app::transfers::{self, Transfer};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FileTransferId, FolderId, MatterId, MessageId, PortalId,
     SignatureRequestId, StaffId,
@@ -23,7 +23,6 @@ use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::file_transfers::TransferFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -250,12 +249,12 @@ impl SendFiles {
 #[post("/file-transfers")]
 pub async fn send_files(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<SendFiles>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ShareDocuments)?;
     let command = body.command()?;
-    let sent = db::call(&state, move |conn| transfers::send(conn, &ctx, &command)).await?;
+    let sent =
+        caller.must(Action::ShareDocuments).call(&state, move |conn, ctx| transfers::send(conn, ctx, &command)).await?;
     let sent =
         SentFiles { transfer: sent.transfer.into(), portal: sent.portal.into(), portal_created: sent.portal_created };
     Ok(created(format!("/v1/file-transfers/{}", sent.transfer.id), &sent))
@@ -271,11 +270,10 @@ pub async fn send_files(
 #[get("/file-transfers")]
 pub async fn list_file_transfers(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<FileTransferListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<FileTransfer>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = TransferFilter {
@@ -284,7 +282,10 @@ pub async fn list_file_transfers(
         matter_id: query.matter_id.map(String::from),
         from_staff_id: query.from_staff_id.map(String::from),
     };
-    let listed = db::call(&state, move |conn| transfers::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| transfers::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, FileTransfer::from)))
 }
 
@@ -298,9 +299,9 @@ pub async fn list_file_transfers(
 #[get("/file-transfers/{file_transfer_id}")]
 pub async fn get_file_transfer(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<FileTransferId>,
 ) -> Result<web::Json<FileTransfer>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| transfers::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| transfers::get(conn, ctx, &id)).await?.into()))
 }

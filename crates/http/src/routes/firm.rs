@@ -4,14 +4,13 @@ use actix_web::{get, patch, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use vestibule_app::firm::{self, FirmUpdate};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::payment::MemberPaymentAccess;
 use vestibule_domain::reminder::ReminderPolicy;
 use vestibule_domain::roles::ThreadNotificationPolicy;
 use vestibule_domain::{FieldError, ValidationErrors, text};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::problem::{
@@ -94,8 +93,8 @@ impl UpdateFirm {
 /// The caller's firm.
 #[utoipa::path(tag = "firm", responses((status = 200, body = Firm), Unauthorized, Forbidden, InternalError), security(("bearer" = [])))]
 #[get("/firm")]
-pub async fn get_firm(state: web::Data<AppState>, Caller(ctx): Caller) -> Result<web::Json<Firm>, ApiError> {
-    let row = db::call(&state, move |conn| firm::get(conn, &ctx)).await?;
+pub async fn get_firm(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Firm>, ApiError> {
+    let row = caller.call(&state, firm::get).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -109,11 +108,10 @@ pub async fn get_firm(state: web::Data<AppState>, Caller(ctx): Caller) -> Result
 #[patch("/firm")]
 pub async fn update_firm(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<UpdateFirm>,
 ) -> Result<web::Json<Firm>, ApiError> {
-    authorize(&ctx.principal, Action::UpdateFirm)?;
     let update = body.command()?;
-    let row = db::call(&state, move |conn| firm::update(conn, &ctx, update)).await?;
+    let row = caller.must(Action::UpdateFirm).call(&state, move |conn, ctx| firm::update(conn, ctx, update)).await?;
     Ok(web::Json(row.into()))
 }

@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::folders::{self, FolderChanges, NewFolder};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ClientId, FolderId, MatterId};
 use vestibule_domain::text;
 use vestibule_storage::folders::{FolderFilter, FolderRow};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
@@ -99,11 +98,10 @@ pub struct FolderListQuery {
 #[get("/folders")]
 pub async fn list_folders(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<FolderListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Folder>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let parent_id = match (query.parent_id, query.top_level) {
@@ -116,7 +114,10 @@ pub async fn list_folders(
         matter_id: query.matter_id.map(String::from),
         parent_id,
     };
-    let listed = db::call(&state, move |conn| folders::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| folders::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Folder::from)))
 }
 
@@ -133,13 +134,13 @@ pub async fn list_folders(
 #[post("/folders")]
 pub async fn create_folder(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateFolder>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let name = text::required(&body.name, 120).map_err(|e| ApiError::from(e.at("/name")))?;
     let new = NewFolder { name, parent: body.parent_id, client: body.client_id, matter: body.matter_id };
-    let row = db::call(&state, move |conn| folders::create(conn, &ctx, new)).await?;
+    let row =
+        caller.must(Action::WriteDocuments).call(&state, move |conn, ctx| folders::create(conn, ctx, new)).await?;
     Ok(created(format!("/v1/folders/{}", row.id), &Folder::from(row)))
 }
 
@@ -153,11 +154,11 @@ pub async fn create_folder(
 #[get("/folders/{folder_id}")]
 pub async fn get_folder(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<FolderId>,
 ) -> Result<web::Json<Folder>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| folders::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| folders::get(conn, ctx, &id)).await?.into()))
 }
 
 /// Renames or moves a folder within its client or matter (not into itself or below).
@@ -174,16 +175,21 @@ pub async fn get_folder(
 #[patch("/folders/{folder_id}")]
 pub async fn update_folder(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<FolderId>,
     ApiJson(body): ApiJson<UpdateFolder>,
 ) -> Result<web::Json<Folder>, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let name =
         body.name.as_deref().map(|n| text::required(n, 120)).transpose().map_err(|e| ApiError::from(e.at("/name")))?;
     let changes = FolderChanges { name, parent: body.parent_id };
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| folders::update(conn, &ctx, &id, changes)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::WriteDocuments)
+            .call(&state, move |conn, ctx| folders::update(conn, ctx, &id, changes))
+            .await?
+            .into(),
+    ))
 }
 
 /// Deletes an empty folder: 409 `folder_not_empty` while it holds folders or documents.
@@ -196,11 +202,10 @@ pub async fn update_folder(
 #[delete("/folders/{folder_id}")]
 pub async fn delete_folder(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<FolderId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteDocuments)?;
     let id = path.into_inner();
-    db::call(&state, move |conn| folders::delete(conn, &ctx, &id)).await?;
+    caller.must(Action::WriteDocuments).call(&state, move |conn, ctx| folders::delete(conn, ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

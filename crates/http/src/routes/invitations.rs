@@ -147,10 +147,11 @@ impl CreateInvitation {
 #[get("/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<InvitationListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invitation>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admin(&ctx)?;
     let page = page.page()?;
     let query = query.into_inner();
@@ -176,9 +177,10 @@ pub async fn list_invitations(
 #[post("/invitations")]
 pub async fn create_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateInvitation>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     admin(&ctx)?;
     let (client_id, whom) = body.command()?;
     let invitation = db::call(&state, move |conn| invitations::create(conn, &ctx, &client_id, whom)).await?;
@@ -199,9 +201,10 @@ fn answer(invitation: InvitationRow) -> HttpResponse {
 #[get("/invitations/{invitation_id}")]
 pub async fn get_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvitationId>,
 ) -> Result<web::Json<Invitation>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admin(&ctx)?;
     let id = path.into_inner();
     Ok(web::Json(db::call(&state, move |conn| invitations::get(conn, &ctx, &id)).await?.into()))
@@ -218,9 +221,10 @@ pub async fn get_invitation(
 #[post("/invitations/{invitation_id}/resend")]
 pub async fn resend_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     admin(&ctx)?;
     let id = path.into_inner();
     Ok(answer(db::call(&state, move |conn| invitations::resend(conn, &ctx, &id)).await?))
@@ -236,9 +240,10 @@ pub async fn resend_invitation(
 #[post("/invitations/{invitation_id}/revoke")]
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvitationId>,
 ) -> Result<web::Json<Invitation>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admin(&ctx)?;
     let id = path.into_inner();
     Ok(web::Json(db::call(&state, move |conn| invitations::revoke(conn, &ctx, &id)).await?.into()))

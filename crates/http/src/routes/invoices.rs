@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::invoices::{self, InvoiceEmail, NewInvoice};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::email::parse_recipients;
 use vestibule_domain::ids::{ClientId, InvoiceId, MatterId};
 use vestibule_domain::payment::InvoiceStatus;
@@ -15,7 +15,6 @@ use vestibule_domain::{FieldError, ValidationErrors, money, text};
 use vestibule_storage::invoices::InvoiceFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -136,11 +135,10 @@ impl CreateInvoice {
 #[get("/invoices")]
 pub async fn list_invoices(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<InvoiceListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Invoice>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadInvoices)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = InvoiceFilter {
@@ -149,7 +147,10 @@ pub async fn list_invoices(
         status: query.status,
         today: chrono::Utc::now().date_naive(),
     };
-    let listed = db::call(&state, move |conn| invoices::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadInvoices)
+        .call(&state, move |conn, ctx| invoices::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Invoice::from)))
 }
 
@@ -166,12 +167,12 @@ pub async fn list_invoices(
 #[post("/invoices")]
 pub async fn create_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteInvoices)?;
     let new = body.command()?;
-    let row = db::call(&state, move |conn| invoices::create(conn, &ctx, new)).await?;
+    let row =
+        caller.must(Action::WriteInvoices).call(&state, move |conn, ctx| invoices::create(conn, ctx, new)).await?;
     Ok(created(format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 
@@ -185,12 +186,13 @@ pub async fn create_invoice(
 #[get("/invoices/{invoice_id}")]
 pub async fn get_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvoiceId>,
 ) -> Result<web::Json<Invoice>, ApiError> {
-    authorize(&ctx.principal, Action::ReadInvoices)?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| invoices::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(
+        caller.must(Action::ReadInvoices).call(&state, move |conn, ctx| invoices::get(conn, ctx, &id)).await?.into(),
+    ))
 }
 
 /// Creates or replaces the invoice with this `external_id` (201 created, 200 existed).
@@ -208,15 +210,17 @@ pub async fn get_invoice(
 #[put("/invoices/external/{external_id}")]
 pub async fn upsert_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteInvoices)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) =
-        db::call(&state, move |conn| invoices::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
+    let (row, was_created) = caller
+        .must(Action::WriteInvoices)
+        .call(&state, move |conn, ctx| invoices::upsert(conn, ctx, &external_id, new))
+        .await?
+        .into_parts();
     Ok(upserted(was_created, format!("/v1/invoices/{}", row.id), &Invoice::from(row)))
 }
 
@@ -254,14 +258,16 @@ impl EmailInvoice {
 #[post("/invoices/{invoice_id}/email")]
 pub async fn email_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvoiceId>,
     ApiJson(body): ApiJson<EmailInvoice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteInvoices)?;
     let email = body.command()?;
     let id = path.into_inner();
-    let emailed = db::call(&state, move |conn| invoices::email(conn, &ctx, &id, email)).await?;
+    let emailed = caller
+        .must(Action::WriteInvoices)
+        .call(&state, move |conn, ctx| invoices::email(conn, ctx, &id, email))
+        .await?;
     let invoices::Emailed { to, cc, bcc, invited } = emailed;
     Ok(HttpResponse::Accepted().json(EmailedInvoice { to, cc, bcc, invited }))
 }

@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vestibule_app::link_emails::{self, NewLinkEmail};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{AccessLinkId, ContactId, DocumentId, LinkEmailId};
 use vestibule_domain::{FieldError, ValidationErrors, text};
 use vestibule_storage::access_links::LinkEmailRow;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -122,15 +121,17 @@ impl SendLinkEmail {
 #[post("/access-links/{access_link_id}/emails")]
 pub async fn email_access_link(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
     ApiJson(body): ApiJson<SendLinkEmail>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::SendMessages)?;
     let email = body.command()?;
     let id = path.into_inner();
     let links = state.links.clone();
-    let entry = db::call(&state, move |conn| link_emails::send(conn, &ctx, &links, &id, email)).await?;
+    let entry = caller
+        .must(Action::SendMessages)
+        .call(&state, move |conn, ctx| link_emails::send(conn, ctx, &links, &id, email))
+        .await?;
     let location = format!("/v1/access-links/{}/emails/{}", entry.access_link_id, entry.id);
     Ok(created(location, &LinkEmail::from(entry)))
 }
@@ -145,14 +146,16 @@ pub async fn email_access_link(
 #[get("/access-links/{access_link_id}/emails")]
 pub async fn list_access_link_emails(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<AccessLinkId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<LinkEmail>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let id = path.into_inner();
-    let listed = db::call(&state, move |conn| link_emails::list(conn, &ctx, &id, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| link_emails::list(conn, ctx, &id, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, LinkEmail::from)))
 }
 
@@ -166,10 +169,10 @@ pub async fn list_access_link_emails(
 #[get("/access-links/{access_link_id}/emails/{link_email_id}")]
 pub async fn get_access_link_email(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(AccessLinkId, LinkEmailId)>,
 ) -> Result<web::Json<LinkEmail>, ApiError> {
     let (link_id, id) = path.into_inner();
-    let row = db::call(&state, move |conn| link_emails::get(conn, &ctx, &link_id, &id)).await?;
+    let row = caller.call(&state, move |conn, ctx| link_emails::get(conn, ctx, &link_id, &id)).await?;
     Ok(web::Json(row.into()))
 }

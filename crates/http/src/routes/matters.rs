@@ -7,14 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::matters::{self, MatterUpdate, NewMatter};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ClientId, MatterId, StaffId};
 use vestibule_domain::roles::MatterRole;
 use vestibule_domain::{ValidationErrors, email, text};
 use vestibule_storage::matters::{MatterFilter, MatterRow, MemberRow};
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::etag::{if_match, with_etag};
 use crate::json::{ApiJson, Query, nullable};
@@ -213,14 +212,16 @@ fn ok(row: MatterRow) -> HttpResponse {
 #[get("/matters")]
 pub async fn list_matters(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<MatterListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Matter>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadMatters)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
-    let listed = db::call(&state, move |conn| matters::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadMatters)
+        .call(&state, move |conn, ctx| matters::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Matter::from)))
 }
 
@@ -237,12 +238,11 @@ pub async fn list_matters(
 #[post("/matters")]
 pub async fn create_matter(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteMatters)?;
     let new = body.command()?;
-    let row = db::call(&state, move |conn| matters::create(conn, &ctx, new)).await?;
+    let row = caller.must(Action::WriteMatters).call(&state, move |conn, ctx| matters::create(conn, ctx, new)).await?;
     let version = row.version;
     Ok(with_etag(created(format!("/v1/matters/{}", row.id), &Matter::from(row)), version))
 }
@@ -257,11 +257,11 @@ pub async fn create_matter(
 #[get("/matters/{matter_id}")]
 pub async fn get_matter(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<MatterId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    Ok(ok(db::call(&state, move |conn| matters::get(conn, &ctx, &id)).await?))
+    Ok(ok(caller.call(&state, move |conn, ctx| matters::get(conn, ctx, &id)).await?))
 }
 
 /// Changes a matter. `If-Match` guards against lost updates (412).
@@ -280,15 +280,17 @@ pub async fn get_matter(
 pub async fn update_matter(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<MatterId>,
     ApiJson(body): ApiJson<UpdateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteMatters)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
     let update = body.command()?;
-    Ok(ok(db::call(&state, move |conn| matters::update(conn, &ctx, &id, expected, update)).await?))
+    Ok(ok(caller
+        .must(Action::WriteMatters)
+        .call(&state, move |conn, ctx| matters::update(conn, ctx, &id, expected, update))
+        .await?))
 }
 
 /// Delete a matter.
@@ -305,13 +307,12 @@ pub async fn update_matter(
 pub async fn delete_matter(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<MatterId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteMatters)?;
     let expected = if_match(&req)?;
     let id = path.into_inner();
-    db::call(&state, move |conn| matters::delete(conn, &ctx, &id, expected)).await?;
+    caller.must(Action::WriteMatters).call(&state, move |conn, ctx| matters::delete(conn, ctx, &id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -330,15 +331,17 @@ pub async fn delete_matter(
 #[put("/matters/external/{external_id}")]
 pub async fn upsert_matter(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<CreateMatter>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::WriteMatters)?;
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
-    let (row, was_created) =
-        db::call(&state, move |conn| matters::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
+    let (row, was_created) = caller
+        .must(Action::WriteMatters)
+        .call(&state, move |conn, ctx| matters::upsert(conn, ctx, &external_id, new))
+        .await?
+        .into_parts();
     let version = row.version;
     let location = format!("/v1/matters/{}", row.id);
     Ok(with_etag(upserted(was_created, location, &Matter::from(row)), version))
@@ -354,11 +357,11 @@ pub async fn upsert_matter(
 #[get("/matters/{matter_id}/members")]
 pub async fn list_matter_members(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<MatterId>,
 ) -> Result<web::Json<Vec<MatterMember>>, ApiError> {
     let id = path.into_inner();
-    let members = db::call(&state, move |conn| matters::members(conn, &ctx, &id)).await?;
+    let members = caller.call(&state, move |conn, ctx| matters::members(conn, ctx, &id)).await?;
     Ok(web::Json(members.into_iter().map(MatterMember::from).collect()))
 }
 
@@ -376,13 +379,15 @@ pub async fn list_matter_members(
 #[put("/matters/{matter_id}/members/{staff_id}")]
 pub async fn put_matter_member(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(MatterId, StaffId)>,
     ApiJson(body): ApiJson<PutMember>,
 ) -> Result<web::Json<MatterMember>, ApiError> {
-    authorize(&ctx.principal, Action::WriteMatters)?;
     let (matter_id, staff_id) = path.into_inner();
-    let row = db::call(&state, move |conn| matters::put_member(conn, &ctx, &matter_id, &staff_id, body.role)).await?;
+    let row = caller
+        .must(Action::WriteMatters)
+        .call(&state, move |conn, ctx| matters::put_member(conn, ctx, &matter_id, &staff_id, body.role))
+        .await?;
     Ok(web::Json(row.into()))
 }
 
@@ -396,10 +401,10 @@ pub async fn put_matter_member(
 #[delete("/matters/{matter_id}/members/{staff_id}")]
 pub async fn remove_matter_member(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(MatterId, StaffId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (matter_id, staff_id) = path.into_inner();
-    db::call(&state, move |conn| matters::remove_member(conn, &ctx, &matter_id, &staff_id)).await?;
+    caller.call(&state, move |conn, ctx| matters::remove_member(conn, ctx, &matter_id, &staff_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

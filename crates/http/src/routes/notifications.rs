@@ -91,10 +91,11 @@ pub struct MarkedRead {
 #[get("/notifications")]
 pub async fn list_notifications(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<NotificationListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Notification>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     notifications::recipient(&ctx.principal)?;
     let page = page.page()?;
     let unread_only = query.unread.unwrap_or(false);
@@ -111,9 +112,9 @@ pub async fn list_notifications(
 #[get("/notifications/unread-count")]
 pub async fn count_unread_notifications(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<UnreadCount>, ApiError> {
-    let unread = db::call(&state, move |conn| notifications::unread_count(conn, &ctx)).await?;
+    let unread = caller.call(&state, notifications::unread_count).await?;
     Ok(web::Json(UnreadCount { unread }))
 }
 
@@ -127,11 +128,11 @@ pub async fn count_unread_notifications(
 #[post("/notifications/{notification_id}/read")]
 pub async fn mark_notification_read(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<NotificationId>,
 ) -> Result<web::Json<Notification>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| notifications::mark_read(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| notifications::mark_read(conn, ctx, &id)).await?;
     Ok(web::Json(record.into()))
 }
 
@@ -144,8 +145,8 @@ pub async fn mark_notification_read(
 #[post("/notifications/read-all")]
 pub async fn mark_all_notifications_read(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<MarkedRead>, ApiError> {
-    let marked = db::call(&state, move |conn| notifications::mark_all_read(conn, &ctx)).await?;
+    let marked = caller.call(&state, notifications::mark_all_read).await?;
     Ok(web::Json(MarkedRead { marked }))
 }

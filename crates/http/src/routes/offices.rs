@@ -5,13 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vestibule_app::offices::{self, NewOffice, OfficeUpdate};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::OfficeId;
 use vestibule_domain::{ValidationErrors, email, text};
 use vestibule_storage::offices::OfficeRow;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
@@ -105,12 +104,12 @@ impl UpdateOffice {
 #[get("/offices")]
 pub async fn list_offices(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Office>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadOffices)?;
     let page = page.page()?;
-    let listed = db::call(&state, move |conn| offices::list(conn, &ctx, &page)).await?;
+    let listed =
+        caller.must(Action::ReadOffices).call(&state, move |conn, ctx| offices::list(conn, ctx, &page)).await?;
     Ok(web::Json(Paginated::of(listed, Office::from)))
 }
 
@@ -127,12 +126,11 @@ pub async fn list_offices(
 #[post("/offices")]
 pub async fn create_office(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateOffice>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ManageOffices)?;
     let new = body.command()?;
-    let row = db::call(&state, move |conn| offices::create(conn, &ctx, new)).await?;
+    let row = caller.must(Action::ManageOffices).call(&state, move |conn, ctx| offices::create(conn, ctx, new)).await?;
     Ok(created(format!("/v1/offices/{}", row.id), &Office::from(row)))
 }
 
@@ -146,11 +144,11 @@ pub async fn create_office(
 #[get("/offices/{office_id}")]
 pub async fn get_office(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<OfficeId>,
 ) -> Result<web::Json<Office>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| offices::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| offices::get(conn, ctx, &id)).await?.into()))
 }
 
 /// Change an office.
@@ -167,13 +165,18 @@ pub async fn get_office(
 #[patch("/offices/{office_id}")]
 pub async fn update_office(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<OfficeId>,
     ApiJson(body): ApiJson<UpdateOffice>,
 ) -> Result<web::Json<Office>, ApiError> {
-    authorize(&ctx.principal, Action::ManageOffices)?;
     let (id, update) = (path.into_inner(), body.command()?);
-    Ok(web::Json(db::call(&state, move |conn| offices::update(conn, &ctx, &id, update)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::ManageOffices)
+            .call(&state, move |conn, ctx| offices::update(conn, ctx, &id, update))
+            .await?
+            .into(),
+    ))
 }
 
 /// Deletes an office no staff member or contact belongs to (409 `in_use` otherwise).
@@ -186,10 +189,10 @@ pub async fn update_office(
 #[delete("/offices/{office_id}")]
 pub async fn delete_office(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<OfficeId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| offices::delete(conn, &ctx, &id)).await?;
+    caller.call(&state, move |conn, ctx| offices::delete(conn, ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -116,7 +116,7 @@ pub struct PaymentListQuery {
 #[get("/payments")]
 pub async fn list_payments(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PaymentListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Payment>>, ApiError> {
@@ -127,7 +127,7 @@ pub async fn list_payments(
         invoice_id: query.invoice_id.map(String::from),
         status: query.status.map(|s| s.as_str().to_owned()),
     };
-    let listed = db::call(&state, move |conn| record::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller.call(&state, move |conn, ctx| record::list(conn, ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, |r| Payment::view(r, Audience::Staff))))
 }
 
@@ -145,11 +145,11 @@ pub async fn list_payments(
 #[post("/payments")]
 pub async fn record_payment(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<RecordPayment>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.command()?;
-    let record = db::call(&state, move |conn| record::record(conn, &ctx, new)).await?;
+    let record = caller.call(&state, move |conn, ctx| record::record(conn, ctx, new)).await?;
     let location = format!("/v1/payments/{}", record.payment.id);
     Ok(created(location, &Payment::view(record, Audience::Staff)))
 }
@@ -164,11 +164,11 @@ pub async fn record_payment(
 #[get("/payments/{payment_id}")]
 pub async fn get_payment(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentId>,
 ) -> Result<web::Json<Payment>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| record::get(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| record::get(conn, ctx, &id)).await?;
     Ok(web::Json(Payment::view(record, Audience::Staff)))
 }
 
@@ -189,14 +189,14 @@ pub async fn get_payment(
 #[put("/payments/external/{external_id}")]
 pub async fn upsert_payment(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<String>,
     ApiJson(mut body): ApiJson<RecordPayment>,
 ) -> Result<HttpResponse, ApiError> {
     let external_id = upsert_external_id(&path.into_inner(), &mut body.external_id)?;
     let new = body.command()?;
     let (record, was_created) =
-        db::call(&state, move |conn| record::upsert(conn, &ctx, &external_id, new)).await?.into_parts();
+        caller.call(&state, move |conn, ctx| record::upsert(conn, ctx, &external_id, new)).await?.into_parts();
     let location = format!("/v1/payments/{}", record.payment.id);
     Ok(upserted(was_created, location, &Payment::view(record, Audience::Staff)))
 }
@@ -231,10 +231,11 @@ pub struct CreateRefund {
 #[post("/payments/{payment_id}/refunds")]
 pub async fn refund_payment(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentId>,
     ApiJson(body): ApiJson<CreateRefund>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     let mut errors = ValidationErrors::default();
     if let Some(amount) = body.amount_minor {
         errors.check("/amount_minor", money::positive(amount));
@@ -259,7 +260,7 @@ pub async fn refund_payment(
 #[get("/clients/{client_id}/statement")]
 pub async fn client_statement(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
     params: Query<StatementParams>,
     page: Query<PageQuery>,
@@ -267,6 +268,7 @@ pub async fn client_statement(
     let page = page.page()?;
     let query = params.into_inner().query()?;
     let client_id = path.into_inner();
-    let statement = db::call(&state, move |conn| statement::for_client(conn, &ctx, &client_id, &query, &page)).await?;
+    let statement =
+        caller.call(&state, move |conn, ctx| statement::for_client(conn, ctx, &client_id, &query, &page)).await?;
     Ok(web::Json(statement.into()))
 }

@@ -69,11 +69,11 @@ pub async fn list_my_invoices(
 #[get("/portal/invoices/{invoice_id}")]
 pub async fn get_my_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<InvoiceId>,
 ) -> Result<web::Json<Invoice>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| invoices::get_mine(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| invoices::get_mine(conn, ctx, &id)).await?.into()))
 }
 
 /// Signs a portal contact in.
@@ -119,9 +119,9 @@ pub async fn refresh_contact_token(
 pub async fn logout_contact(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    db::call(&state, move |conn| auth::sign_in::logout(conn, &ctx)).await?;
+    caller.call(&state, auth::sign_in::logout).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -111,10 +111,11 @@ fn admit(ctx: &vestibule_app::Context) -> Result<(), ApiError> {
 #[get("/portal/conversations")]
 pub async fn list_my_conversations(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PortalConversationQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Conversation>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
@@ -137,9 +138,10 @@ pub async fn list_my_conversations(
 #[post("/portal/conversations")]
 pub async fn start_my_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<StartPortalConversation>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     let new = body.command()?;
     let started = db::call(&state, move |conn| conversations::start_from_portal(conn, &ctx, new)).await?;
@@ -156,9 +158,10 @@ pub async fn start_my_conversation(
 #[get("/portal/conversations/{conversation_id}")]
 pub async fn get_my_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
 ) -> Result<web::Json<Conversation>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     let id = path.into_inner();
     let record = db::call(&state, move |conn| conversations::get(conn, &ctx, Side::Portal, &id)).await?;
@@ -175,10 +178,11 @@ pub async fn get_my_conversation(
 #[get("/portal/conversations/{conversation_id}/messages")]
 pub async fn list_my_messages(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Message>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     let page = page.page()?;
     let id = path.into_inner();
@@ -200,10 +204,11 @@ pub async fn list_my_messages(
 #[post("/portal/conversations/{conversation_id}/messages")]
 pub async fn reply_to_my_conversation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<PortalReply>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     let text = messaging::body(&body.body).map_err(|e| ApiError::from(e.at("/body")))?;
     let reply = conversations::Reply { body: Some(text), template_id: None, attachments: body.document_ids };
@@ -224,10 +229,11 @@ pub async fn reply_to_my_conversation(
 #[post("/portal/conversations/{conversation_id}/read")]
 pub async fn mark_my_conversation_read(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ConversationId>,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     admit(&ctx)?;
     view::mark_read(&state, ctx, Side::Portal, path.into_inner(), body).await
 }

@@ -51,10 +51,11 @@ pub struct PortalDocumentQuery {
 #[get("/portal/documents")]
 pub async fn list_my_documents(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PortalDocumentQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Document>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let page = page.page()?;
     let filter = filter(query.into_inner());
@@ -76,9 +77,10 @@ pub async fn list_my_documents(
 #[get("/portal/documents/archive")]
 pub async fn download_my_archive(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PortalDocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     download::archive(&state, ctx, Audience::Portal, filter(query.into_inner())).await
 }
@@ -116,10 +118,11 @@ pub struct PortalUploadQuery {
 pub async fn upload_my_documents(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PortalUploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let query = query.into_inner();
     upload::require_name(&req, query.name.as_deref())?;
@@ -155,9 +158,10 @@ pub async fn upload_my_documents(
 #[delete("/portal/documents/{document_id}")]
 pub async fn remove_my_document(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let id = path.into_inner();
     db::call(&state, move |conn| portal_uploads::remove(conn, &ctx, &id)).await?;
@@ -183,9 +187,10 @@ fn filter(query: PortalDocumentQuery) -> DocumentFilter {
 #[get("/portal/documents/{document_id}")]
 pub async fn get_my_document(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<web::Json<Document>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let id = path.into_inner();
     let record = db::call(&state, move |conn| documents::get(conn, &ctx, Audience::Portal, &id)).await?;
@@ -207,9 +212,10 @@ pub async fn get_my_document(
 pub async fn download_my_document(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     download::document(&req, &state, ctx, Audience::Portal, path.into_inner()).await
 }

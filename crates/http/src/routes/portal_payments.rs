@@ -56,7 +56,11 @@ pub struct PaymentSettings {
     security(("bearer" = []))
 )]
 #[get("/portal/payment-settings")]
-pub async fn payment_settings(Caller(ctx): Caller) -> Result<web::Json<PaymentSettings>, ApiError> {
+pub async fn payment_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<PaymentSettings>, ApiError> {
+    let ctx = caller.context(&state).await?;
     let offered = card::offered(&ctx)?;
     Ok(web::Json(PaymentSettings {
         card_payments: offered.is_some(),
@@ -76,7 +80,7 @@ pub async fn payment_settings(Caller(ctx): Caller) -> Result<web::Json<PaymentSe
 #[get("/portal/clients/{client_id}/statement")]
 pub async fn my_statement(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ClientId>,
     params: Query<StatementParams>,
     page: Query<PageQuery>,
@@ -84,7 +88,7 @@ pub async fn my_statement(
     let page = page.page()?;
     let query = params.into_inner().query()?;
     let client_id = path.into_inner();
-    let statement = db::call(&state, move |conn| statement::mine(conn, &ctx, &client_id, &query, &page)).await?;
+    let statement = caller.call(&state, move |conn, ctx| statement::mine(conn, ctx, &client_id, &query, &page)).await?;
     Ok(web::Json(statement.into()))
 }
 
@@ -98,11 +102,11 @@ pub async fn my_statement(
 #[get("/portal/payments")]
 pub async fn list_my_payments(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Payment>>, ApiError> {
     let page = page.page()?;
-    let listed = db::call(&state, move |conn| record::list_mine(conn, &ctx, &page)).await?;
+    let listed = caller.call(&state, move |conn, ctx| record::list_mine(conn, ctx, &page)).await?;
     Ok(web::Json(Paginated::of(listed, |r| Payment::view(r, Audience::Portal))))
 }
 
@@ -116,11 +120,11 @@ pub async fn list_my_payments(
 #[get("/portal/payments/{payment_id}")]
 pub async fn get_my_payment(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentId>,
 ) -> Result<web::Json<Payment>, ApiError> {
     let id = path.into_inner();
-    let record = db::call(&state, move |conn| record::get_mine(conn, &ctx, &id)).await?;
+    let record = caller.call(&state, move |conn, ctx| record::get_mine(conn, ctx, &id)).await?;
     Ok(web::Json(Payment::view(record, Audience::Portal)))
 }
 
@@ -160,11 +164,12 @@ pub struct PayInvoiceRequest {
 #[post("/portal/invoices/{invoice_id}/payments")]
 pub async fn pay_invoice(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
     path: web::Path<InvoiceId>,
     ApiJson(body): ApiJson<PayInvoiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     vestibule_app::documents::portal_contact(&ctx)?;
     if !req.headers().contains_key(IDEMPOTENCY_KEY) {
         return Err(ApiError::BadRequest {
@@ -213,8 +218,8 @@ pub struct SavedCards {
     security(("bearer" = []))
 )]
 #[get("/portal/payment-methods")]
-pub async fn list_my_cards(state: web::Data<AppState>, Caller(ctx): Caller) -> Result<web::Json<SavedCards>, ApiError> {
-    let cards = db::call(&state, move |conn| methods::list(conn, &ctx)).await?;
+pub async fn list_my_cards(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<SavedCards>, ApiError> {
+    let cards = caller.call(&state, methods::list).await?;
     Ok(web::Json(SavedCards { data: cards.into_iter().map(SavedCard::from).collect() }))
 }
 
@@ -239,7 +244,8 @@ pub struct CardSetup {
     security(("bearer" = []))
 )]
 #[post("/portal/payment-methods/setups")]
-pub async fn start_card_setup(state: web::Data<AppState>, Caller(ctx): Caller) -> Result<HttpResponse, ApiError> {
+pub async fn start_card_setup(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     let started = methods::start_setup(&db::runner(&state), &ctx).await?;
     let body = CardSetup {
         id: PaymentSetupId::from_trusted(started.setup.id),
@@ -266,9 +272,10 @@ pub async fn start_card_setup(state: web::Data<AppState>, Caller(ctx): Caller) -
 #[post("/portal/payment-methods/setups/{setup_id}/confirm")]
 pub async fn confirm_card_setup(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentSetupId>,
 ) -> Result<web::Json<SavedCard>, ApiError> {
+    let ctx = caller.context(&state).await?;
     let card = methods::confirm_setup(&db::runner(&state), &ctx, path.into_inner()).await?;
     Ok(web::Json(card.into()))
 }
@@ -283,11 +290,11 @@ pub async fn confirm_card_setup(
 #[post("/portal/payment-methods/{payment_method_id}/default")]
 pub async fn make_card_default(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentMethodId>,
 ) -> Result<web::Json<SavedCard>, ApiError> {
     let id = path.into_inner();
-    let card = db::call(&state, move |conn| methods::make_default(conn, &ctx, &id)).await?;
+    let card = caller.call(&state, move |conn, ctx| methods::make_default(conn, ctx, &id)).await?;
     Ok(web::Json(card.into()))
 }
 
@@ -301,9 +308,10 @@ pub async fn make_card_default(
 #[delete("/portal/payment-methods/{payment_method_id}")]
 pub async fn remove_card(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PaymentMethodId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     methods::remove(&db::runner(&state), &ctx, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -44,10 +44,11 @@ pub struct MyRequestQuery {
 #[get("/portal/document-requests")]
 pub async fn list_my_document_requests(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<MyRequestQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<DocumentRequest>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let page = page.page()?;
     let status = query.status;
@@ -65,9 +66,10 @@ pub async fn list_my_document_requests(
 #[get("/portal/document-requests/{document_request_id}")]
 pub async fn get_my_document_request(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentRequestId>,
 ) -> Result<web::Json<DocumentRequest>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let id = path.into_inner();
     let record = db::call(&state, move |conn| portal_requests::get(conn, &ctx, &id)).await?;
@@ -96,11 +98,12 @@ pub async fn get_my_document_request(
 pub async fn upload_into_request_item(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(DocumentRequestId, RequestItemId)>,
     query: Query<UploadName>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let name = query.into_inner().name;
     upload::require_name(&req, name.as_deref())?;

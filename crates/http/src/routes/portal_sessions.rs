@@ -5,7 +5,6 @@ use vestibule_app::auth::sessions;
 use vestibule_domain::ids::SessionId;
 
 use crate::auth::principal::{Caller, ContactUser};
-use crate::db;
 use crate::error::ApiError;
 use crate::problem::{Forbidden, InternalError, NotFound, Unauthorized};
 use crate::routing::Routes;
@@ -26,9 +25,9 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
 pub async fn list_my_portal_sessions(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<SessionList>, ApiError> {
-    let (rows, current) = db::call(&state, move |conn| sessions::list(conn, &ctx)).await?;
+    let (rows, current) = caller.call(&state, sessions::list).await?;
     Ok(web::Json(SessionList::of(rows, &current)))
 }
 
@@ -44,10 +43,10 @@ pub async fn list_my_portal_sessions(
 pub async fn end_my_portal_session(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SessionId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| sessions::end(conn, &ctx, id.as_str())).await?;
+    caller.call(&state, move |conn, ctx| sessions::end(conn, ctx, id.as_str())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -82,8 +82,9 @@ pub async fn enrol_contact_at_login(
 pub async fn get_my_portal_two_factor(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<TwoFactorStatus>, ApiError> {
+    let ctx = caller.context(&state).await?;
     Ok(web::Json(two_factor::status(&state, ctx).await?))
 }
 
@@ -100,8 +101,9 @@ pub async fn get_my_portal_two_factor(
 pub async fn start_my_portal_two_factor(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::start(&state, ctx).await
 }
 
@@ -119,9 +121,10 @@ pub async fn start_my_portal_two_factor(
 pub async fn confirm_my_portal_two_factor(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<TwoFactorCode>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::confirm(&state, ctx, body).await
 }
 
@@ -139,9 +142,10 @@ pub async fn confirm_my_portal_two_factor(
 pub async fn disable_my_portal_two_factor(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<DisableTwoFactor>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::disable(&state, ctx, body).await
 }
 
@@ -159,8 +163,9 @@ pub async fn disable_my_portal_two_factor(
 pub async fn regenerate_my_portal_recovery_codes(
     state: web::Data<AppState>,
     _: ContactUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<TwoFactorCode>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::regenerate(&state, ctx, body).await
 }

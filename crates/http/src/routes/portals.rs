@@ -136,10 +136,11 @@ impl PortalListQuery {
 #[get("/portals")]
 pub async fn list_portals(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<PortalListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Portal>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let page = page.page()?;
     let filter = query.into_inner().filter();
@@ -161,9 +162,10 @@ pub async fn list_portals(
 #[post("/portals")]
 pub async fn create_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreatePortal>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let new = NewPortal {
         expires_at: expiry(body.kind, body.expires_at, "/expires_at")?,
@@ -186,9 +188,10 @@ pub async fn create_portal(
 #[get("/portals/{portal_id}")]
 pub async fn get_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
 ) -> Result<web::Json<Portal>, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let id = path.into_inner();
     Ok(web::Json(db::call(&state, move |conn| portals::get(conn, &ctx, &id)).await?.into()))
@@ -208,10 +211,11 @@ pub async fn get_portal(
 #[patch("/portals/{portal_id}")]
 pub async fn update_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
     ApiJson(body): ApiJson<UpdatePortal>,
 ) -> Result<web::Json<Portal>, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let expires_at = expiry(body.kind, body.expires_at, "/expires_at")?;
     let id = path.into_inner();
@@ -240,9 +244,10 @@ async fn set_availability(
 #[post("/portals/{portal_id}/disable")]
 pub async fn disable_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
 ) -> Result<web::Json<Portal>, ApiError> {
+    let ctx = caller.context(&state).await?;
     set_availability(state, ctx, path.into_inner(), Availability::Disabled).await
 }
 
@@ -256,9 +261,10 @@ pub async fn disable_portal(
 #[post("/portals/{portal_id}/enable")]
 pub async fn enable_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
 ) -> Result<web::Json<Portal>, ApiError> {
+    let ctx = caller.context(&state).await?;
     set_availability(state, ctx, path.into_inner(), Availability::Enabled).await
 }
 
@@ -276,10 +282,11 @@ pub async fn enable_portal(
 #[post("/portals/{portal_id}/grants")]
 pub async fn add_portal_grant(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
     ApiJson(body): ApiJson<GrantTarget>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let id = path.into_inner();
     let grant = db::call(&state, move |conn| portals::add_grant(conn, &ctx, &id, &body.into())).await?;
@@ -296,9 +303,10 @@ pub async fn add_portal_grant(
 #[delete("/portals/{portal_id}/grants/{grant_id}")]
 pub async fn remove_portal_grant(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(PortalId, PortalGrantId)>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let (portal_id, grant_id) = path.into_inner();
     db::call(&state, move |conn| portals::remove_grant(conn, &ctx, &portal_id, &grant_id)).await?;
@@ -315,9 +323,10 @@ pub async fn remove_portal_grant(
 #[post("/portals/{portal_id}/invitation")]
 pub async fn invite_to_portal(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<PortalId>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     manage(&ctx)?;
     let id = path.into_inner();
     let invitation = db::call(&state, move |conn| portals::invite(conn, &ctx, &id)).await?;

@@ -6,7 +6,6 @@ use vestibule_app::auth::sessions;
 use vestibule_domain::ids::{SessionId, StaffId};
 
 use crate::auth::principal::{Caller, StaffUser};
-use crate::db;
 use crate::error::ApiError;
 use crate::problem::{Forbidden, InternalError, NotFound, Unauthorized};
 use crate::routing::Routes;
@@ -27,9 +26,9 @@ pub fn routes(cfg: &mut Routes<'_, '_>) {
 pub async fn list_my_sessions(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<SessionList>, ApiError> {
-    let (rows, current) = db::call(&state, move |conn| sessions::list(conn, &ctx)).await?;
+    let (rows, current) = caller.call(&state, sessions::list).await?;
     Ok(web::Json(SessionList::of(rows, &current)))
 }
 
@@ -45,11 +44,11 @@ pub async fn list_my_sessions(
 pub async fn end_my_session(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SessionId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| sessions::end(conn, &ctx, id.as_str())).await?;
+    caller.call(&state, move |conn, ctx| sessions::end(conn, ctx, id.as_str())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -63,10 +62,10 @@ pub async fn end_my_session(
 #[delete("/staff/{staff_id}/sessions")]
 pub async fn end_staff_sessions(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| sessions::end_all_of_staff(conn, &ctx, id.as_str())).await?;
+    caller.call(&state, move |conn, ctx| sessions::end_all_of_staff(conn, ctx, id.as_str())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::messaging;
 use vestibule_app::shares::{self, Carrier, ShareCommand, ShareRecord};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{
     ClientId, ContactId, ConversationId, DocumentId, FolderId, MatterId, MessageId, PortalId, ShareId,
 };
@@ -18,7 +18,6 @@ use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::shares::ShareFilter;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -153,10 +152,9 @@ impl ShareMessage {
 #[post("/documents/share")]
 pub async fn share_documents(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<ShareDocuments>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ShareDocuments)?;
     if body.document_ids.is_empty() || body.document_ids.len() > SHARE_LIMIT {
         return Err(ApiError::field("/document_ids", "out_of_range", format!("share 1–{SHARE_LIMIT} documents")));
     }
@@ -166,7 +164,8 @@ pub async fn share_documents(
         contact_id: body.contact_id,
         folder_id: body.folder_id,
     };
-    let shared = db::call(&state, move |conn| shares::share(conn, &ctx, command)).await?;
+    let shared =
+        caller.must(Action::ShareDocuments).call(&state, move |conn, ctx| shares::share(conn, ctx, command)).await?;
     let shared = SharedDocuments {
         shares: shared.shares.into_iter().map(share).collect(),
         message: shared.message.map(Message::from),
@@ -184,11 +183,10 @@ pub async fn share_documents(
 #[get("/shares")]
 pub async fn list_shares(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<ShareListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Share>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadDocuments)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = ShareFilter {
@@ -198,7 +196,10 @@ pub async fn list_shares(
         matter_id: query.matter_id.map(String::from),
         active: query.active,
     };
-    let listed = db::call(&state, move |conn| shares::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ReadDocuments)
+        .call(&state, move |conn, ctx| shares::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, share)))
 }
 
@@ -213,9 +214,9 @@ pub async fn list_shares(
 #[post("/shares/{share_id}/end")]
 pub async fn end_share(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ShareId>,
 ) -> Result<web::Json<Share>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(share(db::call(&state, move |conn| shares::end(conn, &ctx, &id)).await?)))
+    Ok(web::Json(share(caller.call(&state, move |conn, ctx| shares::end(conn, ctx, &id)).await?)))
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::documents::portal_contact;
 use vestibule_app::signatures;
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ContactId, DocumentId, SignatureRequestId};
 use vestibule_domain::signature::{CONSENT_TEXT, SignatureStatus};
 use vestibule_domain::text;
@@ -123,13 +123,15 @@ pub struct SignatureListQuery {
 #[post("/documents/{document_id}/signature-requests")]
 pub async fn request_signature(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
     ApiJson(body): ApiJson<RequestSignature>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ShareDocuments)?;
     let id = path.into_inner();
-    let row = db::call(&state, move |conn| signatures::request(conn, &ctx, &id, &body.contact_id)).await?;
+    let row = caller
+        .must(Action::ShareDocuments)
+        .call(&state, move |conn, ctx| signatures::request(conn, ctx, &id, &body.contact_id))
+        .await?;
     Ok(created(format!("/v1/documents/{}/signature-requests", row.document_id), &SignatureRequest::from(row)))
 }
 
@@ -143,11 +145,11 @@ pub async fn request_signature(
 #[get("/documents/{document_id}/signature-requests")]
 pub async fn list_signature_requests(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<DocumentId>,
 ) -> Result<web::Json<Vec<SignatureRequest>>, ApiError> {
     let id = path.into_inner();
-    let rows = db::call(&state, move |conn| signatures::of_document(conn, &ctx, &id)).await?;
+    let rows = caller.call(&state, move |conn, ctx| signatures::of_document(conn, ctx, &id)).await?;
     Ok(web::Json(rows.into_iter().map(SignatureRequest::from).collect()))
 }
 
@@ -161,10 +163,11 @@ pub async fn list_signature_requests(
 #[get("/portal/signature-requests")]
 pub async fn list_my_signature_requests(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<SignatureListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<SignatureRequest>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let page = page.page()?;
     let status = query.status;
@@ -187,10 +190,11 @@ pub async fn list_my_signature_requests(
 #[post("/portal/signature-requests/{signature_request_id}/sign")]
 pub async fn sign_document(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
     ApiJson(body): ApiJson<Sign>,
 ) -> Result<web::Json<SignatureRequest>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let name = text::required(&body.typed_name, 200).map_err(|e| ApiError::from(e.at("/typed_name")))?;
     if !body.consent {
@@ -214,10 +218,11 @@ pub async fn sign_document(
 #[post("/portal/signature-requests/{signature_request_id}/decline")]
 pub async fn decline_signature(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<SignatureRequestId>,
     ApiJson(body): ApiJson<Decline>,
 ) -> Result<web::Json<SignatureRequest>, ApiError> {
+    let ctx = caller.context(&state).await?;
     portal_contact(&ctx)?;
     let reason = text::optional(body.reason.as_deref(), 1000).map_err(|e| ApiError::from(e.at("/reason")))?;
     let id = path.into_inner();

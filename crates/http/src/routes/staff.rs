@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::staff::{self, StaffUpdate};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{OfficeId, StaffId};
 use vestibule_domain::roles::StaffRole;
 use vestibule_domain::{ValidationErrors, text};
@@ -69,11 +69,10 @@ impl UpdateStaff {
 #[get("/staff")]
 pub async fn list_staff(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<StaffListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<StaffMember>>, ApiError> {
-    authorize(&ctx.principal, Action::ReadStaff)?;
     let page = page.page()?;
     let query = query.into_inner();
     let filter = StaffFilter {
@@ -81,7 +80,8 @@ pub async fn list_staff(
         office_id: query.office_id.map(String::from),
         include_disabled: query.include_disabled,
     };
-    let listed = db::call(&state, move |conn| staff::list(conn, &ctx, &filter, &page)).await?;
+    let listed =
+        caller.must(Action::ReadStaff).call(&state, move |conn, ctx| staff::list(conn, ctx, &filter, &page)).await?;
     Ok(web::Json(Paginated::of(listed, StaffMember::from)))
 }
 
@@ -95,11 +95,11 @@ pub async fn list_staff(
 #[get("/staff/{staff_id}")]
 pub async fn get_staff(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
     let id = path.into_inner();
-    let row = db::call(&state, move |conn| staff::get(conn, &ctx, &id)).await?;
+    let row = caller.call(&state, move |conn, ctx| staff::get(conn, ctx, &id)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -117,14 +117,14 @@ pub async fn get_staff(
 #[patch("/staff/{staff_id}")]
 pub async fn update_staff(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
     ApiJson(body): ApiJson<UpdateStaff>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
-    authorize(&ctx.principal, Action::ManageStaff)?;
     let id = path.into_inner();
     let update = body.command()?;
-    let row = db::call(&state, move |conn| staff::update(conn, &ctx, &id, update)).await?;
+    let row =
+        caller.must(Action::ManageStaff).call(&state, move |conn, ctx| staff::update(conn, ctx, &id, update)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -138,9 +138,10 @@ pub async fn update_staff(
 #[post("/staff/{staff_id}/disable")]
 pub async fn disable_staff(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
+    let ctx = caller.context(&state).await?;
     set_disabled(state, ctx, path.into_inner(), true).await
 }
 
@@ -154,9 +155,10 @@ pub async fn disable_staff(
 #[post("/staff/{staff_id}/enable")]
 pub async fn enable_staff(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
+    let ctx = caller.context(&state).await?;
     set_disabled(state, ctx, path.into_inner(), false).await
 }
 

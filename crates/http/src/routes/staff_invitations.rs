@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::staff_invitations::{self, NewInvitation};
-use vestibule_domain::authz::{Action, authorize, may_change_staff};
+use vestibule_domain::authz::{Action, may_change_staff};
 use vestibule_domain::email::EmailAddress;
 use vestibule_domain::ids::StaffInvitationId;
 use vestibule_domain::password::NewPassword;
@@ -93,14 +93,16 @@ fn answer(row: StaffInvitationRow) -> HttpResponse {
 #[get("/staff-invitations")]
 pub async fn list_staff_invitations(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<StaffInvitationListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<StaffInvitation>>, ApiError> {
-    authorize(&ctx.principal, Action::ManageStaff)?;
     let page = page.page()?;
     let filter = StaffInvitationFilter { state: query.into_inner().status.map(Into::into) };
-    let listed = db::call(&state, move |conn| staff_invitations::list(conn, &ctx, &filter, &page)).await?;
+    let listed = caller
+        .must(Action::ManageStaff)
+        .call(&state, move |conn, ctx| staff_invitations::list(conn, ctx, &filter, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, StaffInvitation::from)))
 }
 
@@ -119,9 +121,10 @@ pub async fn list_staff_invitations(
 #[post("/staff-invitations")]
 pub async fn create_staff_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateStaffInvitation>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     may_change_staff(&ctx.principal, None, Some(body.role), false)?;
     let new = body.command()?;
     Ok(answer(db::call(&state, move |conn| staff_invitations::create(conn, &ctx, new)).await?))
@@ -137,12 +140,17 @@ pub async fn create_staff_invitation(
 #[get("/staff-invitations/{staff_invitation_id}")]
 pub async fn get_staff_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffInvitationId>,
 ) -> Result<web::Json<StaffInvitation>, ApiError> {
-    authorize(&ctx.principal, Action::ManageStaff)?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| staff_invitations::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::ManageStaff)
+            .call(&state, move |conn, ctx| staff_invitations::get(conn, ctx, &id))
+            .await?
+            .into(),
+    ))
 }
 
 /// Sends a pending or expired invitation again: a new invitation with a new link and expiry
@@ -159,12 +167,16 @@ pub async fn get_staff_invitation(
 #[post("/staff-invitations/{staff_invitation_id}/resend")]
 pub async fn resend_staff_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffInvitationId>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ManageStaff)?;
     let id = path.into_inner();
-    Ok(answer(db::call(&state, move |conn| staff_invitations::resend(conn, &ctx, &id)).await?))
+    Ok(answer(
+        caller
+            .must(Action::ManageStaff)
+            .call(&state, move |conn, ctx| staff_invitations::resend(conn, ctx, &id))
+            .await?,
+    ))
 }
 
 /// Withdraws an invitation: its link stops working.
@@ -177,12 +189,17 @@ pub async fn resend_staff_invitation(
 #[post("/staff-invitations/{staff_invitation_id}/revoke")]
 pub async fn revoke_staff_invitation(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffInvitationId>,
 ) -> Result<web::Json<StaffInvitation>, ApiError> {
-    authorize(&ctx.principal, Action::ManageStaff)?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| staff_invitations::revoke(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::ManageStaff)
+            .call(&state, move |conn, ctx| staff_invitations::revoke(conn, ctx, &id))
+            .await?
+            .into(),
+    ))
 }
 
 /// Accepts a staff invitation: creates the member with the password they chose. The link

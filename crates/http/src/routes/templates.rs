@@ -7,14 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vestibule_app::messaging::{MAX_BODY_CHARS, MAX_SUBJECT_CHARS};
 use vestibule_app::templates::{self, NewTemplate, RenderFor, TemplateUpdate};
-use vestibule_domain::authz::{Action, authorize};
+use vestibule_domain::authz::Action;
 use vestibule_domain::ids::{ClientId, ContactId, MatterId, TemplateId};
 use vestibule_domain::template::TemplateText;
 use vestibule_domain::{ValidationErrors, text};
 use vestibule_storage::templates::TemplateRow;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query};
 use crate::pagination::{PageQuery, Paginated};
@@ -147,14 +146,16 @@ impl UpdateTemplate {
 #[get("/message-templates")]
 pub async fn list_templates(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<TemplateListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<MessageTemplate>>, ApiError> {
-    authorize(&ctx.principal, Action::UseTemplates)?;
     let page = page.page()?;
     let needle = query.into_inner().q.filter(|q| !q.trim().is_empty());
-    let listed = db::call(&state, move |conn| templates::list(conn, &ctx, needle.as_deref(), &page)).await?;
+    let listed = caller
+        .must(Action::UseTemplates)
+        .call(&state, move |conn, ctx| templates::list(conn, ctx, needle.as_deref(), &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, MessageTemplate::from)))
 }
 
@@ -171,12 +172,12 @@ pub async fn list_templates(
 #[post("/message-templates")]
 pub async fn create_template(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateTemplate>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&ctx.principal, Action::ManageTemplates)?;
     let new = body.command()?;
-    let row = db::call(&state, move |conn| templates::create(conn, &ctx, new)).await?;
+    let row =
+        caller.must(Action::ManageTemplates).call(&state, move |conn, ctx| templates::create(conn, ctx, new)).await?;
     Ok(created(format!("/v1/message-templates/{}", row.id), &MessageTemplate::from(row)))
 }
 
@@ -190,11 +191,11 @@ pub async fn create_template(
 #[get("/message-templates/{template_id}")]
 pub async fn get_template(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<TemplateId>,
 ) -> Result<web::Json<MessageTemplate>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| templates::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| templates::get(conn, ctx, &id)).await?.into()))
 }
 
 /// Change a message template.
@@ -211,14 +212,19 @@ pub async fn get_template(
 #[patch("/message-templates/{template_id}")]
 pub async fn update_template(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<TemplateId>,
     ApiJson(body): ApiJson<UpdateTemplate>,
 ) -> Result<web::Json<MessageTemplate>, ApiError> {
-    authorize(&ctx.principal, Action::ManageTemplates)?;
     let update = body.command()?;
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| templates::update(conn, &ctx, &id, update)).await?.into()))
+    Ok(web::Json(
+        caller
+            .must(Action::ManageTemplates)
+            .call(&state, move |conn, ctx| templates::update(conn, ctx, &id, update))
+            .await?
+            .into(),
+    ))
 }
 
 /// Delete a message template.
@@ -231,11 +237,11 @@ pub async fn update_template(
 #[delete("/message-templates/{template_id}")]
 pub async fn delete_template(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<TemplateId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| templates::delete(conn, &ctx, &id)).await?;
+    caller.call(&state, move |conn, ctx| templates::delete(conn, ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -255,12 +261,12 @@ pub async fn delete_template(
 #[post("/message-templates/{template_id}/render")]
 pub async fn render_template(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<TemplateId>,
     ApiJson(body): ApiJson<RenderTemplate>,
 ) -> Result<web::Json<RenderedTemplate>, ApiError> {
     let id = path.into_inner();
     let about = RenderFor { contact_id: body.contact_id, client_id: body.client_id, matter_id: body.matter_id };
-    let (subject, body) = db::call(&state, move |conn| templates::render(conn, &ctx, &id, about)).await?;
+    let (subject, body) = caller.call(&state, move |conn, ctx| templates::render(conn, ctx, &id, about)).await?;
     Ok(web::Json(RenderedTemplate { subject, body }))
 }

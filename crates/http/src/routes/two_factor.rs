@@ -13,7 +13,6 @@ use crate::auth::two_factor::{
     self, ChallengeEnrolment, DisableTwoFactor, RecoveryCodes, TwoFactorCode, TwoFactorEnrolment, TwoFactorLogin,
     TwoFactorSignedIn, TwoFactorStatus,
 };
-use crate::db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::problem::{
@@ -88,8 +87,9 @@ pub async fn enrol_staff_at_login(
 pub async fn get_my_two_factor(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<web::Json<TwoFactorStatus>, ApiError> {
+    let ctx = caller.context(&state).await?;
     Ok(web::Json(two_factor::status(&state, ctx).await?))
 }
 
@@ -106,8 +106,9 @@ pub async fn get_my_two_factor(
 pub async fn start_my_two_factor(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::start(&state, ctx).await
 }
 
@@ -125,9 +126,10 @@ pub async fn start_my_two_factor(
 pub async fn confirm_my_two_factor(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<TwoFactorCode>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::confirm(&state, ctx, body).await
 }
 
@@ -145,9 +147,10 @@ pub async fn confirm_my_two_factor(
 pub async fn disable_my_two_factor(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<DisableTwoFactor>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::disable(&state, ctx, body).await
 }
 
@@ -165,9 +168,10 @@ pub async fn disable_my_two_factor(
 pub async fn regenerate_my_recovery_codes(
     state: web::Data<AppState>,
     _: StaffUser,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<TwoFactorCode>,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state).await?;
     two_factor::regenerate(&state, ctx, body).await
 }
 
@@ -184,11 +188,11 @@ pub async fn regenerate_my_recovery_codes(
 #[delete("/staff/{staff_id}/two-factor")]
 pub async fn reset_staff_two_factor(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<StaffId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| use_case::reset_staff(conn, &ctx, id.as_str())).await?;
+    caller.call(&state, move |conn, ctx| use_case::reset_staff(conn, ctx, id.as_str())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -202,10 +206,10 @@ pub async fn reset_staff_two_factor(
 #[delete("/contacts/{contact_id}/two-factor")]
 pub async fn reset_contact_two_factor(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| use_case::reset_contact(conn, &ctx, id.as_str())).await?;
+    caller.call(&state, move |conn, ctx| use_case::reset_contact(conn, ctx, id.as_str())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

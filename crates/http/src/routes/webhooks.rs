@@ -13,7 +13,6 @@ use vestibule_domain::ids::{DeliveryId, EventId, WebhookEndpointId};
 use vestibule_storage::webhooks::EndpointRow;
 
 use crate::auth::principal::Caller;
-use crate::db;
 use crate::error::ApiError;
 use crate::json::{ApiJson, Query, nullable};
 use crate::pagination::{PageQuery, Paginated};
@@ -181,7 +180,11 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
 /// The event catalogue. Every webhook request carries a `WebhookPayload` (see the schema).
 #[utoipa::path(tag = "webhooks", responses((status = 200, body = Vec<EventTypeInfo>), Unauthorized, Forbidden, InternalError), security(("bearer" = [])))]
 #[get("/webhook-event-types")]
-pub async fn list_event_types(Caller(ctx): Caller) -> Result<web::Json<Vec<EventTypeInfo>>, ApiError> {
+pub async fn list_event_types(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<Vec<EventTypeInfo>>, ApiError> {
+    let ctx = caller.context(&state).await?;
     authorize(&ctx.principal, Action::ManageWebhooks)?;
     Ok(web::Json(EventType::ALL.iter().map(|&name| EventTypeInfo { name, description: name.description() }).collect()))
 }
@@ -196,12 +199,12 @@ pub async fn list_event_types(Caller(ctx): Caller) -> Result<web::Json<Vec<Event
 #[get("/webhook-endpoints")]
 pub async fn list_webhook_endpoints(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<WebhookEndpoint>>, ApiError> {
-    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
-    let listed = db::call(&state, move |conn| webhooks::list(conn, &ctx, &page)).await?;
+    let listed =
+        caller.must(Action::ManageWebhooks).call(&state, move |conn, ctx| webhooks::list(conn, ctx, &page)).await?;
     Ok(web::Json(Paginated::of(listed, WebhookEndpoint::from)))
 }
 
@@ -219,11 +222,11 @@ pub async fn list_webhook_endpoints(
 #[post("/webhook-endpoints")]
 pub async fn create_webhook_endpoint(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateWebhookEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewEndpoint { url: body.url, description: body.description, event_types: body.event_types };
-    let mut row = db::call(&state, move |conn| webhooks::create(conn, &ctx, &new)).await?;
+    let mut row = caller.call(&state, move |conn, ctx| webhooks::create(conn, ctx, &new)).await?;
     let location = format!("/v1/webhook-endpoints/{}", row.id);
     let secret = std::mem::take(&mut row.secret);
     Ok(no_store(created(location, &WebhookEndpointWithSecret { endpoint: row.into(), secret })))
@@ -239,11 +242,11 @@ pub async fn create_webhook_endpoint(
 #[get("/webhook-endpoints/{endpoint_id}")]
 pub async fn get_webhook_endpoint(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
     let id = path.into_inner();
-    Ok(web::Json(db::call(&state, move |conn| webhooks::get(conn, &ctx, &id)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| webhooks::get(conn, ctx, &id)).await?.into()))
 }
 
 /// Changes the URL, description or filter, or disables / re-enables the endpoint.
@@ -260,7 +263,7 @@ pub async fn get_webhook_endpoint(
 #[patch("/webhook-endpoints/{endpoint_id}")]
 pub async fn update_webhook_endpoint(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
     ApiJson(body): ApiJson<UpdateWebhookEndpoint>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
@@ -271,7 +274,7 @@ pub async fn update_webhook_endpoint(
         event_types: body.event_types,
         disabled: body.disabled,
     };
-    Ok(web::Json(db::call(&state, move |conn| webhooks::update(conn, &ctx, &id, update)).await?.into()))
+    Ok(web::Json(caller.call(&state, move |conn, ctx| webhooks::update(conn, ctx, &id, update)).await?.into()))
 }
 
 /// Deletes the endpoint and its delivery log.
@@ -284,11 +287,11 @@ pub async fn update_webhook_endpoint(
 #[delete("/webhook-endpoints/{endpoint_id}")]
 pub async fn delete_webhook_endpoint(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    db::call(&state, move |conn| webhooks::delete(conn, &ctx, &id)).await?;
+    caller.call(&state, move |conn, ctx| webhooks::delete(conn, ctx, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -313,11 +316,11 @@ pub struct RotatedSecret {
 #[post("/webhook-endpoints/{endpoint_id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let rotated = db::call(&state, move |conn| webhooks::rotate_secret(conn, &ctx, &id)).await?;
+    let rotated = caller.call(&state, move |conn, ctx| webhooks::rotate_secret(conn, ctx, &id)).await?;
     let body =
         RotatedSecret { secret: rotated.secret, previous_secret_expires_at: utc(rotated.previous_secret_expires_at) };
     Ok(no_store(HttpResponse::Ok().json(body)))
@@ -333,11 +336,11 @@ pub async fn rotate_webhook_secret(
 #[post("/webhook-endpoints/{endpoint_id}/test")]
 pub async fn send_test_event(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let delivery = db::call(&state, move |conn| webhooks::send_test(conn, &ctx, &id)).await?;
+    let delivery = caller.call(&state, move |conn, ctx| webhooks::send_test(conn, ctx, &id)).await?;
     Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
 }
 
@@ -351,14 +354,16 @@ pub async fn send_test_event(
 #[get("/webhook-endpoints/{endpoint_id}/deliveries")]
 pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<WebhookEndpointId>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
-    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
     let id = path.into_inner();
-    let listed = db::call(&state, move |conn| webhooks::endpoint_deliveries(conn, &ctx, &id, &page)).await?;
+    let listed = caller
+        .must(Action::ManageWebhooks)
+        .call(&state, move |conn, ctx| webhooks::endpoint_deliveries(conn, ctx, &id, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Delivery::from)))
 }
 
@@ -381,14 +386,16 @@ pub struct DeliveryListQuery {
 #[get("/deliveries")]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     query: Query<DeliveryListQuery>,
     page: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<Delivery>>, ApiError> {
-    authorize(&ctx.principal, Action::ManageWebhooks)?;
     let page = page.page()?;
     let DeliveryListQuery { channel, status } = query.into_inner();
-    let listed = db::call(&state, move |conn| webhooks::all_deliveries(conn, &ctx, channel, status, &page)).await?;
+    let listed = caller
+        .must(Action::ManageWebhooks)
+        .call(&state, move |conn, ctx| webhooks::all_deliveries(conn, ctx, channel, status, &page))
+        .await?;
     Ok(web::Json(Paginated::of(listed, Delivery::from)))
 }
 
@@ -403,10 +410,11 @@ pub async fn list_deliveries(
 #[post("/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay")]
 pub async fn replay_webhook_delivery(
     state: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(WebhookEndpointId, DeliveryId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (endpoint_id, delivery_id) = path.into_inner();
-    let delivery = db::call(&state, move |conn| webhooks::replay(conn, &ctx, &endpoint_id, &delivery_id)).await?;
+    let delivery =
+        caller.call(&state, move |conn, ctx| webhooks::replay(conn, ctx, &endpoint_id, &delivery_id)).await?;
     Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
 }
