@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use actix_web::body::SizedStream;
 use actix_web::web::Query;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -189,5 +190,7 @@ async fn document_content(state: web::Data<State>, id: web::Path<String>) -> act
         .read(&document.blob_key, None)
         .await
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type(document.content_type).streaming(stream))
+    // Sized, as Vestibule sends it: a chunked answer waits on delayed ACKs between requests.
+    let size = u64::try_from(document.size).unwrap_or(0);
+    Ok(HttpResponse::Ok().content_type(document.content_type).body(SizedStream::new(size, stream)))
 }
