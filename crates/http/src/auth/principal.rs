@@ -21,12 +21,12 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
 /// An authenticated caller as the use cases take it: principal, origin and settings. The
 /// extractor checks the credential's form and the token's signature; the database half (a
 /// live session, an enabled account, a usable portal, an API key's secret) runs on the
 /// handler's connection, in its one blocking hop ([`Caller::call`]).
-type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
-
 #[derive(Debug)]
 pub struct Caller {
     credential: Credential,
@@ -47,6 +47,17 @@ enum Credential {
     },
 }
 
+impl Credential {
+    /// The principal behind the credential, checked against the database.
+    fn principal(self, conn: &mut DbConnection, origin: &vestibule_app::Origin) -> AppResult<Principal> {
+        match self {
+            Self::Known(principal) => Ok(principal),
+            Self::Token(audience, claims) => auth::principal::of_token(conn, audience, claims),
+            Self::ApiKey { key_id, secret } => auth::principal::of_api_key(conn, origin, &key_id, &secret),
+        }
+    }
+}
+
 impl Caller {
     /// Refuses (403) a principal that may not do `action`, before the use case runs.
     pub fn must(mut self, action: Action) -> Self {
@@ -56,11 +67,7 @@ impl Caller {
 
     /// The use cases' context, resolved on `conn`.
     pub fn resolve_on(self, conn: &mut DbConnection) -> AppResult<Context> {
-        let principal = match self.credential {
-            Credential::Known(principal) => principal,
-            Credential::Token(audience, claims) => auth::principal::of_token(conn, audience, claims)?,
-            Credential::ApiKey { key_id, secret } => auth::principal::of_api_key(conn, &self.origin, &key_id, &secret)?,
-        };
+        let principal = self.credential.principal(conn, &self.origin)?;
         if let Some(action) = self.required {
             authorize(&principal, action)?;
         }
@@ -171,11 +178,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
     let credential = credential(state, &bearer(req)?)?;
     let origin = Origin::of(req).0;
-    let settings = state.settings.app.clone();
-    let principal = db::call(state, move |conn| {
-        Ok(Caller { credential, origin, settings, required: None }.resolve_on(conn)?.principal)
-    })
-    .await?;
+    let principal = db::call(state, move |conn| credential.principal(conn, &origin)).await?;
     req.extensions_mut().insert(principal.clone());
     Ok(principal)
 }
