@@ -25,7 +25,11 @@ pub async fn report() {
     println!("| start to first `/healthz` on an empty data folder | {:.0} ms | ≤ 300 ms |", fresh * 1000.0);
     println!("| start to first `/healthz` on its own data folder | {:.0} ms | ≤ 300 ms |", again * 1000.0);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    println!("| resident memory after 3 s idle | {:.1} MiB | ≤ 30 MiB |", rss_mib(child.id()));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let mib = |field: &str| kib(&status, field) / 1024.0;
+    println!("| resident memory after 3 s idle | {:.1} MiB | ≤ 30 MiB |", mib("VmRSS:"));
+    println!("| of which private (heap, stacks) | {:.1} MiB | |", mib("RssAnon:"));
+    println!("| of which mapped from files (code, libraries) | {:.1} MiB | |", mib("RssFile:"));
     stop(&mut child);
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -62,13 +66,12 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
+/// A `/proc/<pid>/status` field in KiB.
+fn kib(status: &str, field: &str) -> f64 {
+    status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+        .unwrap_or(0.0)
 }

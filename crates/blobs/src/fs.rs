@@ -2,20 +2,24 @@
 //! place once complete and synced, so a reader never sees half a file. A process that dies
 //! mid-upload leaves its temporary file behind; [`FsStore::sweep_incoming`] removes those.
 
-use std::io::SeekFrom;
-use std::path::PathBuf;
+use std::io::{SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::mpsc::Receiver;
 
 use crate::meter::Meter;
 use crate::{BlobError, BlobStream, Stored};
 
 const INCOMING: &str = ".incoming";
 const READ_CHUNK: usize = 64 * 1024;
+/// Received chunks waiting for the writer thread, at most.
+const WRITE_QUEUE: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct FsStore {
@@ -29,24 +33,13 @@ impl FsStore {
         Ok(Self { root })
     }
 
-    pub async fn put<S, E>(&self, key: &str, mut body: S, limit: u64) -> Result<Stored, BlobError>
+    pub async fn put<S, E>(&self, key: &str, body: S, limit: u64) -> Result<Stored, BlobError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let temporary = self.root.join(INCOMING).join(uuid::Uuid::new_v4().simple().to_string());
-        let written = async {
-            let mut file = tokio::fs::File::create(&temporary).await.context("creating a temporary blob file")?;
-            let mut meter = Meter::new(limit);
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-                meter.add(&chunk)?;
-                file.write_all(&chunk).await.context("writing a blob")?;
-            }
-            file.sync_all().await.context("syncing a blob")?;
-            Ok::<_, BlobError>(meter.finish())
-        }
-        .await;
+        let written = write_temporary(&temporary, body, limit).await;
         let stored = match written {
             Ok(stored) => stored,
             Err(error) => {
@@ -134,4 +127,46 @@ impl FsStore {
             Err(error) => Err(anyhow::Error::new(error).context("deleting a blob").into()),
         }
     }
+}
+
+/// Receives the body here and hands each chunk to a writer thread that hashes and writes it,
+/// so receiving (the multipart parse) and hashing run on two cores at once: hashing alone is
+/// slower than the disk. The queue bounds what waits in memory.
+async fn write_temporary<S, E>(path: &Path, mut body: S, limit: u64) -> Result<Stored, BlobError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    // Created before the body is read, so a sweep sees the upload from its start.
+    let file = tokio::fs::File::create(path).await.context("creating a temporary blob file")?.into_std().await;
+    let (chunks, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE);
+    let writer = tokio::task::spawn_blocking(move || write_chunks(file, queue));
+    let mut meter = Meter::new(limit);
+    let received = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+            meter.add(&chunk)?;
+            if chunks.send(chunk).await.is_err() {
+                // The writer stopped; its error says why.
+                break;
+            }
+        }
+        Ok::<_, BlobError>(())
+    }
+    .await;
+    drop(chunks);
+    let written = writer.await.context("the blob writer stopped")?;
+    received?;
+    let (file, digest) = written.context("writing a blob")?;
+    tokio::fs::File::from_std(file).sync_all().await.context("syncing a blob")?;
+    Ok(meter.finish(digest))
+}
+
+fn write_chunks(mut file: std::fs::File, mut queue: Receiver<Bytes>) -> std::io::Result<(std::fs::File, Sha256)> {
+    let mut digest = Sha256::new();
+    while let Some(chunk) = queue.blocking_recv() {
+        digest.update(&chunk);
+        file.write_all(&chunk)?;
+    }
+    Ok((file, digest))
 }

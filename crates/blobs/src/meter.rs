@@ -1,5 +1,7 @@
 //! What is learnt about an upload while it streams through: size, SHA-256 and its first
-//! bytes (for detecting the content type), with the size limit enforced as it grows.
+//! bytes (for detecting the content type), with the size limit enforced as it grows. The
+//! count and the hash are apart so that a store can hash on another thread than the one
+//! receiving the body.
 
 use sha2::{Digest, Sha256};
 
@@ -16,16 +18,16 @@ pub struct Stored {
     pub head: Vec<u8>,
 }
 
+/// The size and leading bytes, refusing the chunk that passes the limit.
 pub(crate) struct Meter {
     limit: u64,
     size: u64,
-    hasher: Sha256,
     head: Vec<u8>,
 }
 
 impl Meter {
     pub(crate) fn new(limit: u64) -> Self {
-        Self { limit, size: 0, hasher: Sha256::new(), head: Vec::new() }
+        Self { limit, size: 0, head: Vec::new() }
     }
 
     pub(crate) fn add(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
@@ -33,7 +35,6 @@ impl Meter {
         if self.size > self.limit {
             return Err(BlobError::TooLarge { limit: self.limit });
         }
-        self.hasher.update(chunk);
         if self.head.len() < SNIFF_BYTES {
             let take = (SNIFF_BYTES - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
@@ -41,7 +42,7 @@ impl Meter {
         Ok(())
     }
 
-    pub(crate) fn finish(self) -> Stored {
-        Stored { size: self.size, sha256: hex::encode(self.hasher.finalize()), head: self.head }
+    pub(crate) fn finish(self, digest: Sha256) -> Stored {
+        Stored { size: self.size, sha256: hex::encode(digest.finalize()), head: self.head }
     }
 }

@@ -16,6 +16,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MultipartUpload
 use aws_smithy_types::DateTime;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
 use crate::meter::Meter;
 use crate::{BlobError, BlobStream, PART_SIZE, Stored};
@@ -66,12 +67,14 @@ impl S3Store {
         E: std::fmt::Display,
     {
         let mut meter = Meter::new(limit);
+        let mut digest = Sha256::new();
         let mut buffer = BytesMut::new();
         let mut upload: Option<Multipart> = None;
         let sent = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
                 meter.add(&chunk)?;
+                digest.update(&chunk);
                 buffer.extend_from_slice(&chunk);
                 while buffer.len() >= PART_SIZE {
                     let part = buffer.split_to(PART_SIZE).freeze();
@@ -122,7 +125,7 @@ impl S3Store {
             }
             return Err(error);
         }
-        Ok(meter.finish())
+        Ok(meter.finish(digest))
     }
 
     async fn send_part(&self, key: &str, upload: &mut Option<Multipart>, part: Bytes) -> Result<(), BlobError> {

@@ -349,12 +349,7 @@ pub fn record_download(
             link_downloads::last_at.eq(excluded(link_downloads::last_at)),
             link_downloads::downloads.eq(link_downloads::downloads + 1),
         ));
-    // `ON CONFLICT` is a dialect feature, which the two-backend connection does not declare;
-    // each backend has it.
-    match conn {
-        DbConnection::Postgres(pg) => upsert.execute(pg)?,
-        DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
-    };
+    execute_upsert!(conn, upsert)?;
     Ok(before)
 }
 

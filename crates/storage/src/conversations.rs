@@ -353,12 +353,7 @@ fn move_read_position(
             conversation_reads::read_other.eq(excluded(conversation_reads::read_other)),
         ))
         .filter(conversation_reads::last_read_message_id.lt(excluded(conversation_reads::last_read_message_id)));
-    // `ON CONFLICT … WHERE` is a dialect feature, which the two-backend connection does not
-    // declare; each backend has it.
-    match conn {
-        DbConnection::Postgres(pg) => upsert.execute(pg)?,
-        DbConnection::Sqlite(sqlite) => upsert.execute(sqlite)?,
-    };
+    execute_upsert!(conn, upsert)?;
     Ok(())
 }
 

@@ -216,25 +216,27 @@ pub fn get_for_portal(conn: &mut DbConnection, portal_id: &str, id: &str) -> Sto
         .get_result(conn)?)
 }
 
-/// Counts a contact's download of a document, keeping the first and last time.
+/// Counts a contact's download of a document, keeping the first and last time. One upsert,
+/// so two first downloads at once both count.
 pub fn record_download(conn: &mut DbConnection, document: &DocumentRow, contact_id: &str) -> StorageResult<()> {
+    use diesel::upsert::excluded;
     let now = crate::now();
-    let key = (document.id.as_str(), contact_id);
-    let updated = diesel::update(download_receipts::table.find(key))
-        .set((download_receipts::last_at.eq(now), download_receipts::downloads.eq(download_receipts::downloads + 1)))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(download_receipts::table)
-            .values((
-                download_receipts::document_id.eq(&document.id),
-                download_receipts::contact_id.eq(contact_id),
-                download_receipts::firm_id.eq(&document.firm_id),
-                download_receipts::first_at.eq(now),
-                download_receipts::last_at.eq(now),
-                download_receipts::downloads.eq(1_i64),
-            ))
-            .execute(conn)?;
-    }
+    let upsert = diesel::insert_into(download_receipts::table)
+        .values((
+            download_receipts::document_id.eq(&document.id),
+            download_receipts::contact_id.eq(contact_id),
+            download_receipts::firm_id.eq(&document.firm_id),
+            download_receipts::first_at.eq(now),
+            download_receipts::last_at.eq(now),
+            download_receipts::downloads.eq(1_i64),
+        ))
+        .on_conflict((download_receipts::document_id, download_receipts::contact_id))
+        .do_update()
+        .set((
+            download_receipts::last_at.eq(excluded(download_receipts::last_at)),
+            download_receipts::downloads.eq(download_receipts::downloads + 1),
+        ));
+    execute_upsert!(conn, upsert)?;
     Ok(())
 }
 

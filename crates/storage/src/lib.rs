@@ -45,6 +45,17 @@ macro_rules! granted_to_portal {
     }};
 }
 
+/// Executes an `ON CONFLICT` statement: a dialect feature, which the two-backend connection
+/// does not declare, so the query runs on whichever backend the connection is.
+macro_rules! execute_upsert {
+    ($conn:expr, $upsert:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres(pg) => $upsert.execute(pg),
+            $crate::db::DbConnection::Sqlite(sqlite) => $upsert.execute(sqlite),
+        }
+    };
+}
+
 pub mod access_links;
 pub mod api_keys;
 pub mod audit;

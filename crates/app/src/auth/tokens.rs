@@ -17,6 +17,12 @@ pub enum Audience {
 }
 
 impl Audience {
+    const ALL: [Self; 2] = [Self::Staff, Self::Portal];
+
+    fn of(aud: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|audience| audience.as_str() == aud)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Staff => "vestibule:staff",
@@ -67,6 +73,8 @@ pub struct TokenKeys {
     signing_kid: String,
     encoding: EncodingKey,
     decoding: HashMap<String, DecodingKey>,
+    /// Built once: it allocates its claim and audience sets.
+    validation: Validation,
 }
 
 impl TokenKeys {
@@ -76,7 +84,14 @@ impl TokenKeys {
         if let Some(short) = keys.iter().find(|k| k.secret.len() < 32) {
             anyhow::bail!("signing key `{}` is shorter than 32 bytes", short.kid);
         }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&Audience::ALL.map(Audience::as_str));
+        validation.set_issuer(&[&issuer]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
         Ok(Self {
+            validation,
             issuer,
             signing_kid: first.kid.clone(),
             encoding: EncodingKey::from_secret(&first.secret),
@@ -112,35 +127,18 @@ impl TokenKeys {
     }
 
     /// Checks signature (HS256 only, whatever the header claims), `kid`, `iss`, `aud`,
-    /// `typ`, `exp` and `nbf`.
-    pub fn verify(&self, token: &str, token_use: TokenUse, audience: Audience) -> AppResult<AccessClaims> {
+    /// `typ`, `exp` and `nbf`; returns the audience the token was issued for, which picks the
+    /// kind of principal.
+    pub fn verify(&self, token: &str, token_use: TokenUse) -> AppResult<(Audience, AccessClaims)> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::invalid_token())?;
         let key = header.kid.as_deref().and_then(|kid| self.decoding.get(kid)).ok_or_else(AppError::invalid_token)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[audience.as_str()]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = 30;
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map_err(|_| AppError::invalid_token())?
             .claims;
         if claims.typ != token_use.typ() {
             return Err(AppError::invalid_token());
         }
-        Ok(claims)
-    }
-
-    /// The audience a token claims, read without trusting it, to pick the principal kind.
-    pub fn peek_audience(token: &str) -> Option<Audience> {
-        use base64::Engine;
-        let payload = token.split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        match value.get("aud")?.as_str()? {
-            aud if aud == Audience::Staff.as_str() => Some(Audience::Staff),
-            aud if aud == Audience::Portal.as_str() => Some(Audience::Portal),
-            _ => None,
-        }
+        let audience = Audience::of(&claims.aud).ok_or_else(AppError::invalid_token)?;
+        Ok((audience, claims))
     }
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use vestibule_app::auth::tokens::{AccessClaims, Audience, TokenKeys, TokenUse};
+use vestibule_app::auth::tokens::{AccessClaims, Audience, TokenUse};
 use vestibule_app::{AppResult, Context, auth, secrets};
 use vestibule_domain::authz::{Action, authorize};
 use vestibule_domain::principal::{ContactPrincipal, Principal, StaffPrincipal};
@@ -119,8 +119,7 @@ fn credential(state: &AppState, token: &str) -> Result<Credential, ApiError> {
     if let Some((key_id, secret)) = secrets::parse_api_key(token) {
         return Ok(Credential::ApiKey { key_id, secret: secret.to_owned() });
     }
-    let audience = TokenKeys::peek_audience(token).ok_or_else(ApiError::invalid_token)?;
-    let claims = state.keys.verify(token, TokenUse::Access, audience)?;
+    let (audience, claims) = state.keys.verify(token, TokenUse::Access)?;
     Ok(Credential::Token(audience, claims))
 }
 
@@ -186,8 +185,7 @@ pub async fn resolve(req: &HttpRequest) -> Result<Principal, ApiError> {
 /// Resolves a live-stream ticket to the principal it was issued to, with the same checks
 /// as an access token (live session, enabled account, usable portal).
 pub async fn resolve_ticket(state: &AppState, ticket: &str) -> Result<Principal, ApiError> {
-    let audience = TokenKeys::peek_audience(ticket).ok_or_else(ApiError::invalid_token)?;
-    let claims = state.keys.verify(ticket, TokenUse::LiveTicket, audience)?;
+    let (audience, claims) = state.keys.verify(ticket, TokenUse::LiveTicket)?;
     db::call(state, move |conn| auth::principal::of_token(conn, audience, claims)).await
 }
 
