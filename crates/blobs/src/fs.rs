@@ -129,9 +129,9 @@ impl FsStore {
     }
 }
 
-/// Receives the body here and hands each chunk to a writer thread that hashes and writes it,
-/// so receiving (the multipart parse) and hashing run on two cores at once: hashing alone is
-/// slower than the disk. The queue bounds what waits in memory.
+/// Receives the body here and hands each chunk to two blocking threads, one hashing and one
+/// writing, so the multipart parse, the SHA-256 and the write run at once: hashing alone is
+/// slower than the disk. The queues bound what waits in memory; a chunk is shared, not copied.
 async fn write_temporary<S, E>(path: &Path, mut body: S, limit: u64) -> Result<Stored, BlobError>
 where
     S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
@@ -139,14 +139,16 @@ where
 {
     // Created before the body is read, so a sweep sees the upload from its start.
     let file = tokio::fs::File::create(path).await.context("creating a temporary blob file")?.into_std().await;
-    let (chunks, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE);
-    let writer = tokio::task::spawn_blocking(move || write_chunks(file, queue));
+    let (to_writer, writer_queue) = tokio::sync::mpsc::channel(WRITE_QUEUE);
+    let (to_hasher, hasher_queue) = tokio::sync::mpsc::channel(WRITE_QUEUE);
+    let writer = tokio::task::spawn_blocking(move || write_chunks(file, writer_queue));
+    let hasher = tokio::task::spawn_blocking(move || hash_chunks(hasher_queue));
     let mut meter = Meter::new(limit);
     let received = async {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
             meter.add(&chunk)?;
-            if chunks.send(chunk).await.is_err() {
+            if to_hasher.send(chunk.clone()).await.is_err() || to_writer.send(chunk).await.is_err() {
                 // The writer stopped; its error says why.
                 break;
             }
@@ -154,19 +156,26 @@ where
         Ok::<_, BlobError>(())
     }
     .await;
-    drop(chunks);
+    drop((to_writer, to_hasher));
     let written = writer.await.context("the blob writer stopped")?;
+    let digest = hasher.await.context("the blob hasher stopped")?;
     received?;
-    let (file, digest) = written.context("writing a blob")?;
+    let file = written.context("writing a blob")?;
     tokio::fs::File::from_std(file).sync_all().await.context("syncing a blob")?;
     Ok(meter.finish(digest))
 }
 
-fn write_chunks(mut file: std::fs::File, mut queue: Receiver<Bytes>) -> std::io::Result<(std::fs::File, Sha256)> {
+fn write_chunks(mut file: std::fs::File, mut queue: Receiver<Bytes>) -> std::io::Result<std::fs::File> {
+    while let Some(chunk) = queue.blocking_recv() {
+        file.write_all(&chunk)?;
+    }
+    Ok(file)
+}
+
+fn hash_chunks(mut queue: Receiver<Bytes>) -> Sha256 {
     let mut digest = Sha256::new();
     while let Some(chunk) = queue.blocking_recv() {
         digest.update(&chunk);
-        file.write_all(&chunk)?;
     }
-    Ok((file, digest))
+    digest
 }
