@@ -18,7 +18,7 @@ use crate::{BlobError, BlobStream, Stored};
 
 const INCOMING: &str = ".incoming";
 const READ_CHUNK: usize = 64 * 1024;
-/// Received chunks waiting for the writer thread, at most.
+/// Received chunks waiting for each of the writer and hasher threads, at most.
 const WRITE_QUEUE: usize = 16;
 
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ where
             let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
             meter.add(&chunk)?;
             if to_hasher.send(chunk.clone()).await.is_err() || to_writer.send(chunk).await.is_err() {
-                // The writer stopped; its error says why.
+                // A thread stopped: the writer's error (or the hasher's panic) says why.
                 break;
             }
         }
